@@ -1,0 +1,61 @@
+"""`python -m bot [run | generate PROMPT | history]`; exit 0 ok, 1 failed, 2 bad config or args."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from bot import logs
+from bot.config import Settings, SettingsError, load_settings
+from bot.pipeline.video_models import ASPECT_RATIOS
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the Discord bot (the default)")
+    gen = sub.add_parser("generate", help="make one film from the terminal")
+    gen.add_argument("prompt", help="the idea, one sentence (at most 1000 characters)")
+    gen.add_argument("--clips", type=int, help="exactly this many scenes (1..MAX_CLIPS)")
+    gen.add_argument("--aspect-ratio", choices=ASPECT_RATIOS, default="16:9")
+    gen.add_argument("--seed", type=int, help="seed for reproducible clips")
+    gen.add_argument("--out", default="film.mp4", help="where to write the film (film.mp4)")
+    hist = sub.add_parser("history", help="print recent generations")
+    hist.add_argument("--user", type=int, help="only this member's (Discord user id; 0 = terminal)")
+    hist.add_argument("--limit", type=int, default=20, help="how many (20)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
+    logs.configure(
+        settings.log_level if args.command != "generate" else "WARNING", settings.secrets()
+    )
+    return asyncio.run(_dispatch(args, settings))
+
+
+async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    if args.command == "generate":
+        from bot.cli.generate import generate
+
+        return await generate(settings, args)
+    if args.command == "history":
+        from bot.cli.history import history
+
+        return await history(settings, user=args.user, limit=args.limit)
+    from bot.discord_bot import run_bot
+
+    return await run_bot(settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""`python -m bot generate`: the whole pipeline from the terminal, with live progress."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import shutil
+import sys
+from pathlib import Path
+
+from rich.console import Console
+
+from bot.cli.progress import TerminalProgress
+from bot.config import Settings
+from bot.pipeline.errors import GenerationError
+from bot.pipeline.validation import validate_request
+from bot.services import open_services
+from storage.models import Generation, GenerationStatus, NewGeneration
+
+CLI_OWNER = 0  # generations from the terminal belong to no Discord member
+
+
+class FileDeliverer:
+    """Delivers a terminal generation by copying the film to `--out`."""
+
+    def __init__(self, out: Path) -> None:
+        self._out = out
+
+    async def deliver(self, generation: Generation, film: Path) -> str:
+        await asyncio.to_thread(_copy, film, self._out)
+        return f"file:{self._out}"
+
+
+def _copy(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".part")
+    shutil.copyfile(src, partial)
+    partial.replace(dest)
+
+
+async def generate(settings: Settings, args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    missing = settings.missing_generation_keys()
+    if missing:
+        console.print(
+            f"[red]Missing {', '.join(missing)}[/]: set it in the environment or in .env "
+            "(see .env.example)."
+        )
+        return 2
+    try:
+        request = validate_request(
+            args.prompt,
+            clips=args.clips,
+            aspect_ratio=args.aspect_ratio,
+            seed=args.seed,
+            settings=settings,
+        )
+    except GenerationError as exc:
+        console.print(f"[red]{exc.reason}[/]")
+        return 2
+    out = Path(args.out)
+    async with open_services(settings) as services:
+        services.runner.register_deliverer("cli", FileDeliverer(out))
+        progress = TerminalProgress(console)
+        unsubscribe = services.bus.subscribe(progress.handle)
+        try:
+            with progress:
+                generation = await services.runner.submit(
+                    NewGeneration(owner_id=CLI_OWNER, source="cli", **request)
+                )
+                progress.follow(generation.id)
+                final = await services.runner.wait(generation.id)
+        finally:
+            unsubscribe()
+    if final.status is GenerationStatus.DONE:
+        where = (
+            out if settings.enable_video_generation else "no video (ENABLE_VIDEO_GENERATION=false)"
+        )
+        print(f"Done: generation #{final.id} “{final.title}” → {where}")
+        return 0
+    print(f"Generation #{final.id} {final.status}: {final.error}", file=sys.stderr)
+    return 1

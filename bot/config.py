@@ -1,0 +1,112 @@
+"""Settings: every variable of the contract, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
+DEFAULT_VIDEO_MODEL = "bytedance/seedance-1-lite"
+
+
+class Settings(BaseSettings):
+    """The process's configuration. The real environment wins over `.env`; empty counts as unset."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    discord_token: SecretStr | None = None
+    discord_guild_id: int | None = None
+    discord_api_base_url: str = "https://discord.com/api/v10"
+    discord_gateway_url: str = "wss://gateway.discord.gg/"
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = DEFAULT_OPENAI_MODEL
+
+    replicate_api_token: SecretStr | None = None
+    replicate_base_url: str | None = None
+    video_model: str = DEFAULT_VIDEO_MODEL
+    enable_video_generation: bool = True
+
+    max_clips: int = Field(default=4, ge=1, le=10)
+    clip_concurrency: int = Field(default=8, ge=1, le=500)
+    user_concurrency: int = Field(default=1, ge=1, le=20)
+    clip_timeout_seconds: float = Field(default=900.0, gt=0)
+    replicate_poll_seconds: float = Field(default=1.0, gt=0)
+    daily_generation_limit: int = Field(default=0, ge=0)
+    allowed_guild_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+
+    database_path: Path = Path("data/reelbot.sqlite3")
+    media_dir: Path = Path("data/media")
+    media_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ("replicate.delivery",)
+    log_level: str = "INFO"
+
+    @field_validator("media_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(h.strip().lower() for h in value.replace(";", ",").split(",") if h.strip())
+        return value
+
+    @field_validator("allowed_guild_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(int(v) for v in value.replace(";", ",").split(",") if v.strip())
+        return value
+
+    @field_validator("video_model")
+    @classmethod
+    def _known_model(cls, value: str) -> str:
+        from bot.pipeline.video_models import MODELS
+
+        if value not in MODELS:
+            raise ValueError(f"unknown model; choose one of {', '.join(sorted(MODELS))}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("use DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    def secrets(self) -> list[str]:
+        """The secret values in force, for the log redactor."""
+        values = (self.discord_token, self.openai_api_key, self.replicate_api_token)
+        return [v.get_secret_value() for v in values if v is not None]
+
+    def missing_generation_keys(self) -> list[str]:
+        """Names of the provider keys `/generate` needs and does not have."""
+        missing = [] if self.openai_api_key else ["OPENAI_API_KEY"]
+        if self.enable_video_generation and not self.replicate_api_token:
+            missing.append("REPLICATE_API_TOKEN")
+        return missing
+
+
+class SettingsError(Exception):
+    """The settings are unusable; the message names each variable and how to fix it."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, turning pydantic's errors into one readable message."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for error in exc.errors():
+            name = str(error["loc"][0]).upper() if error["loc"] else "settings"
+            lines.append(f"  {name}: {error['msg']}")
+        raise SettingsError(
+            "Invalid configuration:\n" + "\n".join(lines) + "\nSee .env.example for every setting."
+        ) from None

@@ -1,0 +1,102 @@
+"""Typed events a generation publishes, and the bus that carries them to any subscriber."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.pipeline.shotlist import ShotList
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    generation_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Queued(Event):
+    position: int  # 1 = next to start
+
+
+@dataclass(frozen=True, slots=True)
+class Started(Event):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisDone(Event):
+    shot_list: ShotList
+
+
+@dataclass(frozen=True, slots=True)
+class ClipStarted(Event):
+    index: int
+    prediction_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClipCompleted(Event):
+    index: int
+    path: Path
+    thumbnail: Path | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClipFailed(Event):
+    index: int
+    reason: str
+    will_retry: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Stitched(Event):
+    path: Path
+    reencoded: bool
+    duration: float
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered(Event):
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
+class Finished(Event):
+    path: Path | None  # None when video generation is off (shot list only)
+
+
+@dataclass(frozen=True, slots=True)
+class Failed(Event):
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cancelled(Event):
+    pass
+
+
+Subscriber = Callable[[Event], None]
+
+
+@dataclass
+class EventBus:
+    """Fan-out of events to subscribers. Handlers are plain functions and must not block;
+    a handler that raises is logged and does not stop the others."""
+
+    _subscribers: list[Subscriber] = field(default_factory=list)
+
+    def subscribe(self, handler: Subscriber) -> Callable[[], None]:
+        """Add `handler`; the returned function removes it."""
+        self._subscribers.append(handler)
+        return lambda: self._subscribers.remove(handler)
+
+    def publish(self, event: Event) -> None:
+        for handler in tuple(self._subscribers):
+            try:
+                handler(event)
+            except Exception:
+                log.exception("event handler %r failed on %r", handler, event)

@@ -1,0 +1,23 @@
+"""The media layer: download clips, probe, stitch, shrink under a limit, thumbnail.
+
+Everything is async and runs the bundled ffmpeg (``imageio-ffmpeg``) as a subprocess that is
+killed if the calling task is cancelled. Failures raise ``MediaError`` with a readable reason.
+"""
+
+from bot.pipeline.media._ffmpeg import ffmpeg_exe
+from bot.pipeline.media.download import download, host_allowed
+from bot.pipeline.media.probe import VideoInfo, probe
+from bot.pipeline.media.stitch import StitchResult, stitch
+from bot.pipeline.media.transcode import fit_to_size, thumbnail
+
+__all__ = [
+    "StitchResult",
+    "VideoInfo",
+    "download",
+    "ffmpeg_exe",
+    "fit_to_size",
+    "host_allowed",
+    "probe",
+    "stitch",
+    "thumbnail",
+]

@@ -1,0 +1,261 @@
+"""The runner: the whole story of a generation, top to bottom, resumable at every step.
+
+queued → analysing → rendering → stitching → delivering → done | failed | cancelled.
+Every transition is stored before it is published; a step already done (shot list stored,
+clip downloaded, film stitched, delivery recorded) is never done again, so a restarted
+process picks every unfinished generation up where it stopped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from bot.pipeline import media
+from bot.pipeline.analysis import Analyst
+from bot.pipeline.clips import ClipMaker, MediaPolicy
+from bot.pipeline.errors import ClipError, DeliveryError, GenerationError
+from bot.pipeline.events import (
+    AnalysisDone,
+    Cancelled,
+    Delivered,
+    EventBus,
+    Failed,
+    Finished,
+    Queued,
+    Started,
+    Stitched,
+)
+from bot.pipeline.fairness import FairQueue
+from bot.pipeline.shotlist import ShotList
+from bot.tasks import spawn
+from storage.models import ClipStatus, Generation, GenerationStatus, NewGeneration
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+
+class Deliverer(Protocol):
+    """Hands the finished film to its owner; returns a reference to what it sent.
+    It may be called again for the same generation after a crash, and must not send twice."""
+
+    async def deliver(self, generation: Generation, film: Path) -> str: ...
+
+
+class _Ended(Exception):
+    """The generation reached a final state elsewhere (cancelled): stop quietly."""
+
+
+@dataclass
+class RunnerConfig:
+    user_concurrency: int = 1
+    video_enabled: bool = True
+
+
+class Runner:
+    """Starts, resumes, cancels and retries generations; publishes their events on `bus`."""
+
+    def __init__(
+        self,
+        *,
+        repo: Repository,
+        analyst: Analyst,
+        clips: ClipMaker | None,
+        bus: EventBus,
+        policy: MediaPolicy,
+        config: RunnerConfig,
+    ) -> None:
+        self.repo = repo
+        self.bus = bus
+        self._analyst = analyst
+        self._clips = clips
+        self._deliverers: dict[str, Deliverer] = {}
+        self._policy = policy
+        self._config = config
+        self._queue: FairQueue[int] = FairQueue(per_key=config.user_concurrency)
+        self._tasks: dict[int, asyncio.Task[None]] = {}
+
+    # lifetime ----------------------------------------------------------------------------
+
+    def register_deliverer(self, source: str, deliverer: Deliverer) -> None:
+        """Who delivers the films of generations from `source` ("discord", "cli")."""
+        self._deliverers[source] = deliverer
+
+    async def submit(self, new: NewGeneration) -> Generation:
+        """Store a new generation and start it (it waits in its member's queue if need be)."""
+        generation = await self.repo.create_generation(new)
+        self.start(generation)
+        return generation
+
+    def start(self, generation: Generation) -> asyncio.Task[None]:
+        task = self._tasks.get(generation.id)
+        if task is None or task.done():
+            task = spawn(self._queued(generation), name=f"generation-{generation.id}")
+            self._tasks[generation.id] = task
+        return task
+
+    async def resume(self, source: str) -> list[Generation]:
+        """Start every unfinished generation of `source` again; returns them."""
+        pending = await self.repo.unfinished(source)
+        for generation in pending:
+            log.info("resuming generation %s (%s)", generation.id, generation.status)
+            self.start(generation)
+        return pending
+
+    def running(self, generation_id: int) -> bool:
+        task = self._tasks.get(generation_id)
+        return task is not None and not task.done()
+
+    async def wait(self, generation_id: int) -> Generation:
+        """Wait for the generation's task to end; returns its stored state."""
+        task = self._tasks.get(generation_id)
+        if task is not None:
+            await asyncio.wait([task])
+        generation = await self.repo.generation(generation_id)
+        assert generation is not None
+        return generation
+
+    async def close(self) -> None:
+        """Stop every task without changing stored state: a restart resumes them."""
+        tasks = [t for t in self._tasks.values() if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)
+
+    # member actions ----------------------------------------------------------------------
+
+    async def cancel(self, generation_id: int) -> bool:
+        """Cancel a generation: its predictions at Replicate too, and no new ones. False when
+        it had already ended."""
+        generation = await self.repo.generation(generation_id)
+        if generation is None or not await self.repo.set_status(
+            generation_id, GenerationStatus.CANCELLED, "cancelled by a member"
+        ):
+            return False
+        task = self._tasks.get(generation_id)
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])
+        if self._clips is not None:
+            style = (
+                ShotList.model_validate_json(generation.shot_list).style
+                if generation.shot_list
+                else ""
+            )
+            for clip in await self.repo.clips(generation_id):
+                if clip.status in (ClipStatus.RUNNING, ClipStatus.CREATING, ClipStatus.PENDING):
+                    await self._clips.cancel(clip, self._clips.inputs(generation, clip, style))
+        self.bus.publish(Cancelled(generation_id))
+        return True
+
+    async def retry(self, generation_id: int) -> bool:
+        """Run a failed or cancelled generation again, rendering only what is missing."""
+        if not await self.repo.reopen(generation_id):
+            return False
+        generation = await self.repo.generation(generation_id)
+        assert generation is not None
+        self.start(generation)
+        return True
+
+    # the story ---------------------------------------------------------------------------
+
+    async def _queued(self, generation: Generation) -> None:
+        def position(place: int) -> None:
+            self.bus.publish(Queued(generation.id, place))
+
+        async with self._queue.slot(generation.owner_id, position):
+            await self.run(generation.id)
+
+    async def run(self, generation_id: int) -> None:
+        """Drive one generation to a final state."""
+        generation = await self.repo.generation(generation_id)
+        if generation is None or generation.status.final:
+            return
+        self.bus.publish(Started(generation_id))
+        try:
+            shot_list = await self._analyse(generation)
+            if not self._config.video_enabled or self._clips is None:
+                await self._advance(generation, GenerationStatus.DONE)
+                self.bus.publish(Finished(generation_id, None))
+                return
+            clips = await self._render(generation, shot_list)
+            film = await self._stitch(generation, clips)
+            await self._deliver(generation, film)
+            await self._advance(generation, GenerationStatus.DONE)
+            self.bus.publish(Finished(generation_id, film))
+        except _Ended:
+            log.info("generation %s ended elsewhere", generation_id)
+        except GenerationError as exc:
+            await self._fail(generation, exc.reason)
+        except Exception:
+            log.exception("generation %s failed unexpectedly", generation_id)
+            await self._fail(generation, "something went wrong on our side; it has been logged")
+
+    async def _advance(self, generation: Generation, status: GenerationStatus) -> None:
+        if not await self.repo.set_status(generation.id, status):
+            raise _Ended
+
+    async def _fail(self, generation: Generation, reason: str) -> None:
+        if await self.repo.set_status(generation.id, GenerationStatus.FAILED, reason):
+            self.bus.publish(Failed(generation.id, reason))
+
+    async def _analyse(self, generation: Generation) -> ShotList:
+        if generation.shot_list:  # resumed: the shot list was written already
+            shot_list = ShotList.model_validate_json(generation.shot_list)
+        else:
+            await self._advance(generation, GenerationStatus.ANALYSING)
+            await self._analyst.moderate(generation.prompt)
+            shot_list = await self._analyst.shot_list(
+                generation.prompt, clips=generation.clips_requested
+            )
+            await self.repo.set_shot_list(
+                generation.id,
+                title=shot_list.title,
+                shot_list=shot_list.model_dump_json(),
+                scenes=[(s.prompt, s.duration) for s in shot_list.scenes],
+            )
+        self.bus.publish(AnalysisDone(generation.id, shot_list))
+        return shot_list
+
+    async def _render(self, generation: Generation, shot_list: ShotList) -> list[Path]:
+        assert self._clips is not None
+        await self._advance(generation, GenerationStatus.RENDERING)
+        clips = await self.repo.clips(generation.id)
+        results = await asyncio.gather(
+            *(self._clips.make(generation, clip, shot_list.style) for clip in clips),
+            return_exceptions=True,
+        )
+        # every clip ends first (the running ones are paid for); then the first failure counts
+        failures = [r for r in results if isinstance(r, BaseException)]
+        clip_errors = [f for f in failures if isinstance(f, ClipError)]
+        if clip_errors or failures:
+            raise (clip_errors or failures)[0]
+        return [r for r in results if isinstance(r, Path)]
+
+    async def _stitch(self, generation: Generation, clips: list[Path]) -> Path:
+        await self._advance(generation, GenerationStatus.STITCHING)
+        fresh = await self.repo.generation(generation.id)
+        if fresh and fresh.video_path and Path(fresh.video_path).exists():
+            return Path(fresh.video_path)
+        folder = self._policy.folder(generation.id)
+        result = await media.stitch(clips, folder / "film.mp4", workdir=folder)
+        seconds = sum(c.predict_seconds for c in await self.repo.clips(generation.id))
+        await self.repo.set_video(generation.id, str(result.path), seconds)
+        self.bus.publish(Stitched(generation.id, result.path, result.reencoded, result.duration))
+        return result.path
+
+    async def _deliver(self, generation: Generation, film: Path) -> None:
+        await self._advance(generation, GenerationStatus.DELIVERING)
+        fresh = await self.repo.generation(generation.id)
+        if fresh is not None and fresh.delivered_at is not None:
+            return
+        deliverer = self._deliverers.get(generation.source)
+        if deliverer is None:
+            raise DeliveryError(f"nothing can deliver films made from {generation.source}")
+        ref = await deliverer.deliver(fresh or generation, film)
+        await self.repo.record_delivery(generation.id, ref)
+        self.bus.publish(Delivered(generation.id, ref))

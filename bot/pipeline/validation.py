@@ -1,0 +1,44 @@
+"""What a generation request must satisfy, checked the same way for Discord and the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.config import Settings
+from bot.pipeline.errors import GenerationError
+from bot.pipeline.video_models import ASPECT_RATIOS, get_model
+
+MAX_PROMPT_CHARS = 1000
+MAX_SEED = 2**31 - 1
+
+
+def validate_request(
+    prompt: str,
+    *,
+    clips: int | None,
+    aspect_ratio: str | None,
+    seed: int | None,
+    settings: Settings,
+) -> dict[str, Any]:
+    """The cleaned request (prompt, clips_requested, aspect_ratio, seed), or a
+    `GenerationError` saying what is wrong and how to fix it."""
+    text = " ".join(prompt.split()) if prompt else ""
+    if not text:
+        raise GenerationError("The prompt is empty: describe the film in one sentence.")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise GenerationError(
+            f"The prompt is {len(prompt)} characters long; the limit is {MAX_PROMPT_CHARS}."
+        )
+    if clips is not None and not 1 <= clips <= settings.max_clips:
+        raise GenerationError(f"clips must be between 1 and {settings.max_clips}, not {clips}.")
+    ratio = aspect_ratio or "16:9"
+    if ratio not in ASPECT_RATIOS:
+        raise GenerationError(f"aspect_ratio must be one of {', '.join(ASPECT_RATIOS)}.")
+    model = get_model(settings.video_model)
+    if settings.enable_video_generation and ratio not in model.aspect_ratios:
+        raise GenerationError(
+            f"The video model {model.name} renders only {', '.join(model.aspect_ratios)}."
+        )
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise GenerationError(f"seed must be between 0 and {MAX_SEED}.")
+    return {"prompt": text, "clips_requested": clips, "aspect_ratio": ratio, "seed": seed}

@@ -1,0 +1,87 @@
+"""Builds the pipeline's dependencies from the settings, inside one lifetime."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+import replicate
+from openai import AsyncOpenAI
+
+from bot.config import Settings
+from bot.pipeline.analysis import Analyst
+from bot.pipeline.clips import ClipMaker, MediaPolicy
+from bot.pipeline.events import EventBus
+from bot.pipeline.predictions import Predictions
+from bot.pipeline.runner import Runner, RunnerConfig
+from bot.pipeline.video_models import get_model
+from storage.db import open_database
+from storage.repository import Repository
+
+
+@dataclass
+class Services:
+    settings: Settings
+    http: aiohttp.ClientSession
+    repo: Repository
+    bus: EventBus
+    runner: Runner
+
+
+@asynccontextmanager
+async def open_services(settings: Settings) -> AsyncIterator[Services]:
+    """HTTP session, database, provider clients and the runner, closed in reverse order."""
+    policy = MediaPolicy(settings.media_dir, settings.media_allowed_hosts)
+    bus = EventBus()
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
+    async with (
+        aiohttp.ClientSession(timeout=timeout) as http,
+        open_database(settings.database_path) as db,
+    ):
+        repo = Repository(db)
+        openai_client = AsyncOpenAI(
+            api_key=settings.openai_api_key.get_secret_value()
+            if settings.openai_api_key
+            else "missing",
+            base_url=settings.openai_base_url,
+            max_retries=3,
+            timeout=90.0,
+        )
+        clips = None
+        if settings.enable_video_generation:
+            token = settings.replicate_api_token
+            client = replicate.Client(
+                api_token=token.get_secret_value() if token else "missing",
+                base_url=settings.replicate_base_url,
+            )
+            clips = ClipMaker(
+                repo=repo,
+                predictions=Predictions(
+                    client,
+                    model=settings.video_model,
+                    poll_interval=settings.replicate_poll_seconds,
+                ),
+                model=get_model(settings.video_model),
+                http=http,
+                policy=policy,
+                bus=bus,
+                concurrency=settings.clip_concurrency,
+                timeout=settings.clip_timeout_seconds,
+            )
+        runner = Runner(
+            repo=repo,
+            analyst=Analyst(
+                openai_client, model=settings.openai_model, max_clips=settings.max_clips
+            ),
+            clips=clips,
+            bus=bus,
+            policy=policy,
+            config=RunnerConfig(settings.user_concurrency, settings.enable_video_generation),
+        )
+        try:
+            yield Services(settings, http, repo, bus, runner)
+        finally:
+            await runner.close()
+            await openai_client.close()

@@ -1,0 +1,106 @@
+"""Typed rows: what the repository returns. Statuses are stored on every change."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class GenerationStatus(StrEnum):
+    QUEUED = "queued"
+    ANALYSING = "analysing"
+    RENDERING = "rendering"
+    STITCHING = "stitching"
+    DELIVERING = "delivering"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def final(self) -> bool:
+        return self in FINAL_STATUSES
+
+
+FINAL_STATUSES = frozenset(
+    {GenerationStatus.DONE, GenerationStatus.FAILED, GenerationStatus.CANCELLED}
+)
+
+
+class ClipStatus(StrEnum):
+    PENDING = "pending"
+    CREATING = "creating"  # a create request may be in flight: reconcile before creating again
+    RUNNING = "running"  # the prediction exists (its id is stored)
+    SUCCEEDED = "succeeded"  # downloaded to output_path
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class NewGeneration:
+    owner_id: int
+    prompt: str
+    source: str = "discord"
+    clips_requested: int | None = None
+    aspect_ratio: str = "16:9"
+    seed: int | None = None
+    guild_id: int | None = None
+    channel_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Generation:
+    id: int
+    owner_id: int
+    source: str
+    prompt: str
+    clips_requested: int | None
+    aspect_ratio: str
+    seed: int | None
+    status: GenerationStatus
+    error: str | None
+    title: str | None
+    shot_list: str | None
+    guild_id: int | None
+    channel_id: int | None
+    message_id: int | None
+    thread_id: int | None
+    video_path: str | None
+    delivered_at: float | None
+    delivery_ref: str | None
+    predict_seconds: float
+    created_at: float
+    updated_at: float
+    finished_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Clip:
+    id: int
+    generation_id: int
+    index: int
+    prompt: str
+    duration: int
+    status: ClipStatus
+    prediction_id: str | None
+    output_path: str | None
+    thumbnail_path: str | None
+    attempts: int
+    error: str | None
+    predict_seconds: float
+    create_started_at: float | None
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    id: int
+    status: GenerationStatus
+    prompt: str
+    title: str | None
+    clips_done: int
+    clips_total: int
+    created_at: float
+    guild_id: int | None
+    channel_id: int | None
+    message_id: int | None
+    error: str | None

@@ -1,0 +1,323 @@
+"""Typed repository methods: the only place with SQL. Every state change is one transaction."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiosqlite
+
+from storage.models import (
+    FINAL_STATUSES,
+    Clip,
+    ClipStatus,
+    Generation,
+    GenerationStatus,
+    HistoryEntry,
+    NewGeneration,
+)
+
+_FINAL = tuple(str(s) for s in FINAL_STATUSES)
+_NOT_FINAL = f"status NOT IN ({', '.join('?' * len(_FINAL))})"
+
+
+def _generation(row: aiosqlite.Row) -> Generation:
+    data = dict(row)
+    data["status"] = GenerationStatus(data["status"])
+    return Generation(**data)
+
+
+def _clip(row: aiosqlite.Row) -> Clip:
+    data = dict(row)
+    data["index"] = data.pop("idx")
+    data["status"] = ClipStatus(data["status"])
+    return Clip(**data)
+
+
+class Repository:
+    """Generations, clips and posts over one long-lived aiosqlite connection."""
+
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        self._write = asyncio.Lock()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        async with self._write:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            await self._db.execute("COMMIT")
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
+        async with self._db.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> Iterable[aiosqlite.Row]:
+        async with self._db.execute(sql, params) as cursor:
+            return await cursor.fetchall()
+
+    async def _update(self, sql: str, params: Sequence[Any]) -> bool:
+        async with self._write, self._db.execute(sql, params) as cursor:
+            return cursor.rowcount > 0
+
+    # generations -------------------------------------------------------------------------
+
+    async def create_generation(self, new: NewGeneration) -> Generation:
+        now = time.time()
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "INSERT INTO generations (owner_id, source, prompt, clips_requested, aspect_ratio,"
+                " seed, guild_id, channel_id, status, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    new.owner_id,
+                    new.source,
+                    new.prompt,
+                    new.clips_requested,
+                    new.aspect_ratio,
+                    new.seed,
+                    new.guild_id,
+                    new.channel_id,
+                    GenerationStatus.QUEUED,
+                    now,
+                    now,
+                ),
+            )
+            generation_id = cursor.lastrowid
+        generation = await self.generation(int(generation_id or 0))
+        assert generation is not None
+        return generation
+
+    async def generation(self, generation_id: int) -> Generation | None:
+        row = await self._one("SELECT * FROM generations WHERE id = ?", (generation_id,))
+        return _generation(row) if row else None
+
+    async def set_status(
+        self, generation_id: int, status: GenerationStatus, error: str | None = None
+    ) -> bool:
+        """Move to `status`; a final state is never overwritten. False when nothing changed."""
+        now = time.time()
+        finished = now if status in FINAL_STATUSES else None
+        return await self._update(
+            f"UPDATE generations SET status = ?, error = COALESCE(?, error), updated_at = ?,"
+            f" finished_at = COALESCE(?, finished_at) WHERE id = ? AND {_NOT_FINAL}",
+            (status, error, now, finished, generation_id, *_FINAL),
+        )
+
+    async def reopen(self, generation_id: int) -> bool:
+        """Put a failed or cancelled generation back in the queue (Retry)."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE generations SET status = ?, error = NULL, finished_at = NULL,"
+                " updated_at = ? WHERE id = ? AND status IN (?, ?)",
+                (
+                    GenerationStatus.QUEUED,
+                    time.time(),
+                    generation_id,
+                    GenerationStatus.FAILED,
+                    GenerationStatus.CANCELLED,
+                ),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await db.execute(
+                "UPDATE clips SET status = ?, prediction_id = NULL, error = NULL, attempts = 0,"
+                " create_started_at = NULL, updated_at = ?"
+                " WHERE generation_id = ? AND status IN (?, ?)",
+                (
+                    ClipStatus.PENDING,
+                    time.time(),
+                    generation_id,
+                    ClipStatus.FAILED,
+                    ClipStatus.CANCELLED,
+                ),
+            )
+            return True
+
+    async def set_message(
+        self, generation_id: int, *, guild_id: int | None, channel_id: int, message_id: int
+    ) -> None:
+        await self._update(
+            "UPDATE generations SET guild_id = ?, channel_id = ?, message_id = ?, updated_at = ?"
+            " WHERE id = ?",
+            (guild_id, channel_id, message_id, time.time(), generation_id),
+        )
+
+    async def set_thread(self, generation_id: int, thread_id: int) -> None:
+        await self._update(
+            "UPDATE generations SET thread_id = ?, updated_at = ? WHERE id = ?",
+            (thread_id, time.time(), generation_id),
+        )
+
+    async def set_shot_list(
+        self,
+        generation_id: int,
+        *,
+        title: str,
+        shot_list: str,
+        scenes: Sequence[tuple[str, int]],
+    ) -> list[Clip]:
+        """Store the shot list and one pending clip per scene, once (a resume keeps them)."""
+        now = time.time()
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE generations SET title = ?, shot_list = ?, updated_at = ? WHERE id = ?",
+                (title, shot_list, now, generation_id),
+            )
+            await db.executemany(
+                "INSERT OR IGNORE INTO clips (generation_id, idx, prompt, duration, status,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (generation_id, index, prompt, duration, ClipStatus.PENDING, now)
+                    for index, (prompt, duration) in enumerate(scenes)
+                ],
+            )
+        return await self.clips(generation_id)
+
+    async def set_video(self, generation_id: int, path: str, predict_seconds: float) -> None:
+        await self._update(
+            "UPDATE generations SET video_path = ?, predict_seconds = ?, updated_at = ?"
+            " WHERE id = ?",
+            (path, predict_seconds, time.time(), generation_id),
+        )
+
+    async def record_delivery(self, generation_id: int, ref: str) -> bool:
+        """Record the delivery; False when it had been recorded already."""
+        return await self._update(
+            "UPDATE generations SET delivered_at = ?, delivery_ref = ?, updated_at = ?"
+            " WHERE id = ? AND delivered_at IS NULL",
+            (time.time(), ref, time.time(), generation_id),
+        )
+
+    async def unfinished(self, source: str) -> list[Generation]:
+        rows = await self._all(
+            f"SELECT * FROM generations WHERE source = ? AND {_NOT_FINAL} ORDER BY id",
+            (source, *_FINAL),
+        )
+        return [_generation(r) for r in rows]
+
+    async def latest_unfinished(self, owner_id: int) -> Generation | None:
+        row = await self._one(
+            f"SELECT * FROM generations WHERE owner_id = ? AND {_NOT_FINAL}"
+            " ORDER BY id DESC LIMIT 1",
+            (owner_id, *_FINAL),
+        )
+        return _generation(row) if row else None
+
+    async def count_since(self, owner_id: int, since: float) -> int:
+        row = await self._one(
+            "SELECT COUNT(*) FROM generations WHERE owner_id = ? AND created_at >= ?"
+            " AND status != ?",
+            (owner_id, since, GenerationStatus.CANCELLED),
+        )
+        return int(row[0]) if row else 0
+
+    # history -----------------------------------------------------------------------------
+
+    async def history(
+        self, owner_id: int | None, *, limit: int = 10, offset: int = 0
+    ) -> list[HistoryEntry]:
+        """Generations newest first (one member's, or everyone's when `owner_id` is None)."""
+        where, params = ("WHERE g.owner_id = ?", [owner_id]) if owner_id is not None else ("", [])
+        rows = await self._all(
+            "SELECT g.id, g.status, g.prompt, g.title, g.created_at, g.guild_id, g.channel_id,"
+            " g.message_id, g.error,"
+            " (SELECT COUNT(*) FROM clips c WHERE c.generation_id = g.id"
+            "   AND c.status = 'succeeded') AS clips_done,"
+            " (SELECT COUNT(*) FROM clips c WHERE c.generation_id = g.id) AS clips_total"
+            f" FROM generations g {where} ORDER BY g.id DESC LIMIT ? OFFSET ?",
+            (*params, limit, offset),
+        )
+        return [HistoryEntry(**{**dict(r), "status": GenerationStatus(r["status"])}) for r in rows]
+
+    async def count_history(self, owner_id: int) -> int:
+        row = await self._one("SELECT COUNT(*) FROM generations WHERE owner_id = ?", (owner_id,))
+        return int(row[0]) if row else 0
+
+    # clips -------------------------------------------------------------------------------
+
+    async def clips(self, generation_id: int) -> list[Clip]:
+        rows = await self._all(
+            "SELECT * FROM clips WHERE generation_id = ? ORDER BY idx", (generation_id,)
+        )
+        return [_clip(r) for r in rows]
+
+    async def clip(self, clip_id: int) -> Clip:
+        row = await self._one("SELECT * FROM clips WHERE id = ?", (clip_id,))
+        if row is None:
+            raise LookupError(f"no clip {clip_id}")
+        return _clip(row)
+
+    async def clip_creating(self, clip_id: int) -> None:
+        """About to send a create request: count the attempt and note when it began."""
+        now = time.time()
+        await self._update(
+            "UPDATE clips SET status = ?, attempts = attempts + 1, create_started_at = ?,"
+            " prediction_id = NULL, error = NULL, updated_at = ? WHERE id = ?",
+            (ClipStatus.CREATING, now, now, clip_id),
+        )
+
+    async def clip_started(self, clip_id: int, prediction_id: str) -> None:
+        await self._update(
+            "UPDATE clips SET status = ?, prediction_id = ?, updated_at = ? WHERE id = ?",
+            (ClipStatus.RUNNING, prediction_id, time.time(), clip_id),
+        )
+
+    async def clip_succeeded(
+        self, clip_id: int, *, output_path: str, thumbnail_path: str | None, predict_seconds: float
+    ) -> None:
+        await self._update(
+            "UPDATE clips SET status = ?, output_path = ?, thumbnail_path = ?,"
+            " predict_seconds = ?, error = NULL, updated_at = ? WHERE id = ?",
+            (
+                ClipStatus.SUCCEEDED,
+                output_path,
+                thumbnail_path,
+                predict_seconds,
+                time.time(),
+                clip_id,
+            ),
+        )
+
+    async def clip_ended(self, clip_id: int, status: ClipStatus, error: str | None) -> None:
+        """A clip failed or was cancelled (or is back to pending for a retry)."""
+        await self._update(
+            "UPDATE clips SET status = ?, error = ?, updated_at = ? WHERE id = ?",
+            (status, error, time.time(), clip_id),
+        )
+
+    async def claimed_prediction_ids(self, ids: Sequence[str]) -> set[str]:
+        """Which of `ids` already belong to a clip (for reconciliation after a crash)."""
+        if not ids:
+            return set()
+        rows = await self._all(
+            f"SELECT prediction_id FROM clips WHERE prediction_id IN ({', '.join('?' * len(ids))})",
+            tuple(ids),
+        )
+        return {r[0] for r in rows}
+
+    # posts -------------------------------------------------------------------------------
+
+    async def record_post(self, generation_id: int, key: str, ref: str) -> bool:
+        """Remember that `key` (e.g. "clip:2") was posted as `ref`; False if it already was."""
+        async with (
+            self._write,
+            self._db.execute(
+                "INSERT OR IGNORE INTO posts (generation_id, key, ref, created_at) VALUES (?, ?, ?, ?)",
+                (generation_id, key, ref, time.time()),
+            ) as cursor,
+        ):
+            return cursor.rowcount > 0
+
+    async def posts(self, generation_id: int) -> dict[str, str]:
+        rows = await self._all(
+            "SELECT key, ref FROM posts WHERE generation_id = ?", (generation_id,)
+        )
+        return {r[0]: r[1] for r in rows}

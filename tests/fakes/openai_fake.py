@@ -1,0 +1,363 @@
+"""A loopback fake of the OpenAI REST API: moderations and structured chat completions."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from http import HTTPStatus
+from typing import Any
+
+import jsonschema
+from aiohttp import web
+
+from tests.fakes._common import (
+    FaultQueue,
+    LoopbackServer,
+    bearer_token,
+    json_response,
+    random_id,
+    read_json,
+)
+
+_EXACTLY = re.compile(r"exactly (\d+) scene", re.IGNORECASE)
+
+MODERATION_CATEGORIES: dict[str, list[str]] = {
+    "harassment": ["text"],
+    "harassment/threatening": ["text"],
+    "hate": ["text"],
+    "hate/threatening": ["text"],
+    "illicit": ["text"],
+    "illicit/violent": ["text"],
+    "self-harm": ["text"],
+    "self-harm/instructions": ["text"],
+    "self-harm/intent": ["text"],
+    "sexual": ["text"],
+    "sexual/minors": ["text"],
+    "violence": ["text"],
+    "violence/graphic": ["text"],
+}
+
+_ERROR_TYPES = {
+    400: ("invalid_request_error", None),
+    401: ("invalid_request_error", "invalid_api_key"),
+    403: ("invalid_request_error", "unsupported_country_region_territory"),
+    404: ("invalid_request_error", "model_not_found"),
+    409: ("invalid_request_error", None),
+    429: ("requests", "rate_limit_exceeded"),
+}
+
+REFUSAL = "I can't help with that."
+
+
+def openai_error(
+    status: int, message: str | None = None, *, param: str | None = None, code: str | None = None
+) -> dict[str, Any]:
+    """The body OpenAI answers errors with."""
+    err_type, default_code = _ERROR_TYPES.get(status, ("server_error", None))
+    if message is None:
+        message = f"Injected {status} {HTTPStatus(status).phrase} from the fake OpenAI API."
+    return {
+        "error": {
+            "message": message,
+            "type": err_type,
+            "param": param,
+            "code": code or default_code,
+        }
+    }
+
+
+def _text_of(content: Any) -> str:
+    """The text of a message content: a string, or a list of content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+class FakeOpenAI(LoopbackServer):
+    """Loopback fake of ``https://api.openai.com/v1`` for ``openai.AsyncOpenAI``.
+
+    Use ``async with FakeOpenAI() as fake:`` (or ``await fake.start()`` / ``await fake.close()``)
+    and ``AsyncOpenAI(api_key="test", base_url=fake.base_url)``.
+
+    Routes: ``POST /v1/moderations``, ``POST /v1/chat/completions``. Every request needs
+    ``Authorization: Bearer <token>`` (any token, or exactly ``api_key`` when that is set),
+    else 401 in OpenAI's error shape. Unknown routes answer 404 in the same shape.
+
+    Attributes (set freely between requests):
+        base_url: ``http://127.0.0.1:PORT/v1`` (read only).
+        requests: every request received, as ``RecordedRequest`` (method, path, query, json,
+            headers without ``Authorization``); ``record_requests = False`` stops recording.
+        api_key: when not None, the only accepted bearer token (default None: any token).
+        flag_words: moderation flags an input containing any of these words,
+            case-insensitively (default ``{"FLAGME"}``).
+        scene_count: when not None, the number of scenes every shot list has (no clamping).
+            Else N when a message says "exactly N scene(s)", else 3.
+        scene_duration: ``duration`` of every scene (default 2).
+        delay: seconds slept before answering each chat completion (default 0.0).
+        retry_after_ms: value of ``retry-after-ms`` sent with injected 429 and 5xx answers
+            (default 1, so the client's own retries are immediate; ``retry-after`` is "0").
+        calls: ``{"chat": n, "moderations": n}``: authenticated requests per endpoint,
+            injected failures included.
+        last_schema: the JSON schema of the latest chat request's ``response_format``.
+
+    Methods (each queues ``times`` one-shot behaviours, consumed in order of registration):
+        fail_next(status, times=1, path=None): answer ``status`` with an OpenAI error JSON to
+            the next requests whose path ends with ``path`` (any route when None).
+        malformed_next(times=1): chat content that is not valid JSON.
+        wrong_shape_next(times=1): chat content that is valid JSON without ``scenes`` (not
+            checked against the schema).
+        refuse_next(times=1): ``message.refusal = REFUSAL`` and ``content = None``.
+    A chat request consumes at most one of refusal, malformed, wrong-shape (in that order).
+
+    The shot list ``{"title", "style", "scenes": [{"prompt", "duration"}]}`` is validated with
+    ``jsonschema`` against the ``response_format.json_schema.schema`` of the request; when it
+    does not validate, the answer is 400 ``invalid_request_error`` naming the mismatch.
+    """
+
+    def __init__(self, *, api_key: str | None = None) -> None:
+        super().__init__()
+        self.api_key = api_key
+        self.flag_words: set[str] = {"FLAGME"}
+        self.scene_count: int | None = None
+        self.scene_duration: int = 2
+        self.delay: float = 0.0
+        self.retry_after_ms: int = 1
+        self.calls: dict[str, int] = {"chat": 0, "moderations": 0}
+        self.last_schema: dict[str, Any] | None = None
+        self._faults = FaultQueue()
+        self._content_faults = {"refuse": 0, "malformed": 0, "wrong_shape": 0}
+        self._validators: dict[str, Any] = {}
+
+    @property
+    def base_url(self) -> str:
+        return f"{self.origin}/v1"
+
+    # -- knobs ------------------------------------------------------------------------------
+    def fail_next(self, status: int, times: int = 1, path: str | None = None) -> None:
+        self._faults.add(times, status=status, path=path)
+
+    def malformed_next(self, times: int = 1) -> None:
+        self._content_faults["malformed"] += times
+
+    def wrong_shape_next(self, times: int = 1) -> None:
+        self._content_faults["wrong_shape"] += times
+
+    def refuse_next(self, times: int = 1) -> None:
+        self._content_faults["refuse"] += times
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _add_routes(self, app: web.Application) -> None:
+        app.router.add_post("/v1/moderations", self._moderations)
+        app.router.add_post("/v1/chat/completions", self._chat)
+
+    def _error_body(self, request: web.Request, status: int, reason: str) -> dict[str, Any]:
+        body = openai_error(status, f"Invalid URL ({request.method} {request.path})")
+        body["error"]["code"] = None
+        return body
+
+    def _headers(self) -> dict[str, str]:
+        return {"x-request-id": f"req_{random_id(24)}", "openai-processing-ms": "1"}
+
+    def _error(self, status: int, body: dict[str, Any]) -> web.Response:
+        headers = self._headers()
+        if status == 429 or status >= 500:
+            headers["retry-after-ms"] = str(self.retry_after_ms)
+            headers["retry-after"] = "0"
+        return json_response(body, status, headers)
+
+    def _auth_failure(self, request: web.Request) -> web.Response | None:
+        token = bearer_token(request)
+        if token is None:
+            message = (
+                "You didn't provide an API key. You need to provide your API key in an "
+                "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY)."
+            )
+            body = openai_error(401, message)
+            body["error"]["code"] = None
+            return self._error(401, body)
+        if self.api_key is not None and token != self.api_key:
+            message = "Incorrect API key provided. You can find your API key on the dashboard."
+            return self._error(401, openai_error(401, message, code="invalid_api_key"))
+        return None
+
+    def _injected(self, request: web.Request) -> web.Response | None:
+        if not self._faults.entries:
+            return None
+        entry = self._faults.take(lambda e: e["path"] is None or request.path.endswith(e["path"]))
+        if entry is None:
+            return None
+        return self._error(entry["status"], openai_error(entry["status"]))
+
+    def _take_content_fault(self) -> str | None:
+        for name, left in self._content_faults.items():
+            if left > 0:
+                self._content_faults[name] = left - 1
+                return name
+        return None
+
+    # -- moderations ------------------------------------------------------------------------
+    async def _moderations(self, request: web.Request) -> web.Response:
+        if (failure := self._auth_failure(request)) is not None:
+            return failure
+        self.calls["moderations"] += 1
+        if (failure := self._injected(request)) is not None:
+            return failure
+        body = await read_json(request)
+        if not isinstance(body, dict) or "input" not in body:
+            message = "Missing required parameter: 'input'."
+            return self._error(400, openai_error(400, message, param="input"))
+        raw = body["input"]
+        if isinstance(raw, list) and all(isinstance(p, str) for p in raw):
+            texts = raw  # one result per string
+        else:  # one string, or one multi-modal input made of content parts
+            texts = [_text_of(raw)]
+        words = [w.lower() for w in self.flag_words]
+        results = [self._moderation_result(any(w in t.lower() for w in words)) for t in texts]
+        reply = {
+            "id": f"modr-{random_id(24)}",
+            "model": body.get("model") or "omni-moderation-latest",
+            "results": results,
+        }
+        return json_response(reply, headers=self._headers())
+
+    @staticmethod
+    def _moderation_result(flagged: bool) -> dict[str, Any]:
+        categories = dict.fromkeys(MODERATION_CATEGORIES, False)
+        scores = dict.fromkeys(MODERATION_CATEGORIES, 1e-6)
+        if flagged:
+            categories["violence"] = True
+            scores["violence"] = 0.93
+        return {
+            "flagged": flagged,
+            "categories": categories,
+            "category_scores": scores,
+            "category_applied_input_types": {k: list(v) for k, v in MODERATION_CATEGORIES.items()},
+        }
+
+    # -- chat completions -------------------------------------------------------------------
+    async def _chat(self, request: web.Request) -> web.Response:
+        if (failure := self._auth_failure(request)) is not None:
+            return failure
+        self.calls["chat"] += 1
+        if self.delay > 0:
+            await asyncio.sleep(self.delay)
+        if (failure := self._injected(request)) is not None:
+            return failure
+        body = await read_json(request)
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            message = "Missing required parameter: 'messages'."
+            return self._error(400, openai_error(400, message, param="messages"))
+        messages = [m for m in body["messages"] if isinstance(m, dict)]
+        schema = self._schema_of(body.get("response_format"))
+        self.last_schema = schema
+
+        refusal: str | None = None
+        content: str | None
+        fault = self._take_content_fault()
+        shot_list = self._shot_list(messages)
+        if fault == "refuse":
+            content, refusal = None, REFUSAL
+        elif fault == "malformed":
+            content = json.dumps(shot_list)[:-7] + ' "oops'
+        elif fault == "wrong_shape":
+            content = json.dumps({"title": shot_list["title"], "style": shot_list["style"]})
+        else:
+            if schema is not None:
+                error = self._validation_error(schema, shot_list)
+                if error is not None:
+                    message = (
+                        f"The fake shot list does not match the response_format schema: {error}"
+                    )
+                    body400 = openai_error(400, message, param="response_format")
+                    return self._error(400, body400)
+            content = json.dumps(shot_list)
+        return json_response(
+            self._completion(body, messages, content, refusal), headers=self._headers()
+        )
+
+    @staticmethod
+    def _schema_of(response_format: Any) -> dict[str, Any] | None:
+        if not isinstance(response_format, dict) or response_format.get("type") != "json_schema":
+            return None
+        schema = (response_format.get("json_schema") or {}).get("schema")
+        return schema if isinstance(schema, dict) else None
+
+    def _validation_error(self, schema: dict[str, Any], instance: Any) -> str | None:
+        key = json.dumps(schema, sort_keys=True)
+        validator = self._validators.get(key)
+        if validator is None:
+            cls = jsonschema.validators.validator_for(
+                schema, default=jsonschema.Draft202012Validator
+            )
+            cls.check_schema(schema)
+            validator = self._validators[key] = cls(schema)
+        error = jsonschema.exceptions.best_match(validator.iter_errors(instance))
+        if error is None:
+            return None
+        where = "/".join(str(p) for p in error.absolute_path) or "(root)"
+        return f"{where}: {error.message}"
+
+    def _shot_list(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
+        user_texts = [_text_of(m.get("content")) for m in messages if m.get("role") == "user"]
+        prompt = (user_texts[-1] if user_texts else "").strip() or "untitled"
+        count = self.scene_count
+        if count is None:
+            match = None
+            for m in messages:
+                match = _EXACTLY.search(_text_of(m.get("content"))) or match
+            count = int(match.group(1)) if match else 3
+        return {
+            "title": f"Film: {prompt[:60]}",
+            "style": "cinematic, warm light",
+            "scenes": [
+                {"prompt": f"Scene {i + 1}: {prompt}", "duration": self.scene_duration}
+                for i in range(count)
+            ],
+        }
+
+    @staticmethod
+    def _completion(
+        body: dict[str, Any],
+        messages: list[dict[str, Any]],
+        content: str | None,
+        refusal: str | None,
+    ) -> dict[str, Any]:
+        prompt_tokens = sum(len(_text_of(m.get("content"))) for m in messages) // 4 + 1
+        completion_tokens = len(content or refusal or "") // 4 + 1
+        return {
+            "id": f"chatcmpl-{random_id(29)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
+            "model": body.get("model") or "gpt-4o-mini",
+            "choices": [
+                {
+                    "index": 0,
+                    "message": {
+                        "role": "assistant",
+                        "content": content,
+                        "refusal": refusal,
+                        "annotations": [],
+                    },
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+                "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+                "completion_tokens_details": {
+                    "reasoning_tokens": 0,
+                    "audio_tokens": 0,
+                    "accepted_prediction_tokens": 0,
+                    "rejected_prediction_tokens": 0,
+                },
+            },
+            "service_tier": "default",
+            "system_fingerprint": "fp_fake0001",
+        }

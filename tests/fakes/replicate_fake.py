@@ -1,0 +1,411 @@
+"""A loopback fake of Replicate's HTTP API (predictions) and of its file delivery host."""
+
+from __future__ import annotations
+
+import base64
+import re
+import time
+import zlib
+from collections import deque
+from http import HTTPStatus
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes._common import (
+    ClipCache,
+    FaultQueue,
+    LoopbackServer,
+    PredictionRecord,
+    SlidingWindow,
+    bearer_token,
+    input_seconds,
+    iso_z,
+    json_response,
+    problem_json,
+    random_id,
+    read_json,
+)
+
+OUTCOMES = frozenset({"succeeded", "failed", "filtered", "empty", "stuck", "canceled"})
+DEFAULT_ERROR = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.15 GiB total capacity)"
+PALETTE = ("red", "lime", "blue", "yellow", "magenta", "cyan", "white", "orange")
+SIZES = {"16:9": (160, 90), "9:16": (90, 160), "1:1": (96, 96)}
+_SCENE_NUMBER = re.compile(r"scene\s*(\d+)", re.IGNORECASE)
+_TERMINAL = frozenset({"succeeded", "failed", "canceled"})
+
+
+class FakeReplicate(LoopbackServer):
+    """Loopback fake of ``https://api.replicate.com`` for ``replicate.Client``.
+
+    Use ``async with FakeReplicate() as fake:`` (or ``await fake.start()`` / ``await
+    fake.close()``) and ``replicate.Client(api_token="t", base_url=fake.base_url)``.
+
+    Routes: ``POST /v1/models/{owner}/{name}/predictions``, ``POST /v1/predictions`` (with
+    ``version``: ``hash``, ``owner/name`` or ``owner/name:hash``), ``GET /v1/predictions/{id}``,
+    ``POST /v1/predictions/{id}/cancel``, ``GET /v1/predictions`` (newest first, ``page_size``
+    per page, absolute ``next``/``previous`` URLs), and ``GET /files/{id}.mp4`` (no auth, like
+    replicate.delivery). API routes need ``Authorization: Bearer <token>`` (any token, or
+    exactly ``api_token`` when set), else 401 ``{"title": "Unauthenticated", ...}``.
+
+    Lifecycle, computed from the loop clock when read (no task per prediction): ``starting``,
+    then ``processing`` after ``start_delay``, then the outcome after ``clip_delay`` from
+    creation. Outcomes: "succeeded" (output ``{base}/files/{id}.mp4``, or ``[url]`` when
+    ``output_as_list``), "failed" (``error``; "failed:TEXT" sets the text), "filtered"
+    (succeeded, output None), "empty" (succeeded, output [] or ""), "stuck" (processing for
+    ever), "canceled".
+
+    Attributes (set freely):
+        base_url: ``http://127.0.0.1:PORT`` (no ``/v1``; read only).
+        requests: every request as ``RecordedRequest``; ``record_requests = False`` stops it.
+        api_token: the only accepted token when not None (default None: any token).
+        models: allowed ``owner/name`` (default None: any); others answer 404.
+        versions: version hash -> ``owner/name`` for bare-hash creates (unknown: "fake/model").
+        start_delay (0.02), clip_delay (0.1): seconds from creation.
+        auto_complete: False keeps predictions processing until ``complete``/``fail``.
+        output_as_list (False), max_clip_seconds (1.0), palette (``PALETTE``).
+        create_limit (600), read_limit (3000) per ``rate_window`` (60.0) seconds, sliding;
+            over it: 429 with ``Retry-After: throttle_retry_after`` (1; the client sleeps that
+            many seconds before retrying a GET).
+        page_size: predictions per list page (100).
+        truncate_downloads (False), redirect_downloads_to (None), download_status (None).
+        counts: "create", "get", "list", "cancel", "download" (requests that passed auth and
+            rate limit, injected failures included) and "throttled".
+        predictions: id -> ``PredictionRecord`` (id, model, version, input, prompt, status,
+            canceled, created, color, seconds, width, height, output, error).
+
+    Methods:
+        script(outcomes, match=None): queue outcomes, consumed one per created prediction
+            whose ``input.prompt`` contains ``match`` (any prediction when None).
+        complete(id, outcome="succeeded") / fail(id, error=DEFAULT_ERROR): finish now.
+        fail_next_creates(status, times=1, created=False): answer creates with ``status``;
+            ``created=True`` creates the prediction first (an ambiguous failure).
+        fail_next_gets(status, times=1): answer ``GET /v1/predictions/{id}`` with ``status``.
+        color_for(id), created_for(match), output_url(id).
+    """
+
+    def __init__(self, *, api_token: str | None = None) -> None:
+        super().__init__()
+        self.api_token = api_token
+        self.models: set[str] | None = None
+        self.versions: dict[str, str] = {}
+        self.start_delay = 0.02
+        self.clip_delay = 0.1
+        self.auto_complete = True
+        self.output_as_list = False
+        self.max_clip_seconds = 1.0
+        self.palette: tuple[str, ...] = PALETTE
+        self.create_limit = 600
+        self.read_limit = 3000
+        self.rate_window = 60.0
+        self.throttle_retry_after = 1
+        self.page_size = 100
+        self.truncate_downloads = False
+        self.redirect_downloads_to: str | None = None
+        self.download_status: int | None = None
+        self.counts = dict.fromkeys(("create", "get", "list", "cancel", "download", "throttled"), 0)
+        self.predictions: dict[str, PredictionRecord] = {}
+        self._order: list[str] = []
+        self._scripts: list[tuple[str | None, deque[str]]] = []
+        self._create_faults = FaultQueue()
+        self._get_faults = FaultQueue()
+        self._create_window = SlidingWindow()
+        self._read_window = SlidingWindow()
+        self._clips = ClipCache()
+
+    @property
+    def base_url(self) -> str:
+        return self.origin
+
+    # -- knobs ------------------------------------------------------------------------------
+    def script(self, outcomes: list[str], match: str | None = None) -> None:
+        for outcome in outcomes:
+            if outcome.partition(":")[0] not in OUTCOMES:
+                raise ValueError(f"unknown outcome {outcome!r}; expected one of {sorted(OUTCOMES)}")
+        self._scripts.append((match, deque(outcomes)))
+
+    def fail_next_creates(self, status: int, times: int = 1, created: bool = False) -> None:
+        self._create_faults.add(times, status=status, created=created)
+
+    def fail_next_gets(self, status: int, times: int = 1) -> None:
+        self._get_faults.add(times, status=status)
+
+    def complete(self, prediction_id: str, outcome: str = "succeeded") -> None:
+        self._finish_now(prediction_id, outcome, None)
+
+    def fail(self, prediction_id: str, error: str = DEFAULT_ERROR) -> None:
+        self._finish_now(prediction_id, "failed", error)
+
+    def color_for(self, prediction_id: str) -> str:
+        return self.predictions[prediction_id].color
+
+    def created_for(self, match: str) -> list[PredictionRecord]:
+        return [r for r in self.predictions.values() if match in r.prompt]
+
+    def output_url(self, prediction_id: str) -> str:
+        return f"{self.base_url}/files/{prediction_id}.mp4"
+
+    # -- lifecycle --------------------------------------------------------------------------
+    def _refresh(self, rec: PredictionRecord) -> str:
+        if rec.final_status is not None:
+            return rec.final_status
+        elapsed = self.now() - rec.created
+        if elapsed < self.start_delay:
+            return "starting"
+        if rec.started is None:
+            rec.started = rec.created + self.start_delay
+        if rec.outcome == "stuck" or not self.auto_complete or elapsed < self.clip_delay:
+            return "processing"
+        self._finish(rec, rec.outcome, rec.error_text, rec.created + self.clip_delay)
+        assert rec.final_status is not None
+        return rec.final_status
+
+    def _finish(self, rec: PredictionRecord, outcome: str, error: str | None, at: float) -> None:
+        rec.completed = at
+        rec.started = min(rec.started or at, at)
+        if outcome == "canceled":
+            rec.final_status = "canceled"
+        elif outcome == "failed":
+            rec.final_status, rec.error = "failed", error or DEFAULT_ERROR
+        else:
+            rec.final_status = "succeeded"
+            url = self.output_url(rec.id)
+            rec.output = {
+                "succeeded": [url] if self.output_as_list else url,
+                "filtered": None,
+                "empty": [] if self.output_as_list else "",
+            }[outcome]
+
+    def _finish_now(self, prediction_id: str, outcome: str, error: str | None) -> None:
+        rec = self.predictions[prediction_id]
+        if self._refresh(rec) in _TERMINAL:
+            raise ValueError(f"prediction {prediction_id} is already {rec.final_status}")
+        self._finish(rec, outcome, error, self.now())
+
+    def _prediction_json(self, rec: PredictionRecord) -> dict[str, Any]:
+        status = self._refresh(rec)
+        url = f"{self.base_url}/v1/predictions/{rec.id}"
+        logs = {"starting": "", "processing": "Generating video...\n"}.get(
+            status, "Generating video...\nDone.\n"
+        )
+        metrics: dict[str, float] = {}
+        if status in ("succeeded", "failed") and rec.completed is not None:
+            metrics = {
+                "predict_time": round(rec.completed - (rec.started or rec.created), 6),
+                "total_time": round(rec.completed - rec.created, 6),
+            }
+        return {
+            "id": rec.id,
+            "model": rec.model,
+            "version": rec.version,
+            "input": rec.input,
+            "logs": logs,
+            "output": rec.output,
+            "data_removed": False,
+            "error": rec.error,
+            "source": "api",
+            "status": status,
+            "created_at": iso_z(rec.created_wall),
+            "started_at": iso_z(rec.wall(rec.started)),
+            "completed_at": iso_z(rec.wall(rec.completed)),
+            "urls": {
+                "cancel": f"{url}/cancel",
+                "get": url,
+                "stream": f"{self.base_url}/v1/stream/{rec.id}",
+                "web": f"{self.base_url}/p/{rec.id}",
+            },
+            "metrics": metrics,
+        }
+
+    def _take_outcome(self, prompt: str) -> str:
+        for i, (match, queue) in enumerate(self._scripts):
+            if match is None or match in prompt:
+                outcome = queue.popleft()
+                if not queue:
+                    del self._scripts[i]
+                return outcome
+        return "succeeded"
+
+    def _new_prediction(self, model: str, version: str, inputs: dict[str, Any]) -> PredictionRecord:
+        prompt = inputs["prompt"]
+        outcome, _, error_text = self._take_outcome(prompt).partition(":")
+        scene = _SCENE_NUMBER.search(prompt)
+        index = int(scene.group(1)) - 1 if scene else zlib.crc32(prompt.encode())
+        width, height = SIZES.get(str(inputs.get("aspect_ratio")), SIZES["16:9"])
+        seconds = min(input_seconds(inputs) or self.max_clip_seconds, self.max_clip_seconds)
+        rec = PredictionRecord(
+            id=random_id(),
+            model=model,
+            version=version,
+            input=inputs,
+            prompt=prompt,
+            created=self.now(),
+            created_wall=time.time(),
+            outcome=outcome,
+            error_text=error_text or None,
+            color=self.palette[index % len(self.palette)],
+            seconds=seconds,
+            width=width,
+            height=height,
+            refresh=self._refresh,
+        )
+        self.predictions[rec.id] = rec
+        self._order.append(rec.id)
+        return rec
+
+    # -- HTTP -------------------------------------------------------------------------------
+    def _add_routes(self, app: web.Application) -> None:
+        app.router.add_post("/v1/models/{owner}/{name}/predictions", self._create_for_model)
+        app.router.add_post("/v1/predictions", self._create_for_version)
+        app.router.add_get("/v1/predictions", self._list)
+        app.router.add_get("/v1/predictions/{id}", self._get)
+        app.router.add_post("/v1/predictions/{id}/cancel", self._cancel)
+        app.router.add_get("/files/{name}", self._download)
+
+    def _error_body(self, request: web.Request, status: int, message: str) -> dict[str, Any]:
+        detail = "Method not allowed." if status == 405 else "The requested resource was not found."
+        return problem_json(status, detail, message)
+
+    def _gate(self, request: web.Request, kind: str) -> web.Response | None:
+        """Authentication and rate limits; counts the request when it passes."""
+        token = bearer_token(request)
+        if token is None or (self.api_token is not None and token != self.api_token):
+            detail = (
+                "You did not pass an authentication token"
+                if token is None
+                else "You did not pass a valid authentication token"
+            )
+            return json_response(problem_json(401, detail, "Unauthenticated"), 401)
+        window, limit = (
+            (self._create_window, self.create_limit)
+            if kind == "create"
+            else (self._read_window, self.read_limit)
+        )
+        if not window.admit(self.now(), limit, self.rate_window):
+            self.counts["throttled"] += 1
+            return self._throttled()
+        self.counts[kind] += 1
+        return None
+
+    def _throttled(self) -> web.Response:
+        n = self.throttle_retry_after
+        detail = f"Request was throttled. Expected available in {n} second{'' if n == 1 else 's'}."
+        body = problem_json(429, detail, "Too Many Requests")
+        return json_response(body, 429, {"Retry-After": str(n)})
+
+    def _injected(self, status: int) -> web.Response:
+        if status == 429:
+            return self._throttled()
+        body = problem_json(status, f"Injected {status} from the fake Replicate API.")
+        headers = {"Retry-After": str(self.throttle_retry_after)} if status == 503 else None
+        return json_response(body, status, headers)
+
+    async def _create_for_model(self, request: web.Request) -> web.Response:
+        model = f"{request.match_info['owner']}/{request.match_info['name']}"
+        return await self._create(request, model, "hidden")
+
+    async def _create_for_version(self, request: web.Request) -> web.Response:
+        body = await read_json(request)
+        version = body.get("version") if isinstance(body, dict) else None
+        if not isinstance(version, str) or not version:
+            return await self._create(request, None, "")
+        ref, _, digest = version.rpartition(":") if ":" in version else ("", "", version)
+        if "/" in digest:  # "owner/name" without a version
+            ref, digest = digest, "hidden"
+        return await self._create(request, ref or self.versions.get(digest, "fake/model"), digest)
+
+    async def _create(self, request: web.Request, model: str | None, version: str) -> web.Response:
+        if (failure := self._gate(request, "create")) is not None:
+            return failure
+        body = await read_json(request)
+        inputs = body.get("input") if isinstance(body, dict) else None
+        if model is None:
+            detail = "- version: version is required\n"
+            return json_response(problem_json(422, detail, "Input validation failed"), 422)
+        if self.models is not None and model not in self.models:
+            return json_response(problem_json(404, f"Model {model} not found.", "Not found"), 404)
+        prompt = inputs.get("prompt") if isinstance(inputs, dict) else None
+        if not isinstance(prompt, str) or not prompt.strip():
+            detail = "- input: prompt is required\n" if prompt is None else "- input.prompt: empty"
+            problem = problem_json(422, detail, "Input validation failed")
+            problem["invalid_fields"] = [{"type": "required", "field": "input.prompt"}]
+            return json_response(problem, 422)
+        fault = self._create_faults.take()
+        if fault is not None and not fault["created"]:
+            return self._injected(fault["status"])
+        assert isinstance(inputs, dict)
+        rec = self._new_prediction(model, version, inputs)
+        if fault is not None:
+            return self._injected(fault["status"])
+        return json_response(self._prediction_json(rec), 201)
+
+    def _lookup(self, request: web.Request) -> PredictionRecord | web.Response:
+        rec = self.predictions.get(request.match_info["id"])
+        if rec is None:
+            return json_response(problem_json(404, "Prediction not found.", "Not found"), 404)
+        return rec
+
+    async def _get(self, request: web.Request) -> web.Response:
+        if (failure := self._gate(request, "get")) is not None:
+            return failure
+        if (fault := self._get_faults.take()) is not None:
+            return self._injected(fault["status"])
+        rec = self._lookup(request)
+        return rec if isinstance(rec, web.Response) else json_response(self._prediction_json(rec))
+
+    async def _cancel(self, request: web.Request) -> web.Response:
+        if (failure := self._gate(request, "cancel")) is not None:
+            return failure
+        rec = self._lookup(request)
+        if isinstance(rec, web.Response):
+            return rec
+        if self._refresh(rec) not in _TERMINAL:
+            rec.canceled = True
+            self._finish(rec, "canceled", None, self.now())
+        return json_response(self._prediction_json(rec))
+
+    async def _list(self, request: web.Request) -> web.Response:
+        if (failure := self._gate(request, "list")) is not None:
+            return failure
+        total = len(self._order)
+        high = total
+        if cursor := request.query.get("cursor"):
+            try:
+                high = int(base64.urlsafe_b64decode(cursor.encode()).decode().removeprefix("o="))
+            except ValueError:
+                return json_response(problem_json(400, "Invalid cursor."), 400)
+        high = max(0, min(high, total))
+        low = max(0, high - self.page_size)
+        page = [self._prediction_json(self.predictions[i]) for i in reversed(self._order[low:high])]
+        return json_response(
+            {
+                "previous": self._page_url(high + self.page_size) if high < total else None,
+                "next": self._page_url(low) if low > 0 else None,
+                "results": page,
+            }
+        )
+
+    def _page_url(self, high: int) -> str:
+        cursor = base64.urlsafe_b64encode(f"o={high}".encode()).decode()
+        return f"{self.base_url}/v1/predictions?cursor={cursor}"
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        self.counts["download"] += 1
+        if self.download_status is not None:
+            status = self.download_status
+            return web.Response(status=status, text=HTTPStatus(status).phrase)
+        if self.redirect_downloads_to is not None:
+            raise web.HTTPFound(self.redirect_downloads_to)
+        rec = self.predictions.get(request.match_info["name"].removesuffix(".mp4"))
+        if rec is None or self._refresh(rec) != "succeeded":
+            return web.Response(status=404, text="Not Found")
+        data = await self._clips.get(rec.seconds, rec.width, rec.height, rec.color)
+        if not self.truncate_downloads:
+            return web.Response(body=data, content_type="video/mp4")
+        response = web.StreamResponse(headers={"Content-Type": "video/mp4"})
+        response.content_length = len(data)
+        await response.prepare(request)
+        await response.write(data[: len(data) // 2])
+        if request.transport is not None:
+            request.transport.close()
+        return response
