@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import json
-import secrets
+import random
 import shutil
 import string
 import tempfile
@@ -54,7 +54,7 @@ def json_response(
 
 def random_id(length: int = 26) -> str:
     """A lowercase alphanumeric id, like Replicate's prediction ids."""
-    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(length))
+    return "".join(random.choices(_ID_ALPHABET, k=length))
 
 
 def bearer_token(request: web.Request) -> str | None:

@@ -22,6 +22,7 @@ from tests.fakes._common import (
 )
 
 _EXACTLY = re.compile(r"exactly (\d+) scene", re.IGNORECASE)
+_IDEA = re.compile(r"<<<(.*?)>>>", re.DOTALL)
 
 MODERATION_CATEGORIES: dict[str, list[str]] = {
     "harassment": ["text"],
@@ -86,6 +87,10 @@ class FakeOpenAI(LoopbackServer):
     Routes: ``POST /v1/moderations``, ``POST /v1/chat/completions``. Every request needs
     ``Authorization: Bearer <token>`` (any token, or exactly ``api_key`` when that is set),
     else 401 in OpenAI's error shape. Unknown routes answer 404 in the same shape.
+
+    The shot list is about the idea between ``<<<`` and ``>>>`` in the last user message when
+    those markers are there (else the whole message): title ``Film: <idea>``, scene prompts
+    ``Scene N: <idea>``.
 
     Attributes (set freely between requests):
         base_url: ``http://127.0.0.1:PORT/v1`` (read only).
@@ -303,7 +308,9 @@ class FakeOpenAI(LoopbackServer):
 
     def _shot_list(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         user_texts = [_text_of(m.get("content")) for m in messages if m.get("role") == "user"]
-        prompt = (user_texts[-1] if user_texts else "").strip() or "untitled"
+        text = user_texts[-1] if user_texts else ""
+        idea = _IDEA.search(text)  # the Analyst wraps the member's idea in <<< >>>
+        prompt = " ".join((idea.group(1) if idea else text).split()) or "untitled"
         count = self.scene_count
         if count is None:
             match = None

@@ -131,6 +131,8 @@ class FakeReplicate(LoopbackServer):
         self._get_faults.add(times, status=status)
 
     def complete(self, prediction_id: str, outcome: str = "succeeded") -> None:
+        if outcome not in ("succeeded", "filtered", "empty", "canceled"):
+            raise ValueError(f"complete() takes succeeded/filtered/empty/canceled, not {outcome!r}")
         self._finish_now(prediction_id, outcome, None)
 
     def fail(self, prediction_id: str, error: str = DEFAULT_ERROR) -> None:
@@ -162,10 +164,11 @@ class FakeReplicate(LoopbackServer):
 
     def _finish(self, rec: PredictionRecord, outcome: str, error: str | None, at: float) -> None:
         rec.completed = at
-        rec.started = min(rec.started or at, at)
-        if outcome == "canceled":
+        if outcome == "canceled":  # canceled while starting: never started
             rec.final_status = "canceled"
-        elif outcome == "failed":
+            return
+        rec.started = min(rec.started or at, at)
+        if outcome == "failed":
             rec.final_status, rec.error = "failed", error or DEFAULT_ERROR
         else:
             rec.final_status = "succeeded"

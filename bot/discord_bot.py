@@ -1,0 +1,105 @@
+"""The Discord process: the `Bot` subclass and its lifetime (storage and runner passed in)."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import discord
+import yarl
+from discord.ext import commands
+
+from bot.config import Settings
+from bot.services import Services, open_services
+from bot.tree import NO_MENTIONS, ReelbotTree
+
+log = logging.getLogger(__name__)
+
+EXTENSIONS = ("cogs.generate", "cogs.history")
+PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    create_public_threads=True,
+    embed_links=True,
+    attach_files=True,
+    read_message_history=True,
+)
+
+
+class Reelbot(commands.Bot):
+    """The bot: loads the cogs, resumes unfinished work, then syncs its commands."""
+
+    def __init__(self, *, settings: Settings, services: Services) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=discord.Intents.default(),
+            allowed_mentions=NO_MENTIONS,
+            tree_cls=ReelbotTree,
+            help_command=None,
+        )
+        self.settings = settings
+        self.services = services
+
+    async def setup_hook(self) -> None:
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        resumed = await self.services.runner.resume("discord")
+        log.info("resumed %d unfinished generation(s)", len(resumed))
+        await self._sync()
+        if self.application_id:
+            url = discord.utils.oauth_url(
+                self.application_id,
+                permissions=PERMISSIONS,
+                scopes=("bot", "applications.commands"),
+            )
+            log.info("invite the bot with: %s", url)
+        missing = self.settings.missing_generation_keys()
+        if missing:
+            log.warning(
+                "%s not set: /generate will answer with a configuration error", ", ".join(missing)
+            )
+
+    async def _sync(self) -> None:
+        guild_id = self.settings.discord_guild_id
+        if guild_id:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d command(s) to guild %s", len(synced), guild_id)
+        else:
+            synced = await self.tree.sync()
+            log.info("synced %d global command(s) (may take up to an hour to show)", len(synced))
+
+    async def on_ready(self) -> None:
+        log.info(
+            "connected as %s (%s) to %d guild(s)", self.user, self.application_id, len(self.guilds)
+        )
+
+
+def point_discord_at(settings: Settings) -> None:
+    """Send discord.py's REST and gateway traffic where the settings say (a proxy, a fake)."""
+    discord.http.Route.BASE = settings.discord_api_base_url.rstrip("/")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
+
+
+async def run_bot(settings: Settings) -> int:
+    """Run until stopped. Exit code 2 when DISCORD_TOKEN is missing."""
+    if settings.discord_token is None:
+        print(
+            "DISCORD_TOKEN is not set: put the bot token in the environment or in .env "
+            "(see .env.example and the README's 'Run it in your server').",
+            file=sys.stderr,
+        )
+        return 2
+    point_discord_at(settings)
+    async with (
+        open_services(settings) as services,
+        Reelbot(settings=settings, services=services) as bot,
+    ):
+        try:
+            await bot.start(settings.discord_token.get_secret_value())
+        except discord.LoginFailure:
+            log.error("Discord refused DISCORD_TOKEN: check the token in the Developer Portal")
+            return 2
+    return 0

@@ -1,0 +1,60 @@
+"""The command tree's one error path: member-fixable errors privately, the rest apologised for."""
+
+from __future__ import annotations
+
+import logging
+
+import discord
+from discord import app_commands
+
+log = logging.getLogger(__name__)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+APOLOGY = "Sorry — something went wrong on our side. It has been logged; please try again."
+
+
+class UserFacingError(app_commands.AppCommandError):
+    """An error the member can act on; its message is shown to them privately, as it is."""
+
+
+async def reply_privately(interaction: discord.Interaction, text: str) -> None:
+    """Send `text` ephemerally, whether or not the interaction was answered already."""
+    if interaction.response.is_done():
+        await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+class ReelbotTree(app_commands.CommandTree[discord.Client]):
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await handle_error(interaction, error)
+
+
+async def handle_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """The one error path of commands and buttons alike."""
+    cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
+    if isinstance(cause, UserFacingError):
+        text = str(cause)
+    elif isinstance(cause, app_commands.CheckFailure | app_commands.TransformerError):
+        text = str(cause) or "You cannot use this command here."
+    else:
+        where = (
+            f"/{interaction.command.qualified_name}"
+            if interaction.command
+            else f"component {dict(interaction.data or {}).get('custom_id', '?')}"
+        )
+        log.error(
+            "%s failed (user %s, guild %s, channel %s)",
+            where,
+            interaction.user.id,
+            interaction.guild_id,
+            interaction.channel_id,
+            exc_info=cause,
+        )
+        text = APOLOGY
+    try:
+        await reply_privately(interaction, text)
+    except discord.HTTPException as exc:
+        log.warning("could not tell the member about an error: %s", exc)

@@ -1,0 +1,28 @@
+"""/generate, /cancel, the live reply, its thread and the film's delivery."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cogs.generate.buttons import CancelButton, RetryButton
+from cogs.generate.cog import GenerateCog
+from cogs.generate.delivery import DiscordDeliverer
+from cogs.generate.updater import ReplyUpdater
+
+if TYPE_CHECKING:
+    from bot.discord_bot import Reelbot
+
+
+async def setup(bot: Reelbot) -> None:
+    updater = ReplyUpdater(bot)
+    bot.services.bus.subscribe(updater.handle)
+    bot.services.runner.register_deliverer("discord", DiscordDeliverer(bot, updater.threads))
+    bot.add_dynamic_items(CancelButton, RetryButton)
+    cog = GenerateCog(bot, updater)
+    max_clips = bot.settings.max_clips
+    clips = cog.generate._params["clips"]
+    clips.max_value = max_clips
+    clips.description = (
+        f"Exactly this many scenes, 1 to {max_clips} (default: the director decides)"
+    )
+    await bot.add_cog(cog)

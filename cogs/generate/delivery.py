@@ -1,0 +1,99 @@
+"""Delivering the film: by DM, attached (made smaller to fit); in the thread when DMs are closed.
+
+Exactly once: a delivery already recorded is not repeated, and the message carries a nonce
+that Discord enforces, so a send retried after a crash returns the first message.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.pipeline import media
+from bot.pipeline.errors import DeliveryError, MediaError
+from bot.tree import NO_MENTIONS
+from cogs.generate.thread import DEFAULT_UPLOAD_LIMIT, ThreadPoster, read_file
+from storage.models import Generation
+
+if TYPE_CHECKING:
+    from bot.discord_bot import Reelbot
+
+log = logging.getLogger(__name__)
+
+DM_REFUSED = 50007
+
+
+class DiscordDeliverer:
+    def __init__(self, bot: Reelbot, threads: ThreadPoster) -> None:
+        self._bot = bot
+        self._repo = bot.services.repo
+        self._threads = threads
+
+    async def deliver(self, generation: Generation, film: Path) -> str:
+        done = (await self._repo.posts(generation.id)).get("film")
+        if done is not None:
+            return done
+        limit = min(self._threads.upload_limit(generation.id), DEFAULT_UPLOAD_LIMIT)
+        try:
+            fitted = await media.fit_to_size(film, film.with_name("film-small.mp4"), limit)
+        except MediaError as exc:
+            raise DeliveryError(
+                f"the film could not be made small enough to send: {exc.reason}"
+            ) from exc
+        title = discord.utils.escape_markdown(generation.title or "Your film")
+        nonce = f"reelbot-film-{generation.id}"
+        try:
+            ref = await self._by_dm(generation, fitted, title, nonce)
+        except discord.Forbidden as exc:
+            if exc.code != DM_REFUSED:
+                raise DeliveryError(f"Discord refused the DM: {exc.text}") from exc
+            log.info(
+                "DMs of member %s are closed; posting generation %s in its thread",
+                generation.owner_id,
+                generation.id,
+            )
+            ref = await self._in_thread(generation, fitted, title, nonce)
+        except discord.HTTPException as exc:
+            raise DeliveryError(f"Discord did not take the film: {exc.status} {exc.text}") from exc
+        await self._repo.record_post(generation.id, "film", ref)
+        return ref
+
+    async def _by_dm(self, generation: Generation, film: Path, title: str, nonce: str) -> str:
+        channel = await self._bot.create_dm(discord.Object(id=generation.owner_id))
+        message = await channel.send(
+            content=f"🎬 **{title}** — your film from generation #{generation.id} is ready.",
+            file=await read_file(film, f"reelbot-{generation.id}.mp4"),
+            nonce=nonce,
+            allowed_mentions=NO_MENTIONS,
+        )
+        return f"dm:{channel.id}/{message.id}"
+
+    async def _in_thread(self, generation: Generation, film: Path, title: str, nonce: str) -> str:
+        target_id = generation.thread_id or generation.channel_id
+        if not target_id:
+            raise DeliveryError("your DMs are closed and there is no thread to post the film in")
+        target = self._bot.get_partial_messageable(target_id)
+        owner = discord.Object(id=generation.owner_id)
+        extra: dict[str, discord.MessageReference] = {}
+        if not generation.thread_id and generation.message_id:
+            extra["reference"] = discord.MessageReference(
+                message_id=generation.message_id, channel_id=target_id, fail_if_not_exists=False
+            )
+        try:
+            message = await target.send(
+                content=f"<@{generation.owner_id}> your DMs are closed, so here is **{title}**.",
+                file=await read_file(film, f"reelbot-{generation.id}.mp4"),
+                nonce=nonce,
+                **extra,
+                allowed_mentions=discord.AllowedMentions(
+                    everyone=False, roles=False, users=[owner]
+                ),
+            )
+        except discord.HTTPException as exc:
+            raise DeliveryError(
+                f"your DMs are closed and posting the film failed: {exc.text}"
+            ) from exc
+        return f"thread:{target_id}/{message.id}"

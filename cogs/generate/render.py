@@ -1,0 +1,75 @@
+"""The reply's embed and buttons, from a `ReplyState` (pure, within Discord's limits)."""
+
+from __future__ import annotations
+
+import time
+
+import discord
+
+from cogs.generate.buttons import CancelButton, RetryButton
+from cogs.generate.state import ReplyState
+from storage.models import GenerationStatus
+
+BAR_WIDTH = 10
+_COLOURS = {
+    GenerationStatus.DONE: discord.Colour.green(),
+    GenerationStatus.FAILED: discord.Colour.red(),
+    GenerationStatus.CANCELLED: discord.Colour.dark_grey(),
+}
+_STAGE = {
+    GenerationStatus.QUEUED: "⏳ Queued",
+    GenerationStatus.ANALYSING: "🧠 Writing the shot list",
+    GenerationStatus.RENDERING: "🎬 Rendering clips",
+    GenerationStatus.STITCHING: "🎞️ Stitching the film",
+    GenerationStatus.DELIVERING: "📬 Delivering the film",
+    GenerationStatus.DONE: "✅ Done — the film was sent to you",
+    GenerationStatus.FAILED: "❌ Failed",
+    GenerationStatus.CANCELLED: "🛑 Cancelled",
+}
+_CLIP_ICON = {"waiting": "▫️", "rendering": "⏳", "retrying": "🔁", "done": "✅", "failed": "❌"}
+
+
+def progress_bar(done: int, total: int) -> str:
+    filled = round(BAR_WIDTH * done / total) if total else 0
+    return "▰" * filled + "▱" * (BAR_WIDTH - filled)
+
+
+def elapsed(state: ReplyState) -> str:
+    seconds = int((state.ended_at or time.time()) - state.started_at)
+    return f"{seconds // 60}m {seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def embed(state: ReplyState) -> discord.Embed:
+    title = (state.title or "Reelbot — your film is on its way")[:256]
+    result = discord.Embed(
+        title=title,
+        description=discord.utils.escape_markdown(state.prompt)[:1500],
+        colour=_COLOURS.get(state.status, discord.Colour.blurple()),
+    )
+    stage = _STAGE[state.status]
+    if state.status is GenerationStatus.QUEUED and state.position:
+        stage += f" — position {state.position} in your queue"
+    result.add_field(name="Status", value=stage, inline=False)
+    if state.clips:
+        total = len(state.clips)
+        result.add_field(
+            name="Progress",
+            value=f"{progress_bar(state.done_count, total)} clip {state.done_count}/{total} done",
+            inline=False,
+        )
+        lines = [f"{_CLIP_ICON[s]} clip {i}: {s}" for i, s in enumerate(state.clips, start=1)]
+        result.add_field(name="Clips", value="\n".join(lines)[:1024], inline=False)
+    if state.error:
+        result.add_field(name="Reason", value=state.error[:1024], inline=False)
+    result.set_footer(text=f"Generation #{state.generation_id} · {elapsed(state)}")
+    return result
+
+
+def view(state: ReplyState) -> discord.ui.View:
+    """Cancel while running; Retry once failed or cancelled; nothing when done."""
+    buttons = discord.ui.View(timeout=None)
+    if not state.final:
+        buttons.add_item(CancelButton(state.generation_id))
+    elif state.status in (GenerationStatus.FAILED, GenerationStatus.CANCELLED):
+        buttons.add_item(RetryButton(state.generation_id))
+    return buttons

@@ -1,0 +1,175 @@
+"""Keeps each reply up to date from the pipeline's events, and fills its thread.
+
+Edits are coalesced: one edit in flight per reply, at most one every `min_interval` seconds,
+always of the latest state, through the channel message endpoint with the bot token (never
+the interaction webhook, whose token expires). Thread posts run in order, each recorded so
+that a restart never posts anything twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot.pipeline.events import AnalysisDone, ClipCompleted, Event
+from bot.tasks import spawn
+from bot.tree import NO_MENTIONS
+from cogs.generate import render
+from cogs.generate.state import SHOWN, ReplyState
+from cogs.generate.thread import ThreadPoster
+
+if TYPE_CHECKING:
+    from bot.discord_bot import Reelbot
+
+log = logging.getLogger(__name__)
+
+FINAL_EDIT_ATTEMPTS = 3
+
+
+class ReplyUpdater:
+    def __init__(self, bot: Reelbot, *, min_interval: float = 1.0) -> None:
+        self._bot = bot
+        self._repo = bot.services.repo
+        self._min_interval = min_interval
+        self._states: dict[int, ReplyState] = {}
+        self._backlog: dict[int, list[Event]] = {}  # events that came while a state loads
+        self._dirty: set[int] = set()
+        self._flushers: dict[int, asyncio.Task[None]] = {}
+        self._last_edit: dict[int, float] = {}
+        self._posts: dict[int, asyncio.Task[None]] = {}
+        self.threads = ThreadPoster(bot)
+
+    # state -------------------------------------------------------------------------------
+
+    def track(self, state: ReplyState) -> None:
+        """Follow a generation whose reply was just sent (its first render is that reply)."""
+        self._states[state.generation_id] = state
+        self._last_edit[state.generation_id] = time.monotonic()
+        self.post(state.generation_id, self.threads.ensure_thread)
+
+    def state(self, generation_id: int) -> ReplyState | None:
+        return self._states.get(generation_id)
+
+    def handle(self, event: Event) -> None:
+        """The bus subscriber: update the state, then schedule an edit and thread posts."""
+        gid = event.generation_id
+        if gid in self._backlog:
+            self._backlog[gid].append(event)
+            return
+        state = self._states.get(gid)
+        if state is None:
+            self._backlog[gid] = [event]
+            spawn(self._load(gid), name=f"reply-load-{gid}")
+            return
+        self._apply(state, event)
+
+    async def _load(self, gid: int) -> None:
+        try:
+            generation = await self._repo.generation(gid)
+            if generation is None or generation.source != "discord" or not generation.message_id:
+                return
+            state = ReplyState.from_rows(generation, await self._repo.clips(gid))
+            state.status = generation.status if not generation.status.final else state.status
+            self._states[gid] = state
+        finally:
+            backlog = self._backlog.pop(gid, [])
+        for event in backlog:
+            self._apply(state, event)
+
+    def _apply(self, state: ReplyState, event: Event) -> None:
+        if not state.apply(event):
+            return
+        gid = state.generation_id
+        if isinstance(event, AnalysisDone):
+            shot_list = event.shot_list
+            self.post(gid, lambda s: self.threads.post_shot_list(s, shot_list))
+        elif isinstance(event, ClipCompleted):
+            index, path = event.index, event.path
+            self.post(gid, lambda s: self.threads.post_clip(s, index, path))
+        if isinstance(event, SHOWN):
+            self._dirty.add(gid)
+            flusher = self._flushers.get(gid)
+            if flusher is None or flusher.done():
+                self._flushers[gid] = spawn(self._flush(gid), name=f"reply-edit-{gid}")
+
+    # edits -------------------------------------------------------------------------------
+
+    async def _flush(self, gid: int) -> None:
+        while gid in self._dirty:
+            wait = self._last_edit.get(gid, 0.0) + self._min_interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._dirty.discard(gid)
+            state = self._states[gid]
+            await self._edit(state)
+            self._last_edit[gid] = time.monotonic()
+            if state.final and gid not in self._dirty:
+                self._forget_later(gid)
+
+    async def _edit(self, state: ReplyState) -> None:
+        if state.channel_id is None or state.message_id is None:
+            return
+        message = self._bot.get_partial_messageable(state.channel_id).get_partial_message(
+            state.message_id
+        )
+        attempts = FINAL_EDIT_ATTEMPTS if state.final else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                await message.edit(
+                    embed=render.embed(state), view=render.view(state), allowed_mentions=NO_MENTIONS
+                )
+                return
+            except discord.NotFound:
+                log.warning("reply of generation %s is gone; no more edits", state.generation_id)
+                return
+            except discord.HTTPException as exc:
+                log.warning(
+                    "editing the reply of generation %s failed (attempt %d/%d): %s",
+                    state.generation_id,
+                    attempt,
+                    attempts,
+                    exc,
+                )
+                if attempt < attempts:
+                    await asyncio.sleep(2.0 * attempt)
+
+    def _forget_later(self, gid: int) -> None:
+        """Drop a finished generation's state once its thread posts are done."""
+
+        async def forget() -> None:
+            posts = self._posts.get(gid)
+            if posts is not None:
+                await asyncio.wait([posts])
+            if gid not in self._dirty and self._states.get(gid) and self._states[gid].final:
+                self._states.pop(gid, None)
+                self._last_edit.pop(gid, None)
+                self._flushers.pop(gid, None)
+                self._posts.pop(gid, None)
+
+        spawn(forget(), name=f"reply-forget-{gid}")
+
+    # thread posts, in order --------------------------------------------------------------
+
+    def post(self, gid: int, job: Callable[[ReplyState], Awaitable[None]]) -> None:
+        previous = self._posts.get(gid)
+
+        async def run() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])
+            state = self._states.get(gid)
+            if state is not None:
+                await job(state)
+
+        self._posts[gid] = spawn(run(), name=f"thread-post-{gid}")
+
+    async def close(self) -> None:
+        tasks = [t for t in (*self._flushers.values(), *self._posts.values()) if not t.done()]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks)

@@ -1,0 +1,63 @@
+"""History paging buttons: persistent, carrying the owner and page; only the owner may page."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any, Self
+
+import discord
+
+from bot.tree import UserFacingError, handle_error
+from cogs.history import render
+
+if TYPE_CHECKING:
+    from bot.discord_bot import Reelbot
+
+
+class PageButton(
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"reelbot:history:(?P<owner>\d+):(?P<page>\d+)",
+):
+    def __init__(
+        self, owner_id: int, page: int, label: str = "Page", *, disabled: bool = False
+    ) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"reelbot:history:{owner_id}:{max(1, page)}",
+                disabled=disabled,
+            )
+        )
+        self.owner_id = owner_id
+        self.page = max(1, page)
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(int(match["owner"]), int(match["page"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            if interaction.user.id != self.owner_id:
+                raise UserFacingError("These are someone else's films; use /history for yours.")
+            bot: Reelbot = interaction.client  # type: ignore[assignment]
+            embed, view = await history_page(bot, self.owner_id, self.page)
+            await interaction.response.edit_message(embed=embed, view=view)
+        except Exception as exc:
+            await handle_error(interaction, exc)
+
+
+async def history_page(
+    bot: Reelbot, owner_id: int, page: int
+) -> tuple[discord.Embed, discord.ui.View]:
+    repo = bot.services.repo
+    total = await repo.count_history(owner_id)
+    pages = render.pages_for(total)
+    page = min(max(1, page), pages)
+    entries = await repo.history(
+        owner_id, limit=render.PAGE_SIZE, offset=(page - 1) * render.PAGE_SIZE
+    )
+    embed = render.page_embed(entries, page=page, pages=pages, total=total)
+    return embed, render.pager(owner_id, page, pages)

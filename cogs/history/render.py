@@ -1,0 +1,63 @@
+"""The /history page: a private embed of the caller's generations, newest first (pure)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import discord
+
+from storage.models import GenerationStatus, HistoryEntry
+
+PAGE_SIZE = 10
+_ICON = {
+    GenerationStatus.DONE: "✅",
+    GenerationStatus.FAILED: "❌",
+    GenerationStatus.CANCELLED: "🛑",
+}
+
+
+def link(entry: HistoryEntry) -> str | None:
+    if entry.guild_id and entry.channel_id and entry.message_id:
+        return (
+            f"https://discord.com/channels/{entry.guild_id}/{entry.channel_id}/{entry.message_id}"
+        )
+    return None
+
+
+def line(entry: HistoryEntry) -> str:
+    prompt = discord.utils.escape_markdown(" ".join(entry.prompt.split()))
+    prompt = prompt if len(prompt) <= 80 else prompt[:79] + "…"
+    where = link(entry)
+    target = f" · [reply]({where})" if where else ""
+    return (
+        f"{_ICON.get(entry.status, '⏳')} **#{entry.id}** {entry.status} · "
+        f"{entry.clips_done}/{entry.clips_total} clips · <t:{int(entry.created_at)}:R>{target}\n"
+        f"  {prompt}"
+    )
+
+
+def page_embed(entries: list[HistoryEntry], *, page: int, pages: int, total: int) -> discord.Embed:
+    embed = discord.Embed(title="Your films", colour=discord.Colour.blurple())
+    if not entries:
+        embed.description = (
+            "You have no generations yet — try `/generate`." if total == 0 else "No such page."
+        )
+    else:
+        embed.description = "\n".join(line(e) for e in entries)[:4096]
+    embed.set_footer(text=f"Page {page}/{max(1, pages)} · {total} generation(s)")
+    return embed
+
+
+def pages_for(total: int) -> int:
+    return max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+
+
+def pager(owner_id: int, page: int, pages: int) -> discord.ui.View:
+    from cogs.history.buttons import PageButton
+
+    view: discord.ui.View = discord.ui.View(timeout=None)
+    newer: Any = PageButton(owner_id, page - 1, "◀ Newer", disabled=page <= 1)
+    older: Any = PageButton(owner_id, page + 1, "Older ▶", disabled=page >= pages)
+    view.add_item(newer)
+    view.add_item(older)
+    return view

@@ -1,0 +1,208 @@
+"""The gateway websocket: HELLO, IDENTIFY/READY, heartbeats, RESUME with replay.
+
+discord.py connects with ``?v=10&encoding=json&compress=zlib-stream`` (``zstd-stream`` when
+the ``zstandard`` package is installed). With ``zlib-stream`` every frame is one message
+compressed by a single per-connection zlib context and ending in a ``Z_SYNC_FLUSH``
+(``00 00 ff ff``). discord.py also accepts plain text frames on any connection, which is
+what the fake sends when no (or an unsupported) compression is asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import json
+import logging
+import secrets
+import zlib
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import WSMsgType, web
+
+from .payloads import guild_create_payload, member_payload, ready_payload
+
+if TYPE_CHECKING:
+    from .server import FakeDiscord
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_INTERVAL_MS = 41250
+INTENT_GUILDS = 1 << 0
+INTENT_GUILD_MEMBERS = 1 << 1
+INTENT_GUILD_MESSAGES = 1 << 9
+INTENT_DIRECT_MESSAGES = 1 << 12
+REPLAY_LIMIT = 10000
+
+
+class Connection:
+    """One websocket; serialises sends so a zlib stream stays in order."""
+
+    def __init__(self, ws: web.WebSocketResponse, compress: str | None) -> None:
+        self.ws = ws
+        self.compress = compress if compress == "zlib-stream" else None
+        self._zlib = zlib.compressobj() if self.compress else None
+        self._lock = asyncio.Lock()
+
+    async def send(self, payload: dict[str, Any]) -> None:
+        text = json.dumps(payload)
+        async with self._lock:
+            if self.ws.closed:
+                raise ConnectionResetError("gateway socket closed")
+            if self._zlib is not None:
+                data = self._zlib.compress(text.encode()) + self._zlib.flush(zlib.Z_SYNC_FLUSH)
+                await self.ws.send_bytes(data)
+            else:
+                await self.ws.send_str(text)
+
+
+class Session:
+    def __init__(self, session_id: str, intents: int, shard: Any) -> None:
+        self.id = session_id
+        self.intents = intents
+        self.shard = shard
+        self.seq = 0
+        self.buffer: collections.deque[dict[str, Any]] = collections.deque(maxlen=REPLAY_LIMIT)
+        self.connection: Connection | None = None
+        self.lock = asyncio.Lock()
+
+    async def dispatch(self, event: str, data: dict[str, Any]) -> None:
+        async with self.lock:
+            self.seq += 1
+            frame = {"t": event, "s": self.seq, "op": 0, "d": data}
+            self.buffer.append(frame)
+            connection = self.connection
+            if connection is not None:
+                try:
+                    await connection.send(frame)
+                except (ConnectionResetError, RuntimeError):
+                    self.connection = None
+
+
+class Gateway:
+    def __init__(self, fake: FakeDiscord) -> None:
+        self.fake = fake
+        self.sessions: dict[str, Session] = {}
+        self.identify_count = 0
+        self.resume_count = 0
+        self.connections: list[dict[str, Any]] = []
+        self.ready = asyncio.Event()
+        self._sockets: set[web.WebSocketResponse] = set()
+
+    @property
+    def current(self) -> Session | None:
+        """The most recently identified session."""
+        return next(reversed(self.sessions.values()), None)
+
+    async def handle(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(max_msg_size=0, autoping=True)
+        await ws.prepare(request)
+        self._sockets.add(ws)
+        self.connections.append({"path": request.path, "query": dict(request.query)})
+        connection = Connection(ws, request.query.get("compress"))
+        session: Session | None = None
+        try:
+            await connection.send(
+                {"t": None, "s": None, "op": 10, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}}
+            )
+            async for msg in ws:
+                if msg.type is not WSMsgType.TEXT:
+                    continue
+                payload = json.loads(msg.data)
+                session = await self._on_message(connection, session, payload) or session
+        except (ConnectionResetError, RuntimeError) as error:
+            log.debug("gateway connection ended: %s", error)
+        finally:
+            self._sockets.discard(ws)
+            if session is not None and session.connection is connection:
+                session.connection = None
+        return ws
+
+    async def _on_message(
+        self, connection: Connection, session: Session | None, payload: dict[str, Any]
+    ) -> Session | None:
+        op, data = payload.get("op"), payload.get("d")
+        if op == 1:
+            await connection.send({"t": None, "s": None, "op": 11, "d": None})
+        elif op == 2:
+            return await self._identify(connection, data or {})
+        elif op == 6:
+            return await self._resume(connection, data or {})
+        elif op == 8 and session is not None:
+            await self._members_chunk(session, data or {})
+        return None
+
+    async def _identify(self, connection: Connection, data: dict[str, Any]) -> Session | None:
+        if data.get("token") != self.fake.token:
+            await connection.ws.close(code=4004, message=b"Authentication failed.")
+            return None
+        self.identify_count += 1
+        session = Session(secrets.token_hex(16), int(data.get("intents") or 0), data.get("shard"))
+        self.sessions[session.id] = session
+        session.connection = connection
+        world = self.fake.world
+        await session.dispatch(
+            "READY", ready_payload(world, session.id, self.fake.resume_gateway_url, session.shard)
+        )
+        all_members = bool(session.intents & INTENT_GUILD_MEMBERS)
+        await session.dispatch("GUILD_CREATE", guild_create_payload(world, all_members=all_members))
+        self.ready.set()
+        self.fake.touch()
+        return session
+
+    async def _resume(self, connection: Connection, data: dict[str, Any]) -> Session | None:
+        session = self.sessions.get(str(data.get("session_id")))
+        seq = data.get("seq") or 0
+        oldest = session.buffer[0]["s"] if session is not None and session.buffer else 1
+        if data.get("token") != self.fake.token or session is None or seq + 1 < oldest:
+            await connection.send({"t": None, "s": None, "op": 9, "d": False})
+            return None
+        self.resume_count += 1
+        async with session.lock:
+            session.connection = connection
+            for frame in list(session.buffer):
+                if frame["s"] > seq:
+                    await connection.send(frame)
+            session.seq += 1
+            resumed = {"t": "RESUMED", "s": session.seq, "op": 0, "d": {"_trace": ["loopback"]}}
+            session.buffer.append(resumed)
+            await connection.send(resumed)
+        self.fake.touch()
+        return session
+
+    async def _members_chunk(self, session: Session, data: dict[str, Any]) -> None:
+        world = self.fake.world
+        users = [world.bot_user, *world.users.values()]
+        wanted = {str(u) for u in data.get("user_ids") or []}
+        if wanted:
+            users = [u for u in users if str(u.id) in wanted]
+        chunk = {
+            "guild_id": str(world.guild_id),
+            "members": [member_payload(world, u) for u in users],
+            "chunk_index": 0,
+            "chunk_count": 1,
+            "not_found": [],
+        }
+        if data.get("nonce"):
+            chunk["nonce"] = data["nonce"]
+        await session.dispatch("GUILD_MEMBERS_CHUNK", chunk)
+
+    async def dispatch(self, event: str, data: dict[str, Any], intent: int = 0) -> None:
+        """Send an event to every session that asked for ``intent`` (0: always)."""
+        for session in list(self.sessions.values()):
+            if intent == 0 or session.intents & intent:
+                await session.dispatch(event, data)
+
+    async def disconnect(self, code: int = 4000) -> None:
+        """Close every live socket with ``code``; the sessions stay resumable."""
+        sockets = list(self._sockets)
+        for session in self.sessions.values():
+            session.connection = None
+        await asyncio.gather(*(ws.close(code=code) for ws in sockets), return_exceptions=True)
+
+    async def invalidate(self) -> None:
+        """Forget every session (the next RESUME gets INVALID_SESSION)."""
+        self.sessions.clear()
+        await self.disconnect(4000)
+
+    async def close(self) -> None:
+        await self.disconnect(1001)

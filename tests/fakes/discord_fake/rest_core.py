@@ -1,0 +1,120 @@
+"""Login, application, gateway discovery, command sync, users and guild lookups."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from .payloads import application_payload, member_payload, role_payload
+from .wire import DiscordError, reply, unknown
+
+if TYPE_CHECKING:
+    from .server import FakeDiscord
+
+
+class CoreRoutes:
+    def __init__(self, fake: FakeDiscord) -> None:
+        self.fake = fake
+
+    def routes(self) -> list[tuple[str, str, Any]]:
+        app = "/applications/{application_id}"
+        return [
+            ("GET", "/users/@me", self.me),
+            ("GET", "/users/{user_id}", self.get_user),
+            ("GET", "/oauth2/applications/@me", self.application),
+            ("GET", "/applications/@me", self.application),
+            ("GET", "/gateway", self.gateway),
+            ("GET", "/gateway/bot", self.gateway_bot),
+            ("GET", f"{app}/commands", self.get_commands),
+            ("PUT", f"{app}/commands", self.put_commands),
+            ("GET", f"{app}/guilds/{{guild_id}}/commands", self.get_commands),
+            ("PUT", f"{app}/guilds/{{guild_id}}/commands", self.put_commands),
+            ("GET", "/guilds/{guild_id}", self.get_guild),
+            ("GET", "/guilds/{guild_id}/channels", self.get_guild_channels),
+            ("GET", "/guilds/{guild_id}/roles", self.get_roles),
+            ("GET", "/guilds/{guild_id}/members/{user_id}", self.get_member),
+        ]
+
+    async def me(self, request: web.Request) -> web.Response:
+        user = self.fake.world.bot_user.payload()
+        user.update(verified=True, mfa_enabled=False, email=None, locale="en-US")
+        return reply(user)
+
+    async def get_user(self, request: web.Request) -> web.Response:
+        try:
+            return reply(self.fake.world.user(request.match_info["user_id"]).payload())
+        except KeyError:
+            raise unknown("User", 10013) from None
+
+    async def application(self, request: web.Request) -> web.Response:
+        return reply(application_payload(self.fake.world))
+
+    async def gateway(self, request: web.Request) -> web.Response:
+        return reply({"url": self.fake.gateway_url.rstrip("/")})
+
+    async def gateway_bot(self, request: web.Request) -> web.Response:
+        limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
+        return reply(
+            {"url": self.fake.gateway_url.rstrip("/"), "shards": 1, "session_start_limit": limit}
+        )
+
+    def _scope(self, request: web.Request) -> int | None:
+        world = self.fake.world
+        if request.match_info["application_id"] != str(world.application_id):
+            raise DiscordError(403, 50001, "Missing Access")
+        guild = request.match_info.get("guild_id")
+        if guild is not None and guild != str(world.guild_id):
+            raise DiscordError(403, 50001, "Missing Access")
+        return int(guild) if guild is not None else None
+
+    async def get_commands(self, request: web.Request) -> web.Response:
+        scope = self._scope(request)
+        return reply(list(self.fake.world.commands.get(scope, {}).values()))
+
+    async def put_commands(self, request: web.Request) -> web.Response:
+        scope = self._scope(request)
+        return reply(self.fake.world.put_commands(scope, request["body"] or []))
+
+    def _guild(self, request: web.Request) -> None:
+        if request.match_info["guild_id"] != str(self.fake.world.guild_id):
+            raise unknown("Guild", 10004)
+
+    async def get_guild(self, request: web.Request) -> web.Response:
+        self._guild(request)
+        world = self.fake.world
+        return reply(
+            {
+                "id": str(world.guild_id),
+                "name": world.guild_name,
+                "icon": None,
+                "owner_id": str(world.owner_id),
+                "roles": [role_payload(r) for r in world.roles.values()],
+                "emojis": [],
+                "stickers": [],
+                "features": [],
+                "preferred_locale": "en-US",
+                "premium_tier": 0,
+                "verification_level": 0,
+                "nsfw_level": 0,
+                "mfa_level": 0,
+                "system_channel_id": str(world.channel_id),
+            }
+        )
+
+    async def get_guild_channels(self, request: web.Request) -> web.Response:
+        self._guild(request)
+        return reply(self.fake.world.guild_text_channels())
+
+    async def get_roles(self, request: web.Request) -> web.Response:
+        self._guild(request)
+        return reply([role_payload(r) for r in self.fake.world.roles.values()])
+
+    async def get_member(self, request: web.Request) -> web.Response:
+        self._guild(request)
+        world = self.fake.world
+        try:
+            user = world.user(request.match_info["user_id"])
+        except KeyError:
+            raise unknown("Member", 10007) from None
+        return reply(member_payload(world, user))
