@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import signal
 import sys
 
 import discord
@@ -11,6 +13,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.services import Services, open_services
+from bot.tasks import spawn
 from bot.tree import NO_MENTIONS, ReelbotTree
 
 log = logging.getLogger(__name__)
@@ -97,6 +100,9 @@ async def run_bot(settings: Settings) -> int:
         open_services(settings) as services,
         Reelbot(settings=settings, services=services) as bot,
     ):
+        loop = asyncio.get_running_loop()
+        for stop in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(stop, lambda: spawn(bot.close(), name="shutdown"))
         try:
             await bot.start(settings.discord_token.get_secret_value())
         except discord.LoginFailure:

@@ -1,0 +1,419 @@
+"""``FakeDiscord``: the loopback server, its knobs, and what tests ask of it."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import copy
+import secrets
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from aiohttp import web
+
+from .gateway import Gateway
+from .payloads import command_data, find_component, interaction_payload
+from .ratelimit import RateLimiter, route_key
+from .records import Attachment, Call, Edit, Interaction, Message, Problem, User
+from .rest_channels import ChannelRoutes
+from .rest_core import CoreRoutes
+from .rest_interactions import InteractionRoutes
+from .state import MANAGE_MESSAGES, World
+from .wire import API_PREFIX, FAKE_KEY, SETUP_ROUTES, api_middleware
+
+DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
+TOKEN_TTL = 15 * 60.0
+REALISTIC_LIMITS = [
+    ("POST", "/channels/{channel_id}/messages", 5, 5.0),
+    ("PATCH", "/channels/{channel_id}/messages/{message_id}", 5, 5.0),
+    ("DELETE", "/channels/{channel_id}/messages/{message_id}", 5, 1.0),
+    ("POST", "/webhooks/{webhook_id}/{webhook_token}", 5, 2.0),
+    ("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/@original", 5, 2.0),
+    ("PATCH", "/webhooks/{webhook_id}/{webhook_token}/messages/{message_id}", 5, 2.0),
+]
+
+
+class FakeDiscord:
+    """A loopback Discord (REST + gateway) for the real discord.py client.
+
+    ``async with FakeDiscord() as fake:`` listens on 127.0.0.1 on a free port.
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str = "FAKE.bot.token",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        upload_limit: int = DEFAULT_UPLOAD_LIMIT,
+        token_ttl: float = TOKEN_TTL,
+        interaction_deadline: float | None = 3.0,
+        nonce_ttl: float = 300.0,
+        dispatch_message_events: bool = True,
+    ) -> None:
+        self.token = token
+        self.host, self.port = host, port
+        self.upload_limit = upload_limit
+        self.token_ttl = token_ttl
+        self.interaction_deadline = interaction_deadline
+        self.nonce_ttl = nonce_ttl
+        self.dispatch_message_events = dispatch_message_events
+        self.forbid_threads = False
+        self.world = World()
+        self.world.add_user("alice")
+        self.world.add_user("bob")
+        self.world.add_user("mod", permissions=MANAGE_MESSAGES)
+        self.calls: list[Call] = []
+        self.validation_errors: list[Problem] = []
+        self.unhandled: list[Problem] = []
+        self.gateway = Gateway(self)
+        self.ratelimits = RateLimiter(self.loop_time)
+        self._failures: dict[str, collections.deque[int]] = {}
+        self._changed = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    # lifetime ------------------------------------------------------------------------------
+
+    async def __aenter__(self) -> FakeDiscord:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def start(self) -> None:
+        app = web.Application(middlewares=[api_middleware], client_max_size=1024**3)
+        app[FAKE_KEY] = self
+        for group in (CoreRoutes(self), ChannelRoutes(self), InteractionRoutes(self)):
+            for method, path, handler in group.routes():
+                app.router.add_route(method, API_PREFIX + path, handler)
+        app.router.add_get("/", self.gateway.handle)
+        app.router.add_get("/resume", self.gateway.handle)
+        app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._download)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    async def close(self) -> None:
+        await self.gateway.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    # addresses and the default world ----------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def api_base(self) -> str:
+        return self.base_url + API_PREFIX
+
+    @property
+    def gateway_url(self) -> str:
+        return f"ws://{self.host}:{self.port}/"
+
+    @property
+    def resume_gateway_url(self) -> str:
+        return f"ws://{self.host}:{self.port}/resume"
+
+    @property
+    def application_id(self) -> int:
+        return self.world.application_id
+
+    @property
+    def guild_id(self) -> int:
+        return self.world.guild_id
+
+    @property
+    def channel_id(self) -> int:
+        return self.world.channel_id
+
+    @property
+    def bot_user(self) -> User:
+        return self.world.bot_user
+
+    @property
+    def users(self) -> dict[str, User]:
+        return self.world.users
+
+    def add_user(self, name: str, permissions: int | None = None) -> User:
+        """A new guild member; ``permissions`` (bits) go on a role of its own."""
+        return self.world.add_user(name, permissions)
+
+    def add_channel(self, name: str) -> int:
+        """Another guild text channel (add it before the bot connects)."""
+        return self.world.add_text_channel(name, position=len(self.world.channels))
+
+    @contextlib.contextmanager
+    def patch_discord_py(self) -> Iterator[None]:
+        """Point discord.py's ``Route.BASE`` and ``DEFAULT_GATEWAY`` here, then restore."""
+        import yarl
+        from discord.gateway import DiscordWebSocket
+        from discord.http import Route
+
+        saved = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+        Route.BASE = self.api_base
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.gateway_url)
+        try:
+            yield
+        finally:
+            Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
+
+    # knobs -----------------------------------------------------------------------------------
+
+    def expire_interaction_tokens(self) -> None:
+        for record in self.world.interactions.values():
+            record.expired = True
+
+    def expire_token(self, token: str) -> None:
+        self.world.interactions_by_token[token].expired = True
+
+    def refuse_dms(self, user: str | int | User, refuse: bool = True) -> None:
+        user_id = self.world.user(user).id
+        if refuse:
+            self.world.refused_dms.add(user_id)
+        else:
+            self.world.refused_dms.discard(user_id)
+
+    def fail_next(self, method: str, route_template: str, status: int, times: int = 1) -> None:
+        self._failures.setdefault(route_key(method, route_template), collections.deque()).extend(
+            [status] * times
+        )
+
+    def take_failure(self, key: str) -> int | None:
+        pending = self._failures.get(key)
+        return pending.popleft() if pending else None
+
+    def set_rate_limit(
+        self,
+        method: str,
+        route_template: str,
+        limit: int,
+        per_seconds: float,
+        *,
+        hidden: bool = False,
+    ) -> None:
+        """Limit a route per major parameter. ``hidden`` omits the headers on success,
+        like Discord's undocumented sub-limits, so clients only learn from the 429."""
+        self.ratelimits.set(method, route_template, limit, per_seconds, hidden)
+
+    def use_realistic_limits(self) -> None:
+        for method, template, limit, per in REALISTIC_LIMITS:
+            self.set_rate_limit(method, template, limit, per)
+
+    def clear_rate_limits(self) -> None:
+        self.ratelimits.clear()
+
+    @property
+    def count_429(self) -> int:
+        return self.ratelimits.count_429
+
+    # gateway --------------------------------------------------------------------------------
+
+    @property
+    def identify_count(self) -> int:
+        return self.gateway.identify_count
+
+    @property
+    def resume_count(self) -> int:
+        return self.gateway.resume_count
+
+    async def wait_ready(self, timeout: float = 10.0) -> None:
+        """Until a client has identified and received GUILD_CREATE."""
+        await asyncio.wait_for(self.gateway.ready.wait(), timeout)
+
+    async def disconnect_gateway(self, code: int = 4000) -> None:
+        await self.gateway.disconnect(code)
+
+    async def invalidate_sessions(self) -> None:
+        await self.gateway.invalidate()
+
+    async def dispatch(self, event: str, data: dict[str, Any], intent: int = 0) -> None:
+        await self.gateway.dispatch(event, data, intent)
+
+    # interactions ------------------------------------------------------------------------------
+
+    async def send_slash(
+        self,
+        name: str,
+        options: dict[str, Any] | None = None,
+        *,
+        user: str | int | User = "alice",
+        channel_id: int | None = None,
+    ) -> Interaction:
+        """Dispatch a slash command (``name`` may be ``"group sub"``) as ``user``."""
+        data = command_data(self.world, name, options)
+        return await self._inject(2, data, user, channel_id or self.channel_id, name=name)
+
+    async def click(
+        self,
+        custom_id: str,
+        message_id: int,
+        *,
+        user: str | int | User = "alice",
+        values: list[str] | None = None,
+    ) -> Interaction:
+        """Press a button (or choose ``values`` of a select) on a message."""
+        message = self.world.live_message(int(message_id))
+        if message is None:
+            raise LookupError(f"no message {message_id}")
+        component = find_component(message.payload["components"], custom_id)
+        if component is None:
+            raise LookupError(f"message {message_id} has no component {custom_id!r}")
+        if component.get("disabled"):
+            raise ValueError(f"component {custom_id!r} is disabled")
+        data: dict[str, Any] = {"custom_id": custom_id, "component_type": component["type"]}
+        if component["type"] != 2:
+            data["values"] = list(values or [])
+        return await self._inject(
+            3,
+            data,
+            user,
+            message.channel_id,
+            custom_id=custom_id,
+            message=copy.deepcopy(message.payload),
+        )
+
+    async def _inject(
+        self,
+        kind: int,
+        data: dict[str, Any],
+        user: str | int | User,
+        channel_id: int,
+        *,
+        name: str | None = None,
+        custom_id: str | None = None,
+        message: dict[str, Any] | None = None,
+    ) -> Interaction:
+        if self.gateway.current is None:
+            raise RuntimeError("no gateway session: start the bot and await fake.wait_ready()")
+        who = self.world.user(user)
+        interaction_id = self.world.ids.next()
+        token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
+        payload = interaction_payload(
+            self.world,
+            interaction_id=interaction_id,
+            token=token,
+            kind=kind,
+            data=data,
+            user=who,
+            channel_id=channel_id,
+            upload_limit=self.upload_limit,
+            message=message,
+        )
+        record = Interaction(
+            id=interaction_id,
+            token=token,
+            type=kind,
+            user_id=who.id,
+            channel_id=channel_id,
+            payload=payload,
+            sent_at=self.loop_time(),
+            name=name,
+            custom_id=custom_id,
+        )
+        self.world.interactions[interaction_id] = record
+        self.world.interactions_by_token[token] = record
+        await self.gateway.dispatch("INTERACTION_CREATE", payload)
+        return record
+
+    @property
+    def interactions(self) -> list[Interaction]:
+        return list(self.world.interactions.values())
+
+    # queries -------------------------------------------------------------------------------
+
+    @property
+    def commands(self) -> list[dict[str, Any]]:
+        return [c for scope in self.world.commands.values() for c in scope.values()]
+
+    def rest_calls(
+        self, exclude_setup: bool = True, *, method: str | None = None, route: str | None = None
+    ) -> list[Call]:
+        """REST calls, without login/app-info/gateway/command-sync ones by default."""
+        wanted = route_key(method or "GET", route).split(" ", 1)[1] if route else None
+        out = []
+        for call in self.calls:
+            key = route_key(call.method, call.route)
+            if exclude_setup and key in SETUP_ROUTES:
+                continue
+            if method is not None and call.method != method.upper():
+                continue
+            if wanted is not None and key.split(" ", 1)[1] != wanted:
+                continue
+            out.append(call)
+        return out
+
+    def messages_in(
+        self, channel_id: int | None = None, *, include_ephemeral: bool = False
+    ) -> list[Message]:
+        """Live messages of a channel (default: the default channel), oldest first."""
+        return self.world.messages_in(channel_id or self.channel_id, include_ephemeral)
+
+    def message(self, message_id: int | str) -> Message:
+        return self.world.messages[int(message_id)]
+
+    def edits(self, message_id: int | str) -> list[Edit]:
+        """Every edit of a message, in order (creation excluded; see ``message().history``)."""
+        return self.message(message_id).edits
+
+    def thread_for(self, message_id: int | str) -> dict[str, Any] | None:
+        thread_id = self.world.thread_by_message.get(int(message_id))
+        return None if thread_id is None else self.world.channels[thread_id]
+
+    def dm_channel(self, user: str | int | User) -> dict[str, Any] | None:
+        channel_id = self.world.dm_by_user.get(self.world.user(user).id)
+        return None if channel_id is None else self.world.channels[channel_id]
+
+    def dm_messages(self, user: str | int | User) -> list[Message]:
+        channel = self.dm_channel(user)
+        return [] if channel is None else self.world.messages_in(int(channel["id"]))
+
+    def attachment(self, attachment_id: int | str) -> Attachment:
+        return self.world.attachments[int(attachment_id)]
+
+    def assert_clean(self) -> None:
+        """Fail when a request body was rejected as invalid or hit an unknown route."""
+        problems = [*self.validation_errors, *self.unhandled]
+        if problems:
+            lines = [f"{p.method} {p.route}: {p.message}" for p in problems]
+            raise AssertionError("fake Discord saw bad requests:\n" + "\n".join(lines))
+
+    # waiting ---------------------------------------------------------------------------------
+
+    def loop_time(self) -> float:
+        return asyncio.get_running_loop().time()
+
+    def touch(self) -> None:
+        """Wake ``wait_for`` callers (called after every request and gateway change)."""
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def wait_for(
+        self, predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05
+    ) -> Any:
+        """Until ``predicate()`` is truthy; returns its value. Re-checked after every
+        request the fake answers, and at least every ``interval`` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            changed = self._changed
+            value = predicate()
+            if value:
+                return value
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"condition not met within {timeout}s")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(changed.wait(), min(interval, remaining))
+
+    async def _download(self, request: web.Request) -> web.Response:
+        attachment = self.world.attachments.get(int(request.match_info["attachment_id"]))
+        if attachment is None or attachment.filename != request.match_info["filename"]:
+            raise web.HTTPNotFound()
+        return web.Response(body=attachment.data, content_type=attachment.content_type)
