@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     user_concurrency: int = Field(default=1, ge=1, le=20)
     clip_timeout_seconds: float = Field(default=900.0, gt=0)
     replicate_poll_seconds: float = Field(default=1.0, gt=0)
+    reply_edit_seconds: float = Field(default=1.0, ge=0)
     daily_generation_limit: int = Field(default=0, ge=0)
     allowed_guild_ids: Annotated[frozenset[int], NoDecode] = frozenset()
 

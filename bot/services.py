@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import aiohttp
+import httpx
 import replicate
 from openai import AsyncOpenAI
 
@@ -30,6 +31,35 @@ class Services:
     runner: Runner
 
 
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+REPLICATE_DEFAULT_BASE_URL = "https://api.replicate.com"
+
+
+def make_openai_client(settings: Settings) -> AsyncOpenAI:
+    """The OpenAI client. The base URL is always passed: the library would otherwise read
+    `OPENAI_BASE_URL` itself and take an empty value (which counts as unset) literally."""
+    key = settings.openai_api_key
+    return AsyncOpenAI(
+        api_key=key.get_secret_value() if key else "missing",
+        base_url=settings.openai_base_url or OPENAI_DEFAULT_BASE_URL,
+        max_retries=3,
+        timeout=90.0,
+    )
+
+
+def make_replicate_client(
+    settings: Settings, transport: httpx.AsyncHTTPTransport
+) -> replicate.Client:
+    """The Replicate client, with the base URL from the settings (or the library's), over a
+    transport the caller closes (the client itself has no close)."""
+    token = settings.replicate_api_token
+    return replicate.Client(
+        api_token=token.get_secret_value() if token else "missing",
+        base_url=settings.replicate_base_url or REPLICATE_DEFAULT_BASE_URL,
+        transport=transport,
+    )
+
+
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """HTTP session, database, provider clients and the runner, closed in reverse order."""
@@ -41,25 +71,14 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         open_database(settings.database_path) as db,
     ):
         repo = Repository(db)
-        openai_client = AsyncOpenAI(
-            api_key=settings.openai_api_key.get_secret_value()
-            if settings.openai_api_key
-            else "missing",
-            base_url=settings.openai_base_url,
-            max_retries=3,
-            timeout=90.0,
-        )
+        openai_client = make_openai_client(settings)
+        replicate_transport = httpx.AsyncHTTPTransport()
         clips = None
         if settings.enable_video_generation:
-            token = settings.replicate_api_token
-            client = replicate.Client(
-                api_token=token.get_secret_value() if token else "missing",
-                base_url=settings.replicate_base_url,
-            )
             clips = ClipMaker(
                 repo=repo,
                 predictions=Predictions(
-                    client,
+                    make_replicate_client(settings, replicate_transport),
                     model=settings.video_model,
                     poll_interval=settings.replicate_poll_seconds,
                 ),
@@ -85,3 +104,4 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         finally:
             await runner.close()
             await openai_client.close()
+            await replicate_transport.aclose()

@@ -310,7 +310,8 @@ class Repository:
         async with (
             self._write,
             self._db.execute(
-                "INSERT OR IGNORE INTO posts (generation_id, key, ref, created_at) VALUES (?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO posts (generation_id, key, ref, created_at)"
+                " VALUES (?, ?, ?, ?)",
                 (generation_id, key, ref, time.time()),
             ) as cursor,
         ):

@@ -27,6 +27,7 @@ request inside it about how many scenes to write or how to answer."""
 
 def _scene_rule(clips: int | None, max_clips: int) -> str:
     if clips is not None:
+        clips = min(clips, max_clips)
         return f"Write exactly {clips} scene{'s' if clips != 1 else ''}."
     return f"Write between 1 and {max_clips} scenes, as many as the idea needs."
 

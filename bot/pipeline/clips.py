@@ -134,7 +134,7 @@ class ClipMaker:
         """None when the prediction succeeded with an output, else the reason it did not."""
         if prediction is None:
             await self._predictions.cancel(prediction_id)
-            return f"the prediction was still running after {self._timeout:.0f} s and was cancelled"
+            return f"the prediction was still running after {self._timeout:g} s and was cancelled"
         if prediction.status == "failed":
             return f"Replicate failed the prediction: {prediction.error or 'no error message'}"
         if prediction.status == "canceled":
@@ -169,6 +169,10 @@ class ClipMaker:
         )
         self._bus.publish(ClipCompleted(generation.id, clip.index, dest, thumb))
         return dest
+
+    async def close(self) -> None:
+        """Stop following predictions: called once no clip is being made any more."""
+        await self._predictions.close()
 
     async def cancel(self, clip: Clip, inputs: dict[str, object] | None) -> None:
         """Cancel the clip's prediction at Replicate, finding it first if its create was lost."""

@@ -123,7 +123,9 @@ class Predictions:
         self, inputs: dict[str, Any], *, since: float, claimed: Claimed
     ) -> Prediction | None:
         """A recent prediction of our model with exactly `inputs`, created after `since`, that
-        no clip has claimed: the result of a create whose answer was lost."""
+        no clip has claimed: the result of a create whose answer was lost. One that already
+        failed or was cancelled is never adopted: it may be an earlier attempt at the same
+        clip (whose id the clip gave up), and adopting it would only spend an attempt."""
         cursor: Any = ...
         for _ in range(RECONCILE_PAGES):
             await self._reads.take()
@@ -132,6 +134,7 @@ class Predictions:
                 p
                 for p in page.results
                 if p.model == self._model
+                and p.status not in ("failed", "canceled")
                 and p.input == inputs
                 and _timestamp(p.created_at) >= since - RECONCILE_SLACK
             ]
@@ -187,16 +190,34 @@ class Predictions:
                 break
             cursor = page.next
         for prediction_id in list(wanted - seen.keys())[:10]:  # older than the list reaches
-            await self._reads.take()
-            seen[prediction_id] = await self._client.predictions.async_get(prediction_id)
+            found = await self._read_one(prediction_id)
+            if found is not None:
+                seen[prediction_id] = found
         for prediction in seen.values():
             if prediction.status in TERMINAL:
                 if prediction.status == "succeeded" and not prediction.output:
-                    await self._reads.take()  # the list may leave output out: confirm
-                    prediction = await self._client.predictions.async_get(prediction.id)
+                    # the list may leave output out: confirm
+                    prediction = await self._read_one(prediction.id) or prediction
                 for future in self._waiters.get(prediction.id, []):
                     if not future.done():
                         future.set_result(prediction)
+
+    async def _read_one(self, prediction_id: str) -> Prediction | None:
+        """One prediction, or None (logged) when it cannot be read: one unreadable id must not
+        keep the others' results from their waiters."""
+        await self._reads.take()
+        try:
+            return await self._client.predictions.async_get(prediction_id)
+        except (ReplicateError, httpx.TransportError) as exc:
+            log.warning("reading prediction %s failed: %s", prediction_id, describe(exc))
+            return None
+
+    async def close(self) -> None:
+        """Stop following predictions (the process is stopping; nothing changes at Replicate)."""
+        poller, self._poller = self._poller, None
+        if poller is not None and not poller.done():
+            poller.cancel()
+            await asyncio.wait([poller])
 
     async def get(self, prediction_id: str) -> Prediction:
         await self._reads.take()

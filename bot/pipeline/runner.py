@@ -125,6 +125,8 @@ class Runner:
             task.cancel()
         if tasks:
             await asyncio.wait(tasks)
+        if self._clips is not None:
+            await self._clips.close()
 
     # member actions ----------------------------------------------------------------------
 

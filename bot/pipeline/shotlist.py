@@ -45,8 +45,8 @@ def clamp(shot_list: ShotList, *, wanted: int | None, max_clips: int) -> ShotLis
     ][:limit]
     if not scenes:
         raise ValueError("the shot list has no usable scene")
-    if wanted is not None and len(scenes) < wanted:
-        raise ValueError(f"asked for exactly {wanted} scenes, got {len(scenes)}")
+    if wanted is not None and len(scenes) < limit:
+        raise ValueError(f"asked for exactly {limit} scenes, got {len(scenes)}")
     title = " ".join(shot_list.title.split())[:MAX_TITLE_CHARS] or "Untitled"
     style = " ".join(shot_list.style.split())[:MAX_PROMPT_CHARS]
     return ShotList(title=title, style=style, scenes=scenes)

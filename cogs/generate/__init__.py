@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: Reelbot) -> None:
-    updater = ReplyUpdater(bot)
+    updater = ReplyUpdater(bot, min_interval=bot.settings.reply_edit_seconds)
     bot.services.bus.subscribe(updater.handle)
     bot.services.runner.register_deliverer("discord", DiscordDeliverer(bot, updater.threads))
     bot.add_dynamic_items(CancelButton, RetryButton)

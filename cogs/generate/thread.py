@@ -54,11 +54,10 @@ class ThreadPoster:
         if state.thread_id is not None or state.channel_id is None or state.message_id is None:
             return
         name = (state.title or state.prompt).replace("\n", " ")[:90] or "Reelbot film"
-        message = self._bot.get_partial_messageable(state.channel_id).get_partial_message(
-            state.message_id
-        )
         try:
-            thread = await message.create_thread(name=name, auto_archive_duration=1440)
+            thread = await self._bot.http.start_thread_with_message(
+                state.channel_id, state.message_id, name=name, auto_archive_duration=1440
+            )
         except discord.Forbidden:
             log.warning("no permission to create a thread in channel %s", state.channel_id)
             state.thread_id = NO_THREAD
@@ -66,7 +65,7 @@ class ThreadPoster:
             log.warning("creating the thread of generation %s failed: %s", state.generation_id, exc)
             return
         else:
-            state.thread_id = thread.id
+            state.thread_id = int(thread["id"])
         await self._repo.set_thread(state.generation_id, state.thread_id)
 
     async def _send_once(self, state: ReplyState, key: str, **kwargs: object) -> None:

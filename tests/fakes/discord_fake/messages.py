@@ -8,6 +8,7 @@ import mimetypes
 import re
 import time
 from typing import Any
+from urllib.parse import quote
 
 from .records import Attachment, Edit, FileUpload, Message, User
 from .state import MENTION_EVERYONE, World, iso
@@ -49,9 +50,9 @@ def compute_mentions(
     mention_roles: list[str] = []
     if in_guild:
         for rid in ROLE_MENTION.findall(content):
-            if ("roles" in parse or rid in roles) and int(rid) in world.roles:
-                if rid not in mention_roles:
-                    mention_roles.append(rid)
+            allowed_role = "roles" in parse or rid in roles
+            if allowed_role and int(rid) in world.roles and rid not in mention_roles:
+                mention_roles.append(rid)
     everyone = (
         in_guild
         and "everyone" in parse
@@ -122,7 +123,7 @@ def make_attachments(
             size=upload.size,
             content_type=content_type,
             data=upload.data,
-            url=f"{base_url}/attachments/{channel_id}/{attachment_id}/{filename}",
+            url=f"{base_url}/attachments/{channel_id}/{attachment_id}/{quote(filename)}",
             description=entry.get("description"),
         )
         world.attachments[attachment_id] = attachment

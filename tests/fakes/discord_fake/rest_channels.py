@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from . import actions
-from .wire import DiscordError, no_content, reply, unknown
+from .wire import BODY, FILES, DiscordError, no_content, reply, unknown
 
 if TYPE_CHECKING:
     from .server import FakeDiscord
@@ -56,8 +56,8 @@ class ChannelRoutes:
     async def create_message(self, request: web.Request) -> web.Response:
         fake = self.fake
         channel = actions.channel_or_404(fake, request.match_info["channel_id"])
-        body: dict[str, Any] = request["body"] or {}
-        files = request["files"]
+        body: dict[str, Any] = request[BODY] or {}
+        files = request[FILES]
         if channel["type"] == 1 and int(channel["recipients"][0]["id"]) in fake.world.refused_dms:
             raise DiscordError(403, 50007, "Cannot send messages to this user")
         if actions.is_empty(body, files):
@@ -77,7 +77,8 @@ class ChannelRoutes:
 
     async def get_message(self, request: web.Request) -> web.Response:
         info = request.match_info
-        return reply(actions.message_or_404(self.fake, info["channel_id"], info["message_id"]).payload)
+        message = actions.message_or_404(self.fake, info["channel_id"], info["message_id"])
+        return reply(message.payload)
 
     async def edit_message(self, request: web.Request) -> web.Response:
         info = request.match_info
@@ -85,8 +86,8 @@ class ChannelRoutes:
         message = actions.message_or_404(self.fake, info["channel_id"], info["message_id"])
         if message.author_id != self.fake.world.bot_user.id:
             raise DiscordError(403, 50005, "Cannot edit a message authored by another user")
-        body = request["body"] or {}
-        await actions.edit_message(self.fake, message, body, request["files"], route=MESSAGE)
+        body = request[BODY] or {}
+        await actions.edit_message(self.fake, message, body, request[FILES], route=MESSAGE)
         return reply(message.payload)
 
     async def delete_message(self, request: web.Request) -> web.Response:
@@ -101,12 +102,12 @@ class ChannelRoutes:
         actions.channel_or_404(self.fake, info["channel_id"])
         message = actions.message_or_404(self.fake, info["channel_id"], info["message_id"])
         thread = await actions.create_thread(
-            self.fake, int(info["channel_id"]), request["body"] or {}, message=message
+            self.fake, int(info["channel_id"]), request[BODY] or {}, message=message
         )
         return reply(thread, 201)
 
     async def thread_without_message(self, request: web.Request) -> web.Response:
-        body = request["body"] or {}
+        body = request[BODY] or {}
         if "message" in body:
             raise DiscordError(400, 50024, "Cannot execute action on this channel type")
         channel_id = int(request.match_info["channel_id"])
@@ -135,7 +136,7 @@ class ChannelRoutes:
         return no_content()
 
     async def create_dm(self, request: web.Request) -> web.Response:
-        body = request["body"] or {}
+        body = request[BODY] or {}
         try:
             user = self.fake.world.user(body.get("recipient_id"))
         except KeyError:

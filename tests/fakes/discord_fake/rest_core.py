@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from .payloads import application_payload, member_payload, role_payload
-from .wire import DiscordError, reply, unknown
+from .wire import BODY, DiscordError, reply, unknown
 
 if TYPE_CHECKING:
     from .server import FakeDiscord
@@ -74,7 +74,7 @@ class CoreRoutes:
 
     async def put_commands(self, request: web.Request) -> web.Response:
         scope = self._scope(request)
-        return reply(self.fake.world.put_commands(scope, request["body"] or []))
+        return reply(self.fake.world.put_commands(scope, request[BODY] or []))
 
     def _guild(self, request: web.Request) -> None:
         if request.match_info["guild_id"] != str(self.fake.world.guild_id):

@@ -9,7 +9,7 @@ from aiohttp import web
 from . import actions
 from .messages import EPHEMERAL, LOADING
 from .records import Interaction, Message
-from .wire import DiscordError, no_content, reply, unknown
+from .wire import BODY, FILES, DiscordError, no_content, reply, unknown
 
 if TYPE_CHECKING:
     from .server import FakeDiscord
@@ -58,7 +58,7 @@ class InteractionRoutes:
         deadline = fake.interaction_deadline
         if deadline is not None and now - record.sent_at > deadline:
             raise UNKNOWN_INTERACTION
-        body: dict[str, Any] = request["body"] or {}
+        body: dict[str, Any] = request[BODY] or {}
         kind = body.get("type")
         allowed = SLASH_TYPES if record.type == 2 else COMPONENT_TYPES
         if kind not in allowed:
@@ -67,7 +67,7 @@ class InteractionRoutes:
         record.callbacks.append(body)
         record.callback, record.callback_at = body, now
         try:
-            message = await self._respond(record, kind, body.get("data") or {}, request["files"])
+            message = await self._respond(record, kind, body.get("data") or {}, request[FILES])
         finally:
             record._done.set()
         if not _truthy(request.query.get("with_response")):
@@ -130,7 +130,8 @@ class InteractionRoutes:
             meta.update(name=record.name, command_type=1)
         else:
             meta["interacted_message_id"] = record.payload["message"]["id"]
-        legacy = {"id": str(record.id), "type": record.type, "name": record.name or "", "user": user}
+        legacy = {"id": str(record.id), "type": record.type, "name": record.name or ""}
+        legacy["user"] = user
         return {
             "webhook_id": str(world.application_id),
             "application_id": str(world.application_id),
@@ -177,8 +178,8 @@ class InteractionRoutes:
     async def followup(self, request: web.Request) -> web.Response:
         fake = self.fake
         record = self._record(request)
-        body: dict[str, Any] = request["body"] or {}
-        files = request["files"]
+        body: dict[str, Any] = request[BODY] or {}
+        files = request[FILES]
         if actions.is_empty(body, files):
             raise DiscordError(400, 50006, "Cannot send an empty message")
         original = None
@@ -210,7 +211,7 @@ class InteractionRoutes:
 
     async def edit_original(self, request: web.Request) -> web.Response:
         message = self._original(self._record(request))
-        body, files = request["body"] or {}, request["files"]
+        body, files = request[BODY] or {}, request[FILES]
         await actions.edit_message(self.fake, message, body, files, route=ORIGINAL)
         return reply(message.payload)
 
@@ -225,11 +226,11 @@ class InteractionRoutes:
     async def edit_webhook_message(self, request: web.Request) -> web.Response:
         record = self._record(request)
         message = self._owned(record, request.match_info["message_id"])
-        body, files = request["body"] or {}, request["files"]
+        body, files = request[BODY] or {}, request[FILES]
         await actions.edit_message(self.fake, message, body, files, route=WEBHOOK_MESSAGE)
         return reply(message.payload)
 
     async def delete_webhook_message(self, request: web.Request) -> web.Response:
-        record = self._record(request)
-        await actions.delete_message(self.fake, self._owned(record, request.match_info["message_id"]))
+        message = self._owned(self._record(request), request.match_info["message_id"])
+        await actions.delete_message(self.fake, message)
         return no_content()

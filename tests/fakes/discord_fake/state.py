@@ -106,9 +106,8 @@ class World:
         self.refused_dms: set[int] = set()
 
         self.roles[self.guild_id] = Role(self.guild_id, "@everyone", EVERYONE_PERMISSIONS)
-        bot_role = Role(
-            self.ids.next(), "Reelbot", BOT_PERMISSIONS, position=2, managed=True, bot_id=self.bot_user.id
-        )
+        bot_role = Role(self.ids.next(), "Reelbot", BOT_PERMISSIONS, position=2, managed=True)
+        bot_role.bot_id = self.bot_user.id
         self.roles[bot_role.id] = bot_role
         self.bot_user.role_ids.append(bot_role.id)
         self.owner_id = self.add_user("owner").id

@@ -127,8 +127,9 @@ def _leaf_errors(error: Any) -> list[Any]:
     candidates = [
         errs
         for errs in branches.values()
-        if not any(_is_discriminator(e) or e.validator == "type" and not e.relative_path
-                   for e in errs)
+        if not any(
+            _is_discriminator(e) or (e.validator == "type" and not e.relative_path) for e in errs
+        )
     ]
     if len(candidates) != 1:
         return [error]

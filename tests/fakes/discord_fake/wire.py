@@ -6,7 +6,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from .ratelimit import route_key
 from .records import Call, FileUpload, Problem
@@ -19,6 +19,10 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v10"
 FAKE_KEY: web.AppKey[FakeDiscord] = web.AppKey("fake_discord")
+# Per-request storage of the parsed body (``web.RequestKey`` exists from aiohttp 3.14).
+_RequestKey: Any = getattr(web, "RequestKey", None)
+BODY: Any = _RequestKey("body", object) if _RequestKey else "discord_fake_body"
+FILES: Any = _RequestKey("files", list) if _RequestKey else "discord_fake_files"
 NO_AUTH_PREFIXES = ("/webhooks/", "/interactions/")
 SETUP_ROUTES = {
     "GET /users/@me",
@@ -44,8 +48,13 @@ class DiscordError(Exception):
 
 def reply(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """JSON with ``Content-Type: application/json`` exactly (discord.py compares it)."""
+    # ``text=`` would make aiohttp append "; charset=utf-8", and discord.py then treats the
+    # body as text; bytes keep the header exactly "application/json".
     return web.Response(
-        text=json.dumps(data), status=status, content_type="application/json", headers=headers
+        body=json.dumps(data).encode(),
+        status=status,
+        content_type="application/json",
+        headers=headers,
     )
 
 
@@ -73,7 +82,7 @@ async def read_body(request: web.Request) -> tuple[Any, list[FileUpload], str | 
         body_text: str | None = None
         files: list[FileUpload] = []
         async for part in reader:
-            if not isinstance(part, web.BodyPartReader):
+            if not isinstance(part, BodyPartReader):
                 continue
             data = await part.read(decode=False)
             if part.name == "payload_json":
@@ -166,7 +175,7 @@ async def _answer(
                 fake.validation_errors.append(problem)
                 log.warning("invalid body for %s %s: %s", method, template, problem.message)
                 raise DiscordError(400, 50035, "Invalid Form Body", errors)
-        request["body"], request["files"] = body, files
+        request[BODY], request[FILES] = body, files
         response = await handler(request)
     except DiscordError as error:
         return error_reply(error, headers)

@@ -1,0 +1,256 @@
+"""The Discord fake against the real discord.py client (no patched client methods)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+from collections.abc import AsyncIterator
+
+import aiohttp
+import discord
+import pytest
+from discord import app_commands
+from discord.ext import commands
+from discord.http import Route
+
+from tests.fakes.discord_fake import FakeDiscord
+from tests.fakes.discord_fake.validation import spec_path, validate_response
+
+EDIT_ROUTE = "/channels/{channel_id}/messages/{message_id}"
+
+
+class QueueBot(commands.Bot):
+    """A bot whose commands and buttons hand their interaction to the test."""
+
+    def __init__(self, guild_id: int) -> None:
+        # guild_ready_timeout: discord.py waits this long after the last GUILD_CREATE
+        # before on_ready (2 s by default).
+        super().__init__(
+            command_prefix="!", intents=discord.Intents.default(), guild_ready_timeout=0.1
+        )
+        self.guild = discord.Object(guild_id)
+        self.inbox: asyncio.Queue[discord.Interaction] = asyncio.Queue()
+
+        @self.tree.command(guild=self.guild)
+        @app_commands.describe(prompt="what to film", clips="how many clips")
+        async def generate(
+            interaction: discord.Interaction,
+            prompt: str,
+            clips: app_commands.Range[int, 1, 4] = 2,
+        ) -> None:
+            """Turn a sentence into a short film."""
+            await self.inbox.put(interaction)
+
+    async def next_interaction(self) -> discord.Interaction:
+        return await asyncio.wait_for(self.inbox.get(), 5)
+
+
+class CancelView(discord.ui.View):
+    def __init__(self, inbox: asyncio.Queue[discord.Interaction]) -> None:
+        super().__init__(timeout=30)
+        self.inbox = inbox
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.danger, custom_id="cancel:1")
+    async def cancel(self, interaction: discord.Interaction, button: discord.ui.Button) -> None:
+        await self.inbox.put(interaction)
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(fake: FakeDiscord) -> AsyncIterator[QueueBot]:
+    with fake.patch_discord_py():
+        bot = QueueBot(fake.guild_id)
+        task = asyncio.create_task(bot.start(fake.token))
+        try:
+            await fake.wait_ready()
+            await asyncio.wait_for(bot.wait_until_ready(), 10)
+            await bot.tree.sync(guild=bot.guild)
+            yield bot
+        finally:
+            await bot.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(task, 5)
+
+
+async def slash(fake: FakeDiscord, bot: QueueBot, **options: object) -> tuple:
+    record = await fake.send_slash("generate", options or {"prompt": "a seal"})
+    return record, await bot.next_interaction()
+
+
+async def test_login_ready_and_guild_create(fake: FakeDiscord, bot: QueueBot) -> None:
+    guild = bot.get_guild(fake.guild_id)
+    assert guild is not None and guild.me is not None
+    assert bot.user is not None and bot.user.id == fake.bot_user.id
+    assert bot.application_id == fake.application_id
+    assert isinstance(bot.get_channel(fake.channel_id), discord.TextChannel)
+    assert fake.identify_count == 1
+    assert fake.gateway.connections[0]["query"]["compress"] == "zlib-stream"
+    routes = {(c.method, c.route) for c in fake.calls}
+    assert ("GET", "/users/@me") in routes and ("GET", "/oauth2/applications/@me") in routes
+    assert fake.rest_calls() == []  # login and command sync are setup calls
+
+
+async def test_tree_sync_stores_guild_commands(fake: FakeDiscord, bot: QueueBot) -> None:
+    [command] = fake.commands
+    assert command["name"] == "generate" and command["guild_id"] == str(fake.guild_id)
+    assert [o["name"] for o in command["options"]] == ["prompt", "clips"]
+
+
+async def test_slash_flow_defer_followup_edit_thread_upload_dm(
+    fake: FakeDiscord, bot: QueueBot
+) -> None:
+    record, interaction = await slash(fake, bot, prompt="a lighthouse", clips=3)
+    assert interaction.namespace.prompt == "a lighthouse" and interaction.namespace.clips == 3
+    assert interaction.user.id == fake.users["alice"].id
+
+    await interaction.response.defer(thinking=True)
+    assert (await record.wait_callback())["type"] == 5
+    assert record.latency is not None and record.latency >= 0
+    reply = await interaction.followup.send("Analysing…", wait=True)
+    original = await interaction.original_response()
+    assert reply.id == original.id == record.original_message_id  # replaces "thinking"
+
+    partial = interaction.channel.get_partial_message(original.id)
+    await partial.edit(content="clip 1/3 done")
+    thread = await original.create_thread(name="a lighthouse")
+    assert thread.id == original.id
+    await thread.send("clip 1", file=discord.File(io.BytesIO(b"\x00mp4" * 100), "clip1.mp4"))
+    dm = await interaction.user.send("your film")
+
+    stored = fake.message(original.id)
+    assert stored.content == "clip 1/3 done" and not stored.loading
+    assert [e.body["content"] for e in fake.edits(original.id)] == [
+        "Analysing…",
+        "clip 1/3 done",
+    ]
+    assert fake.thread_for(original.id)["type"] == 11
+    [clip] = fake.messages_in(thread.id)
+    [attachment] = clip.attachments
+    assert (attachment.filename, attachment.size) == ("clip1.mp4", 400)
+    assert attachment.content_type == "video/mp4"
+    async with aiohttp.ClientSession() as session, session.get(attachment.url) as response:
+        assert await response.read() == b"\x00mp4" * 100
+    assert [m.id for m in fake.dm_messages("alice")] == [dm.id]
+    assert fake.validation_errors == [] and fake.unhandled == []
+    if spec_path().is_file():
+        for message in (stored, clip, fake.message(dm.id)):
+            assert validate_response("MessageResponse", message.payload) == []
+
+
+async def test_send_message_ephemeral_followup_and_button(fake: FakeDiscord, bot: QueueBot) -> None:
+    record, interaction = await slash(fake, bot)
+    await interaction.response.send_message("Queued", view=CancelView(bot.inbox))
+    original = await interaction.original_response()
+    await interaction.followup.send("only you", ephemeral=True)
+    assert [m.content for m in record.ephemeral_followups] == ["only you"]
+    assert [m.content for m in fake.messages_in()] == ["Queued"]
+
+    click = await fake.click("cancel:1", original.id, user="mod")
+    pressed = await bot.next_interaction()
+    assert pressed.user.id == fake.users["mod"].id
+    assert pressed.permissions.manage_messages
+    await pressed.response.edit_message(content="Cancelled", view=None)
+    assert (await click.wait_callback())["type"] == 7
+    assert fake.message(original.id).content == "Cancelled"
+    assert fake.message(original.id).components == []
+
+
+async def test_refused_dm_is_forbidden_50007(fake: FakeDiscord, bot: QueueBot) -> None:
+    fake.refuse_dms("bob")
+    bob = await bot.fetch_user(fake.users["bob"].id)
+    with pytest.raises(discord.Forbidden) as caught:
+        await bob.send("your film")
+    assert caught.value.code == 50007
+    assert fake.dm_channel("bob") is not None and fake.dm_messages("bob") == []
+
+
+async def test_expired_token_rejects_webhook_edits(fake: FakeDiscord, bot: QueueBot) -> None:
+    record, interaction = await slash(fake, bot)
+    await interaction.response.send_message("Queued")
+    fake.expire_token(record.token)
+    with pytest.raises(discord.HTTPException) as caught:
+        await interaction.edit_original_response(content="too late")
+    assert (caught.value.status, caught.value.code) == (401, 50027)
+    message = await interaction.channel.get_partial_message(record.original_message_id).edit(
+        content="via the bot token"
+    )
+    assert message.content == "via the bot token"
+
+
+async def test_hidden_rate_limit_gets_429_then_retries(fake: FakeDiscord, bot: QueueBot) -> None:
+    channel = bot.get_channel(fake.channel_id)
+    message = await channel.send("status")
+    fake.set_rate_limit("PATCH", EDIT_ROUTE, 1, 1.0, hidden=True)
+    await message.edit(content="one")
+    await message.edit(content="two")
+    assert fake.count_429 >= 1
+    assert fake.message(message.id).content == "two"
+    statuses = [c.status for c in fake.rest_calls(method="PATCH", route=EDIT_ROUTE)]
+    assert statuses[-1] == 200 and 429 in statuses
+
+
+async def test_announced_rate_limit_is_respected_without_429(
+    fake: FakeDiscord, bot: QueueBot
+) -> None:
+    channel = bot.get_channel(fake.channel_id)
+    message = await channel.send("status")
+    fake.set_rate_limit("PATCH", EDIT_ROUTE, 1, 0.4)
+    await asyncio.gather(*(message.edit(content=f"edit {i}") for i in range(3)))
+    assert fake.count_429 == 0
+    assert len(fake.edits(message.id)) == 3
+    calls = fake.rest_calls(method="PATCH")
+    assert calls[-1].started_at - calls[0].started_at >= 0.4  # discord.py waited
+
+
+async def test_invalid_body_is_400_and_recorded(fake: FakeDiscord, bot: QueueBot) -> None:
+    route = Route("POST", "/channels/{channel_id}/messages", channel_id=fake.channel_id)
+    with pytest.raises(discord.HTTPException) as caught:
+        await bot.http.request(route, json={"embeds": [{"title": "x" * 300}]})
+    assert (caught.value.status, caught.value.code) == (400, 50035)
+    [problem] = fake.validation_errors
+    assert problem.route == "/channels/{channel_id}/messages"
+    assert "embeds.0.title" in problem.message
+    assert fake.messages_in() == []
+
+
+async def test_upload_limit_nonce_and_injected_failure(fake: FakeDiscord, bot: QueueBot) -> None:
+    channel = bot.get_channel(fake.channel_id)
+    fake.upload_limit = 1000
+    with pytest.raises(discord.HTTPException) as caught:
+        await channel.send(file=discord.File(io.BytesIO(b"x" * 1001), "big.mp4"))
+    assert (caught.value.status, caught.value.code) == (413, 40005)
+
+    first = await channel.send("delivered", nonce="gen-1")
+    again = await channel.send("delivered", nonce="gen-1")
+    assert first.id == again.id and len(fake.messages_in()) == 1
+
+    fake.fail_next("POST", "/channels/{channel_id}/messages", 502)
+    landed = await channel.send("after a 502")
+    assert fake.message(landed.id).content == "after a 502"
+    statuses = [c.status for c in fake.rest_calls(method="POST")]
+    assert statuses[-2:] == [502, 200]
+
+
+async def test_gateway_disconnect_resumes_and_keeps_events(
+    fake: FakeDiscord, bot: QueueBot
+) -> None:
+    await fake.disconnect_gateway(code=4000)
+    await fake.wait_for(lambda: fake.resume_count == 1)
+    assert fake.identify_count == 1
+    assert fake.gateway.connections[-1]["path"] == "/resume"
+    _record, interaction = await slash(fake, bot, prompt="after resume")
+    assert interaction.namespace.prompt == "after resume"
+
+
+async def test_wrong_token_is_401() -> None:
+    async with FakeDiscord() as fake, aiohttp.ClientSession() as session:
+        headers = {"Authorization": "Bot wrong"}
+        async with session.get(fake.api_base + "/users/@me", headers=headers) as response:
+            assert response.status == 401
+            assert response.headers["Content-Type"] == "application/json"
