@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
@@ -30,18 +31,43 @@ def migrations() -> list[tuple[int, str, str]]:
     return found
 
 
+def statements(sql: str) -> list[str]:
+    """The complete SQL statements of a migration file, in order."""
+    found, buffer = [], ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                found.append(buffer.strip())
+            buffer = ""
+    if buffer.strip() and not all(
+        part.strip().startswith("--") or not part.strip() for part in buffer.splitlines()
+    ):
+        raise RuntimeError(f"incomplete SQL statement at the end of a migration: {buffer!r}")
+    return found
+
+
 async def migrate(db: aiosqlite.Connection, *, target: int | None = None) -> int:
-    """Apply every migration above the database's `user_version`; return the new version."""
-    async with db.execute("PRAGMA user_version") as cursor:
-        row = await cursor.fetchone()
-    current = int(row[0]) if row else 0
-    for number, name, sql in migrations():
-        if number <= current or (target is not None and number > target):
-            continue
-        log.info("applying migration %s", name)
-        # executescript commits first; wrap each migration in its own transaction.
-        await db.executescript(f"BEGIN IMMEDIATE;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
-        current = number
+    """Apply every migration above the database's `user_version`, all in one write
+    transaction (so two processes starting at once never both apply one); return the
+    new version."""
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        async with db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        current = int(row[0]) if row else 0
+        for number, name, sql in migrations():
+            if number <= current or (target is not None and number > target):
+                continue
+            log.info("applying migration %s", name)
+            for statement in statements(sql):
+                await db.execute(statement)
+            await db.execute(f"PRAGMA user_version = {number}")
+            current = number
+    except BaseException:
+        await db.execute("ROLLBACK")
+        raise
+    await db.execute("COMMIT")
     return current
 
 

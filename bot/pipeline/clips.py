@@ -78,6 +78,8 @@ class ClipMaker:
             and Path(clip.output_path).exists()
         ):
             return Path(clip.output_path)
+        if clip.status is ClipStatus.FAILED:  # failed for good before a restart: retries spent
+            raise ClipError(clip.index, clip.error or "the clip failed")
         inputs = self.inputs(generation, clip, style)
         async with self._slots.slot(generation.owner_id):
             while True:

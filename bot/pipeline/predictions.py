@@ -177,6 +177,8 @@ class Predictions:
                 log.warning("polling Replicate failed: %s", describe(exc))
                 if isinstance(exc, ReplicateError) and exc.status == 429:
                     self._reads.pause(5)
+            except Exception:  # an odd answer must not strand every waiter: log, poll again
+                log.exception("polling Replicate failed unexpectedly")
 
     async def _poll_once(self) -> None:
         wanted = set(self._waiters)

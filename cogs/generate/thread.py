@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING
 
 import discord
 
+from bot.pipeline import media
+from bot.pipeline.errors import MediaError
 from bot.pipeline.shotlist import ShotList
 from bot.tree import NO_MENTIONS
 from cogs.generate.state import ReplyState
@@ -89,14 +91,19 @@ class ThreadPoster:
     async def post_clip(self, state: ReplyState, index: int, path: Path) -> None:
         total = len(state.clips)
         label = f"Clip {index + 1}/{total}"
-        size = await asyncio.to_thread(lambda: path.stat().st_size)
-        if size > self.upload_limit(state.generation_id):
-            mib = size / 1024 / 1024
+        limit = self.upload_limit(state.generation_id)
+        try:  # a clip over the upload limit is attached transcoded smaller
+            fitted = await media.fit_to_size(
+                path, path.with_name(f"clip-{index + 1}-small.mp4"), limit
+            )
+        except MediaError as exc:
+            log.warning("clip %d of generation %s: %s", index + 1, state.generation_id, exc)
+            size = await asyncio.to_thread(lambda: path.stat().st_size)
             await self._send_once(
                 state,
                 f"clip:{index}",
-                content=f"{label} is {mib:.1f} MiB, too large to attach here.",
+                content=f"{label} is {size / 1024 / 1024:.1f} MiB, too large to attach here.",
             )
             return
-        file = await read_file(path, f"clip-{index + 1}.mp4")
+        file = await read_file(fitted, f"clip-{index + 1}.mp4")
         await self._send_once(state, f"clip:{index}", content=label, file=file)

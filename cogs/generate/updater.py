@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Coroutine
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.pipeline.events import AnalysisDone, ClipCompleted, Event
+from bot.pipeline.events import AnalysisDone, ClipCompleted, ClipFailed, Event
 from bot.tasks import spawn
 from bot.tree import NO_MENTIONS
 from cogs.generate import render
@@ -42,6 +43,8 @@ class ReplyUpdater:
         self._flushers: dict[int, asyncio.Task[None]] = {}
         self._last_edit: dict[int, float] = {}
         self._posts: dict[int, asyncio.Task[None]] = {}
+        self._ready: dict[int, dict[int, Path]] = {}  # completed clips not yet posted, by index
+        self._tasks: set[asyncio.Task[None]] = set()
         self.threads = ThreadPoster(bot)
 
     # state -------------------------------------------------------------------------------
@@ -64,7 +67,7 @@ class ReplyUpdater:
         state = self._states.get(gid)
         if state is None:
             self._backlog[gid] = [event]
-            spawn(self._load(gid), name=f"reply-load-{gid}")
+            self._spawn(self._load(gid), name=f"reply-load-{gid}")
             return
         self._apply(state, event)
 
@@ -74,7 +77,6 @@ class ReplyUpdater:
             if generation is None or generation.source != "discord" or not generation.message_id:
                 return
             state = ReplyState.from_rows(generation, await self._repo.clips(gid))
-            state.status = generation.status if not generation.status.final else state.status
             self._states[gid] = state
         finally:
             backlog = self._backlog.pop(gid, [])
@@ -89,13 +91,14 @@ class ReplyUpdater:
             shot_list = event.shot_list
             self.post(gid, lambda s: self.threads.post_shot_list(s, shot_list))
         elif isinstance(event, ClipCompleted):
-            index, path = event.index, event.path
-            self.post(gid, lambda s: self.threads.post_clip(s, index, path))
+            self._ready.setdefault(gid, {})[event.index] = event.path
+        if isinstance(event, ClipCompleted | ClipFailed) or state.final:
+            self._release_clips(state)
         if isinstance(event, SHOWN):
             self._dirty.add(gid)
             flusher = self._flushers.get(gid)
             if flusher is None or flusher.done():
-                self._flushers[gid] = spawn(self._flush(gid), name=f"reply-edit-{gid}")
+                self._flushers[gid] = self._spawn(self._flush(gid), name=f"reply-edit-{gid}")
 
     # edits -------------------------------------------------------------------------------
 
@@ -104,8 +107,11 @@ class ReplyUpdater:
             wait = self._last_edit.get(gid, 0.0) + self._min_interval - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
-            self._dirty.discard(gid)
             state = self._states[gid]
+            posts = self._posts.get(gid)
+            if state.final and posts is not None and not posts.done():
+                await asyncio.wait([posts])  # the final state comes after the thread is complete
+            self._dirty.discard(gid)
             await self._edit(state)
             self._last_edit[gid] = time.monotonic()
             if state.final and gid not in self._dirty:
@@ -151,9 +157,23 @@ class ReplyUpdater:
                 self._flushers.pop(gid, None)
                 self._posts.pop(gid, None)
 
-        spawn(forget(), name=f"reply-forget-{gid}")
+        self._spawn(forget(), name=f"reply-forget-{gid}")
 
     # thread posts, in order --------------------------------------------------------------
+
+    def _release_clips(self, state: ReplyState) -> None:
+        """Post completed clips in scene order: a clip that finished early waits for the ones
+        before it to finish or fail (or for the generation to end)."""
+        gid = state.generation_id
+        ready = self._ready.get(gid, {})
+        for index in sorted(ready):
+            earlier = state.clips[:index]
+            if not state.final and any(s in ("waiting", "rendering", "retrying") for s in earlier):
+                break
+            path = ready.pop(index)
+            self.post(gid, lambda s, i=index, p=path: self.threads.post_clip(s, i, p))
+        if not ready:
+            self._ready.pop(gid, None)
 
     def post(self, gid: int, job: Callable[[ReplyState], Awaitable[None]]) -> None:
         previous = self._posts.get(gid)
@@ -165,10 +185,18 @@ class ReplyUpdater:
             if state is not None:
                 await job(state)
 
-        self._posts[gid] = spawn(run(), name=f"thread-post-{gid}")
+        self._posts[gid] = self._spawn(run(), name=f"thread-post-{gid}")
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], *, name: str) -> asyncio.Task[None]:
+        """A background task of this updater: `close` stops every one of them (thread posts
+        chained behind others included), so none outlives the bot's connection or storage."""
+        task = spawn(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def close(self) -> None:
-        tasks = [t for t in (*self._flushers.values(), *self._posts.values()) if not t.done()]
+        tasks = [t for t in self._tasks if not t.done()]
         for task in tasks:
             task.cancel()
         if tasks:

@@ -161,3 +161,26 @@ async def test_a_failed_generation_exits_1_with_the_reason(env, tmp_path, replic
         in run.err
     )
     assert not (tmp_path / "film.mp4").exists()
+
+
+async def test_analysis_only_prints_the_shot_list_and_writes_no_film(
+    env, tmp_path, replicate_fake
+) -> None:
+    env = {**env, "ENABLE_VIDEO_GENERATION": "false"}
+    env.pop("REPLICATE_API_TOKEN")
+
+    run = await bot("generate", IDEA, "--clips", "2", env=env, cwd=tmp_path)
+
+    assert run.code == 0, run.err
+    assert "no video (ENABLE_VIDEO_GENERATION=false)" in run.out
+    assert f"2. waiting Scene 2: {IDEA}" in run.err
+    assert replicate_fake.requests == [] and not (tmp_path / "film.mp4").exists()
+
+
+@pytest.mark.parametrize("args", [[], ["run"]])
+async def test_the_bot_without_a_discord_token_exits_2_naming_it(base_env, tmp_path, args) -> None:
+    run = await bot(*args, env=base_env, cwd=tmp_path)
+
+    assert run.code == 2
+    assert "DISCORD_TOKEN" in run.err and ".env.example" in run.err
+    assert "Traceback" not in run.err

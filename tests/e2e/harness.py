@@ -12,7 +12,7 @@ from typing import Any
 from bot.config import Settings
 from bot.discord_bot import Reelbot
 from bot.services import Services, open_services
-from tests.fakes.discord_fake import FakeDiscord, Message
+from tests.fakes.discord_fake import FakeDiscord, Interaction, Message
 from tests.fakes.openai_fake import FakeOpenAI
 from tests.fakes.replicate_fake import FakeReplicate
 from tests.fakes.serve import provider_env
@@ -91,12 +91,47 @@ class World:
 
     # helpers -------------------------------------------------------------------------------
 
+    async def command(
+        self, name: str, options: dict[str, Any] | None = None, *, user: str = "alice"
+    ) -> Interaction:
+        """A slash command as `user`, once the bot has answered it."""
+        interaction = await self.discord.send_slash(name, options or {}, user=user)
+        await interaction.wait_callback(timeout=5)
+        return interaction
+
+    async def click(self, custom_id: str, message: Message, *, user: str = "alice") -> Interaction:
+        """A button press as `user`, once the bot has answered it."""
+        interaction = await self.discord.click(custom_id, message.id, user=user)
+        await interaction.wait_callback(timeout=5)
+        return interaction
+
+    async def start_generate(
+        self, prompt: str, user: str = "alice", **options: Any
+    ) -> tuple[Interaction, Message]:
+        """/generate, answered: the interaction and the reply message."""
+        interaction = await self.command("generate", {"prompt": prompt, **options}, user=user)
+        message_id = await self.discord.wait_for(lambda: interaction.original_message_id)
+        return interaction, self.discord.message(message_id)
+
     async def generate(self, prompt: str, user: str = "alice", **options: Any) -> Message:
         """/generate, answered; returns the reply message."""
-        interaction = await self.discord.send_slash("generate", {"prompt": prompt, **options}, user=user)
-        await interaction.wait_callback(timeout=5)
-        message_id = await self.discord.wait_for(lambda: interaction.original_message_id)
-        return self.discord.message(message_id)
+        return (await self.start_generate(prompt, user, **options))[1]
+
+    def private_text(self, interaction: Interaction) -> str | None:
+        """The content of the ephemeral message answering `interaction`, once it is there."""
+        candidates = list(interaction.followups)
+        if interaction.callback_type in (4, 5) and interaction.original_message_id:
+            candidates.insert(0, self.discord.message(interaction.original_message_id))
+        for message in candidates:
+            if message.ephemeral and not message.loading and message.content:
+                return message.content
+        return None
+
+    async def wait_private_text(self, interaction: Interaction) -> str:
+        return await self.discord.wait_for(lambda: self.private_text(interaction), timeout=5)
+
+    def prediction_ids(self) -> list[str]:
+        return list(self.replicate.predictions)
 
     async def wait_final(self, message: Message, timeout: float = 20) -> str:
         """Until the reply shows a final state; returns its status text."""
@@ -128,3 +163,20 @@ async def world(tmp_path: Path, **overrides: Any) -> AsyncIterator[World]:
                 yield w
             finally:
                 await w.stop()
+        # every request body the bot sent matched Discord's OpenAPI description
+        discord.assert_clean()
+
+
+def statuses(message: Message) -> list[str]:
+    """The Status field of a message at its creation and after each edit, in order."""
+    out = []
+    for change in message.history:
+        for embed in change.body.get("embeds") or []:
+            out += [f["value"] for f in embed.get("fields", []) if f["name"] == "Status"]
+    return out
+
+
+def bot_messages(w: World) -> list[Message]:
+    """Every message the bot posted anywhere (channels, threads, DMs; ephemeral ones too)."""
+    bot_id = w.discord.bot_user.id
+    return [m for m in w.discord.world.messages.values() if m.author_id == bot_id]

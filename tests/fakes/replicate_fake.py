@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import re
 import time
@@ -62,6 +63,8 @@ class FakeReplicate(LoopbackServer):
         models: allowed ``owner/name`` (default None: any); others answer 404.
         versions: version hash -> ``owner/name`` for bare-hash creates (unknown: "fake/model").
         start_delay (0.02), clip_delay (0.1): seconds from creation.
+        answer_delay (0.0): seconds between creating a prediction and answering the create
+            (a create "in flight" whose prediction already exists).
         auto_complete: False keeps predictions processing until ``complete``/``fail``.
         output_as_list (False), max_clip_seconds (1.0), palette (``PALETTE``).
         create_limit (600), read_limit (3000) per ``rate_window`` (60.0) seconds, sliding;
@@ -103,6 +106,7 @@ class FakeReplicate(LoopbackServer):
         self.truncate_downloads = False
         self.redirect_downloads_to: str | None = None
         self.download_status: int | None = None
+        self.answer_delay = 0.0
         self.counts = dict.fromkeys(("create", "get", "list", "cancel", "download", "throttled"), 0)
         self.predictions: dict[str, PredictionRecord] = {}
         self._order: list[str] = []
@@ -338,6 +342,8 @@ class FakeReplicate(LoopbackServer):
             return self._injected(fault["status"])
         assert isinstance(inputs, dict)
         rec = self._new_prediction(model, version, inputs)
+        if self.answer_delay > 0:
+            await asyncio.sleep(self.answer_delay)
         if fault is not None:
             return self._injected(fault["status"])
         return json_response(self._prediction_json(rec), 201)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 from pathlib import Path
 
 from tests.fakes.openai_fake import FakeOpenAI
@@ -47,10 +48,8 @@ def main() -> None:
     parser.add_argument("--clip-delay", type=float, default=2.0)
     parser.add_argument("--clip-seconds", type=float, default=2.0)
     args = parser.parse_args()
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(serve(args.env, args.clip_delay, args.clip_seconds))
-    except KeyboardInterrupt:
-        pass
 
 
 if __name__ == "__main__":

@@ -74,7 +74,7 @@ async def test_a_full_run_makes_one_film_of_the_clips_in_order(
     middle = events[2:-3]
     assert sorted(type(e).__name__ for e in middle) == ["ClipCompleted"] * 3 + ["ClipStarted"] * 3
     for index in range(3):  # each clip starts before it completes
-        order = [type(e) for e in middle if e.index == index]  # type: ignore[attr-defined]
+        order = [type(e) for e in middle if e.index == index]
         assert order == [ClipStarted, ClipCompleted]
 
     # the shot list is about the member's idea, one scene per clip, in the database
@@ -99,17 +99,18 @@ async def test_a_full_run_makes_one_film_of_the_clips_in_order(
 
     # stitched by stream copy, delivered once, the clips play in order
     (stitched,) = harness.of(final.id, Stitched)
-    assert stitched.reencoded is False  # type: ignore[attr-defined]
-    film = stitched.path  # type: ignore[attr-defined]
+    assert stitched.reencoded is False
+    film = stitched.path
     assert final.video_path == str(film)
     assert harness.deliverer.calls == [(final.id, film)]
     (delivered,) = harness.of(final.id, Delivered)
-    assert delivered.ref == f"test:delivered-{final.id}.mp4"  # type: ignore[attr-defined]
-    assert final.delivery_ref == delivered.ref and final.delivered_at is not None  # type: ignore[attr-defined]
-    assert harness.of(final.id, Finished)[0].path == film  # type: ignore[attr-defined]
+    assert delivered.ref == f"test:delivered-{final.id}.mp4"
+    assert final.delivery_ref == delivered.ref and final.delivered_at is not None
+    assert harness.of(final.id, Finished)[0].path == film
     info = await probe(film)
     seconds = [replicate_fake.predictions[c.prediction_id or ""].seconds for c in clips]
     assert info.duration == pytest.approx(sum(seconds), abs=0.3)
+    assert len({replicate_fake.color_for(c.prediction_id or "") for c in clips}) == 3
     start = 0.0
     for clip, length in zip(clips, seconds, strict=True):
         color = replicate_fake.color_for(clip.prediction_id or "")
@@ -140,7 +141,7 @@ async def test_scenes_are_clamped_whatever_the_model_answers(
     assert len(await harness.repo.clips(final.id)) == expected
     assert replicate_fake.counts["create"] == expected
     (analysis,) = harness.of(final.id, AnalysisDone)
-    assert len(analysis.shot_list.scenes) == expected  # type: ignore[attr-defined]
+    assert len(analysis.shot_list.scenes) == expected
     asked = openai_fake.requests[-1].json["messages"][-1]["content"]
     assert ("exactly 2 scenes" if clips else "between 1 and 4 scenes") in asked
 
@@ -155,7 +156,7 @@ async def test_video_generation_disabled_stops_after_the_shot_list(
     assert final.status is GenerationStatus.DONE, final.error
     assert final.shot_list is not None and final.title == f"Film: {IDEA}"
     assert [type(e) for e in harness.of(final.id)] == [Started, AnalysisDone, Finished]
-    assert harness.of(final.id, Finished)[0].path is None  # type: ignore[attr-defined]
+    assert harness.of(final.id, Finished)[0].path is None
     assert replicate_fake.requests == []
     assert harness.deliverer.calls == []
 
@@ -166,7 +167,7 @@ async def test_a_member_waits_for_their_own_previous_generation(harness, replica
     second = await harness.submit("a seal learns to knit", clips=1)
     await harness.wait_for(lambda: harness.of(first.id, ClipStarted), what="first clip")
 
-    assert [e.position for e in harness.of(second.id, Queued)] == [1]  # type: ignore[attr-defined]
+    assert [e.position for e in harness.of(second.id, Queued)] == [1]
     assert harness.of(second.id, Started) == []
     assert replicate_fake.counts["create"] == 1
 
@@ -216,8 +217,8 @@ async def test_a_failed_prediction_is_retried(harness, replicate_fake) -> None:
     assert [c.attempts for c in clips] == [1, 2, 1]
     assert len(replicate_fake.created_for("Scene 2")) == 2
     (failed,) = harness.of(final.id, ClipFailed)
-    assert (failed.index, failed.will_retry) == (1, True)  # type: ignore[attr-defined]
-    assert DEFAULT_ERROR in failed.reason  # type: ignore[attr-defined]
+    assert (failed.index, failed.will_retry) == (1, True)
+    assert DEFAULT_ERROR in failed.reason
     assert clips[1].prediction_id == replicate_fake.created_for("Scene 2")[1].id
 
 
@@ -230,7 +231,7 @@ async def test_a_clip_failing_beyond_its_retries_fails_the_generation_and_keeps_
 
     assert final.status is GenerationStatus.FAILED
     assert final.error == "clip 2: Replicate failed the prediction: NSFW content detected"
-    assert [e.reason for e in harness.of(final.id, Failed)] == [final.error]  # type: ignore[attr-defined]
+    assert [e.reason for e in harness.of(final.id, Failed)] == [final.error]
     clips = await harness.repo.clips(final.id)
     assert [c.status for c in clips] == [
         ClipStatus.SUCCEEDED,
@@ -239,7 +240,7 @@ async def test_a_clip_failing_beyond_its_retries_fails_the_generation_and_keeps_
     ]
     assert clips[1].attempts == 3 and "NSFW content detected" in (clips[1].error or "")
     assert Path(clips[0].output_path or "").is_file() and Path(clips[2].output_path or "").is_file()
-    assert [e.will_retry for e in harness.of(final.id, ClipFailed)] == [True, True, False]  # type: ignore[attr-defined]
+    assert [e.will_retry for e in harness.of(final.id, ClipFailed)] == [True, True, False]
     assert harness.of(final.id, Stitched) == [] and harness.deliverer.calls == []
 
 
@@ -289,7 +290,7 @@ async def test_a_stuck_prediction_is_cancelled_and_retried(
     assert stuck.canceled and cancels(replicate_fake) == [stuck.id]
     assert (clip.attempts, clip.prediction_id) == (2, good.id)
     (failed,) = harness.of(final.id, ClipFailed)
-    assert "still running after 0.4 s" in failed.reason  # type: ignore[attr-defined]
+    assert "still running after 0.4 s" in failed.reason
 
 
 async def test_a_prediction_stuck_every_time_is_reported(
@@ -317,7 +318,7 @@ async def test_a_download_host_not_allowed_is_refused(
     assert "host not allowed" in final.error
     assert replicate_fake.counts["download"] == 0
     assert [p for p in settings.media_dir.rglob("*") if p.is_file()] == []
-    assert all(not e.will_retry for e in harness.of(final.id, ClipFailed))  # type: ignore[attr-defined]
+    assert all(not e.will_retry for e in harness.of(final.id, ClipFailed))
 
 
 # -- creating predictions: throttling and lost answers ---------------------------------------
@@ -417,6 +418,24 @@ async def test_cancel_mid_render_cancels_the_predictions_and_creates_no_more(
     assert not await harness.runner.cancel(generation.id)  # a final state stays
 
 
+async def test_cancel_while_creates_are_in_flight_finds_and_cancels_them(
+    harness, replicate_fake
+) -> None:
+    replicate_fake.auto_complete = False
+    replicate_fake.answer_delay = 30  # the predictions exist; their ids never reach us
+    generation = await harness.submit(clips=2)
+    await harness.wait_for(lambda: len(replicate_fake.predictions) == 2, what="two creates")
+
+    assert await harness.runner.cancel(generation.id)
+
+    assert harness.of(generation.id, ClipStarted) == []
+    assert sorted(cancels(replicate_fake)) == sorted(replicate_fake.predictions)
+    assert all(r.canceled for r in replicate_fake.predictions.values())
+    clips = await harness.repo.clips(generation.id)
+    assert [c.status for c in clips] == [ClipStatus.CANCELLED] * 2
+    assert replicate_fake.counts["create"] == 2
+
+
 async def test_cancel_while_queued_starts_nothing(harness, replicate_fake) -> None:
     replicate_fake.auto_complete = False
     first = await harness.submit(clips=1)
@@ -462,7 +481,35 @@ async def test_a_fresh_runner_resumes_without_new_predictions(
     assert clips == started
     assert second.deliverer.calls == [(final.id, Path(final.video_path or ""))]
     assert [type(e) for e in second.of(final.id)][-3:] == [Stitched, Delivered, Finished]
-    assert sorted(e.index for e in second.of(final.id, ClipCompleted)) == [1, 2]  # type: ignore[attr-defined]
+    assert sorted(e.index for e in second.of(final.id, ClipCompleted)) == [1, 2]
+
+
+async def test_a_clip_out_of_attempts_is_not_tried_again_on_resume(
+    settings, open_harness, replicate_fake
+) -> None:
+    replicate_fake.auto_complete = False
+    async with open_harness(settings) as first:
+        generation = await first.submit(clips=2)
+        for attempt in (1, 2, 3):  # clip 2 fails every attempt while clip 1 is still rendering
+            await first.wait_for(lambda n=attempt: len(replicate_fake.created_for("Scene 2")) == n)
+            replicate_fake.fail(replicate_fake.created_for("Scene 2")[-1].id, "GPU fell over")
+        await first.wait_for(
+            lambda: any(not e.will_retry for e in first.of(generation.id, ClipFailed))
+        )
+    assert replicate_fake.counts["create"] == 4
+
+    replicate_fake.auto_complete = True
+    async with open_harness(settings) as second:
+        await second.runner.resume("cli")
+        async with asyncio.timeout(20):
+            final = await second.runner.wait(generation.id)
+        clips = await second.repo.clips(generation.id)
+
+    assert final.status is GenerationStatus.FAILED
+    assert final.error == "clip 2: Replicate failed the prediction: GPU fell over"
+    assert replicate_fake.counts["create"] == 4  # no fourth attempt for clip 2
+    assert [c.status for c in clips] == [ClipStatus.SUCCEEDED, ClipStatus.FAILED]
+    assert clips[1].attempts == 3
 
 
 async def test_a_create_lost_in_flight_is_found_again_on_resume(

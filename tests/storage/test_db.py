@@ -44,9 +44,9 @@ async def test_an_empty_database_gets_every_migration(tmp_path: Path) -> None:
         async with db.execute("PRAGMA index_info(generations_owner)") as cursor:
             assert [row[2] for row in await cursor.fetchall()] == ["owner_id", "id"]
         async with db.execute("PRAGMA journal_mode") as cursor:
-            assert (await cursor.fetchone())[0] == "wal"  # type: ignore[index]
+            assert (await cursor.fetchone())[0] == "wal"
         async with db.execute("PRAGMA foreign_keys") as cursor:
-            assert (await cursor.fetchone())[0] == 1  # type: ignore[index]
+            assert (await cursor.fetchone())[0] == 1
 
 
 async def test_connecting_again_applies_nothing_twice(tmp_path: Path) -> None:
