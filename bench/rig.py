@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import shutil
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -32,6 +33,7 @@ class RigConfig:
     members: int
     channels: int = 1
     clip_delay: float = 8.0
+    clip_jitter: float = 0.0  # each clip takes clip_delay plus up to this much more
     analysis_delay: float = 1.0
     realistic_limits: bool = True
     settings: dict[str, Any] = field(default_factory=dict)  # extra bot environment
@@ -193,8 +195,10 @@ def field_of(payload: dict[str, Any], name: str) -> str | None:
 
 @contextlib.asynccontextmanager
 async def rig(workdir: Path, config: RigConfig) -> AsyncIterator[Rig]:
-    """Start the fakes and the bot; stop both at the end (the bot with SIGTERM)."""
-    workdir.mkdir(parents=True, exist_ok=True)
+    """Start the fakes and the bot in an emptied ``workdir``; stop both at the end (the bot
+    with SIGTERM)."""
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir(parents=True)
     async with FakeDiscord() as discord, FakeOpenAI() as openai, FakeReplicate() as replicate:
         if config.realistic_limits:
             discord.use_realistic_limits()
@@ -202,6 +206,7 @@ async def rig(workdir: Path, config: RigConfig) -> AsyncIterator[Rig]:
         openai.record_requests = False
         replicate.record_requests = False
         replicate.clip_delay = config.clip_delay
+        replicate.clip_jitter = config.clip_jitter
         world = Rig(config, workdir, discord, openai, replicate)
         started = time.monotonic()
         await world.bot.start(timeout=60)

@@ -74,6 +74,12 @@ class Reelbot(commands.Bot):
             synced = await self.tree.sync()
             log.info("synced %d global command(s) (may take up to an hour to show)", len(synced))
 
+    async def close(self) -> None:
+        """Stop the generations first, then Discord: a step that found the connection closed
+        would fail its generation, where a stopped one is resumed by the next start."""
+        await self.services.runner.close()
+        await super().close()
+
     async def on_ready(self) -> None:
         log.info(
             "connected as %s (%s) to %d guild(s)", self.user, self.application_id, len(self.guilds)

@@ -32,6 +32,8 @@ class Services:
 
 
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+OPENAI_RETRIES = 3  # the client's own retries of 429, 5xx and timeouts, with backoff
+OPENAI_TIMEOUT = 90.0  # seconds per request
 REPLICATE_DEFAULT_BASE_URL = "https://api.replicate.com"
 
 
@@ -42,8 +44,8 @@ def make_openai_client(settings: Settings) -> AsyncOpenAI:
     return AsyncOpenAI(
         api_key=key.get_secret_value() if key else "missing",
         base_url=settings.openai_base_url or OPENAI_DEFAULT_BASE_URL,
-        max_retries=3,
-        timeout=90.0,
+        max_retries=OPENAI_RETRIES,
+        timeout=OPENAI_TIMEOUT,
     )
 
 

@@ -37,7 +37,11 @@ async def handle_error(interaction: discord.Interaction, error: BaseException) -
     cause = error.original if isinstance(error, app_commands.CommandInvokeError) else error
     if isinstance(cause, UserFacingError):
         text = str(cause)
-    elif isinstance(cause, app_commands.CheckFailure | app_commands.TransformerError):
+    elif isinstance(cause, app_commands.TransformerError):
+        # e.g. a value outside an option's choices, sent by a stale or modified client
+        value = discord.utils.escape_markdown(str(cause.value))[:100]
+        text = f"`{value}` is not an accepted value here; pick one of the choices Discord offers."
+    elif isinstance(cause, app_commands.CheckFailure):
         text = str(cause) or "You cannot use this command here."
     else:
         where = (

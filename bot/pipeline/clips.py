@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -11,7 +12,7 @@ import aiohttp
 from replicate.prediction import Prediction
 
 from bot.pipeline import media
-from bot.pipeline.errors import ClipError, MediaError
+from bot.pipeline.errors import ClipError, MediaError, MediaUnavailable
 from bot.pipeline.events import ClipCompleted, ClipFailed, ClipStarted, EventBus
 from bot.pipeline.fairness import FairQueue
 from bot.pipeline.predictions import CreateFailed, Predictions, predict_seconds
@@ -22,6 +23,8 @@ from storage.repository import Repository
 log = logging.getLogger(__name__)
 
 CLIP_ATTEMPTS = 3
+DOWNLOAD_ATTEMPTS = 3  # the prediction is paid for: a flaky download is tried again, not it
+DOWNLOAD_BACKOFF = 0.5  # seconds before the second attempt, doubled after
 MAX_CLIP_BYTES = 200 * 1024 * 1024
 
 
@@ -151,13 +154,7 @@ class ClipMaker:
         assert url is not None
         dest = folder / f"clip-{clip.index + 1}.mp4"
         try:
-            await media.download(
-                self._http,
-                url,
-                dest,
-                allowed_hosts=self._policy.allowed_hosts,
-                max_bytes=self._policy.max_clip_bytes,
-            )
+            await self._fetch(generation, clip, url, dest)
             thumb = await media.thumbnail(dest, folder / f"clip-{clip.index + 1}.jpg")
         except MediaError as exc:
             await self._repo.clip_ended(clip.id, ClipStatus.FAILED, exc.reason)
@@ -171,6 +168,32 @@ class ClipMaker:
         )
         self._bus.publish(ClipCompleted(generation.id, clip.index, dest, thumb))
         return dest
+
+    async def _fetch(self, generation: Generation, clip: Clip, url: str, dest: Path) -> None:
+        """Download the clip, trying again (a bounded number of times, backing off) when the
+        failure may pass."""
+        for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
+            try:
+                await media.download(
+                    self._http,
+                    url,
+                    dest,
+                    allowed_hosts=self._policy.allowed_hosts,
+                    max_bytes=self._policy.max_clip_bytes,
+                )
+                return
+            except MediaUnavailable as exc:
+                if attempt == DOWNLOAD_ATTEMPTS:
+                    raise
+                log.warning(
+                    "generation %s clip %s: %s; downloading again (attempt %d/%d)",
+                    generation.id,
+                    clip.index + 1,
+                    exc.reason,
+                    attempt + 1,
+                    DOWNLOAD_ATTEMPTS,
+                )
+                await asyncio.sleep(DOWNLOAD_BACKOFF * 2 ** (attempt - 1))
 
     async def close(self) -> None:
         """Stop following predictions: called once no clip is being made any more."""

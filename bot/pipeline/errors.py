@@ -36,5 +36,9 @@ class MediaError(GenerationError):
     """Downloading, stitching or transcoding failed."""
 
 
+class MediaUnavailable(MediaError):
+    """A download failed in a way that may pass when tried again (a 5xx, a cut, a timeout)."""
+
+
 class DeliveryError(GenerationError):
     """The finished film could not be delivered."""

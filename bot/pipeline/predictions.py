@@ -183,15 +183,19 @@ class Predictions:
     async def _poll_once(self) -> None:
         wanted = set(self._waiters)
         seen: dict[str, Prediction] = {}
+        listed: set[str] = set()
         cursor: Any = ...
         for _ in range(len(wanted) // 100 + 2):
-            await self._reads.take()
-            page = await self._client.predictions.async_list(cursor)
-            seen.update((p.id, p) for p in page.results if p.id in wanted)
-            if wanted <= seen.keys() or not page.next:
+            results, cursor = await self._list_page(cursor)
+            for raw in results:
+                prediction_id = raw.get("id")
+                if prediction_id in wanted:
+                    listed.add(prediction_id)
+                    if raw.get("status") in TERMINAL:  # only these become models
+                        seen[prediction_id] = Prediction(**raw)
+            if wanted <= listed or not cursor:
                 break
-            cursor = page.next
-        for prediction_id in list(wanted - seen.keys())[:10]:  # older than the list reaches
+        for prediction_id in list(wanted - listed)[:10]:  # older than the list reaches
             found = await self._read_one(prediction_id)
             if found is not None:
                 seen[prediction_id] = found
@@ -203,6 +207,19 @@ class Predictions:
                 for future in self._waiters.get(prediction.id, []):
                     if not future.done():
                         future.set_result(prediction)
+
+    async def _list_page(self, cursor: Any) -> tuple[list[dict[str, Any]], str | None]:
+        """One page of the prediction list as plain JSON, and the next page's cursor. Turning a
+        page into a hundred `Prediction` models costs ~4 ms of CPU (pydantic, twice over) where
+        the JSON alone costs 0.3 ms, and only the few that ended are needed as models; so the
+        page is fetched with the client's own request method (auth, retries, errors as
+        `ReplicateError`) instead of `predictions.async_list`."""
+        await self._reads.take()
+        response = await self._client._async_request(
+            "GET", "/v1/predictions" if cursor is ... else cursor
+        )
+        page = response.json()
+        return list(page.get("results") or []), page.get("next")
 
     async def _read_one(self, prediction_id: str) -> Prediction | None:
         """One prediction, or None (logged) when it cannot be read: one unreadable id must not

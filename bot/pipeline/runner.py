@@ -203,6 +203,9 @@ class Runner:
 
     async def _fail(self, generation: Generation, reason: str) -> None:
         if await self.repo.set_status(generation.id, GenerationStatus.FAILED, reason):
+            log.warning(
+                "generation %s of member %s failed: %s", generation.id, generation.owner_id, reason
+            )
             self.bus.publish(Failed(generation.id, reason))
 
     async def _analyse(self, generation: Generation) -> ShotList:

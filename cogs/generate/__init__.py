@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 async def setup(bot: Reelbot) -> None:
     updater = ReplyUpdater(bot, min_interval=bot.settings.reply_edit_seconds)
     bot.services.bus.subscribe(updater.handle)
+    updater.repair()
     bot.services.runner.register_deliverer("discord", DiscordDeliverer(bot, updater.threads))
     bot.add_dynamic_items(CancelButton, RetryButton)
     cog = GenerateCog(bot, updater)

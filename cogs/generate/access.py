@@ -13,7 +13,15 @@ def may_manage(interaction: discord.Interaction, generation: Generation) -> bool
         return True
     if interaction.guild_id is None or interaction.guild_id != generation.guild_id:
         return False
-    return interaction.permissions.manage_messages
+    if generation.channel_id in (None, interaction.channel_id):
+        return interaction.permissions.manage_messages
+    # asked from another channel (/cancel generation:N): the permission that counts is the
+    # one in the generation's channel, not where the command was typed
+    guild, member = interaction.guild, interaction.user
+    channel = guild.get_channel_or_thread(generation.channel_id) if guild else None
+    if channel is None or not isinstance(member, discord.Member):
+        return False
+    return channel.permissions_for(member).manage_messages
 
 
 def check_may_manage(interaction: discord.Interaction, generation: Generation | None) -> Generation:

@@ -17,7 +17,7 @@ from cogs.generate import render
 from cogs.generate.access import check_may_manage
 from cogs.generate.state import ReplyState
 from cogs.generate.updater import ReplyUpdater
-from storage.models import GenerationStatus, NewGeneration
+from storage.models import Generation, GenerationStatus, NewGeneration
 
 if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
@@ -76,9 +76,8 @@ class GenerateCog(commands.Cog):
             )
         if settings.allowed_guild_ids and interaction.guild_id not in settings.allowed_guild_ids:
             raise UserFacingError("Reelbot is not enabled in this server.")
-        await self._check_daily_limit(interaction.user.id)
         assert interaction.channel_id is not None
-        generation = await self.repo.create_generation(
+        generation = await self._create_within_daily_limit(
             NewGeneration(
                 owner_id=interaction.user.id,
                 guild_id=interaction.guild_id,
@@ -113,17 +112,22 @@ class GenerateCog(commands.Cog):
         assert fresh is not None
         self.runner.start(fresh)
 
-    async def _check_daily_limit(self, user_id: int) -> None:
+    async def _create_within_daily_limit(self, new: NewGeneration) -> Generation:
+        """Store the generation unless the member has used today's; counted and stored in one
+        transaction, so a burst of commands cannot slip past the limit."""
         limit = self.bot.settings.daily_generation_limit
         if not limit:
-            return
+            return await self.repo.create_generation(new)
         today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        used = await self.repo.count_since(user_id, today.timestamp())
-        if used >= limit:
+        generation = await self.repo.create_generation_within(
+            new, limit=limit, since=today.timestamp()
+        )
+        if generation is None:
             reset = int(today.timestamp() + 86400 - time.time()) // 3600 + 1
             raise UserFacingError(
                 f"You have used your {limit} generations for today; more in about {reset} h."
             )
+        return generation
 
     @app_commands.command(name="cancel")
     @app_commands.guild_only()

@@ -82,6 +82,7 @@ class DiscordDeliverer:
             extra["reference"] = discord.MessageReference(
                 message_id=generation.message_id, channel_id=target_id, fail_if_not_exists=False
             )
+        await self._threads.drain(generation.id)  # the clips first, then the film
         try:
             message = await target.send(
                 content=f"<@{generation.owner_id}> your DMs are closed, so here is **{title}**.",

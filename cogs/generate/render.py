@@ -47,6 +47,12 @@ def embed(state: ReplyState) -> discord.Embed:
         colour=_COLOURS.get(state.status, discord.Colour.blurple()),
     )
     stage = _STAGE[state.status]
+    if state.status is GenerationStatus.DONE and not (state.delivered or "").startswith("dm:"):
+        stage = (
+            "✅ Done — shot list only (video generation is off)"
+            if state.delivered is None
+            else "✅ Done — your DMs are closed, so the film was posted with a mention"
+        )
     if state.status is GenerationStatus.QUEUED and state.position:
         stage += f" — position {state.position} in your queue"
     result.add_field(name="Status", value=stage, inline=False)

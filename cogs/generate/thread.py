@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 NO_THREAD = 0  # stored thread id when the bot may not create threads there
+THREAD_EXISTS = 160004  # "A thread has already been created for this message"
 
 
 def shot_list_text(shot_list: ShotList) -> str:
@@ -48,9 +49,17 @@ class ThreadPoster:
         self._bot = bot
         self._repo = bot.services.repo
         self.upload_limits: dict[int, int] = {}  # generation id → limit the interaction reported
+        self.queued: dict[int, asyncio.Task[None]] = {}  # generation id → its last queued post
 
     def upload_limit(self, generation_id: int) -> int:
         return self.upload_limits.get(generation_id, DEFAULT_UPLOAD_LIMIT)
+
+    async def drain(self, generation_id: int) -> None:
+        """Until the posts queued for the generation so far are done (so the film, posted
+        here when DMs are closed, comes after its clips)."""
+        task = self.queued.get(generation_id)
+        if task is not None and not task.done():
+            await asyncio.wait([task])
 
     async def ensure_thread(self, state: ReplyState) -> None:
         if state.thread_id is not None or state.channel_id is None or state.message_id is None:
@@ -64,6 +73,10 @@ class ThreadPoster:
             log.warning("no permission to create a thread in channel %s", state.channel_id)
             state.thread_id = NO_THREAD
         except discord.HTTPException as exc:
+            if exc.code == THREAD_EXISTS:  # created before a crash: its id is the message's
+                state.thread_id = state.message_id
+                await self._repo.set_thread(state.generation_id, state.thread_id)
+                return
             log.warning("creating the thread of generation %s failed: %s", state.generation_id, exc)
             return
         else:
@@ -79,7 +92,12 @@ class ThreadPoster:
             return
         thread = self._bot.get_partial_messageable(state.thread_id)
         try:
-            message = await thread.send(allowed_mentions=NO_MENTIONS, **kwargs)  # type: ignore[arg-type]
+            message = await thread.send(  # type: ignore[call-overload]
+                # a nonce Discord enforces: a post resent after a crash returns the first one
+                nonce=f"rb-{state.generation_id}-{key}",
+                allowed_mentions=NO_MENTIONS,
+                **kwargs,
+            )
         except discord.HTTPException as exc:
             log.warning("posting %s of generation %s failed: %s", key, state.generation_id, exc)
             return

@@ -9,6 +9,7 @@ that a restart never posts anything twice.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -20,7 +21,8 @@ import discord
 from bot.pipeline.events import AnalysisDone, ClipCompleted, ClipFailed, Event
 from bot.tasks import spawn
 from bot.tree import NO_MENTIONS
-from cogs.generate import render
+from cogs.generate import recovery, render
+from cogs.generate.lanes import EditLanes
 from cogs.generate.state import SHOWN, ReplyState
 from cogs.generate.thread import ThreadPoster
 
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 FINAL_EDIT_ATTEMPTS = 3
+# what a member waits for: edited in as soon as the channel allows (so are final states)
+URGENT = (AnalysisDone, ClipCompleted)
 
 
 class ReplyUpdater:
@@ -42,10 +46,17 @@ class ReplyUpdater:
         self._dirty: set[int] = set()
         self._flushers: dict[int, asyncio.Task[None]] = {}
         self._last_edit: dict[int, float] = {}
-        self._posts: dict[int, asyncio.Task[None]] = {}
         self._ready: dict[int, dict[int, Path]] = {}  # completed clips not yet posted, by index
         self._tasks: set[asyncio.Task[None]] = set()
+        self._closed = False
+        self._shown: set[int] = set()  # final state shown; settled once thread posts are done
+        # One edit at a time per channel; when it has room, urgent changes (the analysis, a clip
+        # done, the final state) go before the others, the most clips not yet shown first.
+        self._lanes = EditLanes()
+        self._urgent: dict[int, float] = {}  # generation id → since when it has one waiting
+        self._shown_done: dict[int, int] = {}  # clips shown done by the last edit
         self.threads = ThreadPoster(bot)
+        self._posts = self.threads.queued  # thread posts, chained in order per generation
 
     # state -------------------------------------------------------------------------------
 
@@ -58,8 +69,26 @@ class ReplyUpdater:
     def state(self, generation_id: int) -> ReplyState | None:
         return self._states.get(generation_id)
 
+    def show(self, state: ReplyState) -> None:
+        """Follow a generation loaded from the database and edit its reply to `state`."""
+        gid = state.generation_id
+        self._states[gid] = state
+        self._dirty.add(gid)
+        if state.final:
+            self._mark_urgent(gid)
+        flusher = self._flushers.get(gid)
+        if flusher is None or flusher.done():
+            self._flushers[gid] = self._spawn(self._flush(gid), name=f"reply-edit-{gid}")
+
+    def repair(self) -> None:
+        """In the background: show the final state of generations that ended just before a
+        crash, before their reply and thread were brought up to date."""
+        self._spawn(recovery.repair(self, self._bot), name="reply-repair")
+
     def handle(self, event: Event) -> None:
         """The bus subscriber: update the state, then schedule an edit and thread posts."""
+        if self._closed:
+            return
         gid = event.generation_id
         if gid in self._backlog:
             self._backlog[gid].append(event)
@@ -74,10 +103,15 @@ class ReplyUpdater:
     async def _load(self, gid: int) -> None:
         try:
             generation = await self._repo.generation(gid)
-            if generation is None or generation.source != "discord" or not generation.message_id:
+            if generation is None or generation.source != "discord":
                 return
-            state = ReplyState.from_rows(generation, await self._repo.clips(gid))
+            generation = await recovery.find_reply(self._bot, generation)  # id lost in a crash?
+            if generation is None:
+                return
+            clips = await self._repo.clips(gid)
+            state = ReplyState.from_rows(generation, clips)
             self._states[gid] = state
+            recovery.catch_up(self, generation, clips)  # posts a crash kept from the thread
         finally:
             backlog = self._backlog.pop(gid, [])
         for event in backlog:
@@ -94,6 +128,8 @@ class ReplyUpdater:
             self._ready.setdefault(gid, {})[event.index] = event.path
         if isinstance(event, ClipCompleted | ClipFailed) or state.final:
             self._release_clips(state)
+        if isinstance(event, URGENT) or state.final:
+            self._mark_urgent(gid)
         if isinstance(event, SHOWN):
             self._dirty.add(gid)
             flusher = self._flushers.get(gid)
@@ -101,6 +137,17 @@ class ReplyUpdater:
                 self._flushers[gid] = self._spawn(self._flush(gid), name=f"reply-edit-{gid}")
 
     # edits -------------------------------------------------------------------------------
+
+    def _mark_urgent(self, gid: int) -> None:
+        self._urgent.setdefault(gid, time.monotonic())
+
+    def _rank(self, gid: int) -> tuple[int, int, float]:
+        """Which waiting reply the channel's next edit goes to: urgent first, then the one
+        with the most clips done and not yet shown, then the one waiting longest."""
+        state = self._states.get(gid)
+        unshown = state.done_count - self._shown_done.get(gid, 0) if state else 0
+        since = self._urgent.get(gid)
+        return (0 if since is not None else 1, -unshown, since or 0.0)
 
     async def _flush(self, gid: int) -> None:
         while gid in self._dirty:
@@ -111,8 +158,11 @@ class ReplyUpdater:
             posts = self._posts.get(gid)
             if state.final and posts is not None and not posts.done():
                 await asyncio.wait([posts])  # the final state comes after the thread is complete
-            self._dirty.discard(gid)
-            await self._edit(state)
+            async with self._lanes.turn(state.channel_id, lambda: self._rank(gid)):
+                self._dirty.discard(gid)
+                self._urgent.pop(gid, None)
+                self._shown_done[gid] = state.done_count
+                await self._edit(state)
             self._last_edit[gid] = time.monotonic()
             if state.final and gid not in self._dirty:
                 self._forget_later(gid)
@@ -129,9 +179,12 @@ class ReplyUpdater:
                 await message.edit(
                     embed=render.embed(state), view=render.view(state), allowed_mentions=NO_MENTIONS
                 )
+                if state.final:
+                    self._shown.add(state.generation_id)
                 return
             except discord.NotFound:
                 log.warning("reply of generation %s is gone; no more edits", state.generation_id)
+                self._shown.add(state.generation_id)
                 return
             except discord.HTTPException as exc:
                 log.warning(
@@ -156,6 +209,11 @@ class ReplyUpdater:
                 self._last_edit.pop(gid, None)
                 self._flushers.pop(gid, None)
                 self._posts.pop(gid, None)
+                self._urgent.pop(gid, None)
+                self._shown_done.pop(gid, None)
+                if gid in self._shown:  # reply and thread show the final state: settled
+                    self._shown.discard(gid)
+                    await self._repo.mark_settled(gid)
 
         self._spawn(forget(), name=f"reply-forget-{gid}")
 
@@ -171,7 +229,7 @@ class ReplyUpdater:
             if not state.final and any(s in ("waiting", "rendering", "retrying") for s in earlier):
                 break
             path = ready.pop(index)
-            self.post(gid, lambda s, i=index, p=path: self.threads.post_clip(s, i, p))
+            self.post(gid, functools.partial(self.threads.post_clip, index=index, path=path))
         if not ready:
             self._ready.pop(gid, None)
 
@@ -195,9 +253,15 @@ class ReplyUpdater:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    async def close(self) -> None:
+    async def close(self, grace: float = 2.0) -> None:
+        """Stop following events; edits and posts in flight get `grace` seconds to land (so
+        the reply shows the last state), then they are cancelled."""
+        self._closed = True
         tasks = [t for t in self._tasks if not t.done()]
-        for task in tasks:
+        if not tasks:
+            return
+        _, pending = await asyncio.wait(tasks, timeout=grace)
+        for task in pending:
             task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+        if pending:
+            await asyncio.wait(pending)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
-from bot.discord_bot import Reelbot
+from bot.discord_bot import Reelbot, point_discord_at
 from bot.services import Services, open_services
 from tests.fakes.discord_fake import FakeDiscord, Interaction, Message
 from tests.fakes.openai_fake import FakeOpenAI
@@ -53,6 +54,7 @@ class World:
     replicate: FakeReplicate
     settings: Settings
     running: Running | None = None
+    errors: list[logging.LogRecord] = field(default_factory=list)  # ERROR records of the bot
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     @property
@@ -68,7 +70,11 @@ class World:
     async def start(self) -> None:
         stack = contextlib.AsyncExitStack()
         services = await stack.enter_async_context(open_services(self.settings))
+        point_discord_at(self.settings)  # as `python -m bot` does (world() restores it)
         bot = Reelbot(settings=self.settings, services=services)
+        # discord.py waits this long after the last GUILD_CREATE before on_ready (default 2 s);
+        # the fake sends its one guild at once
+        bot._connection.guild_ready_timeout = 0.05
         await stack.enter_async_context(bot)
         task = asyncio.create_task(bot.start(self.discord.token))
         self._stack = stack
@@ -130,8 +136,34 @@ class World:
     async def wait_private_text(self, interaction: Interaction) -> str:
         return await self.discord.wait_for(lambda: self.private_text(interaction), timeout=5)
 
-    def prediction_ids(self) -> list[str]:
-        return list(self.replicate.predictions)
+    async def until(
+        self, condition: Callable[[], Awaitable[bool]], *, timeout: float = 10, what: str = ""
+    ) -> None:
+        """Poll an async `condition` (e.g. a database read) until it holds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not await condition():
+            if loop.time() > deadline:
+                raise AssertionError(f"timed out after {timeout}s waiting for {what or condition}")
+            await asyncio.sleep(0.02)
+
+    async def clips_running(self, generation_id: int, count: int) -> None:
+        """Until the generation's `count` clips all have a prediction (its id stored)."""
+
+        async def running() -> bool:
+            clips = await self.services.repo.clips(generation_id)
+            return len(clips) == count and all(c.status == "running" for c in clips)
+
+        await self.until(running, what=f"{count} running clips")
+
+    async def status_reached(self, generation_id: int, status: str, timeout: float = 20) -> None:
+        """Until the stored status of the generation is `status`."""
+
+        async def reached() -> bool:
+            generation = await self.services.repo.generation(generation_id)
+            return generation is not None and generation.status == status
+
+        await self.until(reached, timeout=timeout, what=f"status {status}")
 
     async def wait_final(self, message: Message, timeout: float = 20) -> str:
         """Until the reply shows a final state; returns its status text."""
@@ -151,20 +183,45 @@ def status_of(message: Message) -> str | None:
     return None
 
 
+class _Errors(logging.Handler):
+    """Collects the ERROR records of Reelbot's own loggers (tracebacks, failed tasks)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 @contextlib.asynccontextmanager
 async def world(tmp_path: Path, **overrides: Any) -> AsyncIterator[World]:
+    """Fakes plus the running bot. On a normal exit it also fails the test when a request body
+    did not match Discord's OpenAPI description, or when the bot logged an error."""
+    errors = _Errors()
+    loggers = [logging.getLogger(name) for name in ("bot", "cogs", "storage")]
     async with FakeDiscord() as discord, FakeOpenAI() as openai, FakeReplicate() as replicate:
         replicate.throttle_retry_after = 0
         settings = settings_for(discord, openai, replicate, tmp_path, **overrides)
-        w = World(discord, openai, replicate, settings)
-        with discord.patch_discord_py():
-            try:
-                await w.start()
-                yield w
-            finally:
-                await w.stop()
-        # every request body the bot sent matched Discord's OpenAPI description
+        w = World(discord, openai, replicate, settings, errors=errors.records)
+        for logger in loggers:
+            logger.addHandler(errors)
+        try:
+            with discord.patch_discord_py():
+                try:
+                    await w.start()
+                    yield w
+                finally:
+                    await w.stop()
+        finally:
+            for logger in loggers:
+                logger.removeHandler(errors)
         discord.assert_clean()
+        # a test that expects an error takes it out of `w.errors`
+        assert not errors.records, "the bot logged errors:\n" + "\n".join(
+            f"{r.name}: {r.getMessage()} {r.exc_info[1] if r.exc_info else ''}"
+            for r in errors.records
+        )
 
 
 def statuses(message: Message) -> list[str]:

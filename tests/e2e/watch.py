@@ -21,6 +21,21 @@ from bot.config import Settings
 from tests.e2e.harness import World, status_of, world
 
 
+def where(w: World, path: str) -> str:
+    """Which channel a `/channels/{id}/...` call went to, in words."""
+    parts = path.split("/")
+    if len(parts) < 3 or parts[1] != "channels" or not parts[2].isdigit():
+        return ""
+    channel = w.discord.world.channels.get(int(parts[2]))
+    if channel is None:
+        return ""
+    if channel["type"] == 1:
+        return f"DM with {channel['recipients'][0]['username']}"
+    if channel["type"] in (10, 11, 12):
+        return "thread"
+    return f"#{channel['name']}"
+
+
 def report(w: World, interaction_sent_at: float, reply_id: int) -> str:
     """The REST calls since the interaction, the reply and the DM, as text."""
     lines = ["", "Discord REST calls the bot made (ms since INTERACTION_CREATE):"]
@@ -28,7 +43,9 @@ def report(w: World, interaction_sent_at: float, reply_id: int) -> str:
     for call in calls:
         ms = (call.started_at - interaction_sent_at) * 1000
         files = f"  [{', '.join(f.filename for f in call.files)}]" if call.files else ""
-        lines.append(f"  {ms:8.1f} ms  {call.status}  {call.method:6} {call.route}{files}")
+        place = where(w, call.path)
+        place = f"  ({place})" if place else ""
+        lines.append(f"  {ms:8.1f} ms  {call.status}  {call.method:6} {call.route}{place}{files}")
     lines.append(f"  total: {len(calls)} calls")
     reply = w.discord.message(reply_id)
     lines += ["", "Final reply:"]

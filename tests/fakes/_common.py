@@ -294,6 +294,7 @@ class PredictionRecord:
     output: Any = None
     error: str | None = None
     refresh: Callable[[PredictionRecord], str] | None = field(default=None, repr=False)
+    delay: float | None = None  # its own clip_delay (set when the fake jitters delays)
 
     @property
     def status(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import random
 import re
 import time
 import zlib
@@ -63,6 +64,8 @@ class FakeReplicate(LoopbackServer):
         models: allowed ``owner/name`` (default None: any); others answer 404.
         versions: version hash -> ``owner/name`` for bare-hash creates (unknown: "fake/model").
         start_delay (0.02), clip_delay (0.1): seconds from creation.
+        clip_jitter (0.0): each prediction takes clip_delay plus up to this many seconds more
+            (uniformly random, fixed at creation), like real predictions whose times vary.
         answer_delay (0.0): seconds between creating a prediction and answering the create
             (a create "in flight" whose prediction already exists).
         auto_complete: False keeps predictions processing until ``complete``/``fail``.
@@ -94,6 +97,7 @@ class FakeReplicate(LoopbackServer):
         self.versions: dict[str, str] = {}
         self.start_delay = 0.02
         self.clip_delay = 0.1
+        self.clip_jitter = 0.0
         self.auto_complete = True
         self.output_as_list = False
         self.max_clip_seconds = 1.0
@@ -160,9 +164,10 @@ class FakeReplicate(LoopbackServer):
             return "starting"
         if rec.started is None:
             rec.started = rec.created + self.start_delay
-        if rec.outcome == "stuck" or not self.auto_complete or elapsed < self.clip_delay:
+        delay = self.clip_delay if rec.delay is None else rec.delay
+        if rec.outcome == "stuck" or not self.auto_complete or elapsed < delay:
             return "processing"
-        self._finish(rec, rec.outcome, rec.error_text, rec.created + self.clip_delay)
+        self._finish(rec, rec.outcome, rec.error_text, rec.created + delay)
         assert rec.final_status is not None
         return rec.final_status
 
@@ -255,6 +260,9 @@ class FakeReplicate(LoopbackServer):
             width=width,
             height=height,
             refresh=self._refresh,
+            delay=(self.clip_delay + random.uniform(0, self.clip_jitter))
+            if self.clip_jitter
+            else None,
         )
         self.predictions[rec.id] = rec
         self._order.append(rec.id)

@@ -42,6 +42,9 @@ class QueueBot(commands.Bot):
             """Turn a sentence into a short film."""
             await self.inbox.put(interaction)
 
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        """discord.py sleeps 5 s before every IDENTIFY but the first; not needed here."""
+
     async def next_interaction(self) -> discord.Interaction:
         return await asyncio.wait_for(self.inbox.get(), 5)
 
@@ -161,6 +164,52 @@ async def test_send_message_ephemeral_followup_and_button(fake: FakeDiscord, bot
     assert fake.message(original.id).components == []
 
 
+class RichView(discord.ui.View):
+    def __init__(self) -> None:
+        super().__init__(timeout=None)
+        self.add_item(discord.ui.Button(label="Retry", custom_id="retry:7", emoji="🔁"))
+        self.add_item(discord.ui.Button(label="Docs", url="https://example.com/docs"))
+        select = discord.ui.Select(custom_id="ratio", options=[discord.SelectOption(label="16:9")])
+        self.add_item(select)
+
+
+def rich_embed() -> discord.Embed:
+    embed = discord.Embed(title="A seal", description="shot list", colour=0x5865F2)
+    embed.add_field(name="Scene 1", value="the lighthouse", inline=False)
+    embed.set_footer(text="2/4 clips").set_author(name="Reelbot")
+    embed.set_image(url="https://example.com/still.png")
+    embed.timestamp = discord.utils.utcnow()
+    return embed
+
+
+async def test_common_discord_py_bodies_pass_validation(fake: FakeDiscord, bot: QueueBot) -> None:
+    none = discord.AllowedMentions.none()
+    _record, interaction = await slash(fake, bot)
+    await interaction.response.send_message(
+        embed=rich_embed(), view=RichView(), allowed_mentions=none
+    )
+    original = await interaction.original_response()
+    await interaction.followup.send(
+        "file", file=discord.File(io.BytesIO(b"abc"), "shots.txt"), ephemeral=True
+    )
+    await interaction.edit_original_response(
+        attachments=[discord.File(io.BytesIO(b"png"), "still.png")], view=None
+    )
+    channel = bot.get_channel(fake.channel_id)
+    reply = await channel.send("done", reference=original, silent=True, allowed_mentions=none)
+    await reply.edit(attachments=[], suppress=True)
+    thread = await channel.create_thread(name="no starter", type=discord.ChannelType.public_thread)
+    await thread.send(embeds=[rich_embed(), rich_embed()])
+    fake.assert_clean()
+    assert fake.message(reply.id).payload["message_reference"]["message_id"] == str(original.id)
+    assert [a.filename for a in fake.message(original.id).attachments] == ["still.png"]
+    assert fake.message(original.id).components == []
+    if spec_path().is_file():  # the fake's answers are shaped after the spec
+        for message in fake.world.messages.values():
+            assert validate_response("MessageResponse", message.payload) == []
+        assert validate_response("ThreadResponse", fake.world.channels[thread.id]) == []
+
+
 async def test_refused_dm_is_forbidden_50007(fake: FakeDiscord, bot: QueueBot) -> None:
     fake.refuse_dms("bob")
     bob = await bot.fetch_user(fake.users["bob"].id)
@@ -241,6 +290,9 @@ async def test_gateway_disconnect_resumes_and_keeps_events(
     fake: FakeDiscord, bot: QueueBot
 ) -> None:
     await fake.disconnect_gateway(code=4000)
+    # Dispatched while the bot is away: buffered, then replayed on RESUME.
+    _record, interaction = await slash(fake, bot, prompt="while away")
+    assert interaction.namespace.prompt == "while away"
     await fake.wait_for(lambda: fake.resume_count == 1)
     assert fake.identify_count == 1
     assert fake.gateway.connections[-1]["path"] == "/resume"
@@ -248,8 +300,54 @@ async def test_gateway_disconnect_resumes_and_keeps_events(
     assert interaction.namespace.prompt == "after resume"
 
 
-async def test_wrong_token_is_401() -> None:
+async def test_invalidated_session_identifies_again(fake: FakeDiscord, bot: QueueBot) -> None:
+    await fake.invalidate_sessions()
+    await fake.wait_for(lambda: fake.identify_count == 2)
+    assert fake.resume_count == 0  # the RESUME was answered with INVALID_SESSION
+    _record, interaction = await slash(fake, bot, prompt="fresh session")
+    assert interaction.namespace.prompt == "fresh session"
+
+
+async def test_restarted_bot_identifies_fresh_and_keeps_state(
+    fake: FakeDiscord, bot: QueueBot
+) -> None:
+    channel = bot.get_channel(fake.channel_id)
+    before = await channel.send("made before the restart")
+    await bot.close()
+    with fake.patch_discord_py():
+        second = QueueBot(fake.guild_id)
+        task = asyncio.create_task(second.start(fake.token))
+        try:
+            await fake.wait_for(lambda: fake.identify_count == 2)
+            _record, interaction = await slash(fake, second)
+            message = await interaction.channel.fetch_message(before.id)
+            assert message.content == "made before the restart"
+        finally:
+            await second.close()
+            await asyncio.wait_for(task, 5)
+
+
+async def test_mentions_follow_allowed_mentions(fake: FakeDiscord, bot: QueueBot) -> None:
+    channel = bot.get_channel(fake.channel_id)
+    alice = fake.users["alice"]
+    locked = await channel.send(
+        f"@everyone {alice.mention}", allowed_mentions=discord.AllowedMentions.none()
+    )
+    assert fake.message(locked.id).mentions == [] and not fake.message(locked.id).mention_everyone
+    owner_only = discord.AllowedMentions(everyone=False, users=[discord.Object(alice.id)])
+    await locked.edit(content=f"@everyone {alice.mention}", allowed_mentions=owner_only)
+    assert fake.message(locked.id).mentions == [alice.id]
+    assert not fake.message(locked.id).mention_everyone
+    loose = await channel.send("@here")  # no allowed_mentions at all: Discord parses all
+    assert fake.message(loose.id).mention_everyone
+
+
+async def test_wrong_token_is_401_and_patch_is_restored() -> None:
+    base, gateway = Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY
     async with FakeDiscord() as fake, aiohttp.ClientSession() as session:
+        with fake.patch_discord_py():
+            assert fake.api_base == Route.BASE
+        assert (base, gateway) == (Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
         headers = {"Authorization": "Bot wrong"}
         async with session.get(fake.api_base + "/users/@me", headers=headers) as response:
             assert response.status == 401

@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
+import itertools
 import os
 import random
 import re
@@ -34,8 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.pipeline.media import probe
 from bot.pipeline.errors import MediaError
+from bot.pipeline.media import probe
 from tests.fakes.botprocess import BotProcess, bot_env
 from tests.fakes.discord_fake import FakeDiscord, Message
 from tests.fakes.openai_fake import FakeOpenAI
@@ -132,15 +134,15 @@ class Killer:
 
     def kill_now(self) -> None:
         if self.pid is not None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         self.armed, self.pid = None, None
         self.fired.set()
 
 
-def _hook_fakes(killer: Killer, discord: FakeDiscord, openai: FakeOpenAI, rep: FakeReplicate) -> None:
+def _hook_fakes(
+    killer: Killer, discord: FakeDiscord, openai: FakeOpenAI, rep: FakeReplicate
+) -> None:
     """Make the fakes tell the killer what they are doing, synchronously."""
     new_prediction = rep._new_prediction
 
@@ -362,8 +364,16 @@ class Torture:
                 self._check_reply(g, clips_of[gid])
             if status == "done":
                 await self._check_film(g, sent)
-        for gid, sent in films.items():
-            if gid not in {g["id"] for g in generations}:
+        replies = {int(g["message_id"]) for g in generations if g["message_id"]}
+        for interaction in self.discord.interactions:
+            if interaction.name != "generate" or not interaction.original_message_id:
+                continue
+            reply = self.discord.world.live_message(interaction.original_message_id)
+            if reply is not None and not reply.ephemeral and reply.id not in replies:
+                bad.append(f"reply {reply.id} belongs to no generation: it will never move on")
+        known = {g["id"] for g in generations}
+        for gid in films:
+            if gid not in known:
                 bad.append(f"a film was sent for generation {gid}, which is not in the database")
         self._check_predictions(generations, clips)
         await self._check_clip_files(clips)
@@ -438,7 +448,7 @@ class Torture:
             by_prompt[record.prompt].append(record)
         for prompt, records in by_prompt.items():
             records.sort(key=lambda r: r.created)
-            for first, second in zip(records, records[1:], strict=False):
+            for first, second in itertools.pairwise(records):
                 ended = first.final_status in ("failed", "canceled") and (
                     first.completed is not None and first.completed <= second.created
                 )
@@ -509,7 +519,9 @@ async def torture(config: Config) -> Report:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tests.reliability.torture", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.reliability.torture", description=__doc__
+    )
     parser.add_argument("--kills", type=int, default=200, help="SIGKILLs (200)")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
     parser.add_argument("--in-flight", type=int, default=3, help="unfinished generations kept (3)")

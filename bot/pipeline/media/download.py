@@ -13,7 +13,7 @@ from typing import BinaryIO
 import aiohttp
 from yarl import URL
 
-from bot.pipeline.errors import MediaError
+from bot.pipeline.errors import MediaError, MediaUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,8 @@ async def download(
     ``host_allowed`` before anything connects to it. The body goes to ``dest`` + ``.part``,
     is fsynced and then renamed, so ``dest`` is never half written; the ``.part`` is removed
     on any failure. Raises MediaError for a refused host, a non-2xx status, a body larger
-    than ``max_bytes`` (announced or streamed), a truncated body or a timeout.
+    than ``max_bytes`` (announced or streamed), a truncated body or a timeout; the ones that
+    may pass when tried again (a 5xx or 429, a cut, a timeout) as ``MediaUnavailable``.
     """
     dest = Path(dest)
     part = dest.with_suffix(dest.suffix + ".part")
@@ -110,11 +111,13 @@ async def download(
         await asyncio.to_thread(os.replace, part, dest)
         done = True
     except TimeoutError:
-        raise MediaError(f"download of {_display(url)} took longer than {timeout:g}s") from None
+        raise MediaUnavailable(
+            f"download of {_display(url)} took longer than {timeout:g}s"
+        ) from None
     except aiohttp.ClientPayloadError as exc:
-        raise MediaError(f"download of {_display(url)} was cut short: {exc}") from exc
+        raise MediaUnavailable(f"download of {_display(url)} was cut short: {exc}") from exc
     except aiohttp.ClientError as exc:
-        raise MediaError(f"download of {_display(url)} failed: {exc}") from exc
+        raise MediaUnavailable(f"download of {_display(url)} failed: {exc}") from exc
     finally:
         if not done:
             part.unlink(missing_ok=True)
@@ -153,7 +156,8 @@ async def _fetch(
                 continue
             if not 200 <= resp.status < 300:
                 reason = f"HTTP {resp.status} {resp.reason or ''}".strip()
-                raise MediaError(f"download of {_display(url)} failed: {reason}")
+                error = MediaUnavailable if resp.status >= 500 or resp.status == 429 else MediaError
+                raise error(f"download of {_display(url)} failed: {reason}")
             await _save_body(resp, part, max_bytes=max_bytes)
             return
     raise MediaError(f"download of {_display(url)}: too many redirects")  # pragma: no cover
@@ -180,7 +184,7 @@ async def _save_body(resp: aiohttp.ClientResponse, part: Path, *, max_bytes: int
             await asyncio.to_thread(fh.write, bytes(buffer))
         encoded = "Content-Encoding" in resp.headers
         if expected is not None and not encoded and received < expected:
-            raise MediaError(f"download was cut short: got {received} of {expected} bytes")
+            raise MediaUnavailable(f"download was cut short: got {received} of {expected} bytes")
         await asyncio.to_thread(_flush_and_sync, fh)
     finally:
         await asyncio.to_thread(fh.close)

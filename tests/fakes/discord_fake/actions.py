@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from .gateway import INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES, INTENT_GUILDS
 from .messages import HAS_THREAD, apply_edit, make_attachments, new_message
-from .payloads import member_payload, thread_payload
 from .records import FileUpload, Message, User
 from .wire import DiscordError, unknown
+from .world_payloads import member_payload, thread_payload
 
 if TYPE_CHECKING:
     from .server import FakeDiscord

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import WSMsgType, web
 
-from .payloads import guild_create_payload, member_payload, ready_payload
+from .world_payloads import guild_create_payload, member_payload, ready_payload
 
 if TYPE_CHECKING:
     from .server import FakeDiscord
@@ -43,8 +43,8 @@ class Connection:
         self._zlib = zlib.compressobj() if self.compress else None
         self._lock = asyncio.Lock()
 
-    async def send(self, payload: dict[str, Any]) -> None:
-        text = json.dumps(payload)
+    async def send(self, payload: dict[str, Any] | str) -> None:
+        text = payload if isinstance(payload, str) else json.dumps(payload)
         async with self._lock:
             if self.ws.closed:
                 raise ConnectionResetError("gateway socket closed")
@@ -61,15 +61,16 @@ class Session:
         self.intents = intents
         self.shard = shard
         self.seq = 0
-        self.buffer: collections.deque[dict[str, Any]] = collections.deque(maxlen=REPLAY_LIMIT)
+        # (seq, serialised frame): what a RESUME replays, exactly as it was first sent.
+        self.buffer: collections.deque[tuple[int, str]] = collections.deque(maxlen=REPLAY_LIMIT)
         self.connection: Connection | None = None
         self.lock = asyncio.Lock()
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         async with self.lock:
             self.seq += 1
-            frame = {"t": event, "s": self.seq, "op": 0, "d": data}
-            self.buffer.append(frame)
+            frame = json.dumps({"t": event, "s": self.seq, "op": 0, "d": data})
+            self.buffer.append((self.seq, frame))
             connection = self.connection
             if connection is not None:
                 try:
@@ -115,6 +116,10 @@ class Gateway:
             self._sockets.discard(ws)
             if session is not None and session.connection is connection:
                 session.connection = None
+                if ws.close_code in (1000, 1001):
+                    # A clean close ends the session, as on Discord. (discord.py's
+                    # Client.close() actually sends 4000, which leaves it resumable.)
+                    self.sessions.pop(session.id, None)
         return ws
 
     async def _on_message(
@@ -152,19 +157,19 @@ class Gateway:
     async def _resume(self, connection: Connection, data: dict[str, Any]) -> Session | None:
         session = self.sessions.get(str(data.get("session_id")))
         seq = data.get("seq") or 0
-        oldest = session.buffer[0]["s"] if session is not None and session.buffer else 1
+        oldest = session.buffer[0][0] if session is not None and session.buffer else 1
         if data.get("token") != self.fake.token or session is None or seq + 1 < oldest:
             await connection.send({"t": None, "s": None, "op": 9, "d": False})
             return None
         self.resume_count += 1
         async with session.lock:
             session.connection = connection
-            for frame in list(session.buffer):
-                if frame["s"] > seq:
+            for frame_seq, frame in list(session.buffer):
+                if frame_seq > seq:
                     await connection.send(frame)
             session.seq += 1
             resumed = {"t": "RESUMED", "s": session.seq, "op": 0, "d": {"_trace": ["loopback"]}}
-            session.buffer.append(resumed)
+            session.buffer.append((session.seq, json.dumps(resumed)))
             await connection.send(resumed)
         self.fake.touch()
         return session

@@ -38,6 +38,10 @@ class Verdict:
     retry_after: float = 0.0
 
 
+def _bucket(key: str) -> str:
+    return hashlib.md5(key.encode(), usedforsecurity=False).hexdigest()
+
+
 def _ceil_ms(seconds: float) -> float:
     return max(0.001, math.ceil(seconds * 1000) / 1000)
 
@@ -50,24 +54,34 @@ class RateLimiter:
         self.limits: dict[str, Limit] = {}
         self._windows: dict[tuple[str, str], _Window] = {}
         self.count_429 = 0
+        # Routes without a limit of their own answer with the headers of this generous
+        # bucket (as Discord always sends headers); None sends no headers at all, and
+        # discord.py then runs one request at a time per route and major parameter.
+        self.default: tuple[int, float] | None = (10000, 1.0)
+        self._defaults: dict[str, Limit] = {}
 
     def set(
         self, method: str, template: str, limit: int, per_seconds: float, hidden: bool = False
     ) -> None:
         key = route_key(method, template)
-        bucket = hashlib.md5(key.encode(), usedforsecurity=False).hexdigest()
+        bucket = _bucket(key)
         self.limits[key] = Limit(limit, per_seconds, bucket, hidden)
         self._windows = {k: w for k, w in self._windows.items() if k[0] != bucket}
 
     def clear(self) -> None:
         self.limits.clear()
+        self._defaults.clear()
         self._windows.clear()
 
     def check(self, key: str, major: str) -> Verdict | None:
         """``None`` when the route has no limit; otherwise the verdict and headers."""
         limit = self.limits.get(key)
         if limit is None:
-            return None
+            if self.default is None:
+                return None
+            limit = self._defaults.get(key)
+            if limit is None:
+                limit = self._defaults[key] = Limit(*self.default, _bucket(key))
         now = self._clock()  # type: ignore[operator]
         window = self._windows.get((limit.bucket, major))
         if window is None or now >= window.reset_at:

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from .payloads import application_payload, member_payload, role_payload
 from .wire import BODY, DiscordError, reply, unknown
+from .world_payloads import application_payload, member_payload, role_payload
 
 if TYPE_CHECKING:
     from .server import FakeDiscord

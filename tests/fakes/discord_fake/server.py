@@ -5,22 +5,22 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import copy
-import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from aiohttp import web
 
 from .gateway import Gateway
-from .payloads import command_data, find_component, interaction_payload
+from .inject import InjectMixin
+from .queries import QueryMixin
 from .ratelimit import RateLimiter, route_key
-from .records import Attachment, Call, Edit, Interaction, Message, Problem, User
+from .records import Call, Problem, User
 from .rest_channels import ChannelRoutes
 from .rest_core import CoreRoutes
 from .rest_interactions import InteractionRoutes
 from .state import MANAGE_MESSAGES, World
-from .wire import API_PREFIX, FAKE_KEY, SETUP_ROUTES, api_middleware
+from .validation import preload
+from .wire import API_PREFIX, FAKE_KEY, api_middleware
 
 DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 TOKEN_TTL = 15 * 60.0
@@ -34,7 +34,7 @@ REALISTIC_LIMITS = [
 ]
 
 
-class FakeDiscord:
+class FakeDiscord(InjectMixin, QueryMixin):
     """A loopback Discord (REST + gateway) for the real discord.py client.
 
     ``async with FakeDiscord() as fake:`` listens on 127.0.0.1 on a free port.
@@ -60,6 +60,7 @@ class FakeDiscord:
         self.nonce_ttl = nonce_ttl
         self.dispatch_message_events = dispatch_message_events
         self.forbid_threads = False
+        self.validating = False  # set by start(): whether the OpenAPI document was found
         self.world = World()
         self.world.add_user("alice")
         self.world.add_user("bob")
@@ -83,6 +84,7 @@ class FakeDiscord:
         await self.close()
 
     async def start(self) -> None:
+        self.validating = preload()
         app = web.Application(middlewares=[api_middleware], client_max_size=1024**3)
         app[FAKE_KEY] = self
         for group in (CoreRoutes(self), ChannelRoutes(self), InteractionRoutes(self)):
@@ -235,182 +237,6 @@ class FakeDiscord:
 
     async def dispatch(self, event: str, data: dict[str, Any], intent: int = 0) -> None:
         await self.gateway.dispatch(event, data, intent)
-
-    # interactions ------------------------------------------------------------------------------
-
-    async def send_slash(
-        self,
-        name: str,
-        options: dict[str, Any] | None = None,
-        *,
-        user: str | int | User = "alice",
-        channel_id: int | None = None,
-    ) -> Interaction:
-        """Dispatch a slash command (``name`` may be ``"group sub"``) as ``user``."""
-        data = command_data(self.world, name, options)
-        return await self._inject(2, data, user, channel_id or self.channel_id, name=name)
-
-    async def click(
-        self,
-        custom_id: str,
-        message_id: int,
-        *,
-        user: str | int | User = "alice",
-        values: list[str] | None = None,
-    ) -> Interaction:
-        """Press a button (or choose ``values`` of a select) on a message."""
-        message = self.world.live_message(int(message_id))
-        if message is None:
-            raise LookupError(f"no message {message_id}")
-        component = find_component(message.payload["components"], custom_id)
-        if component is None:
-            raise LookupError(f"message {message_id} has no component {custom_id!r}")
-        if component.get("disabled"):
-            raise ValueError(f"component {custom_id!r} is disabled")
-        data: dict[str, Any] = {"custom_id": custom_id, "component_type": component["type"]}
-        if component["type"] != 2:
-            data["values"] = list(values or [])
-        return await self._inject(
-            3,
-            data,
-            user,
-            message.channel_id,
-            custom_id=custom_id,
-            message=copy.deepcopy(message.payload),
-        )
-
-    async def _inject(
-        self,
-        kind: int,
-        data: dict[str, Any],
-        user: str | int | User,
-        channel_id: int,
-        *,
-        name: str | None = None,
-        custom_id: str | None = None,
-        message: dict[str, Any] | None = None,
-    ) -> Interaction:
-        if self.gateway.current is None:
-            raise RuntimeError("no gateway session: start the bot and await fake.wait_ready()")
-        who = self.world.user(user)
-        interaction_id = self.world.ids.next()
-        token = "aW50ZXJhY3Rpb246" + secrets.token_urlsafe(48)
-        payload = interaction_payload(
-            self.world,
-            interaction_id=interaction_id,
-            token=token,
-            kind=kind,
-            data=data,
-            user=who,
-            channel_id=channel_id,
-            upload_limit=self.upload_limit,
-            message=message,
-        )
-        record = Interaction(
-            id=interaction_id,
-            token=token,
-            type=kind,
-            user_id=who.id,
-            channel_id=channel_id,
-            payload=payload,
-            sent_at=self.loop_time(),
-            name=name,
-            custom_id=custom_id,
-        )
-        self.world.interactions[interaction_id] = record
-        self.world.interactions_by_token[token] = record
-        await self.gateway.dispatch("INTERACTION_CREATE", payload)
-        return record
-
-    @property
-    def interactions(self) -> list[Interaction]:
-        return list(self.world.interactions.values())
-
-    # queries -------------------------------------------------------------------------------
-
-    @property
-    def commands(self) -> list[dict[str, Any]]:
-        return [c for scope in self.world.commands.values() for c in scope.values()]
-
-    def rest_calls(
-        self, exclude_setup: bool = True, *, method: str | None = None, route: str | None = None
-    ) -> list[Call]:
-        """REST calls, without login/app-info/gateway/command-sync ones by default."""
-        wanted = route_key(method or "GET", route).split(" ", 1)[1] if route else None
-        out = []
-        for call in self.calls:
-            key = route_key(call.method, call.route)
-            if exclude_setup and key in SETUP_ROUTES:
-                continue
-            if method is not None and call.method != method.upper():
-                continue
-            if wanted is not None and key.split(" ", 1)[1] != wanted:
-                continue
-            out.append(call)
-        return out
-
-    def messages_in(
-        self, channel_id: int | None = None, *, include_ephemeral: bool = False
-    ) -> list[Message]:
-        """Live messages of a channel (default: the default channel), oldest first."""
-        return self.world.messages_in(channel_id or self.channel_id, include_ephemeral)
-
-    def message(self, message_id: int | str) -> Message:
-        return self.world.messages[int(message_id)]
-
-    def edits(self, message_id: int | str) -> list[Edit]:
-        """Every edit of a message, in order (creation excluded; see ``message().history``)."""
-        return self.message(message_id).edits
-
-    def thread_for(self, message_id: int | str) -> dict[str, Any] | None:
-        thread_id = self.world.thread_by_message.get(int(message_id))
-        return None if thread_id is None else self.world.channels[thread_id]
-
-    def dm_channel(self, user: str | int | User) -> dict[str, Any] | None:
-        channel_id = self.world.dm_by_user.get(self.world.user(user).id)
-        return None if channel_id is None else self.world.channels[channel_id]
-
-    def dm_messages(self, user: str | int | User) -> list[Message]:
-        channel = self.dm_channel(user)
-        return [] if channel is None else self.world.messages_in(int(channel["id"]))
-
-    def attachment(self, attachment_id: int | str) -> Attachment:
-        return self.world.attachments[int(attachment_id)]
-
-    def assert_clean(self) -> None:
-        """Fail when a request body was rejected as invalid or hit an unknown route."""
-        problems = [*self.validation_errors, *self.unhandled]
-        if problems:
-            lines = [f"{p.method} {p.route}: {p.message}" for p in problems]
-            raise AssertionError("fake Discord saw bad requests:\n" + "\n".join(lines))
-
-    # waiting ---------------------------------------------------------------------------------
-
-    def loop_time(self) -> float:
-        return asyncio.get_running_loop().time()
-
-    def touch(self) -> None:
-        """Wake ``wait_for`` callers (called after every request and gateway change)."""
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def wait_for(
-        self, predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.05
-    ) -> Any:
-        """Until ``predicate()`` is truthy; returns its value. Re-checked after every
-        request the fake answers, and at least every ``interval`` seconds."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            changed = self._changed
-            value = predicate()
-            if value:
-                return value
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                raise TimeoutError(f"condition not met within {timeout}s")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(changed.wait(), min(interval, remaining))
 
     async def _download(self, request: web.Request) -> web.Response:
         attachment = self.world.attachments.get(int(request.match_info["attachment_id"]))

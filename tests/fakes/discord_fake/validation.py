@@ -17,17 +17,13 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from .limits import check_message, error_tree, message_parts
+
 log = logging.getLogger(__name__)
 
 SPEC_ENV = "DISCORD_API_SPEC"
 _SPEC_URI = "urn:discord-openapi"
 _DEFAULT_SPEC = Path(__file__).resolve().parents[3].parent / "shared/discord-api-spec/openapi.json"
-
-CONTENT_LIMIT = 2000
-EMBEDS_LIMIT = 10
-EMBED_TOTAL_LIMIT = 6000
-FIELDS_LIMIT = 25
-EMBED_TEXT_LIMITS = {"title": 256, "description": 4096}
 
 
 def spec_path() -> Path:
@@ -71,6 +67,11 @@ def _load(path: Path) -> _Spec | None:
         return spec
 
 
+def preload() -> bool:
+    """Load the document now (``FakeDiscord.start`` does); False when it is absent."""
+    return _load(spec_path()) is not None
+
+
 def _pointer_escape(part: str) -> str:
     return part.replace("~", "~0").replace("/", "~1")
 
@@ -93,23 +94,6 @@ def _validator(spec: _Spec, method: str, template: str) -> Any:
         validator = Draft202012Validator(schema, registry=spec.registry)
     spec.validators[key] = validator
     return validator
-
-
-def has_operation(method: str, template: str) -> bool:
-    spec = _load(spec_path())
-    if spec is None:
-        return True
-    return method.lower() in spec.document["paths"].get(template, {})
-
-
-def _error_tree(errors: dict[str, Any], path: list[Any], code: str, message: str) -> None:
-    node = errors
-    for part in path:
-        node = node.setdefault(str(part), {})
-    entry = {"code": code, "message": message}
-    bucket = node.setdefault("_errors", [])
-    if entry not in bucket:
-        bucket.append(entry)
 
 
 def _is_discriminator(error: Any) -> bool:
@@ -153,110 +137,6 @@ def _describe(error: Any) -> tuple[str, str]:
     return "SCHEMA_" + str(kind).upper(), error.message[:300]
 
 
-def _message_parts(template: str, body: Any) -> list[tuple[list[Any], dict[str, Any]]]:
-    """The message-like objects inside a request body, with their path."""
-    if not isinstance(body, dict):
-        return []
-    if template.endswith("/callback"):
-        data = body.get("data")
-        return [(["data"], data)] if isinstance(data, dict) else []
-    if template == "/channels/{channel_id}/threads" and isinstance(body.get("message"), dict):
-        return [(["message"], body["message"])]
-    if "/messages" in template or template.startswith("/webhooks/"):
-        return [([], body)]
-    return []
-
-
-def _embed_length(embed: dict[str, Any]) -> int:
-    total = len(embed.get("title") or "") + len(embed.get("description") or "")
-    total += len((embed.get("footer") or {}).get("text") or "")
-    total += len((embed.get("author") or {}).get("name") or "")
-    for f in embed.get("fields") or []:
-        if isinstance(f, dict):
-            total += len(f.get("name") or "") + len(f.get("value") or "")
-    return total
-
-
-def _check_message(prefix: list[Any], msg: dict[str, Any], errors: dict[str, Any]) -> None:
-    content = msg.get("content")
-    if isinstance(content, str) and len(content) > CONTENT_LIMIT:
-        _error_tree(
-            errors,
-            [*prefix, "content"],
-            "BASE_TYPE_MAX_LENGTH",
-            f"Must be {CONTENT_LIMIT} or fewer in length.",
-        )
-    embeds = msg.get("embeds")
-    if isinstance(embeds, list):
-        if len(embeds) > EMBEDS_LIMIT:
-            _error_tree(
-                errors,
-                [*prefix, "embeds"],
-                "BASE_TYPE_MAX_LENGTH",
-                f"Must be {EMBEDS_LIMIT} or fewer in length.",
-            )
-        total = 0
-        for i, embed in enumerate(embeds):
-            if not isinstance(embed, dict):
-                continue
-            at = [*prefix, "embeds", i]
-            for key, limit in EMBED_TEXT_LIMITS.items():
-                value = embed.get(key)
-                if isinstance(value, str) and len(value) > limit:
-                    _error_tree(
-                        errors,
-                        [*at, key],
-                        "BASE_TYPE_MAX_LENGTH",
-                        f"Must be {limit} or fewer in length.",
-                    )
-            fields = embed.get("fields") or []
-            if isinstance(fields, list) and len(fields) > FIELDS_LIMIT:
-                _error_tree(
-                    errors,
-                    [*at, "fields"],
-                    "BASE_TYPE_MAX_LENGTH",
-                    f"Must be {FIELDS_LIMIT} or fewer in length.",
-                )
-            for j, f in enumerate(fields if isinstance(fields, list) else []):
-                for key, limit in (("name", 256), ("value", 1024)):
-                    value = f.get(key) if isinstance(f, dict) else None
-                    if isinstance(value, str) and len(value) > limit:
-                        _error_tree(
-                            errors,
-                            [*at, "fields", j, key],
-                            "BASE_TYPE_MAX_LENGTH",
-                            f"Must be {limit} or fewer in length.",
-                        )
-            for part, key, limit in (("footer", "text", 2048), ("author", "name", 256)):
-                value = (embed.get(part) or {}).get(key)
-                if isinstance(value, str) and len(value) > limit:
-                    _error_tree(
-                        errors,
-                        [*at, part, key],
-                        "BASE_TYPE_MAX_LENGTH",
-                        f"Must be {limit} or fewer in length.",
-                    )
-            total += _embed_length(embed)
-        if total > EMBED_TOTAL_LIMIT:
-            _error_tree(
-                errors,
-                [*prefix, "embeds"],
-                "MAX_EMBED_SIZE_EXCEEDED",
-                "Embed size exceeds maximum size of 6000",
-            )
-    mentions = msg.get("allowed_mentions")
-    if isinstance(mentions, dict):
-        parse = mentions.get("parse") or []
-        for kind in ("users", "roles"):
-            if kind in parse and mentions.get(kind):
-                _error_tree(
-                    errors,
-                    [*prefix, "allowed_mentions"],
-                    "MESSAGE_ALLOWED_MENTIONS_PARSE_EXCLUSIVE",
-                    f'parse:["{kind}"] and {kind}: [ids...] are mutually exclusive.',
-                )
-
-
 @lru_cache(maxsize=4096)
 def _cached_result(method: str, template: str, body_text: str) -> str | None:
     errors = _compute(method, template, json.loads(body_text))
@@ -276,9 +156,9 @@ def _compute(method: str, template: str, body: Any) -> dict[str, Any]:
                     if leaf.validator == "required" and isinstance(leaf.instance, dict):
                         missing = [k for k in leaf.validator_value if k not in leaf.instance]
                         path.extend(missing[:1])
-                    _error_tree(errors, path, code, message)
-    for prefix, msg in _message_parts(template, body):
-        _check_message(prefix, msg, errors)
+                    error_tree(errors, path, code, message)
+    for prefix, msg in message_parts(template, body):
+        check_message(prefix, msg, errors)
     return errors
 
 

@@ -1,0 +1,105 @@
+"""Reading figures out of a finished rig: edit lag, wall times, calls, the stitch log."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.rig import FINAL_MARKS, Rig, field_of, status_of
+from tests.fakes.discord_fake import Edit, Message
+
+_STITCHED = re.compile(r"stitched (\d+) clip\(s\) into \S+ \((stream copy|re-encoded)")
+
+
+@dataclass
+class ClipRow:
+    generation_id: int
+    message_id: int
+    index: int
+    prediction_id: str
+
+
+def clip_rows(rig: Rig) -> list[ClipRow]:
+    rows = rig.query(
+        "SELECT g.id, g.message_id, c.idx, c.prediction_id FROM clips c"
+        " JOIN generations g ON g.id = c.generation_id"
+        " WHERE c.prediction_id IS NOT NULL AND g.message_id IS NOT NULL"
+    )
+    return [ClipRow(int(g), int(m), int(i), str(p)) for g, m, i, p in rows]
+
+
+def _shows_done(edit: Edit, index: int) -> bool:
+    clips = field_of(edit.body, "Clips") or ""
+    return f"clip {index + 1}: done" in clips
+
+
+def edit_lags(rig: Rig, rows: Sequence[ClipRow] | None = None) -> list[float]:
+    """Per clip: seconds from its prediction completing at Replicate to the first edit of
+    its reply (as Discord received it) that shows the clip done. A clip never shown done
+    counts as missing (not in the sample; see ``missing_edits``)."""
+    lags = []
+    for row in rows if rows is not None else clip_rows(rig):
+        rec = rig.replicate.predictions.get(row.prediction_id)
+        if rec is None or rec.status != "succeeded" or rec.completed is None:
+            continue
+        seen = next(
+            (e.at for e in rig.discord.edits(row.message_id) if _shows_done(e, row.index)), None
+        )
+        if seen is not None:
+            lags.append(seen - rec.completed)
+    return lags
+
+
+def final_edit_at(message: Message) -> float | None:
+    """When Discord received the first edit that put the reply in a final state."""
+    for edit in message.edits:
+        if (status_of(edit.body) or "").startswith(FINAL_MARKS):
+            return edit.at
+    return None
+
+
+def wall_seconds(rig: Rig, interaction_index: int) -> float:
+    """From the ``/generate`` dispatch to the reply's final edit."""
+    interaction = rig.interactions[interaction_index]
+    assert interaction.original_message_id is not None
+    ended = final_edit_at(rig.discord.message(interaction.original_message_id))
+    assert ended is not None, "the reply never reached a final state"
+    return ended - interaction.sent_at
+
+
+def longest_clip(rig: Rig, message_id: int) -> float:
+    """Replicate's time for the generation's slowest prediction (creation to completion)."""
+    longest = 0.0
+    for row in clip_rows(rig):
+        if row.message_id == message_id:
+            rec = rig.replicate.predictions[row.prediction_id]
+            assert rec.completed is not None
+            longest = max(longest, rec.completed - rec.created)
+    return longest
+
+
+def clip_files(rig: Rig, message_id: int) -> list[Path]:
+    rows = rig.query(
+        "SELECT c.output_path FROM clips c JOIN generations g ON g.id = c.generation_id"
+        " WHERE g.message_id = ? ORDER BY c.idx",
+        (message_id,),
+    )
+    return [Path(r[0]) for r in rows]
+
+
+def stitches(log: str) -> list[tuple[int, bool]]:
+    """(clips, stream copy?) for every stitch the bot logged."""
+    return [(int(m.group(1)), m.group(2) == "stream copy") for m in _STITCHED.finditer(log)]
+
+
+def rest_calls_since(rig: Rig, since: float) -> dict[str, int]:
+    """REST calls the bot made since ``since``, by route (login, gateway and command sync
+    excluded)."""
+    routes: dict[str, int] = {}
+    for call in rig.discord.rest_calls():
+        if call.started_at >= since:
+            key = f"{call.method} {call.route.removeprefix('/api/v10')}"
+            routes[key] = routes.get(key, 0) + 1
+    return routes

@@ -1,0 +1,143 @@
+"""The reply's embed and buttons, and the thread's shot list, within Discord's limits."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import discord
+import pytest
+
+from bot.pipeline.shotlist import Scene, ShotList
+from cogs.generate import render
+from cogs.generate.state import ReplyState
+from cogs.generate.thread import shot_list_text
+from storage.models import GenerationStatus
+from tests.fakes.discord_fake.validation import validate_body
+
+EDIT = "/channels/{channel_id}/messages/{message_id}"
+
+
+def fields(embed: discord.Embed) -> dict[str, str]:
+    return {f.name or "": f.value or "" for f in embed.fields}
+
+
+def body(state: ReplyState) -> dict[str, Any]:
+    return {
+        "embeds": [render.embed(state).to_dict()],
+        "components": render.view(state).to_components(),
+        "allowed_mentions": {"parse": []},
+    }
+
+
+def state_with(status: GenerationStatus, **values: Any) -> ReplyState:
+    state = ReplyState(7, 100, values.pop("prompt", "a seal"), status)
+    for key, value in values.items():
+        setattr(state, key, value)
+    return state
+
+
+@pytest.mark.parametrize(
+    ("done", "total", "bar"),
+    [(0, 3, "▱" * 10), (1, 3, "▰" * 3 + "▱" * 7), (3, 3, "▰" * 10), (0, 0, "▱" * 10)],
+)
+def test_progress_bar(done: int, total: int, bar: str) -> None:
+    assert render.progress_bar(done, total) == bar
+
+
+def test_elapsed_time() -> None:
+    state = state_with(GenerationStatus.RENDERING, started_at=time.time() - 5)
+    assert render.elapsed(state) == "5s"
+    state.ended_at = state.started_at + 125
+    assert render.elapsed(state) == "2m 05s"
+
+
+def test_a_rendering_reply_shows_progress_and_each_clip() -> None:
+    state = state_with(
+        GenerationStatus.RENDERING, title="The Keeper", clips=["done", "rendering", "retrying"]
+    )
+    embed = render.embed(state)
+    assert embed.title == "The Keeper"
+    shown = fields(embed)
+    assert shown["Status"] == "🎬 Rendering clips"
+    assert shown["Progress"] == "▰▰▰▱▱▱▱▱▱▱ clip 1/3 done"
+    assert shown["Clips"] == "✅ clip 1: done\n⏳ clip 2: rendering\n🔁 clip 3: retrying"
+    assert "Reason" not in shown
+    assert embed.footer.text is not None and embed.footer.text.startswith("Generation #7 · ")
+    assert [c["custom_id"] for c in body(state)["components"][0]["components"]] == [
+        "reelbot:cancel:7"
+    ]
+
+
+def test_a_queued_reply_shows_its_position() -> None:
+    state = state_with(GenerationStatus.QUEUED, position=2)
+    assert fields(render.embed(state))["Status"] == "⏳ Queued — position 2 in your queue"
+    state.position = None
+    assert fields(render.embed(state))["Status"] == "⏳ Queued"
+
+
+@pytest.mark.parametrize(
+    ("delivered", "status"),
+    [
+        ("dm:1/2", "✅ Done — the film was sent to you"),
+        ("thread:3/4", "✅ Done — your DMs are closed, so the film was posted with a mention"),
+        (None, "✅ Done — shot list only (video generation is off)"),
+    ],
+)
+def test_done_says_where_the_film_went_and_has_no_buttons(
+    delivered: str | None, status: str
+) -> None:
+    state = state_with(GenerationStatus.DONE, delivered=delivered, clips=["done"])
+    embed = render.embed(state)
+    assert fields(embed)["Status"] == status
+    assert embed.colour == discord.Colour.green()
+    assert body(state)["components"] == []
+
+
+@pytest.mark.parametrize("status", [GenerationStatus.FAILED, GenerationStatus.CANCELLED])
+def test_failed_or_cancelled_offers_retry(status: GenerationStatus) -> None:
+    state = state_with(status, error="clip 2: Replicate failed the prediction: boom")
+    shown = fields(render.embed(state))
+    assert shown["Reason"] == "clip 2: Replicate failed the prediction: boom"
+    buttons = body(state)["components"][0]["components"]
+    assert [(b["label"], b["custom_id"]) for b in buttons] == [("Retry", "reelbot:retry:7")]
+
+
+def test_the_prompt_is_shown_as_text_not_markdown() -> None:
+    state = state_with(GenerationStatus.QUEUED, prompt="**bold** _it_ `code` ~~x~~ > quote")
+    assert render.embed(state).description == r"\*\*bold\*\* \_it\_ \`code\` \~\~x\~\~ > quote"
+
+
+@pytest.mark.parametrize("status", list(GenerationStatus))
+def test_the_largest_reply_is_a_body_discord_accepts(status: GenerationStatus) -> None:
+    """Longest prompt (every character escaped), longest title, ten clips, a huge reason."""
+    state = state_with(
+        status,
+        prompt="*_" * 500,
+        title="T" * 400,
+        clips=["rendering"] * 10,
+        error="E" * 5000,
+        position=99,
+        delivered="dm:1/2",
+    )
+    embed = render.embed(state)
+    assert len(embed) <= 6000
+    assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
+    assert all(len(f.value or "") <= 1024 for f in embed.fields)
+    assert validate_body("PATCH", EDIT, body(state)) == {}
+
+
+def test_the_shot_list_fits_one_message_and_is_escaped() -> None:
+    small = ShotList(
+        title="The *Keeper*", style="warm", scenes=[Scene(prompt="a_seal", duration=4)]
+    )
+    assert shot_list_text(small) == "**The \\*Keeper\\***\n*warm*\n1. (4s) a\\_seal"
+    huge = ShotList(
+        title="T" * 300,
+        style="S" * 1500,
+        scenes=[Scene(prompt="P" * 1500, duration=10) for _ in range(10)],
+    )
+    text = shot_list_text(huge)
+    assert len(text) <= 2000
+    assert all(f"{i}. (10s) " in text for i in range(1, 11))  # every scene keeps its line
+    assert validate_body("POST", "/channels/{channel_id}/messages", {"content": text}) == {}
