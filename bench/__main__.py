@@ -48,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--per-channel", type=int, default=10, help="load: per channel (10)")
     parser.add_argument("--clips", type=int, default=4, help="clips per generation (4)")
     parser.add_argument(
-        "--clip-delay", type=float, default=8.0, help="s per clip at Replicate: burst, single (8)"
+        "--clip-delay", type=float, default=20.0, help="s per clip at Replicate: burst, single (20)"
     )
     parser.add_argument(
         "--load-clip-delay", type=float, default=30.0, help="s per clip: channel, load (30)"

@@ -62,7 +62,14 @@ def figure(
     """A figure whose verdict is ``check(measured)``; None when nothing was measured."""
     has_value = bool(measured.get("n", 1)) and any(k != "n" for k in measured)
     return Figure(
-        key, scenario, label, unit, target, measured, check(measured) if has_value else None, note,
+        key,
+        scenario,
+        label,
+        unit,
+        target,
+        measured,
+        check(measured) if has_value else None,
+        note,
         extra,
     )
 
@@ -87,10 +94,13 @@ def describe(fig: Figure) -> str:
     """The measured cell: ``median … · p99 … · max …`` or a single value."""
     m = fig.measured
     if "median" in m:
-        return " · ".join(
-            f"{name} {_number(m[key], fig.unit)}"
-            for name, key in (("median", "median"), ("p99", "p99"), ("max", "max"))
-        ) + f" (n={int(m['n'])})"
+        return (
+            " · ".join(
+                f"{name} {_number(m[key], fig.unit)}"
+                for name, key in (("median", "median"), ("p99", "p99"), ("max", "max"))
+            )
+            + f" (n={int(m['n'])})"
+        )
     if "value" in m:
         return _number(m["value"], fig.unit)
     return "not measured"

@@ -118,6 +118,15 @@ class Rig:
             await asyncio.sleep(0.25)
         return self.now() - start
 
+    async def ready(self, timeout: float) -> None:
+        """Until the bot logged that it is connected (``on_ready``: discord.py has its guilds;
+        an operator's bot has long been there when members come)."""
+        start = self.now()
+        while "connected as" not in self.log_text():
+            if self.now() - start > timeout:
+                raise TimeoutError(f"the bot was not ready after {timeout:.0f} s")
+            await asyncio.sleep(0.1)
+
     # reading what happened -----------------------------------------------------------------
 
     def replies(self) -> list[Message]:
@@ -210,6 +219,7 @@ async def rig(workdir: Path, config: RigConfig) -> AsyncIterator[Rig]:
         world = Rig(config, workdir, discord, openai, replicate)
         started = time.monotonic()
         await world.bot.start(timeout=60)
+        await world.ready(timeout=60)
         world.startup_seconds = time.monotonic() - started
         world._sampler = asyncio.create_task(world._sample())
         try:

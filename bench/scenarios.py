@@ -25,7 +25,7 @@ class Options:
     generations: int = 50  # generations in one channel
     load_generations: int = 200  # generations in flight for memory and CPU
     clips: int = 4
-    clip_delay: float = 8.0  # seconds Replicate takes per clip (burst, single)
+    clip_delay: float = 20.0  # seconds Replicate takes per clip (burst, single)
     load_clip_delay: float = 30.0  # the same for the channel and load scenarios
     clip_jitter: float = 0.25  # each clip takes up to this fraction longer (random)
     analysis_delay: float = 1.0  # seconds OpenAI takes for the shot list
@@ -51,8 +51,10 @@ async def burst(opts: Options) -> Outcome:
         analysis_delay=opts.analysis_delay,
     )
     async with rig(opts.workdir / "burst", config) as w:
+        cpu, fakes_cpu = w.bot.cpu_seconds(), time.process_time()
         await w.burst(range(opts.members), clips=opts.clips, within=1.0, channels=config.channels)
         await w.discord.wait_for(lambda: all(i.callback_at for i in w.interactions), timeout=30)
+        cpu, fakes_cpu = w.bot.cpu_seconds() - cpu, time.process_time() - fakes_cpu
         latencies = [i.latency or 0.0 for i in w.interactions]
         spread = w.interactions[-1].sent_at - w.interactions[0].sent_at
     fig = figure(
@@ -64,7 +66,15 @@ async def burst(opts: Options) -> Outcome:
         summary(latencies),
         lambda m: m["p99"] < 0.100,
     )
-    return Outcome([fig], {"latencies": latencies, "spread": spread})
+    return Outcome(
+        [fig],
+        {
+            "latencies": latencies,
+            "spread": spread,
+            "bot_cpu_seconds": cpu,
+            "fakes_cpu_seconds": fakes_cpu,
+        },
+    )
 
 
 # single: wall time against the critical path, parallel and one clip after another -----------
@@ -80,12 +90,13 @@ async def _one_generation(opts: Options, name: str, concurrency: int | None) -> 
         settings=settings,
     )
     async with rig(opts.workdir / name, config) as w:
+        settle = min(2.0, opts.clip_delay + 0.5)  # for trailing thread posts
         await w.generate(1, clips=1)  # warm-up: first imports, first ffmpeg
         await w.wait_final(1, timeout=opts.timeout)
-        await asyncio.sleep(2.0)  # its trailing thread posts
+        await asyncio.sleep(settle)
         measured = await w.generate(0, clips=opts.clips)
         await w.wait_final(2, timeout=opts.timeout)
-        await asyncio.sleep(2.0)
+        await asyncio.sleep(settle)
         message_id = measured.original_message_id
         assert message_id is not None
         wall = measure.wall_seconds(w, 1)

@@ -333,15 +333,10 @@ class Repository:
 
     async def record_post(self, generation_id: int, key: str, ref: str) -> bool:
         """Remember that `key` (e.g. "clip:2") was posted as `ref`; False if it already was."""
-        async with (
-            self._write,
-            self._db.execute(
-                "INSERT OR IGNORE INTO posts (generation_id, key, ref, created_at)"
-                " VALUES (?, ?, ?, ?)",
-                (generation_id, key, ref, time.time()),
-            ) as cursor,
-        ):
-            return cursor.rowcount > 0
+        return await self._update(
+            "INSERT OR IGNORE INTO posts (generation_id, key, ref, created_at) VALUES (?, ?, ?, ?)",
+            (generation_id, key, ref, time.time()),
+        )
 
     async def mark_settled(self, generation_id: int) -> None:
         """The member sees the generation's final state (reply edited, thread complete): noted

@@ -106,6 +106,8 @@ class FairQueue(Generic[K]):
             waiter = queue.popleft()
             if not queue:
                 del self._queues[key]
+            if waiter.future.done():  # cancelled while waiting: skipped, its task cleans up
+                continue
             self._grant(key)
             waiter.future.set_result(None)
             self._report(key)

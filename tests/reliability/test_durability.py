@@ -56,7 +56,8 @@ async def test_sigkill_during_writes_leaves_the_database_intact(tmp_path: Path) 
     async with open_database(db_path) as db:  # reopens (and migrates) without complaint
         integrity = await (await db.execute("PRAGMA integrity_check")).fetchall()
         assert [tuple(row) for row in integrity] == [("ok",)]
-        assert (await (await db.execute("PRAGMA journal_mode")).fetchone())[0] == "wal"
+        mode = await (await db.execute("PRAGMA journal_mode")).fetchall()
+        assert [tuple(row) for row in mode] == [("wal",)]
         generations = {
             row["id"]: dict(row)
             for row in await (await db.execute("SELECT * FROM generations")).fetchall()

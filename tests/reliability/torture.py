@@ -23,6 +23,7 @@ import asyncio
 import collections
 import contextlib
 import itertools
+import logging
 import os
 import random
 import re
@@ -79,6 +80,7 @@ class Config:
     patience: float = 3.0  # how long a targeted moment is waited for before killing anyway
     settle_timeout: float = 90.0
     cancel_rate: float = 0.08  # chance per cycle that a member cancels their latest generation
+    fault_rate: float = 0.25  # chance per cycle of a recoverable provider fault as well
     workdir: Path | None = None
     log: Callable[[str], None] | None = None
 
@@ -90,6 +92,7 @@ class Report:
     generations: int = 0
     statuses: collections.Counter[str] = field(default_factory=collections.Counter)
     moments: collections.Counter[str] = field(default_factory=collections.Counter)
+    faults: collections.Counter[str] = field(default_factory=collections.Counter)
     predictions: int = 0
     films: int = 0
     leftovers: int = 0  # temporary files a kill left behind (never used)
@@ -104,6 +107,7 @@ class Report:
             f"{self.predictions} predictions, {self.films} films delivered, "
             f"{self.leftovers} temporary files left by kills",
             "kill moments: " + ", ".join(f"{k} {v}" for k, v in sorted(self.moments.items())),
+            "provider faults: " + ", ".join(f"{k} {v}" for k, v in sorted(self.faults.items())),
         ]
         if self.violations:
             lines.append(f"{len(self.violations)} VIOLATION(S):")
@@ -151,7 +155,7 @@ def _hook_fakes(
         killer.hit("create")
         return record
 
-    rep._new_prediction = created  # type: ignore[method-assign]
+    rep._new_prediction = created  # type: ignore[method-assign,assignment]
 
     clips = rep._clips
     get_clip = clips.get
@@ -161,7 +165,7 @@ def _hook_fakes(
         killer.hit("download")
         return data
 
-    clips.get = download  # type: ignore[method-assign]
+    clips.get = download  # type: ignore[method-assign,assignment]
 
     shot_list = openai._shot_list
 
@@ -274,6 +278,8 @@ class Torture:
         await self.submit()
         if self.rng.random() < self.config.cancel_rate:
             await self.cancel_one()
+        if self.rng.random() < self.config.fault_rate:
+            self.inject_fault()
         if moment == "random":
             await asyncio.sleep(self.rng.uniform(0.0, 2.5))
             self.killer.kill_now()
@@ -305,6 +311,20 @@ class Torture:
             member = self.rng.choice(MEMBERS)
             await self.discord.send_slash("generate", options, user=member)
             await asyncio.sleep(self.rng.uniform(0.0, 0.2))
+
+    def inject_fault(self) -> None:
+        """A fault the bot must ride out without a duplicate or a failure: a create that fails
+        after creating (or before), a throttled create, OpenAI failing once."""
+        fault = self.rng.choice(("create-500-created", "create-503", "create-429", "openai-500"))
+        if fault == "create-500-created":
+            self.rep.fail_next_creates(500, created=True)
+        elif fault == "create-503":
+            self.rep.fail_next_creates(503)
+        elif fault == "create-429":
+            self.rep.fail_next_creates(429)
+        else:
+            self.openai.fail_next(500, path="/chat/completions")
+        self.report.faults[fault] += 1
 
     async def cancel_one(self) -> None:
         member = self.rng.choice(MEMBERS)
@@ -462,10 +482,10 @@ class Torture:
             pid = clip["prediction_id"]
             if pid is None:
                 continue
-            record = known.get(pid)
-            if record is None:
+            found = known.get(pid)
+            if found is None:
                 bad.append(f"clip {clip['id']} points at unknown prediction {pid}")
-            elif not record.prompt.startswith(clip["prompt"]):
+            elif not found.prompt.startswith(clip["prompt"]):
                 bad.append(f"clip {clip['id']} adopted a prediction of another scene ({pid})")
         del generations
 
@@ -527,6 +547,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--in-flight", type=int, default=3, help="unfinished generations kept (3)")
     parser.add_argument("--workdir", type=Path, help="keep the database, media and log here")
     args = parser.parse_args(argv)
+    # a request cut by a SIGKILL is expected here: the fakes' servers need not report it
+    logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     seed = args.seed if args.seed is not None else random.randrange(1_000_000)
     print(f"restart torture: {args.kills} kills, seed {seed}", flush=True)
     config = Config(

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from pydantic import SecretStr
 
 from bot.config import Settings
 from bot.pipeline.errors import GenerationError
@@ -74,7 +75,10 @@ SEEDS = st.one_of(st.none(), st.integers(-(2**63), 2**63), st.integers(-2, 5))
 @functools.cache  # built on first use, inside a test (the environment is isolated there)
 def _settings() -> Settings:
     return Settings(  # type: ignore[call-arg]
-        _env_file=None, openai_api_key="k", replicate_api_token="t", max_clips=MAX_CLIPS
+        _env_file=None,
+        openai_api_key=SecretStr("k"),
+        replicate_api_token=SecretStr("t"),
+        max_clips=MAX_CLIPS,
     )
 
 
@@ -174,16 +178,17 @@ def _message_bodies(w: World) -> list[dict[str, Any]]:
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@example(prompt=SPECIAL[5], clips=None, ratio=None)  # "write 100 scenes", no clips option
-@example(prompt=SPECIAL[0] + " " + SPECIAL[2], clips=MAX_CLIPS, ratio="9:16")
-@example(prompt="x" * MAX_PROMPT_CHARS, clips=1, ratio=None)
+@example(prompt=SPECIAL[5], clips=None, ratio=None, seed=None)  # "100 scenes", no clips option
+@example(prompt=SPECIAL[0] + " " + SPECIAL[2], clips=MAX_CLIPS, ratio="9:16", seed=MAX_SEED)
+@example(prompt="x" * MAX_PROMPT_CHARS, clips=1, ratio=None, seed=-1)
 @given(
     prompt=st.one_of(st.sampled_from(SPECIAL), PROMPTS),
     clips=st.one_of(st.none(), st.integers(-1, MAX_CLIPS + 1)),
     ratio=st.one_of(st.none(), st.sampled_from([*ASPECT_RATIOS, "4:3"])),
+    seed=st.one_of(st.none(), st.integers(-3, 3), st.integers(MAX_SEED - 1, MAX_SEED + 2)),
 )
 async def test_slash_generate_with_bad_input_never_crashes_pings_or_overspends(
-    shared_world: World, prompt: str, clips: int | None, ratio: str | None
+    shared_world: World, prompt: str, clips: int | None, ratio: str | None, seed: int | None
 ) -> None:
     w = shared_world
     options: dict[str, Any] = {"prompt": prompt}
@@ -191,6 +196,8 @@ async def test_slash_generate_with_bad_input_never_crashes_pings_or_overspends(
         options["clips"] = clips
     if ratio is not None:
         options["aspect_ratio"] = ratio
+    if seed is not None:
+        options["seed"] = seed
     interaction = await w.command("generate", options)
     data = (interaction.callback or {}).get("data") or {}
 

@@ -1,0 +1,123 @@
+"""Tokens never appear in logs, in messages to members, or in the database."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot import logs
+from bot.logs import REDACTED
+from tests.e2e.harness import status_of
+from tests.fakes.botprocess import BotProcess, bot_env
+from tests.fakes.discord_fake import FakeDiscord
+from tests.fakes.openai_fake import FakeOpenAI
+from tests.fakes.replicate_fake import FakeReplicate
+
+ROOT = Path(__file__).resolve().parents[2]
+# shaped like the real ones (made up)
+DISCORD_TOKEN = "MTE4NzQ2NTkxMzQ1MjM0NTY3OA.GxK2bq.f8Yp3sQ0vN4dLm7Rt1WzXc9BhJkE2uIoPaSd6g"
+OPENAI_KEY = "sk-proj-Qm9yZWxsYm90LXRlc3Qta2V5LW5vdC1yZWFsLTEyMzQ1Njc4OTBhYmNkZWZnaGlqa2xt"
+REPLICATE_TOKEN = "r8_Zq7VbN3kP0xW5mL2sT8yR4uH6jD1cF9gA0eI"
+TOKENS = (DISCORD_TOKEN, OPENAI_KEY, REPLICATE_TOKEN)
+
+
+def leaks(text: str) -> list[str]:
+    """Which tokens (or a long piece of one) occur in `text`."""
+    return [t[:12] + "…" for t in TOKENS if t in text or t[-24:] in text or t[:24] in text]
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    for handler in handlers:
+        root.addHandler(handler)
+    root.setLevel(level)
+
+
+def test_the_log_handler_redacts_tokens_in_messages_and_tracebacks(
+    capsys: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
+    logs.configure("DEBUG", TOKENS)
+    log = logging.getLogger("reelbot.test")
+    log.info("calling with Authorization: Bearer %s", OPENAI_KEY)
+    log.warning("token=%s replicate=%s", DISCORD_TOKEN, REPLICATE_TOKEN)
+    try:
+        raise RuntimeError(f"the server echoed our header: Bot {DISCORD_TOKEN}")
+    except RuntimeError:
+        log.exception("request failed")
+
+    err = capsys.readouterr().err
+    assert "request failed" in err and "RuntimeError" in err  # the lines are all there ...
+    assert err.count(REDACTED) == 4
+    assert leaks(err) == []  # ... without a single token
+
+
+async def test_a_real_bot_run_never_writes_a_token_anywhere(tmp_path: Path) -> None:
+    """The real process at DEBUG, with real-looking tokens, a generation that succeeds and
+    one that fails: the log file, every request body and the database are free of them."""
+    async with (
+        FakeDiscord(token=DISCORD_TOKEN) as discord,
+        FakeOpenAI(api_key=OPENAI_KEY) as openai,
+        FakeReplicate(api_token=REPLICATE_TOKEN) as replicate,
+    ):
+        replicate.throttle_retry_after = 0
+        env = bot_env(
+            discord,
+            openai,
+            replicate,
+            tmp_path,
+            pythonpath=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+            log_level="DEBUG",
+            replicate_poll_seconds=0.1,
+            reply_edit_seconds=0.1,
+        )
+        env.update(OPENAI_API_KEY=OPENAI_KEY, REPLICATE_API_TOKEN=REPLICATE_TOKEN)
+        log_path = tmp_path / "bot.log"
+        process = BotProcess(discord, env, tmp_path, log_path)
+        await process.start()
+        try:
+            replies: list[int] = []
+            for prompt in ("a lighthouse keeper adopts a seal", "a robot learns to bake"):
+                if replies:  # the second one fails: OpenAI refuses the key
+                    openai.fail_next(401, times=10, path="/chat/completions")
+                interaction = await discord.send_slash("generate", {"prompt": prompt, "clips": 1})
+                await interaction.wait_callback(timeout=10)
+                reply: int = await discord.wait_for(
+                    lambda i=interaction: i.original_message_id  # type: ignore[misc]
+                )
+                replies.append(reply)
+
+                def ended(r: int = reply) -> bool:
+                    return (status_of(discord.message(r)) or "").startswith(("✅", "❌"))
+
+                await discord.wait_for(ended, timeout=30)
+            await asyncio.sleep(0.3)
+        finally:
+            assert await process.stop() == 0
+
+    shown = [status_of(discord.message(r)) for r in replies]
+    assert shown[0] and shown[0].startswith("✅") and shown[1] == "❌ Failed", shown
+    log_text = log_path.read_text(encoding="utf-8")
+    assert "DEBUG" in log_text and "generation 2 of member" in log_text
+    assert leaks(log_text) == []
+    bodies = [json.dumps(c.json) for c in discord.calls if c.json is not None]
+    bodies += [json.dumps(r.json) for r in (*openai.requests, *replicate.requests) if r.json]
+    bodies += [m.content + json.dumps(m.embeds) for m in discord.world.messages.values()]
+    assert leaks("\n".join(bodies)) == []  # not in any message, reply, reason or prompt sent
+    database = sqlite3.connect(tmp_path / "reelbot.sqlite3")
+    try:
+        dump = "\n".join(database.iterdump())
+    finally:
+        database.close()
+    assert leaks(dump) == []
