@@ -77,6 +77,7 @@ class Runner:
         self._config = config
         self._queue: FairQueue[int] = FairQueue(per_key=config.user_concurrency)
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._closed = False
 
     # lifetime ----------------------------------------------------------------------------
 
@@ -90,7 +91,13 @@ class Runner:
         self.start(generation)
         return generation
 
-    def start(self, generation: Generation) -> asyncio.Task[None]:
+    def start(self, generation: Generation) -> asyncio.Task[None] | None:
+        if self._closed:
+            log.info(
+                "not starting generation %s: shutting down (resumed at the next start)",
+                generation.id,
+            )
+            return None
         task = self._tasks.get(generation.id)
         if task is None or task.done():
             task = spawn(self._queued(generation), name=f"generation-{generation.id}")
@@ -119,7 +126,9 @@ class Runner:
         return generation
 
     async def close(self) -> None:
-        """Stop every task without changing stored state: a restart resumes them."""
+        """Stop every task without changing stored state: a restart resumes them. A
+        generation started after this stays queued in the database for the next start."""
+        self._closed = True
         tasks = [t for t in self._tasks.values() if not t.done()]
         for task in tasks:
             task.cancel()

@@ -234,6 +234,8 @@ class ReplyUpdater:
             self._ready.pop(gid, None)
 
     def post(self, gid: int, job: Callable[[ReplyState], Awaitable[None]]) -> None:
+        if self._closed:
+            return  # the next start catches the thread up (recovery.catch_up)
         previous = self._posts.get(gid)
 
         async def run() -> None:
