@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 
@@ -40,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(
         settings.log_level if args.command != "generate" else "WARNING", settings.secrets()
     )
+    if sys.version_info < (3, 12) and hasattr(os, "pidfd_open"):
+        # ffmpeg children are watched through a pidfd on the loop, not a thread each (the
+        # default from 3.12 on)
+        asyncio.set_child_watcher(asyncio.PidfdChildWatcher())
     return asyncio.run(_dispatch(args, settings))
 
 

@@ -7,11 +7,17 @@ import logging
 import openai
 import pydantic
 from openai import AsyncOpenAI
+from openai.lib._parsing._completions import type_to_response_format_param
 
 from bot.pipeline.errors import AnalysisError, ModerationRefused
 from bot.pipeline.shotlist import ShotList, clamp
 
 log = logging.getLogger(__name__)
+
+# The strict JSON schema of a ShotList, built once: `chat.completions.parse` would rebuild it
+# and re-validate the whole answer through extra models on every call (most of the bot's CPU
+# in a burst of /generate).
+RESPONSE_FORMAT = type_to_response_format_param(ShotList)
 
 MODERATION_MODEL = "omni-moderation-latest"
 SHAPE_ATTEMPTS = 2  # a malformed answer is asked for once more; transport retries are the client's
@@ -66,26 +72,27 @@ class Analyst:
         problem = "no answer"
         for attempt in range(1, SHAPE_ATTEMPTS + 1):
             try:
-                completion = await self._client.chat.completions.parse(
+                completion = await self._client.chat.completions.create(
                     model=self._model,
                     messages=messages,  # type: ignore[arg-type]
-                    response_format=ShotList,
+                    response_format=RESPONSE_FORMAT,
                 )
-            except (pydantic.ValidationError, openai.LengthFinishReasonError) as exc:
-                problem = f"the shot list was malformed ({type(exc).__name__})"
             except openai.OpenAIError as exc:
                 raise AnalysisError(f"OpenAI is unavailable: {_reason(exc)}") from exc
-            else:
-                message = completion.choices[0].message
-                if message.refusal:
-                    raise AnalysisError(f"The analysis model declined: {message.refusal}")
-                if message.parsed is not None:
-                    try:
-                        return clamp(message.parsed, wanted=clips, max_clips=self._max_clips)
-                    except ValueError as exc:
-                        problem = str(exc)
-                else:
-                    problem = "the shot list was empty"
+            choice = completion.choices[0]
+            if choice.message.refusal:
+                raise AnalysisError(f"The analysis model declined: {choice.message.refusal}")
+            try:
+                if choice.finish_reason == "length":
+                    raise ValueError("the shot list was cut off (the answer was too long)")
+                if not choice.message.content:
+                    raise ValueError("the shot list was empty")
+                parsed = ShotList.model_validate_json(choice.message.content)
+                return clamp(parsed, wanted=clips, max_clips=self._max_clips)
+            except pydantic.ValidationError as exc:
+                problem = f"the shot list was malformed ({exc.error_count()} error(s))"
+            except ValueError as exc:
+                problem = str(exc)
             log.warning("analysis attempt %d/%d: %s", attempt, SHAPE_ATTEMPTS, problem)
         raise AnalysisError(f"The analysis model did not write a usable shot list: {problem}.")
 

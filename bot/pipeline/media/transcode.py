@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.pipeline.errors import MediaError
 from bot.pipeline.media._ffmpeg import file_url, input_args, local_file, run_ffmpeg
 from bot.pipeline.media._files import commit, discard, temp_sibling
-from bot.pipeline.media.probe import VideoInfo, probe
+from bot.pipeline.media.probe import VideoInfo, probe, remember
 
 log = logging.getLogger(__name__)
 
@@ -134,10 +134,11 @@ async def thumbnail(src: Path, dest: Path) -> Path:
     codec = ["-c:v", "png"] if dest.suffix.lower() == ".png" else ["-c:v", "mjpeg", "-q:v", "3"]
     tmp = temp_sibling(dest)
     try:
-        await run_ffmpeg(
+        _, _, stderr = await run_ffmpeg(
             [
                 "-loglevel",
-                "error",
+                "info",  # the input's description comes for free: remembered for probe()
+                "-nostats",
                 "-y",
                 *input_args(src),
                 "-map",
@@ -154,6 +155,7 @@ async def thumbnail(src: Path, dest: Path) -> Path:
             timeout=60,
             what="making the thumbnail",
         )
+        remember(local_file(src), stderr.decode("utf-8", errors="replace"))
         if not tmp.exists() or tmp.stat().st_size == 0:
             raise MediaError(f"{Path(src).name} has no frame to make a thumbnail from")
         await commit(tmp, dest)
