@@ -179,6 +179,8 @@ async def _answer(
         response = await handler(request)
     except DiscordError as error:
         return error_reply(error, headers)
+    except ConnectionResetError:
+        raise  # the client went away mid-request (a killed bot): nobody to answer, no fake bug
     except Exception as error:
         # A bug in the fake: answer at once (a 500 would make discord.py retry for ~25 s)
         # and make it visible through ``unhandled`` / ``assert_clean()``.
