@@ -3,30 +3,32 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import discord
 
 from bot.tree import UserFacingError, handle_error
 from cogs.generate.access import check_may_manage
+from storage.models import Generation
 
 if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
 
 
-def _bot(interaction: discord.Interaction) -> Reelbot:
-    return interaction.client  # type: ignore[return-value]
+class _GenerationButton:
+    """What Cancel and Retry share: the `reelbot:<action>:<generation id>` custom id, the
+    access check, and the one error path."""
 
+    action: ClassVar[str]
+    label: ClassVar[str]
+    style: ClassVar[discord.ButtonStyle]
 
-class CancelButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"reelbot:cancel:(?P<id>\d+)"
-):
     def __init__(self, generation_id: int) -> None:
-        super().__init__(
+        super().__init__(  # type: ignore[call-arg]
             discord.ui.Button(
-                label="Cancel",
-                style=discord.ButtonStyle.danger,
-                custom_id=f"reelbot:cancel:{generation_id}",
+                label=self.label,
+                style=self.style,
+                custom_id=f"reelbot:{self.action}:{generation_id}",
             )
         )
         self.generation_id = generation_id
@@ -39,50 +41,45 @@ class CancelButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
-            await self._cancel(interaction)
+            bot: Reelbot = interaction.client  # type: ignore[assignment]
+            generation = check_may_manage(
+                interaction, await bot.services.repo.generation(self.generation_id)
+            )
+            await self.act(bot, interaction, generation)
         except Exception as exc:
             await handle_error(interaction, exc)
 
-    async def _cancel(self, interaction: discord.Interaction) -> None:
-        services = _bot(interaction).services
-        generation = check_may_manage(
-            interaction, await services.repo.generation(self.generation_id)
-        )
+    async def act(
+        self, bot: Reelbot, interaction: discord.Interaction, generation: Generation
+    ) -> None:
+        raise NotImplementedError
+
+
+class CancelButton(
+    _GenerationButton,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"reelbot:cancel:(?P<id>\d+)",
+):
+    action, label, style = "cancel", "Cancel", discord.ButtonStyle.danger
+
+    async def act(
+        self, bot: Reelbot, interaction: discord.Interaction, generation: Generation
+    ) -> None:
         await interaction.response.defer()
-        if not await services.runner.cancel(generation.id):
+        if not await bot.services.runner.cancel(generation.id):
             await interaction.followup.send("That generation had already ended.", ephemeral=True)
 
 
 class RetryButton(
-    discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"reelbot:retry:(?P<id>\d+)"
+    _GenerationButton,
+    discord.ui.DynamicItem[discord.ui.Button[Any]],
+    template=r"reelbot:retry:(?P<id>\d+)",
 ):
-    def __init__(self, generation_id: int) -> None:
-        super().__init__(
-            discord.ui.Button(
-                label="Retry",
-                style=discord.ButtonStyle.primary,
-                custom_id=f"reelbot:retry:{generation_id}",
-            )
-        )
-        self.generation_id = generation_id
+    action, label, style = "retry", "Retry", discord.ButtonStyle.primary
 
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(int(match["id"]))
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            await self._retry(interaction)
-        except Exception as exc:
-            await handle_error(interaction, exc)
-
-    async def _retry(self, interaction: discord.Interaction) -> None:
-        bot = _bot(interaction)
-        generation = check_may_manage(
-            interaction, await bot.services.repo.generation(self.generation_id)
-        )
+    async def act(
+        self, bot: Reelbot, interaction: discord.Interaction, generation: Generation
+    ) -> None:
         missing = bot.settings.missing_generation_keys()
         if missing:
             raise UserFacingError(

@@ -84,7 +84,7 @@ class DiscordDeliverer:
             )
         await self._threads.drain(generation.id)  # the clips first, then the film
         try:
-            message = await target.send(
+            message = await target.send(  # type: ignore[call-overload]
                 content=f"<@{generation.owner_id}> your DMs are closed, so here is **{title}**.",
                 file=await read_file(film, f"reelbot-{generation.id}.mp4"),
                 nonce=nonce,

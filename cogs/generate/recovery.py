@@ -9,6 +9,7 @@ is posted twice) and show the final state of generations that ended just before 
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from datetime import UTC, datetime
@@ -72,7 +73,9 @@ def catch_up(updater: ReplyUpdater, generation: Generation, clips: list[Clip]) -
         if clip.status is ClipStatus.SUCCEEDED and clip.output_path:
             path, index = Path(clip.output_path), clip.index
             if path.is_file():
-                updater.post(gid, lambda s, i=index, p=path: updater.threads.post_clip(s, i, p))
+                updater.post(
+                    gid, functools.partial(updater.threads.post_clip, index=index, path=path)
+                )
 
 
 async def repair(updater: ReplyUpdater, bot: Reelbot) -> None:
