@@ -6,7 +6,9 @@ import asyncio
 import json
 import logging
 import os
+import secrets
 import sqlite3
+import string
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,10 +23,18 @@ from tests.fakes.openai_fake import FakeOpenAI
 from tests.fakes.replicate_fake import FakeReplicate
 
 ROOT = Path(__file__).resolve().parents[2]
-# shaped like the real ones (made up)
-DISCORD_TOKEN = "MTE4NzQ2NTkxMzQ1MjM0NTY3OA.GxK2bq.f8Yp3sQ0vN4dLm7Rt1WzXc9BhJkE2uIoPaSd6g"
-OPENAI_KEY = "sk-proj-Qm9yZWxsYm90LXRlc3Qta2V5LW5vdC1yZWFsLTEyMzQ1Njc4OTBhYmNkZWZnaGlqa2xt"
-REPLICATE_TOKEN = "r8_Zq7VbN3kP0xW5mL2sT8yR4uH6jD1cF9gA0eI"
+# Shaped like real credentials (so a redactor that only knows "sk-" or a prefix would still
+# be tested), made fresh each run so that no token-looking string sits in the source.
+_ALNUM = string.ascii_letters + string.digits
+
+
+def _random(n: int) -> str:
+    return "".join(secrets.choice(_ALNUM) for _ in range(n))
+
+
+DISCORD_TOKEN = f"MT{_random(24)}.{_random(6)}.{_random(38)}"
+OPENAI_KEY = f"sk-proj-{_random(64)}"
+REPLICATE_TOKEN = f"r8_{_random(37)}"
 TOKENS = (DISCORD_TOKEN, OPENAI_KEY, REPLICATE_TOKEN)
 
 
