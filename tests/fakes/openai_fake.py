@@ -158,7 +158,8 @@ class FakeOpenAI(LoopbackServer):
 
     Methods (each queues ``times`` one-shot behaviours, consumed in order of registration):
         fail_next(status, times=1, path=None): answer ``status`` with an OpenAI error JSON to
-            the next requests whose path ends with ``path`` (any route when None).
+            the next requests whose path ends with ``path`` (any route when None; the models
+            route included).
         malformed_next(times=1): chat content that is not valid JSON.
         wrong_shape_next(times=1): chat content that is valid JSON without ``scenes`` (not
             checked against the schema).
@@ -295,6 +296,8 @@ class FakeOpenAI(LoopbackServer):
         """Retrieve a model (openapi.json: ``GET /models/{model}`` -> ``Model``: id, object
         "model", created, owned_by, shutdown_date)."""
         model = request.match_info["model"]
+        if (failure := self._injected(request)) is not None:
+            return failure
         if (missing := self._model_missing(model)) is not None:
             return missing
         shutdown = self.shutdown_dates.get(model)
