@@ -138,9 +138,7 @@ async def test_a_wrong_replicate_token_is_a_configuration_error(
     assert "Replicate refused REPLICATE_API_TOKEN (401 Unauthenticated)" in error.text
 
 
-async def test_an_unknown_video_model_is_a_configuration_error(
-    settings, replicate_fake
-) -> None:
+async def test_an_unknown_video_model_is_a_configuration_error(settings, replicate_fake) -> None:
     replicate_fake.models = {"someone/else"}
 
     result = await check_configuration(settings, today=TODAY)
