@@ -162,12 +162,19 @@ async def _check_openai(
             )
         ]
     except openai.NotFoundError as exc:
+        if exc.code != "model_not_found":  # e.g. a proxy at OPENAI_BASE_URL without this route
+            return [
+                _warning(
+                    "OPENAI_BASE_URL",
+                    f"OpenAI's endpoint has no GET /models/{model} (404 {exc.code or 'no code'}): "
+                    "the model could not be checked; /generate will still try.",
+                )
+            ]
         return [
             _error(
                 "OPENAI_MODEL",
-                f"OpenAI does not serve OPENAI_MODEL={model} ({exc.status_code} "
-                f"{exc.code or 'not found'}): it is unknown, shut down or not enabled for this "
-                f"project.{_instead(model, suggested)}",
+                f"OpenAI does not serve OPENAI_MODEL={model} (404 model_not_found): it is "
+                f"unknown, shut down or not enabled for this project.{_instead(model, suggested)}",
             )
         ]
     except openai.PermissionDeniedError as exc:

@@ -6,6 +6,7 @@ import socket
 from datetime import date
 from typing import get_args
 
+from aiohttp import web
 from openai.types.shared.chat_model import ChatModel
 
 from bot.config import DEFAULT_OPENAI_MODEL
@@ -190,3 +191,22 @@ async def test_a_check_that_outlasts_its_time_is_a_warning(settings, replicate_f
     (warning,) = result.problems
     assert warning.setting == "REPLICATE_API_TOKEN"
     assert "Replicate did not answer the start-up check within 0.5 s" in warning.text
+
+
+async def test_an_endpoint_without_the_models_route_is_only_a_warning(make_settings) -> None:
+    """A proxy at OPENAI_BASE_URL may lack GET /models/{model}: its 404 carries no
+    model_not_found code, and proves nothing about the model."""
+    runner = web.AppRunner(web.Application())  # no route at all: 404 for everything
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = runner.addresses[0][1]
+        settings = make_settings(openai_base_url=f"http://127.0.0.1:{port}/v1")
+        result = await check_configuration(settings, today=TODAY)
+    finally:
+        await runner.cleanup()
+
+    (warning,) = [p for p in result.problems if p.setting.startswith("OPENAI")]
+    assert warning.severity is Severity.WARNING and "could not be checked" in warning.text
+    assert settings.generation_config_errors() == []
