@@ -201,6 +201,14 @@ async def _check_openai(
                 "/generate will still try.",
             )
         ]
+    except openai.APIError as exc:  # an answer the client could not read
+        return [
+            _warning(
+                "OPENAI_BASE_URL",
+                f"OpenAI's answer to the start-up check was unreadable ({type(exc).__name__}); "
+                "/generate will still try.",
+            )
+        ]
     served = _parse_date(found.shutdown_date)
     if served is not None and served <= today:
         return [
