@@ -5,10 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_OPENAI_MODEL = "gpt-4.1-mini"
+# gpt-4.1-mini (the former default), gpt-4.1, gpt-4o and gpt-4o-mini shut down on 2027-01-14
+# (openai/types/shared/chat_model.py; https://developers.openai.com/api/docs/deprecations, which
+# names gpt-6-luna as their replacement). gpt-6-luna is OpenAI's efficient model for high-volume
+# work, supports strict structured outputs on Chat Completions, and has no announced shutdown.
+DEFAULT_OPENAI_MODEL = "gpt-6-luna"
 DEFAULT_VIDEO_MODEL = "bytedance/seedance-1-lite"
 
 
@@ -50,6 +54,9 @@ class Settings(BaseSettings):
     media_dir: Path = Path("data/media")
     media_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ("replicate.delivery",)
     log_level: str = "INFO"
+
+    # configuration errors the start-up check of the providers found (bot.pipeline.preflight)
+    _provider_errors: list[str] = PrivateAttr(default_factory=list)
 
     @field_validator("media_allowed_hosts", mode="before")
     @classmethod
@@ -93,6 +100,17 @@ class Settings(BaseSettings):
         if self.enable_video_generation and not self.replicate_api_token:
             missing.append("REPLICATE_API_TOKEN")
         return missing
+
+    def record_provider_errors(self, errors: list[str]) -> None:
+        """Keep what the start-up check found wrong (a refused key, an unknown or shut-down
+        model), for `generation_config_errors`."""
+        self._provider_errors = [e.rstrip(".") for e in errors]
+
+    def generation_config_errors(self) -> list[str]:
+        """Why `/generate` cannot work, one sentence each: a missing key, then what the start-up
+        check of the providers found. Empty when nothing is known to be wrong."""
+        missing = [f"{name} is not set" for name in self.missing_generation_keys()]
+        return missing + self._provider_errors
 
 
 class SettingsError(Exception):

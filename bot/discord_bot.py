@@ -12,7 +12,7 @@ import yarl
 from discord.ext import commands
 
 from bot.config import Settings
-from bot.services import Services, open_services
+from bot.services import Services, check_configuration, open_services
 from bot.tasks import spawn
 from bot.tree import NO_MENTIONS, ReelbotTree
 
@@ -51,6 +51,9 @@ class Reelbot(commands.Bot):
         self.services = services
 
     async def setup_hook(self) -> None:
+        # the providers are checked while the cogs load, work resumes and commands sync; the
+        # result is in before the gateway connects, so no command arrives ahead of it
+        checking = spawn(check_configuration(self.settings), name="start-up check")
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         resumed = await self.services.runner.resume("discord")
@@ -68,6 +71,10 @@ class Reelbot(commands.Bot):
             log.warning(
                 "%s not set: /generate will answer with a configuration error", ", ".join(missing)
             )
+        result = await checking
+        result.log(log)
+        if result.errors:
+            log.error("/generate will answer with a configuration error until this is fixed")
 
     async def _sync(self) -> None:
         guild_id = self.settings.discord_guild_id

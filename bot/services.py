@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import date
 
 import aiohttp
 import httpx
 import replicate
 from openai import AsyncOpenAI
 
-from bot.config import Settings
+from bot.config import DEFAULT_OPENAI_MODEL, Settings
 from bot.pipeline.analysis import Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.events import EventBus
 from bot.pipeline.predictions import Predictions
+from bot.pipeline.preflight import CHECK_SECONDS, PreflightResult, check_providers
 from bot.pipeline.runner import Runner, RunnerConfig
 from bot.pipeline.video_models import get_model
 from storage.db import open_database
@@ -60,6 +62,32 @@ def make_replicate_client(
         base_url=settings.replicate_base_url or REPLICATE_DEFAULT_BASE_URL,
         transport=transport,
     )
+
+
+async def check_configuration(
+    settings: Settings, *, today: date | None = None, timeout: float = CHECK_SECONDS
+) -> PreflightResult:
+    """The start-up check of the providers (free requests only), on clients of its own. Its
+    configuration errors are recorded on `settings`, where `/generate` reads them."""
+    openai_client = make_openai_client(settings) if settings.openai_api_key else None
+    transport = httpx.AsyncHTTPTransport()
+    check_video = settings.enable_video_generation and settings.replicate_api_token is not None
+    try:
+        result = await check_providers(
+            openai_client=openai_client,
+            openai_model=settings.openai_model,
+            replicate_client=make_replicate_client(settings, transport) if check_video else None,
+            video_model=settings.video_model if check_video else None,
+            suggested_model=DEFAULT_OPENAI_MODEL,
+            today=today,
+            timeout=timeout,
+        )
+    finally:
+        if openai_client is not None:
+            await openai_client.close()
+        await transport.aclose()
+    settings.record_provider_errors([p.text for p in result.errors])
+    return result
 
 
 @asynccontextmanager

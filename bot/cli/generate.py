@@ -14,7 +14,7 @@ from bot.cli.progress import TerminalProgress
 from bot.config import Settings
 from bot.pipeline.errors import GenerationError
 from bot.pipeline.validation import validate_request
-from bot.services import open_services
+from bot.services import check_configuration, open_services
 from storage.models import Generation, GenerationStatus, NewGeneration
 
 CLI_OWNER = 0  # generations from the terminal belong to no Discord member
@@ -57,6 +57,12 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
         )
     except GenerationError as exc:
         console.print(f"[red]{exc.reason}[/]")
+        return 2
+    checked = await check_configuration(settings)  # the keys and models, before any spend
+    for problem in checked.problems:
+        style = "red" if problem in checked.errors else "yellow"
+        console.print(problem.text, style=style, markup=False, highlight=False)
+    if checked.errors:
         return 2
     out = Path(args.out)
     async with open_services(settings) as services:

@@ -80,11 +80,9 @@ class RetryButton(
     async def act(
         self, bot: Reelbot, interaction: discord.Interaction, generation: Generation
     ) -> None:
-        missing = bot.settings.missing_generation_keys()
-        if missing:
-            raise UserFacingError(
-                f"Reelbot is not configured to generate: {', '.join(missing)} missing."
-            )
+        problems = bot.settings.generation_config_errors()
+        if problems:
+            raise UserFacingError(f"Reelbot is not configured to generate: {'; '.join(problems)}.")
         await interaction.response.defer()
         if not await bot.services.runner.retry(generation.id):
             await interaction.followup.send(

@@ -68,11 +68,11 @@ class GenerateCog(commands.Cog):
             )
         except GenerationError as exc:
             raise UserFacingError(exc.reason) from None
-        missing = settings.missing_generation_keys()
-        if missing:
+        problems = settings.generation_config_errors()
+        if problems:
             raise UserFacingError(
-                f"Reelbot is not configured to make films: {', '.join(missing)} is not set. "
-                "The operator has to add it to the bot's environment or .env."
+                f"Reelbot is not configured to make films: {'; '.join(problems)}. "
+                "The operator has to fix it in the bot's environment or .env."
             )
         if settings.allowed_guild_ids and interaction.guild_id not in settings.allowed_guild_ids:
             raise UserFacingError("Reelbot is not enabled in this server.")

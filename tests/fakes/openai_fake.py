@@ -1,4 +1,4 @@
-"""A loopback fake of the OpenAI REST API: moderations and structured chat completions."""
+"""A loopback fake of the OpenAI REST API: models, moderations and structured chat completions."""
 
 from __future__ import annotations
 
@@ -6,11 +6,14 @@ import asyncio
 import json
 import re
 import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
 from http import HTTPStatus
-from typing import Any
+from typing import Any, get_args
 
 import jsonschema
 from aiohttp import web
+from openai.types.shared.chat_model import ChatModel
 
 from tests.fakes._common import (
     FaultQueue,
@@ -51,6 +54,44 @@ _ERROR_TYPES = {
 
 REFUSAL = "I can't help with that."
 
+# The models the fake serves: every chat model the installed SDK names (openai/types/shared/
+# chat_model.py, generated from OpenAI's API description) and the moderation models.
+MODELS = frozenset(get_args(ChatModel)) | {"omni-moderation-latest", "omni-moderation-2024-09-26"}
+
+# Announced shutdown dates, from OpenAI's deprecations page
+# (https://developers.openai.com/api/docs/deprecations) and the "Deprecated values" note in
+# openai/types/shared/chat_model.py (openai 3.57). The model object carries it as
+# `shutdown_date` (openapi.json: components.schemas.Model; the deprecations page: "call the List
+# models endpoint ... and check each model's optional shutdown_date field ... also available from
+# the Retrieve a model endpoint"). After the date the model "will no longer be accessible".
+SHUTDOWN_DATES: dict[str, date] = {
+    **dict.fromkeys(
+        (
+            "gpt-4.1",
+            "gpt-4.1-mini",
+            "gpt-4.1-2025-04-14",
+            "gpt-4.1-mini-2025-04-14",
+            "gpt-4o",
+            "gpt-4o-2024-11-20",
+            "gpt-4o-2024-08-06",
+            "gpt-4o-mini",
+            "gpt-4o-mini-2024-07-18",
+        ),
+        date(2027, 1, 14),
+    ),
+    **dict.fromkeys(
+        ("gpt-5", "gpt-5-mini", "gpt-5-nano", "gpt-5-2025-08-07", "o3", "o3-2025-04-16"),
+        date(2026, 12, 11),
+    ),
+    **dict.fromkeys(
+        ("gpt-4.1-nano", "o4-mini", "o3-mini", "o1", "gpt-4-turbo", "gpt-4", "gpt-3.5-turbo"),
+        date(2026, 10, 23),
+    ),
+    **dict.fromkeys(("gpt-5.1", "gpt-5.4-nano"), date(2027, 4, 1)),
+    **dict.fromkeys(("o1-mini", "o1-mini-2024-09-12"), date(2025, 10, 27)),
+    **dict.fromkeys(("gpt-3.5-turbo-0613", "gpt-3.5-turbo-16k-0613"), date(2024, 9, 13)),
+}
+
 
 def openai_error(
     status: int, message: str | None = None, *, param: str | None = None, code: str | None = None
@@ -84,9 +125,12 @@ class FakeOpenAI(LoopbackServer):
     Use ``async with FakeOpenAI() as fake:`` (or ``await fake.start()`` / ``await fake.close()``)
     and ``AsyncOpenAI(api_key="test", base_url=fake.base_url)``.
 
-    Routes: ``POST /v1/moderations``, ``POST /v1/chat/completions``. Every request needs
-    ``Authorization: Bearer <token>`` (any token, or exactly ``api_key`` when that is set),
-    else 401 in OpenAI's error shape. Unknown routes answer 404 in the same shape.
+    Routes: ``GET /v1/models/{model}``, ``POST /v1/moderations``, ``POST /v1/chat/completions``.
+    Every request, to any path, needs ``Authorization: Bearer <token>`` (any token, or exactly
+    ``api_key`` when that is set), else 401 in OpenAI's error shape (``invalid_api_key`` for a
+    wrong key). Unknown routes answer 404 in the same shape. A model that is not in ``models``,
+    or whose ``shutdown_dates`` entry is on or before ``today``, answers 404 ``model_not_found``
+    on ``GET /v1/models/{model}`` and when a chat or moderation request names it.
 
     The shot list is about the idea between ``<<<`` and ``>>>`` in the last user message when
     those markers are there (else the whole message): title ``Film: <idea>``, scene prompts
@@ -97,6 +141,9 @@ class FakeOpenAI(LoopbackServer):
         requests: every request received, as ``RecordedRequest`` (method, path, query, json,
             headers without ``Authorization``); ``record_requests = False`` stops recording.
         api_key: when not None, the only accepted bearer token (default None: any token).
+        models: the model ids served (default ``MODELS``).
+        shutdown_dates: model id -> announced shutdown date (default ``SHUTDOWN_DATES``).
+        today: the fake's date for shutdowns (default None: today in UTC).
         flag_words: moderation flags an input containing any of these words,
             case-insensitively (default ``{"FLAGME"}``).
         scene_count: when not None, the number of scenes every shot list has (no clamping).
@@ -111,7 +158,8 @@ class FakeOpenAI(LoopbackServer):
 
     Methods (each queues ``times`` one-shot behaviours, consumed in order of registration):
         fail_next(status, times=1, path=None): answer ``status`` with an OpenAI error JSON to
-            the next requests whose path ends with ``path`` (any route when None).
+            the next requests whose path ends with ``path`` (any route when None; the models
+            route included).
         malformed_next(times=1): chat content that is not valid JSON.
         wrong_shape_next(times=1): chat content that is valid JSON without ``scenes`` (not
             checked against the schema).
@@ -126,6 +174,9 @@ class FakeOpenAI(LoopbackServer):
     def __init__(self, *, api_key: str | None = None) -> None:
         super().__init__()
         self.api_key = api_key
+        self.models: set[str] = set(MODELS)
+        self.shutdown_dates: dict[str, date] = dict(SHUTDOWN_DATES)
+        self.today: date | None = None
         self.flag_words: set[str] = {"FLAGME"}
         self.scene_count: int | None = None
         self.scene_duration: int = 2
@@ -156,8 +207,24 @@ class FakeOpenAI(LoopbackServer):
 
     # -- plumbing ---------------------------------------------------------------------------
     def _add_routes(self, app: web.Application) -> None:
+        app.router.add_get("/v1/models/{model}", self._model)
         app.router.add_post("/v1/moderations", self._moderations)
         app.router.add_post("/v1/chat/completions", self._chat)
+
+    @web.middleware
+    async def _middleware(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Authentication before routing: the real API answers a missing or wrong key with 401
+        whatever the path (openapi.json: top-level ``security: [ApiKeyAuth]``, for every path;
+        https://platform.openai.com/docs/api-reference/authentication)."""
+
+        async def authenticated(req: web.Request) -> web.StreamResponse:
+            if (failure := self._auth_failure(req)) is not None:
+                return failure
+            return await handler(req)
+
+        return await super()._middleware(request, authenticated)
 
     def _error_body(self, request: web.Request, status: int, reason: str) -> dict[str, Any]:
         body = openai_error(status, f"Invalid URL ({request.method} {request.path})")
@@ -185,7 +252,13 @@ class FakeOpenAI(LoopbackServer):
             body["error"]["code"] = None
             return self._error(401, body)
         if self.api_key is not None and token != self.api_key:
-            message = "Incorrect API key provided. You can find your API key on the dashboard."
+            # the real message quotes the key, masked: its first and last characters stay
+            # (github.com/popjane/free_chatgpt_api/issues/3, continuedev/continue/issues/9634)
+            masked = token[:5] + "*" * max(len(token) - 9, 3) + token[-4:]
+            message = (
+                f"Incorrect API key provided: {masked}. You can find your API key at "
+                "https://platform.openai.com/account/api-keys."
+            )
             return self._error(401, openai_error(401, message, code="invalid_api_key"))
         return None
 
@@ -204,10 +277,43 @@ class FakeOpenAI(LoopbackServer):
                 return name
         return None
 
+    # -- models ------------------------------------------------------------------------------
+    def _today(self) -> date:
+        return self.today or datetime.now(UTC).date()
+
+    def _model_missing(self, model: str) -> web.Response | None:
+        """404 ``model_not_found`` for a model not served, or past its shutdown date, in the
+        shape and words OpenAI uses (e.g. github.com/shobrook/wut/issues/14: "The model `gpt-4o`
+        does not exist or you do not have access to it.", type invalid_request_error, param
+        null, code model_not_found)."""
+        shutdown = self.shutdown_dates.get(model)
+        if model in self.models and (shutdown is None or self._today() < shutdown):
+            return None
+        message = f"The model `{model}` does not exist or you do not have access to it."
+        return self._error(404, openai_error(404, message, code="model_not_found"))
+
+    async def _model(self, request: web.Request) -> web.Response:
+        """Retrieve a model (openapi.json: ``GET /models/{model}`` -> ``Model``: id, object
+        "model", created, owned_by, shutdown_date)."""
+        model = request.match_info["model"]
+        if (failure := self._injected(request)) is not None:
+            return failure
+        if (missing := self._model_missing(model)) is not None:
+            return missing
+        shutdown = self.shutdown_dates.get(model)
+        return json_response(
+            {
+                "id": model,
+                "object": "model",
+                "created": 1_700_000_000,
+                "owned_by": "system",
+                "shutdown_date": shutdown.isoformat() if shutdown else None,
+            },
+            headers=self._headers(),
+        )
+
     # -- moderations ------------------------------------------------------------------------
     async def _moderations(self, request: web.Request) -> web.Response:
-        if (failure := self._auth_failure(request)) is not None:
-            return failure
         self.calls["moderations"] += 1
         if (failure := self._injected(request)) is not None:
             return failure
@@ -215,6 +321,8 @@ class FakeOpenAI(LoopbackServer):
         if not isinstance(body, dict) or "input" not in body:
             message = "Missing required parameter: 'input'."
             return self._error(400, openai_error(400, message, param="input"))
+        if isinstance(body.get("model"), str) and (gone := self._model_missing(body["model"])):
+            return gone
         raw = body["input"]
         if isinstance(raw, list) and all(isinstance(p, str) for p in raw):
             texts = raw  # one result per string
@@ -245,8 +353,6 @@ class FakeOpenAI(LoopbackServer):
 
     # -- chat completions -------------------------------------------------------------------
     async def _chat(self, request: web.Request) -> web.Response:
-        if (failure := self._auth_failure(request)) is not None:
-            return failure
         self.calls["chat"] += 1
         if self.delay > 0:
             await asyncio.sleep(self.delay)
@@ -256,6 +362,8 @@ class FakeOpenAI(LoopbackServer):
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             message = "Missing required parameter: 'messages'."
             return self._error(400, openai_error(400, message, param="messages"))
+        if (gone := self._model_missing(str(body.get("model")))) is not None:
+            return gone
         messages = [m for m in body["messages"] if isinstance(m, dict)]
         schema = self._schema_of(body.get("response_format"))
         self.last_schema = schema
@@ -339,7 +447,7 @@ class FakeOpenAI(LoopbackServer):
             "id": f"chatcmpl-{random_id(29)}",
             "object": "chat.completion",
             "created": int(time.time()),
-            "model": body.get("model") or "gpt-4o-mini",
+            "model": body.get("model") or "gpt-6-luna",
             "choices": [
                 {
                     "index": 0,

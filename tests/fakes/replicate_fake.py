@@ -28,6 +28,7 @@ from tests.fakes._common import (
     random_id,
     read_json,
 )
+from tests.fakes.replicate_catalog import add_catalog_routes
 
 OUTCOMES = frozenset({"succeeded", "failed", "filtered", "empty", "stuck", "canceled"})
 DEFAULT_ERROR = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.15 GiB total capacity)"
@@ -276,6 +277,7 @@ class FakeReplicate(LoopbackServer):
         app.router.add_get("/v1/predictions/{id}", self._get)
         app.router.add_post("/v1/predictions/{id}/cancel", self._cancel)
         app.router.add_get("/files/{name}", self._download)
+        add_catalog_routes(app, self)  # GET /v1/account, GET /v1/models/{owner}/{name}
 
     def _error_body(self, request: web.Request, status: int, message: str) -> dict[str, Any]:
         detail = "Method not allowed." if status == 405 else "The requested resource was not found."

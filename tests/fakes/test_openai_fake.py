@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import date
 
 import httpx
 import openai
@@ -43,7 +44,7 @@ async def client(fake: FakeOpenAI) -> AsyncIterator[openai.AsyncOpenAI]:
 
 async def _parse(client: openai.AsyncOpenAI, text: str, model: type = ShotListModel):
     return await client.chat.completions.parse(
-        model="gpt-4o-mini",
+        model="gpt-6-luna",
         messages=[
             {"role": "system", "content": "You turn a sentence into a shot list."},
             {"role": "user", "content": text},
@@ -174,8 +175,67 @@ async def test_json_content_type_is_exact_and_unknown_routes_are_openai_errors(f
     async with httpx.AsyncClient(base_url=fake.base_url) as http:
         auth = {"Authorization": "Bearer k"}
         ok = await http.post("/moderations", json={"input": "x"}, headers=auth)
-        missing = await http.get("/models")
+        missing = await http.get("/nothing", headers=auth)
     assert ok.headers["content-type"] == "application/json"
     assert missing.status_code == 404
     assert missing.headers["content-type"] == "application/json"
-    assert missing.json()["error"]["message"] == "Invalid URL (GET /v1/models)"
+    assert missing.json()["error"]["message"] == "Invalid URL (GET /v1/nothing)"
+
+
+# -- models, shutdowns and keys -----------------------------------------------------------------
+
+
+async def test_a_model_is_retrieved_with_its_shutdown_date(fake, client) -> None:
+    current = await client.models.retrieve("gpt-6-luna")
+    deprecated = await client.models.retrieve("gpt-4.1-mini")
+
+    assert (current.id, current.object, current.shutdown_date) == ("gpt-6-luna", "model", None)
+    assert deprecated.shutdown_date == "2027-01-14"
+
+
+async def test_a_model_past_its_shutdown_date_is_not_found_anywhere(fake, client) -> None:
+    fake.today = date(2027, 1, 14)
+
+    with pytest.raises(openai.NotFoundError) as retrieved:
+        await client.models.retrieve("gpt-4.1-mini")
+    with pytest.raises(openai.NotFoundError) as chat:
+        await client.chat.completions.create(
+            model="gpt-4.1-mini", messages=[{"role": "user", "content": "a seal"}]
+        )
+
+    for exc in (retrieved.value, chat.value):
+        assert exc.code == "model_not_found"
+        assert exc.message.endswith(
+            " - The model `gpt-4.1-mini` does not exist or you do not have access to it."
+        )
+    assert (await client.models.retrieve("gpt-6-luna")).id == "gpt-6-luna"
+    fake.today = date(2027, 1, 13)  # the day before, it still answers
+    assert (await client.models.retrieve("gpt-4.1-mini")).shutdown_date == "2027-01-14"
+
+
+async def test_an_unknown_model_is_not_found(client) -> None:
+    with pytest.raises(openai.NotFoundError) as exc:
+        await client.models.retrieve("gpt-7-imaginary")
+    assert exc.value.code == "model_not_found"
+
+
+async def test_a_wrong_key_is_refused_on_every_path_without_quoting_it_whole(fake) -> None:
+    fake.api_key = "sk-right-key-000000"
+    wrong = "sk-wrong-key-123456789"
+    async with openai.AsyncOpenAI(api_key=wrong, base_url=fake.base_url, max_retries=0) as c:
+        with pytest.raises(openai.AuthenticationError) as models:
+            await c.models.retrieve("gpt-6-luna")
+        with pytest.raises(openai.AuthenticationError) as moderation:
+            await c.moderations.create(input="a seal")
+        with pytest.raises(openai.AuthenticationError) as chat:
+            await _parse(c, "a seal")
+    async with httpx.AsyncClient(base_url=fake.base_url) as http:
+        unknown = await http.get("/nothing", headers={"Authorization": f"Bearer {wrong}"})
+
+    assert unknown.status_code == 401 and unknown.json()["error"]["code"] == "invalid_api_key"
+    for exc in (models.value, moderation.value, chat.value):
+        assert exc.status_code == 401 and exc.code == "invalid_api_key"
+        masked = exc.message.split("Incorrect API key provided: ")[1].split(".")[0]
+        assert masked.startswith("sk-wr") and masked.endswith("6789") and "*" in masked
+        assert wrong not in exc.message
+    assert fake.calls == {"chat": 0, "moderations": 0}
