@@ -14,7 +14,9 @@ import unicodedata
 # Unicode's explicit directional embeddings, overrides and isolates, and the marks
 # (https://www.unicode.org/reports/tr9/#Directional_Formatting_Characters). Other format
 # characters (the zero-width joiner of emoji sequences, soft hyphens) are kept.
-BIDI_CONTROLS = frozenset("\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+BIDI_CONTROLS = frozenset(
+    "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 
 
 def _hidden(ch: str) -> bool:

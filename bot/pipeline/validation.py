@@ -45,4 +45,3 @@ def validate_request(
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise GenerationError(f"seed must be between 0 and {MAX_SEED}.")
     return {"prompt": text, "clips_requested": clips, "aspect_ratio": ratio, "seed": seed}
-
