@@ -10,6 +10,7 @@ import discord
 import pytest
 
 from bot.pipeline.errors import AnalysisError, ClipError
+from bot.pipeline.events import Failed
 from bot.pipeline.shotlist import Scene, ShotList
 from cogs.generate import render
 from cogs.generate.state import ReplyState
@@ -197,3 +198,24 @@ def test_the_reason_is_made_public_safe_where_it_is_produced() -> None:
     clip = ClipError(0, "ffmpeg: /home/bot/data/media/3/clip-1.mp4: Invalid data")
     assert clip.reason == "clip 1: ffmpeg: clip-1.mp4: Invalid data"
     assert clip.detail == "ffmpeg: clip-1.mp4: Invalid data"
+
+
+async def test_a_provider_message_reaches_the_reply_escaped_and_without_server_paths(
+    harness, replicate_fake
+) -> None:
+    """Through the real runner: Replicate's error text for a failed prediction (which a model
+    and a prompt can shape) is stored public-safe and rendered escaped."""
+    error = (
+        "[Appeal here](https://evil.example/appeal) weights missing at "
+        "/srv/cog/weights/model.safetensors"
+    )
+    replicate_fake.script([f"failed:{error}"] * 3)
+
+    generation = await harness.generate(clips=1)
+
+    assert generation.status is GenerationStatus.FAILED and generation.error
+    assert "/srv/cog" not in generation.error and "model.safetensors" in generation.error
+    assert [e.reason for e in harness.of(generation.id, Failed)] == [generation.error]
+    state = ReplyState.from_rows(generation, await harness.repo.clips(generation.id))
+    shown = fields(render.embed(state))["Reason"]
+    assert UNESCAPED.search(shown) is None and "Appeal here" in shown
