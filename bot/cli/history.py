@@ -60,9 +60,9 @@ def record(entry: HistoryEntry) -> dict[str, Any]:
         "status": str(entry.status),
         "clips": f"{entry.clips_done}/{entry.clips_total}",
         "created": datetime.fromtimestamp(entry.created_at, UTC).isoformat(timespec="seconds"),
-        "title": one_line(entry.title or ""),
+        "title": one_line(entry.title) if entry.title else None,
         "prompt": one_line(entry.prompt),
-        "error": one_line(entry.error or ""),
+        "error": one_line(entry.error) if entry.error else None,
         "link": link,
     }
 
@@ -80,6 +80,6 @@ def table(entries: list[HistoryEntry]) -> Table:
             row["clips"],
             created,
             Text(shorten(label, 80)),
-            Text(shorten(row["error"], 60)),
+            Text(shorten(row["error"] or "", 60)),
         )
     return result

@@ -117,7 +117,7 @@ class TerminalProgress:
         return [self._stage]
 
     def _set_clip(self, index: int, state: str) -> list[str]:
-        if not 0 <= index < len(self._clips):
+        if not 0 <= index < len(self._clips) or self._clips[index][1] == state:
             return []
         self._clips[index] = (self._clips[index][0], state)
         return [f"clip {index + 1}/{len(self._clips)} {state}"]
