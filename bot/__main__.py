@@ -28,6 +28,7 @@ def _parser() -> argparse.ArgumentParser:
     hist = sub.add_parser("history", help="print recent generations")
     hist.add_argument("--user", type=int, help="only this member's (Discord user id; 0 = terminal)")
     hist.add_argument("--limit", type=int, default=20, help="how many (20)")
+    hist.add_argument("--json", action="store_true", help="one JSON object per line")
     return parser
 
 
@@ -56,7 +57,7 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "history":
         from bot.cli.history import history
 
-        return await history(settings, user=args.user, limit=args.limit)
+        return await history(settings, user=args.user, limit=args.limit, as_json=args.json)
     from bot.discord_bot import run_bot
 
     return await run_bot(settings)

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
     database_path: Path = Path("data/reelbot.sqlite3")
     media_dir: Path = Path("data/media")
     media_allowed_hosts: Annotated[tuple[str, ...], NoDecode] = ("replicate.delivery",)
+    media_retention_days: float = Field(default=30.0, ge=0)  # 0 = keep every file
+    ffmpeg_concurrency: int | None = Field(default=None, ge=1, le=64)  # None: half the CPUs
     log_level: str = "INFO"
 
     # configuration errors the start-up check of the providers found (bot.pipeline.preflight)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,8 +17,10 @@ from bot.config import DEFAULT_OPENAI_MODEL, Settings
 from bot.pipeline.analysis import Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.events import EventBus
+from bot.pipeline.media import ENCODES
 from bot.pipeline.predictions import Predictions
 from bot.pipeline.preflight import CHECK_SECONDS, PreflightResult, check_providers
+from bot.pipeline.retention import MediaRetention
 from bot.pipeline.runner import Runner, RunnerConfig
 from bot.pipeline.video_models import get_model
 from storage.db import open_database
@@ -94,6 +97,7 @@ async def check_configuration(
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """HTTP session, database, provider clients and the runner, closed in reverse order."""
     policy = MediaPolicy(settings.media_dir, settings.media_allowed_hosts)
+    ENCODES.configure(settings.ffmpeg_concurrency)
     bus = EventBus()
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
     async with (
@@ -129,9 +133,14 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             policy=policy,
             config=RunnerConfig(settings.user_concurrency, settings.enable_video_generation),
         )
+        retention = MediaRetention(repo, policy.root, days=settings.media_retention_days)
+        sweeps = retention.start()
         try:
             yield Services(settings, http, repo, bus, runner)
         finally:
+            if sweeps is not None:
+                sweeps.cancel()
+                await asyncio.wait([sweeps])
             await runner.close()
             await openai_client.close()
             await replicate_transport.aclose()

@@ -379,3 +379,35 @@ class Repository:
             "SELECT key, ref FROM posts WHERE generation_id = ?", (generation_id,)
         )
         return {r[0]: r[1] for r in rows}
+
+    # media retention -----------------------------------------------------------------------
+
+    async def media_to_remove(
+        self, *, ended_before: float, after_id: int = 0, limit: int = 100
+    ) -> list[int]:
+        """Ids above `after_id` of final generations that ended before `ended_before` and whose
+        media was not removed since they ended, in order."""
+        rows = await self._all(
+            "SELECT g.id FROM generations g WHERE g.id > ?"
+            f" AND NOT ({_NOT_FINAL}) AND COALESCE(g.finished_at, g.updated_at) < ?"
+            " AND NOT EXISTS (SELECT 1 FROM media_removals m WHERE m.generation_id = g.id"
+            "   AND m.removed_at >= COALESCE(g.finished_at, g.updated_at))"
+            " ORDER BY g.id LIMIT ?",
+            (after_id, *_FINAL, ended_before, limit),
+        )
+        return [int(r[0]) for r in rows]
+
+    async def record_media_removed(self, generation_id: int) -> None:
+        """The generation's media files are gone (its rows stay)."""
+        await self._update(
+            "INSERT INTO media_removals (generation_id, removed_at) VALUES (?, ?)"
+            " ON CONFLICT (generation_id) DO UPDATE SET removed_at = excluded.removed_at",
+            (generation_id, time.time()),
+        )
+
+    async def media_removed_at(self, generation_id: int) -> float | None:
+        """When the generation's media files were removed, if they were."""
+        row = await self._one(
+            "SELECT removed_at FROM media_removals WHERE generation_id = ?", (generation_id,)
+        )
+        return float(row[0]) if row else None

@@ -13,6 +13,7 @@ from rich.console import Console
 from bot.cli.progress import TerminalProgress
 from bot.config import Settings
 from bot.pipeline.errors import GenerationError
+from bot.pipeline.text import one_line
 from bot.pipeline.validation import validate_request
 from bot.services import check_configuration, open_services
 from storage.models import Generation, GenerationStatus, NewGeneration
@@ -56,7 +57,7 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
             settings=settings,
         )
     except GenerationError as exc:
-        console.print(f"[red]{exc.reason}[/]")
+        console.print(exc.reason, style="red", markup=False, highlight=False)
         return 2
     checked = await check_configuration(settings)  # the keys and models, before any spend
     for problem in checked.problems:
@@ -82,7 +83,7 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
         where = (
             out if settings.enable_video_generation else "no video (ENABLE_VIDEO_GENERATION=false)"
         )
-        print(f"Done: generation #{final.id} “{final.title}” → {where}")
+        print(f"Done: generation #{final.id} “{one_line(final.title or '')}” → {where}")
         return 0
-    print(f"Generation #{final.id} {final.status}: {final.error}", file=sys.stderr)
+    print(f"Generation #{final.id} {final.status}: {one_line(final.error or '')}", file=sys.stderr)
     return 1

@@ -1,12 +1,32 @@
-"""The pipeline's errors: each carries a reason a member can read."""
+"""The pipeline's errors: each carries a reason a member can read, made public-safe once."""
 
 from __future__ import annotations
 
+import re
+
+from bot.logs import redact
+from bot.pipeline.text import one_line, shorten
+
+MAX_REASON_CHARS = 500
+# An absolute path on this server (as ffmpeg and OSError print it, "file:" URLs included): its
+# folders are cut, its file name kept. A URL's path is not one (it follows a host name).
+_PATH = re.compile(r"(?<![\w.~/:-])(?:file:)?/(?:[^\s/'\"<>|]+/)+(?P<name>[^\s/'\"<>|]*)")
+
+
+def public_reason(text: str) -> str:
+    """`text` fit to show a member (the reason of a failure, which quotes providers and
+    ffmpeg): one line without control characters, server paths cut to the file name, echoed
+    key fragments redacted, at most MAX_REASON_CHARS. Applying it twice changes nothing."""
+    text = _PATH.sub(lambda m: m["name"] or "…", one_line(text))
+    return shorten(redact(text), MAX_REASON_CHARS)
+
 
 class GenerationError(Exception):
-    """A generation cannot go on; ``reason`` is shown to the member as it is."""
+    """A generation cannot go on; ``reason`` is shown to the member (made public-safe here,
+    whoever raises it)."""
 
     def __init__(self, reason: str) -> None:
+        reason = public_reason(reason)
         super().__init__(reason)
         self.reason = reason
 
@@ -29,7 +49,7 @@ class ClipError(GenerationError):
     def __init__(self, index: int, reason: str) -> None:
         super().__init__(f"clip {index + 1}: {reason}")
         self.index = index
-        self.detail = reason
+        self.detail = public_reason(reason)
 
 
 class MediaError(GenerationError):

@@ -9,6 +9,7 @@ process picks every unfinished generation up where it stopped.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,7 +103,12 @@ class Runner:
         if task is None or task.done():
             task = spawn(self._queued(generation), name=f"generation-{generation.id}")
             self._tasks[generation.id] = task
+            task.add_done_callback(functools.partial(self._forget, generation.id))
         return task
+
+    def _forget(self, generation_id: int, task: asyncio.Task[None]) -> None:
+        if self._tasks.get(generation_id) is task:  # not a newer task (a Retry) in its place
+            del self._tasks[generation_id]
 
     async def resume(self, source: str) -> list[Generation]:
         """Start every unfinished generation of `source` again; returns them."""

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import unicodedata
 from typing import Any
 
 from bot.config import Settings
 from bot.pipeline.errors import GenerationError
+from bot.pipeline.text import one_line
 from bot.pipeline.video_models import ASPECT_RATIOS, get_model
 
 MAX_PROMPT_CHARS = 1000
@@ -23,8 +23,9 @@ def validate_request(
 ) -> dict[str, Any]:
     """The cleaned request (prompt, clips_requested, aspect_ratio, seed), or a
     `GenerationError` saying what is wrong and how to fix it."""
-    # control characters (terminal escapes, NUL) are dropped; whitespace runs become one space
-    text = " ".join(_without_controls(prompt).split()) if prompt else ""
+    # control characters (terminal escapes, NUL, bidi overrides) are dropped; whitespace runs
+    # become one space. Markup is escaped where the prompt is shown, not in what is stored.
+    text = one_line(prompt) if prompt else ""
     if not any(ch.isprintable() and not ch.isspace() for ch in text):  # nothing visible
         raise GenerationError("The prompt is empty: describe the film in one sentence.")
     if len(prompt) > MAX_PROMPT_CHARS:
@@ -44,7 +45,3 @@ def validate_request(
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise GenerationError(f"seed must be between 0 and {MAX_SEED}.")
     return {"prompt": text, "clips_requested": clips, "aspect_ratio": ratio, "seed": seed}
-
-
-def _without_controls(text: str) -> str:
-    return "".join(ch for ch in text if ch.isspace() or unicodedata.category(ch) != "Cc")

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import discord
 
+from bot.pipeline.errors import public_reason
 from cogs.generate.buttons import CancelButton, RetryButton
 from cogs.generate.state import ReplyState
 from storage.models import GenerationStatus
@@ -26,6 +28,10 @@ _STAGE = {
     GenerationStatus.FAILED: "❌ Failed",
     GenerationStatus.CANCELLED: "🛑 Cancelled",
 }
+# Markdown that renders in an embed field: emphasis, code, spoilers, masked links ("[text](url)"
+# renders in field values), mentions and timestamps ("<@id>", "<t:…>"), and headings, quotes
+# and lists at the start. Discord drops a backslash before any punctuation when it renders.
+_MARKDOWN = re.compile(r"[\\*_~|`\[\]<]|^[#>\-]")
 _CLIP_ICON = {"waiting": "▫️", "rendering": "⏳", "retrying": "🔁", "done": "✅", "failed": "❌"}
 
 
@@ -37,6 +43,12 @@ def progress_bar(done: int, total: int) -> str:
 def elapsed(state: ReplyState) -> str:
     seconds = int((state.ended_at or time.time()) - state.started_at)
     return f"{seconds // 60}m {seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+def reason(error: str) -> str:
+    """A failure reason as the reply shows it: public-safe (rows stored before that rule
+    included) and with every markdown character escaped, masked links too."""
+    return _MARKDOWN.sub(lambda m: "\\" + m[0], public_reason(error))[:1024]
 
 
 def embed(state: ReplyState) -> discord.Embed:
@@ -66,7 +78,7 @@ def embed(state: ReplyState) -> discord.Embed:
         lines = [f"{_CLIP_ICON[s]} clip {i}: {s}" for i, s in enumerate(state.clips, start=1)]
         result.add_field(name="Clips", value="\n".join(lines)[:1024], inline=False)
     if state.error:
-        result.add_field(name="Reason", value=state.error[:1024], inline=False)
+        result.add_field(name="Reason", value=reason(state.error), inline=False)
     result.set_footer(text=f"Generation #{state.generation_id} · {elapsed(state)}")
     return result
 

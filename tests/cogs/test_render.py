@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
 import discord
 import pytest
 
+from bot.pipeline.errors import AnalysisError, ClipError
+from bot.pipeline.events import Failed
 from bot.pipeline.shotlist import Scene, ShotList
 from cogs.generate import render
 from cogs.generate.state import ReplyState
@@ -141,3 +144,78 @@ def test_the_shot_list_fits_one_message_and_is_escaped() -> None:
     assert len(text) <= 2000
     assert all(f"{i}. (10s) " in text for i in range(1, 11))  # every scene keeps its line
     assert validate_body("POST", "/channels/{channel_id}/messages", {"content": text}) == {}
+
+
+# OpenAI's 401 names the refused key by its first characters and last four (the wording seen in
+# github.com/IIC2440/Syllabus-2025-1/issues/13 and continuedev/continue#9652).
+KEY_401 = (
+    "OpenAI is unavailable: HTTP 401: Incorrect API key provided: sk-proj-"
+    + "*" * 40
+    + "Xq4z. You can find your API key at https://platform.openai.com/account/api-keys."
+)
+UNESCAPED = re.compile(r"(?<!\\)[\[\]*_`<]")  # markdown that would render
+
+
+@pytest.mark.parametrize(
+    ("error", "kept", "gone"),
+    [
+        (
+            "The analysis model declined: [open this](https://evil.example/x) **now** "
+            "[and this](https://evil.example/y)",
+            ["open this", "https://evil.example/x", "now"],
+            [],
+        ),
+        (
+            "clip 2: shrinking the film failed: file:/srv/reelbot/data/media/12/.film.tmp: "
+            "No space left on device",
+            ["clip 2", ".film.tmp: No space left on device"],
+            ["/srv", "reelbot/data", "media/12"],
+        ),
+        (KEY_401, ["Incorrect API key provided", "redacted"], ["Xq4z", "sk-proj", "****"]),
+        (
+            "Incorrect API key provided: kk. You can find your API key at https://x.example/k.",
+            ["Incorrect API key provided", "redacted"],
+            ["kk."],
+        ),
+        ("clip 1: \x1b]8;;https://evil.example\x1b\\link\x1b[2J", ["link"], ["\x1b"]),
+        ("<@123> <t:0:R> # heading", ["123", "heading"], []),
+    ],
+)
+def test_the_reason_is_escaped_and_keeps_no_secret_or_server_path(
+    error: str, kept: list[str], gone: list[str]
+) -> None:
+    shown = fields(render.embed(state_with(GenerationStatus.FAILED, error=error)))["Reason"]
+    assert UNESCAPED.search(shown) is None, shown  # no masked link, emphasis or mention
+    assert not shown.startswith("#")  # nor a heading
+    plain = shown.replace("\\", "")  # what Discord shows
+    assert all(text in plain for text in kept), plain
+    assert not any(text in plain for text in gone), plain
+
+
+def test_the_reason_is_made_public_safe_where_it_is_produced() -> None:
+    exc = AnalysisError(KEY_401)
+    assert "Xq4z" not in exc.reason and "[redacted]" in exc.reason
+    clip = ClipError(0, "ffmpeg: /home/bot/data/media/3/clip-1.mp4: Invalid data")
+    assert clip.reason == "clip 1: ffmpeg: clip-1.mp4: Invalid data"
+    assert clip.detail == "ffmpeg: clip-1.mp4: Invalid data"
+
+
+async def test_a_provider_message_reaches_the_reply_escaped_and_without_server_paths(
+    harness, replicate_fake
+) -> None:
+    """Through the real runner: Replicate's error text for a failed prediction (which a model
+    and a prompt can shape) is stored public-safe and rendered escaped."""
+    error = (
+        "[Appeal here](https://evil.example/appeal) weights missing at "
+        "/srv/cog/weights/model.safetensors"
+    )
+    replicate_fake.script([f"failed:{error}"] * 3)
+
+    generation = await harness.generate(clips=1)
+
+    assert generation.status is GenerationStatus.FAILED and generation.error
+    assert "/srv/cog" not in generation.error and "model.safetensors" in generation.error
+    assert [e.reason for e in harness.of(generation.id, Failed)] == [generation.error]
+    state = ReplyState.from_rows(generation, await harness.repo.clips(generation.id))
+    shown = fields(render.embed(state))["Reason"]
+    assert UNESCAPED.search(shown) is None and "Appeal here" in shown

@@ -31,6 +31,7 @@ from bot.pipeline.shotlist import (
     ShotList,
     clamp,
 )
+from bot.pipeline.text import BIDI_CONTROLS, one_line
 from bot.pipeline.validation import MAX_PROMPT_CHARS, MAX_SEED, validate_request
 from bot.pipeline.video_models import ASPECT_RATIOS
 from tests.e2e.harness import World, world
@@ -103,6 +104,7 @@ def test_a_request_is_cleaned_or_refused_with_a_clear_reason(
     assert 1 <= len(text) <= MAX_PROMPT_CHARS
     assert text == " ".join(text.split())  # trimmed, one space between words
     assert not any(unicodedata.category(c) == "Cc" for c in text)  # no escapes, no NUL
+    assert not any(c in BIDI_CONTROLS for c in text)  # nothing reorders what is shown
     assert any(c.isprintable() and not c.isspace() for c in text)  # something to film
     assert request["clips_requested"] is None or 1 <= request["clips_requested"] <= MAX_CLIPS
     assert request["aspect_ratio"] in ASPECT_RATIOS
@@ -135,7 +137,7 @@ def test_whatever_the_model_answers_the_shot_list_is_bounded(
     try:
         bounded = clamp(shot_list, wanted=wanted, max_clips=max_clips)
     except ValueError as exc:
-        usable = [s for s in shot_list.scenes if s.prompt.strip()]
+        usable = [s for s in shot_list.scenes if one_line(s.prompt)]
         assert not usable or (wanted is not None and len(usable) < limit), exc
         return
     assert 1 <= len(bounded.scenes) <= limit
@@ -146,6 +148,10 @@ def test_whatever_the_model_answers_the_shot_list_is_bounded(
         assert MIN_SCENE_SECONDS <= scene.duration <= MAX_SCENE_SECONDS
     assert bounded.title.strip() and len(bounded.title) <= MAX_TITLE_CHARS
     assert len(bounded.style) <= MAX_SCENE_CHARS
+    # shown in terminals too: no escape sequence, NUL or bidi override from the model survives
+    texts = [bounded.title, bounded.style, *(s.prompt for s in bounded.scenes)]
+    assert all(text == one_line(text) for text in texts)
+    assert not any(unicodedata.category(c) == "Cc" or c in BIDI_CONTROLS for c in "".join(texts))
 
 
 # -- the real Discord path, a small sample on one world -------------------------------------

@@ -73,6 +73,22 @@ def test_the_log_handler_redacts_tokens_in_messages_and_tracebacks(
     assert leaks(err) == []  # ... without a single token
 
 
+def test_the_log_handler_redacts_the_key_fragment_openai_echoes(
+    capsys: pytest.CaptureFixture[str], restore_logging: None
+) -> None:
+    # OpenAI's 401 names the refused key by its first characters and last four (the wording of
+    # github.com/IIC2440/Syllabus-2025-1/issues/13), a short key whole (continuedev/continue#9358)
+    masked = f"{OPENAI_KEY[:8]}{'*' * 40}{OPENAI_KEY[-4:]}"
+    logs.configure("DEBUG", TOKENS)
+    log = logging.getLogger("reelbot.test")
+    log.warning("HTTP 401: Incorrect API key provided: %s. You can find your API key at x", masked)
+    log.warning("HTTP 401: Incorrect API key provided: %s. You can find it", OPENAI_KEY[-5:])
+
+    err = capsys.readouterr().err
+    assert err.count("Incorrect API key provided: [redacted]. You can find") == 2
+    assert OPENAI_KEY[-4:] not in err and "****" not in err
+
+
 async def test_a_real_bot_run_never_writes_a_token_anywhere(tmp_path: Path) -> None:
     """The real process at DEBUG, with real-looking tokens, a generation that succeeds and
     one that fails: the log file, every request body and the database are free of them."""

@@ -4,13 +4,14 @@ Everything is async and runs the bundled ffmpeg (``imageio-ffmpeg``) as a subpro
 killed if the calling task is cancelled. Failures raise ``MediaError`` with a readable reason.
 """
 
-from bot.pipeline.media._ffmpeg import ffmpeg_exe
+from bot.pipeline.media._ffmpeg import ENCODES, ffmpeg_exe
 from bot.pipeline.media.download import download, host_allowed
 from bot.pipeline.media.probe import VideoInfo, probe
 from bot.pipeline.media.stitch import StitchResult, stitch
 from bot.pipeline.media.transcode import fit_to_size, thumbnail
 
 __all__ = [
+    "ENCODES",
     "StitchResult",
     "VideoInfo",
     "download",

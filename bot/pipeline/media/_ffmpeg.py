@@ -13,7 +13,9 @@ import functools
 import logging
 import os
 import stat
-from collections.abc import Sequence
+import weakref
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -27,6 +29,50 @@ CLIP_FORMATS = "mov,mp4,m4a,3gp,3g2,mj2,matroska,webm"
 
 #: Default limit for a whole ffmpeg run (stitching or transcoding a few short clips).
 DEFAULT_TIMEOUT = 600.0
+
+
+def default_encode_concurrency() -> int:
+    """Half the CPUs this process may run on, at least one: libx264 spreads one encode over
+    every core already, and the event loop, downloads and uploads need some CPU too."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, (cpus or 1) // 2)
+
+
+class EncodeSlots:
+    """The process-wide cap on concurrent re-encodes (``FFMPEG_CONCURRENCY``): the CPU is the
+    whole process's, whoever asks for an encode (stitching, shrinking for an upload). Stream
+    copies, probes and thumbnails are cheap and not counted. One semaphore per event loop."""
+
+    def __init__(self) -> None:
+        self.limit = default_encode_concurrency()
+        self.waiting = 0  # re-encodes waiting for a slot now
+        self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def configure(self, limit: int | None) -> None:
+        """At most `limit` re-encodes at once (None: derived from the CPU count)."""
+        self.limit = limit or default_encode_concurrency()
+        self._by_loop.clear()
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        semaphore = self._by_loop.get(loop)
+        if semaphore is None:
+            semaphore = self._by_loop[loop] = asyncio.Semaphore(self.limit)
+        self.waiting += 1
+        try:
+            await semaphore.acquire()
+        finally:
+            self.waiting -= 1
+        try:
+            yield
+        finally:
+            semaphore.release()
+
+
+ENCODES = EncodeSlots()
 
 
 @functools.cache
@@ -82,12 +128,18 @@ async def run_ffmpeg(
     timeout: float | None = DEFAULT_TIMEOUT,
     what: str = "ffmpeg",
     check: bool = True,
+    encode: bool = False,
 ) -> tuple[int, bytes, bytes]:
     """Run ffmpeg with ``args``; return ``(returncode, stdout, stderr)``.
 
     The child is killed (and reaped) when the calling task is cancelled or ``timeout``
-    passes. With ``check`` a non-zero exit raises MediaError naming ``what``.
+    passes. With ``check`` a non-zero exit raises MediaError naming ``what``. An ``encode``
+    (a re-encode, CPU-heavy) first waits for one of the process's ``ENCODES`` slots; the
+    timeout counts from its start.
     """
+    if encode:
+        async with ENCODES.slot():
+            return await run_ffmpeg(args, timeout=timeout, what=what, check=check)
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
     log.debug("running %s", cmd)
     try:

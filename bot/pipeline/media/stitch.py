@@ -210,4 +210,5 @@ async def _reencode(paths: Sequence[Path], infos: Sequence[VideoInfo], out: Path
             file_url(out),
         ],
         what="re-encoding the clips",
+        encode=True,
     )

@@ -119,6 +119,7 @@ async def _transcode(
                 file_url(tmp),
             ],
             what="shrinking the film",
+            encode=True,
         )
         size = os.stat(tmp).st_size
         if size <= max_bytes:
