@@ -116,7 +116,8 @@ class FakeReplicate(LoopbackServer):
         abort(id): end a prediction that has not started ``aborted`` now (its deadline passed).
         add_foreign(count): ``count`` predictions of other models and sources, every status.
         delay_answers(seconds, match): hold the answer to creates whose prompt contains
-            ``match`` (the prediction exists meanwhile: a create "in flight").
+            ``match`` (the prediction exists meanwhile: a create "in flight"); 0 ends it.
+        advance(seconds): move the fake's clock on, as if that long had passed.
         corrupt(id, **fields): fault injection: serve these fields as they are (e.g. an
             ``error`` object) in this prediction's JSON, to test a client's defences.
         color_for(id), created_for(match), output_url(id).
@@ -146,7 +147,8 @@ class FakeReplicate(LoopbackServer):
         self.data_retention = DATA_RETENTION
         self.list_status: int | None = None
         self.next_base_url: str | None = None
-        self._answer_delays: list[tuple[str, float]] = []
+        self._answer_delays: dict[str, float] = {}
+        self._skew = 0.0
         self.counts = dict.fromkeys(("create", "get", "list", "cancel", "download", "throttled"), 0)
         self.predictions: dict[str, PredictionRecord] = {}
         self._order: list[str] = []
@@ -198,7 +200,15 @@ class FakeReplicate(LoopbackServer):
         return ids
 
     def delay_answers(self, seconds: float, match: str) -> None:
-        self._answer_delays.append((match, seconds))
+        self._answer_delays[match] = seconds
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's clock on (an outage of an hour, in no time): predictions finish,
+        and their data is removed, as if `seconds` had passed."""
+        self._skew += seconds
+
+    def now(self) -> float:
+        return super().now() + self._skew
 
     def corrupt(self, prediction_id: str, **fields: Any) -> None:
         self.predictions[prediction_id].overrides.update(fields)
@@ -435,7 +445,7 @@ class FakeReplicate(LoopbackServer):
         assert isinstance(inputs, dict)
         rec = self._new_prediction(model, version, inputs)
         delay = max(
-            [self.answer_delay] + [s for match, s in self._answer_delays if match in rec.prompt]
+            [self.answer_delay] + [s for m, s in self._answer_delays.items() if m in rec.prompt]
         )
         if delay > 0:
             await asyncio.sleep(delay)
@@ -501,7 +511,8 @@ class FakeReplicate(LoopbackServer):
             status = self.download_status
             return web.Response(status=status, text=HTTPStatus(status).phrase)
         if self.redirect_downloads_to is not None:
-            raise web.HTTPFound(self.redirect_downloads_to)
+            # the header as given, unchecked: a test may send a malformed one
+            return web.Response(status=302, headers={"Location": self.redirect_downloads_to})
         rec = self.predictions.get(request.match_info["name"].removesuffix(".mp4"))
         if rec is None or self._refresh(rec) != "succeeded" or self.data_removed(rec):
             return web.Response(status=404, text="Not Found")
