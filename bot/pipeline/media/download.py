@@ -125,7 +125,7 @@ async def download(
         ) from exc
     except OSError as exc:  # after ClientError (ClientOSError is both): a full disk, say
         raise MediaError(
-            f"the clip could not be saved on the bot's server: {exc.strerror or exc}"
+            f"the clip could not be saved on the bot's server: {exc.strerror or type(exc).__name__}"
         ) from exc
     finally:
         if not done:
