@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 CREATE_ATTEMPTS = 4
 RECONCILE_SLACK = 120.0  # seconds of clock skew tolerated when matching a lost create
-RECONCILE_PAGES = 3
+POLL_PAGES = 10
+RECONCILE_PAGES = 10  # the list is the whole account's: other apps may have added many since
 LIST_PATH = "/v1/predictions"
 _GIVEN_UP = frozenset({"failed", "canceled", "aborted", UNREADABLE})
 
@@ -102,6 +103,7 @@ class Predictions:
         self._creates = RequestBudget(creates_per_minute, burst=20)
         self._interval = poll_interval
         self._waiters: dict[str, list[asyncio.Future[Snapshot]]] = {}
+        self._waiting_since: dict[str, float] = {}
         self._poller: asyncio.Task[None] | None = None
         self._odd_statuses: set[str] = set()
 
@@ -187,6 +189,7 @@ class Predictions:
         was still running after `timeout`."""
         future: asyncio.Future[Snapshot] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(prediction_id, []).append(future)
+        self._waiting_since.setdefault(prediction_id, time.time())
         if self._poller is None or self._poller.done():
             self._poller = spawn(self._poll(), name="replicate-poller")
         try:
@@ -199,6 +202,7 @@ class Predictions:
                 waiting.remove(future)
             if not waiting:
                 self._waiters.pop(prediction_id, None)
+                self._waiting_since.pop(prediction_id, None)
 
     async def _poll(self) -> None:
         """One loop for every prediction in flight: a page of the list covers a hundred."""
@@ -218,10 +222,14 @@ class Predictions:
         ended: dict[str, Snapshot] = {}
         listed: set[str] = set()
         url: str | None = LIST_PATH
-        for _ in range(len(wanted) // 100 + 2):
+        # other apps' predictions push ours down the list: page on while the pages are newer
+        # than the first wait began (bounded), then read the rest one by one
+        earliest = min((self._waiting_since.get(p, 0.0) for p in wanted), default=0.0)
+        for page in range(POLL_PAGES):
             if url is None:
                 break
             results, url = await self._list_page(url)
+            stamps = [timestamp(r.get("created_at")) for r in results if isinstance(r, dict)]
             for raw in results:
                 prediction_id = entry_id(raw)
                 if prediction_id not in wanted:
@@ -231,7 +239,10 @@ class Predictions:
                 snapshot = parse(raw)
                 if snapshot is not None:
                     self._note(snapshot, ended)
-            if wanted <= listed:
+            if wanted <= listed or (
+                page >= len(wanted) // 100 + 1
+                and min(stamps, default=0.0) < earliest - RECONCILE_SLACK
+            ):
                 break
         for prediction_id in list(wanted - listed)[:10]:  # older than the list reaches
             found = await self._read_one(prediction_id)
