@@ -46,6 +46,10 @@ class CreateFailed(Exception):
     """Replicate refused to create the prediction (not worth retrying with the same input)."""
 
 
+class UnreadableAnswer(ValueError):
+    """Replicate answered, but not with JSON of the documented shape."""
+
+
 @dataclass(frozen=True, slots=True)
 class Lookup:
     """What a search for a lost create found: the prediction, and how many predictions of the
@@ -63,12 +67,12 @@ def describe(exc: BaseException) -> str:
         return "Replicate did not answer in time"
     if isinstance(exc, httpx.TransportError):
         return "could not reach Replicate"
-    if isinstance(exc, ValueError):
+    if isinstance(exc, ValueError | httpx.RequestError):  # e.g. the SDK's model refused it
         return "Replicate's answer could not be read"
     return type(exc).__name__
 
 
-PROVIDER_ERRORS = (ReplicateError, httpx.TransportError, ValueError)
+PROVIDER_ERRORS = (ReplicateError, httpx.RequestError, UnreadableAnswer)
 """What a request to Replicate may raise: an error answer, no answer, an unreadable answer."""
 
 
@@ -125,7 +129,7 @@ class Predictions:
                     model=self._model, input=inputs
                 )
                 return created.id
-            except PROVIDER_ERRORS as exc:
+            except (*PROVIDER_ERRORS, ValueError) as exc:  # ValueError: the SDK's model
                 if isinstance(exc, ReplicateError) and exc.status == 429:
                     self._creates.pause(delay)
                 elif _ambiguous(exc):
@@ -277,7 +281,7 @@ class Predictions:
         API's own origin, since the token goes with every request."""
         body = await self._request("GET", url)
         if not isinstance(body, dict):
-            raise ValueError("the prediction list is not an object")
+            raise UnreadableAnswer("the prediction list is not an object")
         results = body.get("results")
         following = body.get("next")
         return (
@@ -314,7 +318,7 @@ class Predictions:
     async def get(self, prediction_id: str) -> Snapshot:
         snapshot = parse(await self._request("GET", f"/v1/predictions/{prediction_id}"))
         if snapshot is None:
-            raise ValueError(f"Replicate's answer about prediction {prediction_id} has no id")
+            raise UnreadableAnswer(f"Replicate's answer about prediction {prediction_id} has no id")
         return snapshot
 
     async def cancel(self, prediction_id: str) -> bool:
@@ -328,7 +332,7 @@ class Predictions:
                 return True
             log.warning("cancelling prediction %s failed: %s", prediction_id, describe(exc))
             return False
-        except (httpx.TransportError, ValueError) as exc:
+        except (httpx.RequestError, UnreadableAnswer) as exc:
             log.warning("cancelling prediction %s failed: %s", prediction_id, describe(exc))
             return False
         return True
@@ -339,7 +343,10 @@ class Predictions:
         response = await self._api.request(method, url)
         if response.status_code >= 400:
             raise ReplicateError.from_response(response)
-        return response.json()
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise UnreadableAnswer(f"HTTP {response.status_code} without JSON") from exc
 
     async def close(self) -> None:
         """Stop following predictions (the process is stopping; nothing changes at Replicate)."""
