@@ -104,3 +104,16 @@ class HistoryEntry:
     channel_id: int | None
     message_id: int | None
     error: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCancel:
+    """A prediction to cancel again: its id, or (a lost create) the inputs to find it by."""
+
+    id: int
+    clip_id: int
+    prediction_id: str | None
+    inputs: str | None
+    create_started_at: float | None
+    reason: str
+    created_at: float

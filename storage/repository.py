@@ -19,6 +19,7 @@ from storage.models import (
     GenerationStatus,
     HistoryEntry,
     NewGeneration,
+    PendingCancel,
 )
 
 _FINAL = tuple(str(s) for s in FINAL_STATUSES)
@@ -411,3 +412,39 @@ class Repository:
             "SELECT removed_at FROM media_removals WHERE generation_id = ?", (generation_id,)
         )
         return float(row[0]) if row else None
+
+    # clips made again, predictions to cancel again (the Replicate side) --------------------
+
+    async def clip_remade(self, clip_id: int, reason: str, lost_seconds: float) -> None:
+        """The clip's prediction succeeded but its output is gone (Replicate removed it): back
+        to pending without spending a failure attempt (the next create counts one again), and
+        the lost prediction's billed seconds kept in `predict_seconds`, which on a clip not yet
+        succeeded holds what was spent on it so far."""
+        await self._update(
+            "UPDATE clips SET status = ?, error = ?, prediction_id = NULL,"
+            " attempts = MAX(attempts - 1, 0), predict_seconds = predict_seconds + ?,"
+            " updated_at = ? WHERE id = ?",
+            (ClipStatus.PENDING, reason, lost_seconds, time.time(), clip_id),
+        )
+
+    async def add_pending_cancel(
+        self,
+        clip_id: int,
+        *,
+        prediction_id: str | None,
+        inputs: str | None,
+        create_started_at: float | None,
+        reason: str,
+    ) -> None:
+        await self._update(
+            "INSERT INTO pending_cancels (clip_id, prediction_id, inputs, create_started_at,"
+            " reason, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (clip_id, prediction_id, inputs, create_started_at, reason, time.time()),
+        )
+
+    async def pending_cancels(self, limit: int = 100) -> list[PendingCancel]:
+        rows = await self._all("SELECT * FROM pending_cancels ORDER BY id LIMIT ?", (limit,))
+        return [PendingCancel(**dict(r)) for r in rows]
+
+    async def drop_pending_cancel(self, pending_id: int) -> None:
+        await self._update("DELETE FROM pending_cancels WHERE id = ?", (pending_id,))

@@ -112,6 +112,8 @@ class Runner:
 
     async def resume(self, source: str) -> list[Generation]:
         """Start every unfinished generation of `source` again; returns them."""
+        if self._clips is not None:  # predictions a cancel could not stop before
+            self._clips.cancels.watch(first_delay=0)
         pending = await self.repo.unfinished(source)
         for generation in pending:
             log.info("resuming generation %s (%s)", generation.id, generation.status)
@@ -147,27 +149,39 @@ class Runner:
 
     async def cancel(self, generation_id: int) -> bool:
         """Cancel a generation: its predictions at Replicate too, and no new ones. False when
-        it had already ended."""
+        it had already ended. Each clip's cancel is attempted (and logged) on its own; one that
+        Replicate did not confirm is tried again later; `Cancelled` is published whatever
+        happens once the cancelled state is stored."""
         generation = await self.repo.generation(generation_id)
         if generation is None or not await self.repo.set_status(
             generation_id, GenerationStatus.CANCELLED, "cancelled by a member"
         ):
             return False
-        task = self._tasks.get(generation_id)
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait([task])
-        if self._clips is not None:
-            style = (
-                ShotList.model_validate_json(generation.shot_list).style
-                if generation.shot_list
-                else ""
-            )
-            for clip in await self.repo.clips(generation_id):
-                if clip.status in (ClipStatus.RUNNING, ClipStatus.CREATING, ClipStatus.PENDING):
-                    await self._clips.cancel(clip, self._clips.inputs(generation, clip, style))
-        self.bus.publish(Cancelled(generation_id))
+        try:
+            task = self._tasks.get(generation_id)
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.wait([task])
+            if self._clips is not None:
+                await self._cancel_clips(generation)
+        finally:
+            self.bus.publish(Cancelled(generation_id))
         return True
+
+    async def _cancel_clips(self, generation: Generation) -> None:
+        assert self._clips is not None
+        style = (
+            ShotList.model_validate_json(generation.shot_list).style if generation.shot_list else ""
+        )
+        for clip in await self.repo.clips(generation.id):
+            if clip.status not in (ClipStatus.RUNNING, ClipStatus.CREATING, ClipStatus.PENDING):
+                continue
+            try:
+                await self._clips.cancel(clip, self._clips.inputs(generation, clip, style))
+            except Exception:  # one clip's failure must not leave the next one billing
+                log.exception(
+                    "cancelling clip %s of generation %s failed", clip.index + 1, generation.id
+                )
 
     async def retry(self, generation_id: int) -> bool:
         """Run a failed or cancelled generation again, rendering only what is missing."""
