@@ -12,6 +12,7 @@ import replicate
 from openai import AsyncOpenAI
 
 from bot.config import Settings
+from bot.pipeline.admission import Admission
 from bot.pipeline.analysis import Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.events import EventBus
@@ -100,6 +101,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             bus=bus,
             policy=policy,
             config=RunnerConfig(settings.user_concurrency, settings.enable_video_generation),
+            admission=Admission(settings),
         )
         try:
             yield Services(settings, http, repo, bus, runner)
