@@ -62,7 +62,7 @@ async def test_a_reply_whose_id_cannot_be_stored_ends_the_generation_on_it(
             touch()
 
         w.discord.touch = touched  # type: ignore[method-assign]
-        interaction, reply = await w.start_generate(IDEA, clips=1)
+        reply = await w.generate(IDEA, clips=1)
 
         status = await w.wait_final(reply, timeout=30)
 
