@@ -10,6 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from bot.cli import interrupted
 from bot.cli.progress import TerminalProgress
 from bot.config import Settings
 from bot.pipeline.errors import GenerationError
@@ -60,6 +61,7 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     out = Path(args.out)
     async with open_services(settings) as services:
+        await interrupted.settle(services, console)  # what an earlier run left unfinished
         services.runner.register_deliverer("cli", FileDeliverer(out))
         progress = TerminalProgress(console)
         unsubscribe = services.bus.subscribe(progress.handle)

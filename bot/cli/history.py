@@ -7,6 +7,7 @@ from datetime import datetime
 from rich.console import Console
 from rich.table import Table
 
+from bot.cli import interrupted
 from bot.config import Settings
 from storage.db import open_database
 from storage.repository import Repository
@@ -17,6 +18,7 @@ async def history(settings: Settings, *, user: int | None, limit: int) -> int:
     if limit < 1:
         Console(stderr=True).print("[red]--limit must be at least 1[/]")
         return 2
+    await interrupted.settle_before_history(settings, Console(stderr=True))
     async with open_database(settings.database_path) as db:
         entries = await Repository(db).history(user, limit=limit)
     if not entries:
