@@ -54,6 +54,8 @@ NOT_SHOWN = (
     "so nothing was started or spent; please try again."
 )
 
+NEVER_SHOWN = "stopped before its reply was sent, so it was never started; nothing was spent"
+
 
 class _Ended(Exception):
     """The generation reached a final state elsewhere (cancelled): stop quietly."""
@@ -68,6 +70,7 @@ class RunnerConfig:
 FINAL_WRITE_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # then every 30 s until it is stored
 
 Announce = Callable[[Generation], Awaitable[None]]
+FindReply = Callable[[Generation], Awaitable[bool]]
 
 
 class Runner:
@@ -92,6 +95,7 @@ class Runner:
         self._analyst = analyst
         self._clips = clips
         self._deliverers: dict[str, Deliverer] = {}
+        self._reply_finders: dict[str, FindReply] = {}
         self._policy = policy
         self._config = config
         self._queue: FairQueue[int] = FairQueue(per_key=config.user_concurrency)
@@ -104,6 +108,11 @@ class Runner:
     def register_deliverer(self, source: str, deliverer: Deliverer) -> None:
         """Who delivers the films of generations from `source` ("discord", "cli")."""
         self._deliverers[source] = deliverer
+
+    def register_reply_finder(self, source: str, find: FindReply) -> None:
+        """How to tell whether a generation of `source` that a crash left queued before its
+        reply's id was stored has a reply at all (a resume runs it only then)."""
+        self._reply_finders[source] = find
 
     async def submit(self, new: NewGeneration, *, announce: Announce | None = None) -> Generation:
         """Admit a new generation (the allow-list and its member's daily budget; `Refused`
@@ -232,6 +241,17 @@ class Runner:
     # the story ---------------------------------------------------------------------------
 
     async def _queued(self, generation: Generation) -> None:
+        find = self._reply_finders.get(generation.source)
+        if (
+            find is not None
+            and generation.status is GenerationStatus.QUEUED
+            and generation.message_id is None
+            and not await find(generation)
+        ):  # stored, then a crash before its reply was sent: nobody was shown it
+            log.info("generation %s has no reply; it is cancelled, not run", generation.id)
+            await self._end(generation, NEVER_SHOWN, status=GenerationStatus.CANCELLED)
+            return
+
         def position(place: int) -> None:
             self.bus.publish(Queued(generation.id, place))
 
@@ -273,17 +293,22 @@ class Runner:
                 "generation %s of member %s failed: %s", generation.id, generation.owner_id, reason
             )
 
-    async def _end(self, generation: Generation, reason: str, *, refund: bool = False) -> bool:
-        """Store the failure, then publish it. A write that cannot land (a full disk, a lock
-        held past the busy timeout) is tried again, backing off, until it does or the runner
-        stops (the next start resumes the generation): the task lives on meanwhile, so a
-        generation is never left unfinished with nothing driving it. False when it had
+    async def _end(
+        self,
+        generation: Generation,
+        reason: str,
+        *,
+        refund: bool = False,
+        status: GenerationStatus = GenerationStatus.FAILED,
+    ) -> bool:
+        """Store the failure (or `status`), then publish it. A write that cannot land (a full
+        disk, a lock held past the busy timeout) is tried again, backing off, until it does or
+        the runner stops (the next start resumes the generation): the task lives on meanwhile,
+        so a generation is never left unfinished with nothing driving it. False when it had
         already ended."""
         for attempt in itertools.count():
             try:
-                stored = await self.repo.set_status(
-                    generation.id, GenerationStatus.FAILED, reason, refund=refund
-                )
+                stored = await self.repo.set_status(generation.id, status, reason, refund=refund)
                 break
             except (sqlite3.OperationalError, OSError) as exc:
                 wait = FINAL_WRITE_BACKOFF[min(attempt, len(FINAL_WRITE_BACKOFF) - 1)]
@@ -295,7 +320,10 @@ class Runner:
                 )
                 await asyncio.sleep(wait)
         if stored:
-            self.bus.publish(Failed(generation.id, reason))
+            cancelled = status is GenerationStatus.CANCELLED
+            self.bus.publish(
+                Cancelled(generation.id, reason) if cancelled else Failed(generation.id, reason)
+            )
         return stored
 
     async def _analyse(self, generation: Generation) -> ShotList:

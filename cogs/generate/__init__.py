@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING
 from cogs.generate.buttons import CancelButton, RetryButton
 from cogs.generate.cog import GenerateCog
 from cogs.generate.delivery import DiscordDeliverer
+from cogs.generate.recovery import find_reply
 from cogs.generate.updater import ReplyUpdater
 
 if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
+    from storage.models import Generation
 
 
 async def setup(bot: Reelbot) -> None:
@@ -18,6 +20,11 @@ async def setup(bot: Reelbot) -> None:
     bot.services.bus.subscribe(updater.handle)
     updater.repair()
     bot.services.runner.register_deliverer("discord", DiscordDeliverer(bot, updater.threads))
+
+    async def has_reply(generation: Generation) -> bool:
+        return await find_reply(bot, generation) is not None
+
+    bot.services.runner.register_reply_finder("discord", has_reply)
     bot.add_dynamic_items(CancelButton, RetryButton)
     cog = GenerateCog(bot, updater)
     max_clips = bot.settings.max_clips

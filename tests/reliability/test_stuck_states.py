@@ -19,8 +19,10 @@ import sqlite3
 from pathlib import Path
 
 from bot.pipeline.events import ClipFailed, Event, Failed
-from bot.pipeline.runner import NOT_SHOWN
-from storage.models import GenerationStatus
+from bot.pipeline.runner import NEVER_SHOWN, NOT_SHOWN
+from storage.db import open_database
+from storage.models import GenerationStatus, NewGeneration
+from storage.repository import Repository
 from tests.e2e.harness import world
 
 IDEA = "a lighthouse keeper adopts a seal"
@@ -103,3 +105,34 @@ async def test_a_failure_that_cannot_be_written_is_written_when_it_can(
     assert "Replicate failed the prediction" in (final.error or "")
     (failed,) = harness.of(generation.id, Failed)
     assert failed.reason == final.error
+
+
+async def test_a_generation_stored_just_before_a_crash_without_a_reply_is_not_run(
+    tmp_path: Path,
+) -> None:
+    """A crash between storing the generation and sending its reply: main ran it at the next
+    start, and the film arrived by DM out of nowhere. Now it ends, uncounted, unseen."""
+    async with world(tmp_path) as w:
+        alice = w.discord.users["alice"]
+        await w.stop()
+        async with open_database(w.settings.database_path) as db:
+            await Repository(db).create_generation(
+                NewGeneration(
+                    owner_id=alice.id,
+                    prompt=IDEA,
+                    clips_requested=1,
+                    guild_id=w.discord.guild_id,
+                    channel_id=w.discord.channel_id,
+                )
+            )
+        await w.start()
+
+        await w.status_reached(1, GenerationStatus.CANCELLED)
+        generation = await w.services.repo.generation(1)
+        assert generation is not None and generation.error == NEVER_SHOWN
+        await asyncio.sleep(0.5)
+        assert w.openai.calls["chat"] == 0 and w.replicate.counts["create"] == 0
+        assert w.discord.dm_messages("alice") == []
+        assert w.discord.messages_in() == []  # nothing was posted about it
+        usage = await w.services.repo.usage_since(alice.id, 0)
+        assert usage.runs == 0
