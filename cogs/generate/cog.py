@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Optional
 
 import discord
 from discord import app_commands
@@ -28,7 +28,35 @@ RATIOS = [
 ]
 
 
+def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[Any, Any, None]:
+    """/generate, with its `clips` option bounded by `MAX_CLIPS` for Discord to enforce (known
+    only from the settings, so the command is made at start-up, not at import)."""
+
+    async def generate(
+        interaction: discord.Interaction,
+        prompt: app_commands.Range[str, 1, MAX_PROMPT_CHARS],
+        clips: int | None = None,
+        aspect_ratio: app_commands.Choice[str] | None = None,
+        seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+    ) -> None:
+        """Turn one sentence into a short film."""
+        await cog.generate(interaction, prompt, clips, aspect_ratio, seed)
+
+    generate.__annotations__["clips"] = Optional[app_commands.Range[int, 1, max_clips]]  # noqa: UP045
+    command: app_commands.Command[Any, Any, None] = app_commands.command(name="generate")(generate)
+    command = app_commands.guild_only()(command)
+    command = app_commands.describe(
+        prompt="Your film in one sentence",
+        clips=f"Exactly this many scenes, 1 to {max_clips} (default: the director decides)",
+        aspect_ratio="Frame shape (default 16:9)",
+        seed="A number to make the clips reproducible",
+    )(command)
+    return app_commands.choices(aspect_ratio=RATIOS)(command)
+
+
 class GenerateCog(commands.Cog):
+    """/generate (added to the tree by `setup`, see `generate_command`) and /cancel."""
+
     def __init__(self, bot: Reelbot, updater: ReplyUpdater) -> None:
         self.bot = bot
         self.updater = updater
@@ -38,24 +66,16 @@ class GenerateCog(commands.Cog):
     async def cog_unload(self) -> None:
         await self.updater.close()
 
-    @app_commands.command(name="generate")
-    @app_commands.guild_only()
-    @app_commands.describe(
-        prompt="Your film in one sentence",
-        clips="Exactly this many scenes (default: the director decides)",
-        aspect_ratio="Frame shape (default 16:9)",
-        seed="A number to make the clips reproducible",
-    )
-    @app_commands.choices(aspect_ratio=RATIOS)
     async def generate(
         self,
         interaction: discord.Interaction,
-        prompt: app_commands.Range[str, 1, MAX_PROMPT_CHARS],
-        clips: app_commands.Range[int, 1, 10] | None = None,
-        aspect_ratio: app_commands.Choice[str] | None = None,
-        seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+        prompt: str,
+        clips: int | None,
+        aspect_ratio: app_commands.Choice[str] | None,
+        seed: int | None,
     ) -> None:
-        """Turn one sentence into a short film."""
+        """/generate: validated, then one way in — `runner.submit`, which admits, stores, has
+        the reply sent (`_reply`) and starts."""
         settings = self.bot.settings
         try:
             request = validate_request(
