@@ -9,10 +9,12 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from bot.cli import interrupted
 from bot.cli.progress import TerminalProgress
 from bot.config import Settings
+from bot.pipeline.admission import Refused
 from bot.pipeline.errors import GenerationError
 from bot.pipeline.validation import validate_request
 from bot.services import open_services
@@ -72,6 +74,9 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
                 )
                 progress.follow(generation.id)
                 final = await services.runner.wait(generation.id)
+        except Refused as exc:  # the terminal passes the same admission as a member
+            console.print(f"[red]{escape(exc.reason)}[/]")
+            return 1
         finally:
             unsubscribe()
     if final.status is GenerationStatus.DONE:
