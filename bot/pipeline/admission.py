@@ -8,6 +8,14 @@ Two rules, read from the settings at each check (so a change takes effect at onc
   terminal generate and Retry is one) and `DAILY_VIDEO_SECONDS_LIMIT` seconds of video asked of
   Replicate (each prediction create counts its clip's seconds: retried predictions too).
 
+Why seconds of video: Replicate bills its official video models by their output, most of them
+per second of video (Veo, Kling, Seedance, Ray...; a few per video), not by GPU time — see
+https://replicate.com/pricing, as summarised in docs.flexprice.io/cookbooks/pricing-teardowns/
+replicate-pricing ("public models with output-based rates") and the per-model table of
+github.com/hershalb/music-video-arena src/pricing.ts ("per second of output video, per whole
+video...", checked against replicate.com pricing). So the seconds asked for are what the
+operator pays for, failed attempts included (we cannot know which ones Replicate waives).
+
 A run is admitted while the member has budget left; the usage is read and the run stored in
 one transaction, so a burst cannot slip past. Runs the bot itself gives back are refunded
 only when they spent nothing (cancelled in the queue, their reply never taken by Discord):
