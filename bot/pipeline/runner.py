@@ -130,7 +130,10 @@ class Runner:
                 await announce(generation)
             except BaseException:
                 log.warning("generation %s was never shown; it is ended", generation.id)
-                await asyncio.shield(self._end(generation, NOT_SHOWN, refund=True))
+                # in its own task: the caller's error path is not held up by a slow write
+                self._tasks[generation.id] = spawn(
+                    self._never_shown(generation), name=f"generation-{generation.id}"
+                )
                 raise
             fresh = await self.repo.generation(generation.id)
             generation = fresh or generation
@@ -292,6 +295,9 @@ class Runner:
             log.warning(
                 "generation %s of member %s failed: %s", generation.id, generation.owner_id, reason
             )
+
+    async def _never_shown(self, generation: Generation) -> None:
+        await self._end(generation, NOT_SHOWN, refund=True)
 
     async def _end(
         self,
