@@ -328,27 +328,15 @@ class Repository:
         return _clip(row)
 
     async def clip_creating(self, clip_id: int) -> None:
-        """About to send a create request: count the attempt, note when it began, and record
-        the spend (the clip's seconds against its owner; the run marked spent, for good)."""
+        """About to send a create request: count the attempt and note when it began. Counting
+        it records the spend too (the clip's seconds against its owner; the run marked spent,
+        for good): the `clips_create_spends` trigger, in the same statement."""
         now = time.time()
-        async with self._transaction() as db:
-            await db.execute(
-                "UPDATE clips SET status = ?, attempts = attempts + 1, create_started_at = ?,"
-                " prediction_id = NULL, error = NULL, updated_at = ? WHERE id = ?",
-                (ClipStatus.CREATING, now, now, clip_id),
-            )
-            await db.execute(
-                "INSERT INTO spend (generation_id, owner_id, seconds, created_at)"
-                " SELECT c.generation_id, g.owner_id, c.duration, ? FROM clips c"
-                " JOIN generations g ON g.id = c.generation_id WHERE c.id = ?",
-                (now, clip_id),
-            )
-            await db.execute(
-                "UPDATE runs SET spent_at = ? WHERE spent_at IS NULL AND id = ("
-                " SELECT MAX(r.id) FROM runs r JOIN clips c ON c.generation_id = r.generation_id"
-                " WHERE c.id = ?)",
-                (now, clip_id),
-            )
+        await self._update(
+            "UPDATE clips SET status = ?, attempts = attempts + 1, create_started_at = ?,"
+            " prediction_id = NULL, error = NULL, updated_at = ? WHERE id = ?",
+            (ClipStatus.CREATING, now, now, clip_id),
+        )
 
     async def clip_started(self, clip_id: int, prediction_id: str) -> None:
         await self._update(

@@ -24,6 +24,20 @@ CREATE TABLE spend (
 );
 CREATE INDEX spend_owner ON spend (owner_id, created_at);
 
+-- The spend is recorded by the database itself whenever a clip counts a create attempt (the
+-- repository's clip_creating): no code path can ask for a prediction without it, and it costs
+-- no extra round trip. Both happen in the UPDATE's own transaction.
+CREATE TRIGGER clips_create_spends AFTER UPDATE OF attempts ON clips
+WHEN NEW.attempts > OLD.attempts
+BEGIN
+    INSERT INTO spend (generation_id, owner_id, seconds, created_at)
+    SELECT NEW.generation_id, g.owner_id, NEW.duration, COALESCE(NEW.create_started_at, NEW.updated_at)
+    FROM generations g WHERE g.id = NEW.generation_id;
+    UPDATE runs SET spent_at = COALESCE(NEW.create_started_at, NEW.updated_at)
+    WHERE spent_at IS NULL
+      AND id = (SELECT MAX(id) FROM runs WHERE generation_id = NEW.generation_id);
+END;
+
 -- What came before: one run per generation, spent when a clip had been attempted.
 INSERT INTO runs (generation_id, owner_id, admitted_at, spent_at, refunded)
 SELECT g.id, g.owner_id, g.created_at,
