@@ -5,6 +5,8 @@ predictions run; the next `generate` or `history` resumes or cancels it, never l
 from __future__ import annotations
 
 import asyncio
+import os
+import pty
 import signal
 import sqlite3
 import sys
@@ -159,3 +161,39 @@ async def test_in_a_terminal_the_operator_may_resume_it(
     assert final is not None and final.status is GenerationStatus.DONE, final
     assert set(replicate_fake.predictions) == created  # re-attached, nothing created
     assert (tmp_path / f"film-{generation.id}.mp4").is_file()
+
+
+async def test_in_a_real_terminal_the_next_generate_asks_and_resumes(
+    env, tmp_path, replicate_fake
+) -> None:
+    first = await interrupted_mid_render(env, tmp_path, replicate_fake, signal.SIGINT)
+    controller, terminal = pty.openpty()  # the child's stdin is a terminal
+    try:
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "bot",
+            *("generate", OTHER, "--clips", "1", "--out", "next.mp4"),
+            env=env,
+            cwd=tmp_path,
+            stdin=terminal,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        assert child.stdout is not None
+        asked = await asyncio.wait_for(child.stdout.readuntil(b"[r/C] "), 30)
+        assert b"Resume it, or cancel it and its predictions?" in asked
+        os.write(controller, b"r\n")
+        for prediction_id in first:  # the resumed generation re-attaches and they finish
+            replicate_fake.complete(prediction_id)
+        out, err = await asyncio.wait_for(child.communicate(), 60)
+    finally:
+        os.close(controller)
+        os.close(terminal)
+
+    assert child.returncode == 0, err.decode()
+    assert "Generation #1 resumed and done → film-1.mp4" in " ".join(err.decode().split())
+    assert (tmp_path / "film-1.mp4").is_file() and (tmp_path / "next.mp4").is_file()
+    assert row(env, 1)[0] == "done"
+    assert len(replicate_fake.predictions) == 3  # the two of #1, re-attached, and one for #2
+    assert "Done: generation #2" in out.decode()
