@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     replicate_poll_seconds: float = Field(default=1.0, gt=0)
     reply_edit_seconds: float = Field(default=1.0, ge=0)
     daily_generation_limit: int = Field(default=0, ge=0)
+    daily_video_seconds_limit: float = Field(default=0, ge=0)
     allowed_guild_ids: Annotated[frozenset[int], NoDecode] = frozenset()
 
     database_path: Path = Path("data/reelbot.sqlite3")

@@ -16,6 +16,7 @@ from openai import AsyncOpenAI
 from replicate.client import RetryTransport
 
 from bot.config import DEFAULT_OPENAI_MODEL, Settings
+from bot.pipeline.admission import Admission
 from bot.pipeline.analysis import Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.events import EventBus
@@ -155,6 +156,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             bus=bus,
             policy=policy,
             config=RunnerConfig(settings.user_concurrency, settings.enable_video_generation),
+            admission=Admission(settings),
         )
         retention = MediaRetention(repo, policy.root, days=settings.media_retention_days)
         sweeps = retention.start()

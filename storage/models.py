@@ -92,6 +92,15 @@ class Clip:
 
 
 @dataclass(frozen=True, slots=True)
+class Usage:
+    """What a member has used since a moment: runs admitted (a /generate, a terminal generate,
+    a Retry; not those refunded) and seconds of video asked of Replicate."""
+
+    runs: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryEntry:
     id: int
     status: GenerationStatus

@@ -106,8 +106,8 @@ class ReplyState:
                 self._end(GenerationStatus.DONE, None)
             case Failed(reason=reason):
                 self._end(GenerationStatus.FAILED, reason)
-            case Cancelled():
-                self._end(GenerationStatus.CANCELLED, None)
+            case Cancelled(reason=reason):
+                self._end(GenerationStatus.CANCELLED, reason)
         return True
 
     def _set(self, index: int, value: str) -> None:

@@ -112,6 +112,8 @@ class ReplyUpdater:
             state = ReplyState.from_rows(generation, clips)
             self._states[gid] = state
             recovery.catch_up(self, generation, clips)  # posts a crash kept from the thread
+            if state.final:  # it ended before this process showed anything (e.g. at resume)
+                self.show(state)
         finally:
             backlog = self._backlog.pop(gid, [])
         for event in backlog:
