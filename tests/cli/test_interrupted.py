@@ -20,12 +20,9 @@ from bot.cli.interrupted import GRACE, INTERRUPTED
 from bot.pipeline.events import ClipStarted
 from bot.services import open_services
 from storage.models import GenerationStatus, NewGeneration
-from tests.cli import test_cli
 from tests.cli.test_cli import IDEA, bot
 
 OTHER = "a seal learns to knit"
-# the fixtures of `python -m bot` children: a clean environment pointing at the fakes
-base_env, env = test_cli.base_env, test_cli.env
 
 
 async def start(*args: str, env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:

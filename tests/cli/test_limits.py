@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from tests.cli import test_cli
 from tests.cli.test_cli import IDEA, bot
-
-base_env, env = test_cli.base_env, test_cli.env  # the fixtures of `python -m bot` children
 
 
 async def test_the_daily_limit_holds_in_the_terminal_too(env, tmp_path, replicate_fake) -> None:
