@@ -15,6 +15,7 @@ from bot.pipeline.validation import MAX_PROMPT_CHARS, MAX_SEED, validate_request
 from bot.tree import NO_MENTIONS, UserFacingError
 from cogs.generate import render
 from cogs.generate.access import check_may_manage
+from cogs.generate.permissions import check_channel
 from cogs.generate.state import ReplyState
 from cogs.generate.updater import ReplyUpdater
 from storage.models import Generation, GenerationStatus, NewGeneration
@@ -57,6 +58,7 @@ class GenerateCog(commands.Cog):
         seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
     ) -> None:
         """Turn one sentence into a short film."""
+        check_channel(interaction)  # nothing is created or spent where the bot cannot post
         settings = self.bot.settings
         try:
             request = validate_request(
@@ -106,7 +108,6 @@ class GenerateCog(commands.Cog):
             message_id=message_id,
         )
         state.channel_id, state.message_id = interaction.channel_id, message_id
-        self.updater.threads.upload_limits[generation.id] = interaction.filesize_limit
         self.updater.track(state)
         fresh = await self.repo.generation(generation.id)
         assert fresh is not None

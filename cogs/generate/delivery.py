@@ -1,7 +1,8 @@
 """Delivering the film: by DM, attached (made smaller to fit); in the thread when DMs are closed.
 
 Exactly once: a delivery already recorded is not repeated, and the message carries a nonce
-that Discord enforces, so a send retried after a crash returns the first message.
+that Discord enforces for a few minutes, so a send retried after a crash within them returns
+the first message (past them, the crash's window is a duplicate: see the README).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import discord
 from bot.pipeline import media
 from bot.pipeline.errors import DeliveryError, MediaError
 from bot.tree import NO_MENTIONS
-from cogs.generate.thread import DEFAULT_UPLOAD_LIMIT, ThreadPoster, read_file
+from cogs.generate.thread import ThreadPoster, read_file, upload_limit
 from storage.models import Generation
 
 if TYPE_CHECKING:
@@ -36,7 +37,8 @@ class DiscordDeliverer:
         done = (await self._repo.posts(generation.id)).get("film")
         if done is not None:
             return done
-        limit = min(self._threads.upload_limit(generation.id), DEFAULT_UPLOAD_LIMIT)
+        # fitted to a DM's limit (10 MiB), which no guild's is below: it fits the thread too
+        limit = upload_limit(self._bot, None)
         try:
             fitted = await media.fit_to_size(film, film.with_name("film-small.mp4"), limit)
         except MediaError as exc:
@@ -78,7 +80,7 @@ class DiscordDeliverer:
         target = self._bot.get_partial_messageable(target_id)
         owner = discord.Object(id=generation.owner_id)
         extra: dict[str, discord.MessageReference] = {}
-        if not generation.thread_id and generation.message_id:
+        if target_id == generation.channel_id and generation.message_id:
             extra["reference"] = discord.MessageReference(
                 message_id=generation.message_id, channel_id=target_id, fail_if_not_exists=False
             )
