@@ -425,7 +425,7 @@ async def test_a_thread_on_a_message_in_a_thread_or_a_voice_chat_is_50024(
                 channel_id, message.id, name="again", auto_archive_duration=60
             )
         assert (caught.value.status, caught.value.code) == (400, 50024)
-    record, interaction = await slash(fake, bot)
+    record, _interaction = await slash(fake, bot)
     assert record.payload["channel"]["type"] == 0
     thread_record = await fake.send_slash("generate", {"prompt": "x"}, channel_id=thread_id)
     in_thread = await bot.next_interaction()
