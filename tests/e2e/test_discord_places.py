@@ -175,3 +175,29 @@ async def test_a_post_discord_fails_for_a_moment_is_retried(
         failed = [c.status for c in w.discord.rest_calls(method="POST") if c.status >= 500]
         assert failed == [503, 503]  # both seen, both tried again
         assert len(w.discord.dm_messages("alice")) == 1
+
+
+async def test_where_posts_go_is_stored_and_kept_across_a_restart(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        w.replicate.clip_delay = 1.0
+        voice_id = w.discord.add_voice_channel("hangout")
+        interaction = await w.discord.send_slash(
+            "generate", {"prompt": IDEA, "clips": 2}, channel_id=voice_id
+        )
+        await interaction.wait_callback(timeout=5)
+        reply_id = await w.discord.wait_for(lambda: interaction.original_message_id)
+
+        async def decided() -> bool:
+            generation = await w.services.repo.generation(1)
+            return generation is not None and generation.thread_id == voice_id
+
+        await w.until(decided, what="the posts' place stored")
+        await w.restart()
+
+        status = await w.wait_final(w.discord.message(reply_id), timeout=30)
+
+        assert status.startswith("✅"), status
+        posts = w.discord.messages_in(voice_id)
+        assert [p.content for p in posts[2:]] == ["Clip 1/2", "Clip 2/2"]
+        assert len(w.discord.rest_calls(method="POST", route=THREADS)) == 1
+        assert w.discord.world.threads() == []
