@@ -150,7 +150,10 @@ class ThreadPoster:
                     return
                 if exc.status == 403 or exc.code == WRONG_CHANNEL_TYPE:
                     log.warning(
-                        "no permission to create a thread in channel %s (%s): posting there",
+                        "%s in channel %s (code %s): posting there",
+                        "no permission to create a thread"
+                        if exc.status == 403
+                        else "Discord cannot start a thread",
                         state.channel_id,
                         exc.code,
                     )
