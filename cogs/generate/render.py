@@ -79,8 +79,8 @@ def embed(state: ReplyState) -> discord.Embed:
         result.add_field(name="Clips", value="\n".join(lines)[:1024], inline=False)
     if state.post_failures:
         lines = [
-            f"{_post_label(key)} could not be posted: {reason}"
-            for key, reason in sorted(state.post_failures.items(), key=lambda kv: _order(kv[0]))
+            f"{_post_label(key)} could not be posted: {reason(why)}"
+            for key, why in sorted(state.post_failures.items(), key=lambda kv: _order(kv[0]))
         ]
         result.add_field(name="Not posted", value="\n".join(lines)[:1024], inline=False)
     if state.error:
