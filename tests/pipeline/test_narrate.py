@@ -1,0 +1,97 @@
+"""The narration mixer: lines at their scenes' starts, the video copied, nothing cut."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from bot.pipeline.media import ffmpeg_exe, stitch
+from bot.pipeline.media.narrate import MAX_TEMPO, Line, mix_narration, place
+from tests.fakes.mp4 import make_clip
+
+SILENT_DB = -60.0
+
+
+def tone(path: Path, seconds: float, freq: int = 440) -> Path:
+    """Raw 24 kHz s16le mono, as OpenAI's speech endpoint answers response_format pcm."""
+    subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-y", "-f", "lavfi", "-i",
+         f"sine=frequency={freq}:sample_rate=24000:duration={seconds}",
+         "-ac", "1", "-f", "s16le", str(path)],
+        check=True,
+    )  # fmt: skip
+    return path
+
+
+def mean_volume(path: Path, start: float, end: float) -> float:
+    """ffmpeg volumedetect's mean volume (dB) of the audio between `start` and `end`."""
+    out = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-ss", f"{start}", "-to", f"{end}", "-i", str(path),
+         "-map", "0:a:0", "-af", "volumedetect", "-f", "null", "-"],
+        capture_output=True, text=True, check=True,
+    ).stderr  # fmt: skip
+    found = re.search(r"mean_volume: (-?[\d.]+|-inf) dB", out)
+    assert found, out
+    return float(found.group(1)) if found.group(1) != "-inf" else -200.0
+
+
+def video_packets(path: Path) -> list[tuple[str, ...]]:
+    """(pts, duration, size, hash) of every video packet, without decoding (framemd5 of -c copy)."""
+    out = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v:0", "-c", "copy",
+         "-f", "framemd5", "-"],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    rows = [line.split(",") for line in out.splitlines() if line and not line.startswith("#")]
+    return [tuple(field.strip() for field in row[3:]) for row in rows]
+
+
+def streams(path: Path) -> list[str]:
+    out = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True
+    ).stderr
+    return re.findall(r"Stream #\d+:\d+\S*: (Video|Audio)", out)
+
+
+def test_a_line_longer_than_its_scene_is_sped_up_a_little_then_pushes_the_next() -> None:
+    fits = Line(Path("a"), 1.5, 0.0, 2.0)
+    long = Line(Path("b"), 3.0, 2.0, 2.0)  # 50 % over: sped up to MAX_TEMPO, still over
+    after = Line(Path("c"), 1.0, 4.0, 2.0)
+    placed = place([fits, long, after])
+    assert [p.start for p in placed[:2]] == [0.0, 2.0]
+    assert placed[1].tempo == MAX_TEMPO
+    assert placed[2].start == pytest.approx(2.0 + 3.0 / MAX_TEMPO)  # never on top of it
+    assert placed[2].tempo == 1.0
+
+
+@pytest.mark.parametrize("clip_audio", [False, True], ids=["silent-clips", "clips-with-sound"])
+async def test_the_voice_is_laid_at_each_scene_and_the_video_is_copied(
+    tmp_path: Path, clip_audio: bool
+) -> None:
+    clips = [
+        make_clip(tmp_path / f"c{i}.mp4", seconds=2, width=64, height=36, color=c, audio=clip_audio)
+        for i, c in enumerate(("red", "green", "blue"))
+    ]
+    film = (await stitch(clips, tmp_path / "film.mp4")).path
+    lines = [Line(tone(tmp_path / f"l{i}.pcm", 1.2), 1.2, 2.0 * i, 2.0) for i in range(3)]
+
+    result = await mix_narration(film, lines, tmp_path / "narrated.mp4")
+
+    assert streams(result.path) == ["Video", "Audio"]
+    assert video_packets(result.path) == video_packets(film)  # not re-encoded
+    for i in range(3):
+        assert mean_volume(result.path, 2.0 * i + 0.2, 2.0 * i + 1.0) > -40  # the voice
+    assert result.overrun == 0.0
+
+
+async def test_a_last_line_past_the_end_runs_on_whole(tmp_path: Path) -> None:
+    film = make_clip(tmp_path / "film.mp4", seconds=2, width=64, height=36)
+    line = Line(tone(tmp_path / "l.pcm", 4.0), 4.0, 0.0, 2.0)
+
+    result = await mix_narration(film, [line], tmp_path / "narrated.mp4")
+
+    assert result.overrun == pytest.approx(4.0 / MAX_TEMPO - 2.0, abs=0.01)
+    assert mean_volume(result.path, 2.4, 3.0) > -40  # still speaking after the last frame
