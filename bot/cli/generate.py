@@ -55,6 +55,8 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
             aspect_ratio=args.aspect_ratio,
             seed=args.seed,
             settings=settings,
+            narration=getattr(args, "narration", None),
+            voice=getattr(args, "voice", None),
         )
     except GenerationError as exc:
         console.print(exc.reason, style="red", markup=False, highlight=False)

@@ -11,6 +11,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.pipeline.errors import GenerationError
+from bot.pipeline.speech import VOICES
 from bot.pipeline.validation import MAX_PROMPT_CHARS, MAX_SEED, validate_request
 from bot.tree import NO_MENTIONS, UserFacingError
 from cogs.generate import render
@@ -27,6 +28,9 @@ RATIOS = [
     app_commands.Choice(name="9:16 portrait", value="9:16"),
     app_commands.Choice(name="1:1 square", value="1:1"),
 ]
+
+
+VOICE_CHOICES = [app_commands.Choice(name=v, value=v) for v in VOICES]  # ≤ 25 choices
 
 
 class GenerateCog(commands.Cog):
@@ -46,8 +50,10 @@ class GenerateCog(commands.Cog):
         clips="Exactly this many scenes (default: the director decides)",
         aspect_ratio="Frame shape (default 16:9)",
         seed="A number to make the clips reproducible",
+        narration="A spoken voice-over written with the shot list",
+        voice="The narrator's voice (default: the operator's)",
     )
-    @app_commands.choices(aspect_ratio=RATIOS)
+    @app_commands.choices(aspect_ratio=RATIOS, voice=VOICE_CHOICES)
     async def generate(
         self,
         interaction: discord.Interaction,
@@ -55,6 +61,8 @@ class GenerateCog(commands.Cog):
         clips: app_commands.Range[int, 1, 10] | None = None,
         aspect_ratio: app_commands.Choice[str] | None = None,
         seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+        narration: bool | None = None,
+        voice: app_commands.Choice[str] | None = None,
     ) -> None:
         """Turn one sentence into a short film."""
         settings = self.bot.settings
@@ -65,6 +73,8 @@ class GenerateCog(commands.Cog):
                 aspect_ratio=aspect_ratio.value if aspect_ratio else None,
                 seed=seed,
                 settings=settings,
+                narration=narration,
+                voice=voice.value if voice else None,
             )
         except GenerationError as exc:
             raise UserFacingError(exc.reason) from None

@@ -15,6 +15,7 @@ from bot.pipeline.events import (
     Event,
     Failed,
     Finished,
+    Narrated,
     Queued,
     Started,
     Stitched,
@@ -29,6 +30,7 @@ SHOWN = (
     ClipCompleted,
     ClipFailed,
     Stitched,
+    Narrated,
     Finished,
     Failed,
     Cancelled,
@@ -53,6 +55,7 @@ class ReplyState:
     channel_id: int | None = None
     message_id: int | None = None
     thread_id: int | None = None
+    narration: Narrated | None = None  # the voice-over: mixed in, or left out and why
 
     @classmethod
     def from_rows(cls, generation: Generation, clips: list[Clip]) -> ReplyState:
@@ -100,6 +103,8 @@ class ReplyState:
                 self._set(i, "retrying" if retry else "failed")
             case Stitched():
                 self.status = GenerationStatus.DELIVERING
+            case Narrated():
+                self.narration = event
             case Delivered(ref=ref):
                 self.delivered = ref
             case Finished():

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 
@@ -10,9 +9,8 @@ import pytest
 
 from bot.pipeline.media import ffmpeg_exe, stitch
 from bot.pipeline.media.narrate import MAX_TEMPO, Line, mix_narration, place
+from tests.fakes.audio import mean_volume, streams, video_packets
 from tests.fakes.mp4 import make_clip
-
-SILENT_DB = -60.0
 
 
 def tone(path: Path, seconds: float, freq: int = 440) -> Path:
@@ -24,36 +22,6 @@ def tone(path: Path, seconds: float, freq: int = 440) -> Path:
         check=True,
     )  # fmt: skip
     return path
-
-
-def mean_volume(path: Path, start: float, end: float) -> float:
-    """ffmpeg volumedetect's mean volume (dB) of the audio between `start` and `end`."""
-    out = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-ss", f"{start}", "-to", f"{end}", "-i", str(path),
-         "-map", "0:a:0", "-af", "volumedetect", "-f", "null", "-"],
-        capture_output=True, text=True, check=True,
-    ).stderr  # fmt: skip
-    found = re.search(r"mean_volume: (-?[\d.]+|-inf) dB", out)
-    assert found, out
-    return float(found.group(1)) if found.group(1) != "-inf" else -200.0
-
-
-def video_packets(path: Path) -> list[tuple[str, ...]]:
-    """(pts, duration, size, hash) of every video packet, without decoding (framemd5 of -c copy)."""
-    out = subprocess.run(
-        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:v:0", "-c", "copy",
-         "-f", "framemd5", "-"],
-        capture_output=True, text=True, check=True,
-    ).stdout  # fmt: skip
-    rows = [line.split(",") for line in out.splitlines() if line and not line.startswith("#")]
-    return [tuple(field.strip() for field in row[3:]) for row in rows]
-
-
-def streams(path: Path) -> list[str]:
-    out = subprocess.run(
-        [ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True
-    ).stderr
-    return re.findall(r"Stream #\d+:\d+\S*: (Video|Audio)", out)
 
 
 def test_a_line_longer_than_its_scene_is_sped_up_a_little_then_pushes_the_next() -> None:
