@@ -48,3 +48,10 @@ def video_codec_line(path: Path) -> str:
     assert found, out.stderr
     # the bit rate and the container's default/handler notes differ between files
     return re.sub(r",? \d+ kb/s|\(\w+\) \(\w+ / 0x\w+\)|\s*\(default\)", "", found.group(1)).strip()
+
+
+def describe(path: Path) -> str:
+    """What ``ffmpeg -i`` prints about the file (its input description)."""
+    return subprocess.run(
+        [_FFMPEG, "-hide_banner", "-i", str(path)], capture_output=True, text=True
+    ).stderr

@@ -163,7 +163,8 @@ class FakeOpenAI(LoopbackServer):
         delay: seconds slept before answering each chat completion (default 0.0).
         retry_after_ms: value of ``retry-after-ms`` sent with injected 429 and 5xx answers
             (default 1, so the client's own retries are immediate; ``retry-after`` is "0").
-        calls: ``{"chat": n, "moderations": n}``: authenticated requests per endpoint,
+        calls: ``{"chat": n, "moderations": n}`` (and ``"speech"`` once spoken to):
+            authenticated requests per endpoint,
             injected failures included.
         last_schema: the JSON schema of the latest chat request's ``response_format``.
 
@@ -194,7 +195,7 @@ class FakeOpenAI(LoopbackServer):
         self.narration_words_per_second: float = 2.0  # length of the narration lines written
         self.delay: float = 0.0
         self.retry_after_ms: int = 1
-        self.calls: dict[str, int] = {"chat": 0, "moderations": 0, "speech": 0}
+        self.calls: dict[str, int] = {"chat": 0, "moderations": 0}  # "speech" from its first
         self.speech = SpeechRoute(self)  # POST /v1/audio/speech (tests/fakes/openai_speech.py)
         self.last_schema: dict[str, Any] | None = None
         self._faults = FaultQueue()

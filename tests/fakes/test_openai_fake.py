@@ -238,4 +238,4 @@ async def test_a_wrong_key_is_refused_on_every_path_without_quoting_it_whole(fak
         masked = exc.message.split("Incorrect API key provided: ")[1].split(".")[0]
         assert masked.startswith("sk-wr") and masked.endswith("6789") and "*" in masked
         assert wrong not in exc.message
-    assert fake.calls == {"chat": 0, "moderations": 0, "speech": 0}
+    assert fake.calls == {"chat": 0, "moderations": 0}
