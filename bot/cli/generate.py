@@ -16,7 +16,13 @@ from bot.pipeline.errors import GenerationError
 from bot.pipeline.text import one_line
 from bot.pipeline.validation import validate_request
 from bot.services import check_configuration, open_services
-from storage.models import Generation, GenerationStatus, NewGeneration
+from storage.models import (
+    Generation,
+    GenerationStatus,
+    Narration,
+    NarrationStatus,
+    NewGeneration,
+)
 
 CLI_OWNER = 0  # generations from the terminal belong to no Discord member
 
@@ -37,6 +43,12 @@ def _copy(src: Path, dest: Path) -> None:
     partial = dest.with_name(dest.name + ".part")
     shutil.copyfile(src, partial)
     partial.replace(dest)
+
+
+def narration_line(narration: Narration) -> str:
+    if narration.status is NarrationStatus.NARRATED:
+        return f"Narrated (voice {narration.voice})."
+    return f"Without narration: {one_line(narration.reason or 'it was not mixed in')}"
 
 
 async def generate(settings: Settings, args: argparse.Namespace) -> int:
@@ -79,6 +91,7 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
                 )
                 progress.follow(generation.id)
                 final = await services.runner.wait(generation.id)
+            narration = await services.repo.narration(final.id)
         finally:
             unsubscribe()
     if final.status is GenerationStatus.DONE:
@@ -86,6 +99,8 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
             out if settings.enable_video_generation else "no video (ENABLE_VIDEO_GENERATION=false)"
         )
         print(f"Done: generation #{final.id} “{one_line(final.title or '')}” → {where}")
+        if narration is not None:
+            print(narration_line(narration))
         return 0
     print(f"Generation #{final.id} {final.status}: {one_line(final.error or '')}", file=sys.stderr)
     return 1
