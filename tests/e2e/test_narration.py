@@ -10,7 +10,7 @@ from bot.pipeline.shotlist import narration_budget
 from storage.models import GenerationStatus, NarrationStatus
 from tests.e2e.harness import World, world
 from tests.fakes.audio import mean_volume, streams, video_codec_line, video_packets
-from tests.fakes.discord_fake import Message
+from tests.fakes.discord_fake import Interaction, Message
 
 IDEA = "a lighthouse keeper adopts a seal"
 SCENE = 2  # seconds, the fake's scene duration
@@ -30,6 +30,26 @@ def film_of(w: World, folder: Path) -> Path:
     path = folder / attachment.filename
     path.write_bytes(w.discord.attachment(attachment.id).data)
     return path
+
+
+async def history_text(w: World, interaction: Interaction) -> str:
+    """The description of the private /history page answering `interaction`."""
+
+    def page() -> str | None:
+        for message in [
+            *interaction.followups,
+            *(
+                [w.discord.message(interaction.original_message_id)]
+                if interaction.original_message_id
+                else []
+            ),
+        ]:
+            for embed in message.embeds:
+                if embed.get("description"):
+                    return str(embed["description"])
+        return None
+
+    return await w.discord.wait_for(page, timeout=5)
 
 
 def speech_requests(w: World, line: int) -> int:
@@ -73,6 +93,9 @@ async def test_a_narrated_film_arrives_with_the_voice_in_every_scene(tmp_path: P
         shot_list = w.discord.messages_in(int(thread["id"]))[0].content
         assert shot_list.count("🎙️") == 3 and "Line 2:" in shot_list
 
+        history = await w.command("history")
+        assert "🎙️ narrated" in await history_text(w, history)
+
 
 async def test_without_narration_nothing_is_spoken(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
@@ -96,6 +119,8 @@ async def test_a_tts_failure_delivers_the_silent_film_with_the_reason(tmp_path: 
         assert text.startswith("🔇 without narration") and "HTTP 503" in text, text
         narration = await w.services.repo.narration(1)
         assert narration is not None and narration.status is NarrationStatus.DROPPED
+        history = await w.command("history")
+        assert "🔇 not narrated" in await history_text(w, history)
 
 
 async def test_required_narration_fails_the_generation_when_tts_fails(tmp_path: Path) -> None:
