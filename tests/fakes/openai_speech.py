@@ -62,6 +62,7 @@ class SpeechRoute:
         hold: when not None, an ``asyncio.Event`` every request whose input contains
             ``hold_text`` waits for before answering (a line "in flight").
         hold_text: see ``hold`` (default "": every request).
+        delay: seconds slept before answering each request (default 0.0).
     """
 
     def __init__(self, fake: FakeOpenAI) -> None:
@@ -71,6 +72,7 @@ class SpeechRoute:
         self.words_per_second = WORDS_PER_SECOND
         self.hold: asyncio.Event | None = None
         self.hold_text = ""
+        self.delay = 0.0
 
     def register(self, app: web.Application) -> None:
         app.router.add_post("/v1/audio/speech", self.speech)
@@ -85,6 +87,8 @@ class SpeechRoute:
         self.requests.append(text if isinstance(text, str) else "")
         if self.hold is not None and self.hold_text in (text or ""):
             await self.hold.wait()
+        if self.delay > 0:
+            await asyncio.sleep(self.delay)
         if (failure := fake._injected(request)) is not None:
             return failure
         if not isinstance(body, dict):
