@@ -109,6 +109,7 @@ async def _one_generation(
         lags = measure.edit_lags(w, [r for r in measure.clip_rows(w) if r.message_id == message_id])
         files = measure.clip_files(w, message_id)
         stitches = measure.stitches(w.log_text())
+        mix = measure.narration_mix_seconds(w.log_text())
         count_429 = w.discord.count_429
     stitch_times = []
     for attempt in range(3):
@@ -126,6 +127,7 @@ async def _one_generation(
         "rest_calls": calls,
         "edit_lags": lags,
         "stitches": stitches,
+        "narration_mix": mix,
         "count_429": count_429,
     }
 
@@ -188,7 +190,8 @@ async def single(opts: Options) -> Outcome:
             {"value": narrated["wall"] - par["wall"]},
             lambda m: m["value"] <= par["stitch"] + 1.0,
             note=f"narrated {narrated['wall']:.2f} s · silent {par['wall']:.2f} s"
-            f" · stitch {par['stitch']:.2f} s",
+            f" · stitch {par['stitch']:.2f} s"
+            f" · the mix itself {narrated['narration_mix'] or 0:.2f} s",
         ),
     ]
     return Outcome(figures, {"parallel": par, "sequential": seq, "narrated": narrated})

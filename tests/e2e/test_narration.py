@@ -58,15 +58,18 @@ def speech_requests(w: World, line: int) -> int:
 
 async def test_a_narrated_film_arrives_with_the_voice_in_every_scene(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
+        w.replicate.max_clip_seconds = SCENE  # clips as long as their scenes
+        w.openai.narration_words_per_second = 1.0  # 3-word lines: 1.2 s spoken of each 2 s
         reply = await w.generate(IDEA, clips=3, narration=True, voice="marin")
         status = await w.wait_final(reply)
         assert status.startswith("✅"), status
 
         film = film_of(w, tmp_path)
         assert streams(film) == ["Video", "Audio"]
-        for scene in range(3):  # the voice is heard inside every scene's span
+        for scene in range(3):  # each line is heard from its own scene's start, then silence
             start = scene * SCENE
-            assert mean_volume(film, start + 0.2, start + 1.2) > -40, scene
+            assert mean_volume(film, start + 0.1, start + 1.1) > -40, scene
+            assert mean_volume(film, start + 1.4, start + 1.9) < -60, scene
         # the video stream was not re-encoded: the mix copied the stitched film's packets
         # exactly, and those are the clips' packets (the stitch's concat demuxer repeats the
         # parameter sets in each clip's first keyframe, so those are a little larger)

@@ -52,6 +52,8 @@ async def test_the_voice_is_laid_at_each_scene_and_the_video_is_copied(
     assert video_packets(result.path) == video_packets(film)  # not re-encoded
     for i in range(3):
         assert mean_volume(result.path, 2.0 * i + 0.2, 2.0 * i + 1.0) > -40  # the voice
+        gap = mean_volume(result.path, 2.0 * i + 1.4, 2.0 * i + 1.9)  # after the line
+        assert gap > -60 if clip_audio else gap < -60  # the clips' own sound stays in the mix
     assert result.overrun == 0.0
 
 
