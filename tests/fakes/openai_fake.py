@@ -386,7 +386,9 @@ class FakeOpenAI(LoopbackServer):
         refusal: str | None = None
         content: str | None
         fault = self._take_content_fault()
-        shot_list = self._shot_list(messages, narrated=_asks_narration(schema))
+        shot_list = self._shot_list(messages)
+        if _asks_narration(schema):
+            self._narrate(shot_list)
         if fault == "refuse":
             content, refusal = None, REFUSAL
         elif fault == "malformed":
@@ -429,7 +431,7 @@ class FakeOpenAI(LoopbackServer):
         where = "/".join(str(p) for p in error.absolute_path) or "(root)"
         return f"{where}: {error.message}"
 
-    def _shot_list(self, messages: list[dict[str, Any]], *, narrated: bool) -> dict[str, Any]:
+    def _shot_list(self, messages: list[dict[str, Any]]) -> dict[str, Any]:
         user_texts = [_text_of(m.get("content")) for m in messages if m.get("role") == "user"]
         text = user_texts[-1] if user_texts else ""
         idea = _IDEA.search(text)  # the Analyst wraps the member's idea in <<< >>>
@@ -444,12 +446,15 @@ class FakeOpenAI(LoopbackServer):
             {"prompt": f"Scene {i + 1}: {prompt}", "duration": self.scene_duration}
             for i in range(count)
         ]
-        if narrated:  # a line per scene that fits it, as the Analyst asks (words per second)
-            words = prompt.split()
-            for i, scene in enumerate(scenes):
-                budget = max(1, int(self.scene_duration * self.narration_words_per_second))
-                scene["narration"] = " ".join([f"Line {i + 1}:", *words][:budget])
         return {"title": f"Film: {prompt[:60]}", "style": "cinematic, warm light", "scenes": scenes}
+
+    def _narrate(self, shot_list: dict[str, Any]) -> None:
+        """A narration line per scene that fits it, as the Analyst asks (words per second):
+        "Line N:" and the first words of the idea."""
+        words = shot_list["title"].removeprefix("Film: ").split()
+        for i, scene in enumerate(shot_list["scenes"]):
+            budget = max(1, int(scene["duration"] * self.narration_words_per_second))
+            scene["narration"] = " ".join([f"Line {i + 1}:", *words][:budget])
 
     @staticmethod
     def _completion(
