@@ -7,13 +7,16 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
+from importlib.metadata import version
 
 import aiohttp
 import httpx
 import replicate
 from openai import AsyncOpenAI
+from replicate.client import RetryTransport
 
 from bot.config import DEFAULT_OPENAI_MODEL, Settings
+from bot.pipeline.admission import Admission
 from bot.pipeline.analysis import Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.events import EventBus
@@ -94,6 +97,25 @@ async def check_configuration(
     return result
 
 
+def make_replicate_api(
+    settings: Settings, transport: httpx.AsyncHTTPTransport
+) -> httpx.AsyncClient:
+    """Plain HTTP to Replicate's API (the prediction list, reads, cancels) on the same transport:
+    the base URL and token of `make_replicate_client`, and the SDK's public `RetryTransport`
+    (429/503/504 on GETs retried with backoff), so that its answers are read entry by entry
+    instead of through the SDK's models."""
+    token = settings.replicate_api_token
+    return httpx.AsyncClient(
+        base_url=settings.replicate_base_url or REPLICATE_DEFAULT_BASE_URL,
+        headers={
+            "Authorization": f"Bearer {token.get_secret_value() if token else 'missing'}",
+            "User-Agent": f"reelbot (replicate-python/{version('replicate')})",
+        },
+        timeout=httpx.Timeout(5.0, read=30.0, write=30.0, connect=5.0, pool=10.0),
+        transport=RetryTransport(wrapped_transport=transport),
+    )
+
+
 @asynccontextmanager
 async def open_services(settings: Settings) -> AsyncIterator[Services]:
     """HTTP session, database, provider clients and the runner, closed in reverse order."""
@@ -108,12 +130,14 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         repo = Repository(db)
         openai_client = make_openai_client(settings)
         replicate_transport = httpx.AsyncHTTPTransport()
+        replicate_api = make_replicate_api(settings, replicate_transport)
         clips = None
         if settings.enable_video_generation:
             clips = ClipMaker(
                 repo=repo,
                 predictions=Predictions(
                     make_replicate_client(settings, replicate_transport),
+                    replicate_api,
                     model=settings.video_model,
                     poll_interval=settings.replicate_poll_seconds,
                 ),
@@ -133,6 +157,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             bus=bus,
             policy=policy,
             config=RunnerConfig(settings.user_concurrency, settings.enable_video_generation),
+            admission=Admission(settings),
             narrator=Narrator(
                 openai_client,
                 repo=repo,
@@ -152,4 +177,5 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 await asyncio.wait([sweeps])
             await runner.close()
             await openai_client.close()
+            await replicate_api.aclose()
             await replicate_transport.aclose()

@@ -7,6 +7,8 @@ import logging
 import discord
 from discord import app_commands
 
+from bot.pipeline.admission import NOT_ENABLED
+
 log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -25,7 +27,30 @@ async def reply_privately(interaction: discord.Interaction, text: str) -> None:
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
+class NotEnabledHere(app_commands.CheckFailure):
+    """The interaction comes from outside `ALLOWED_GUILD_IDS` (a DM and a user-installed
+    context included); the member is told privately and nothing runs."""
+
+    def __init__(self) -> None:
+        super().__init__(NOT_ENABLED)
+
+
+def check_allowed_here(interaction: discord.Interaction) -> None:
+    """Raise `NotEnabledHere` unless the interaction comes from an allowed guild (every place
+    is allowed when `ALLOWED_GUILD_IDS` is empty)."""
+    settings = getattr(interaction.client, "settings", None)
+    allowed = settings.allowed_guild_ids if settings is not None else frozenset()
+    if allowed and interaction.guild_id not in allowed:
+        raise NotEnabledHere
+
+
 class ReelbotTree(app_commands.CommandTree[discord.Client]):
+    """The command tree: the guild allow-list for every command, and the one error path."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        check_allowed_here(interaction)  # raised: the member reads why, privately (on_error)
+        return True
+
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:

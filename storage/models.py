@@ -94,6 +94,15 @@ class Clip:
 
 
 @dataclass(frozen=True, slots=True)
+class Usage:
+    """What a member has used since a moment: runs admitted (a /generate, a terminal generate,
+    a Retry; not those refunded) and seconds of video asked of Replicate."""
+
+    runs: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
 class HistoryEntry:
     id: int
     status: GenerationStatus
@@ -131,3 +140,16 @@ class NarrationLine:
     text: str
     audio_path: str
     seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class PendingCancel:
+    """A prediction to cancel again: its id, or (a lost create) the inputs to find it by."""
+
+    id: int
+    clip_id: int
+    prediction_id: str | None
+    inputs: str | None
+    create_started_at: float | None
+    reason: str
+    created_at: float

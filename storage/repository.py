@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -22,17 +22,23 @@ from storage.models import (
     NarrationLine,
     NarrationStatus,
     NewGeneration,
+    PendingCancel,
+    Usage,
 )
 
 _FINAL = tuple(str(s) for s in FINAL_STATUSES)
 _NOT_FINAL = f"status NOT IN ({', '.join('?' * len(_FINAL))})"
-# a cancelled generation counts towards the daily limit once it has asked for a prediction
-_COUNT_SINCE = (
-    "SELECT COUNT(*) FROM generations g WHERE g.owner_id = ? AND g.created_at >= ?"
-    " AND (g.status != ? OR EXISTS ("
-    "   SELECT 1 FROM clips c WHERE c.generation_id = g.id AND c.attempts > 0))"
+# a run counts towards the daily limit unless it was refunded before it spent anything
+_USAGE = (
+    "SELECT (SELECT COUNT(*) FROM runs WHERE owner_id = ? AND admitted_at >= ?"
+    "   AND (refunded = 0 OR spent_at IS NOT NULL)),"
+    " (SELECT COALESCE(SUM(seconds), 0) FROM spend WHERE owner_id = ? AND created_at >= ?)"
 )
-_COUNTED_PARAMS = (str(GenerationStatus.CANCELLED),)
+_LATEST_RUN = "(SELECT MAX(id) FROM runs WHERE generation_id = ?)"
+
+Admit = Callable[[Usage], None]
+"""Called with the member's usage inside the transaction that admits a run; it raises to
+refuse (the transaction then stores nothing)."""
 
 
 def _generation(row: aiosqlite.Row) -> Generation:
@@ -93,25 +99,37 @@ class Repository:
 
     # generations -------------------------------------------------------------------------
 
-    async def create_generation(self, new: NewGeneration) -> Generation:
+    async def create_generation(
+        self, new: NewGeneration, *, admit: Admit | None = None, since: float = 0.0
+    ) -> Generation:
+        """Store a new generation and its first run. With `admit`, the owner's usage since
+        `since` is read and checked in the same transaction (a burst cannot slip past)."""
         async with self._transaction() as db:
+            if admit is not None:
+                admit(await self._usage(db, new.owner_id, since))
             generation_id = await self._insert_generation(db, new)
+            await self._insert_run(db, generation_id, new.owner_id)
         generation = await self.generation(generation_id)
         assert generation is not None
         return generation
 
-    async def create_generation_within(
-        self, new: NewGeneration, *, limit: int, since: float
-    ) -> Generation | None:
-        """Create the generation unless its owner has `limit` counted generations since `since`
-        (None then). Counted and created in one transaction: a burst cannot slip past."""
-        async with self._transaction() as db:
-            async with db.execute(_COUNT_SINCE, (new.owner_id, since, *_COUNTED_PARAMS)) as cur:
-                row = await cur.fetchone()
-            if row is not None and int(row[0]) >= limit:
-                return None
-            generation_id = await self._insert_generation(db, new)
-        return await self.generation(generation_id)
+    @staticmethod
+    async def _usage(db: aiosqlite.Connection, owner_id: int, since: float) -> Usage:
+        async with db.execute(_USAGE, (owner_id, since, owner_id, since)) as cursor:
+            row = await cursor.fetchone()
+        return Usage(int(row[0]), float(row[1])) if row else Usage(0, 0.0)
+
+    async def usage_since(self, owner_id: int, since: float) -> Usage:
+        """The member's runs and seconds of video since `since` that count towards a limit."""
+        row = await self._one(_USAGE, (owner_id, since, owner_id, since))
+        return Usage(int(row[0]), float(row[1])) if row else Usage(0, 0.0)
+
+    @staticmethod
+    async def _insert_run(db: aiosqlite.Connection, generation_id: int, owner_id: int) -> None:
+        await db.execute(
+            "INSERT INTO runs (generation_id, owner_id, admitted_at) VALUES (?, ?, ?)",
+            (generation_id, owner_id, time.time()),
+        )
 
     @staticmethod
     async def _insert_generation(db: aiosqlite.Connection, new: NewGeneration) -> int:
@@ -148,45 +166,70 @@ class Repository:
         return _generation(row) if row else None
 
     async def set_status(
-        self, generation_id: int, status: GenerationStatus, error: str | None = None
+        self,
+        generation_id: int,
+        status: GenerationStatus,
+        error: str | None = None,
+        *,
+        refund: bool = False,
     ) -> bool:
-        """Move to `status`; a final state is never overwritten. False when nothing changed."""
+        """Move to `status`; a final state is never overwritten. False when nothing changed.
+        Cancelled (or `refund`) before the run spent anything: the run is not counted."""
         now = time.time()
         finished = now if status in FINAL_STATUSES else None
-        return await self._update(
+        sql = (
             f"UPDATE generations SET status = ?, error = COALESCE(?, error), updated_at = ?,"
-            f" finished_at = COALESCE(?, finished_at) WHERE id = ? AND {_NOT_FINAL}",
-            (status, error, now, finished, generation_id, *_FINAL),
+            f" finished_at = COALESCE(?, finished_at) WHERE id = ? AND {_NOT_FINAL}"
         )
-
-    async def reopen(self, generation_id: int) -> bool:
-        """Put a failed or cancelled generation back in the queue (Retry)."""
+        params = (status, error, now, finished, generation_id, *_FINAL)
+        if not (refund or status is GenerationStatus.CANCELLED):
+            return await self._update(sql, params)
         async with self._transaction() as db:
-            cursor = await db.execute(
-                "UPDATE generations SET status = ?, error = NULL, finished_at = NULL,"
-                " updated_at = ? WHERE id = ? AND status IN (?, ?)",
-                (
-                    GenerationStatus.QUEUED,
-                    time.time(),
-                    generation_id,
-                    GenerationStatus.FAILED,
-                    GenerationStatus.CANCELLED,
-                ),
-            )
+            cursor = await db.execute(sql, params)
             if cursor.rowcount == 0:
                 return False
+            await db.execute(
+                f"UPDATE runs SET refunded = 1 WHERE id = {_LATEST_RUN} AND spent_at IS NULL",
+                (generation_id,),
+            )
+            return True
+
+    async def reopen(
+        self, generation_id: int, *, admit: Admit | None = None, since: float = 0.0
+    ) -> bool:
+        """Put a failed or cancelled generation back in the queue as a new run (Retry); False
+        when it is not failed or cancelled. With `admit`, as in `create_generation`. What the
+        earlier runs spent stays spent."""
+        async with self._transaction() as db:
+            async with db.execute(
+                "SELECT owner_id FROM generations WHERE id = ? AND status IN (?, ?)",
+                (generation_id, GenerationStatus.FAILED, GenerationStatus.CANCELLED),
+            ) as cursor:
+                row = await cursor.fetchone()
+            if row is None:
+                return False
+            owner_id = int(row[0])
+            if admit is not None:
+                admit(await self._usage(db, owner_id, since))
+            now = time.time()
+            await db.execute(
+                "UPDATE generations SET status = ?, error = NULL, finished_at = NULL,"
+                " updated_at = ? WHERE id = ?",
+                (GenerationStatus.QUEUED, now, generation_id),
+            )
             await db.execute(
                 "UPDATE clips SET status = ?, prediction_id = NULL, error = NULL, attempts = 0,"
                 " create_started_at = NULL, updated_at = ?"
                 " WHERE generation_id = ? AND status IN (?, ?)",
                 (
                     ClipStatus.PENDING,
-                    time.time(),
+                    now,
                     generation_id,
                     ClipStatus.FAILED,
                     ClipStatus.CANCELLED,
                 ),
             )
+            await self._insert_run(db, generation_id, owner_id)
             return True
 
     async def set_message(
@@ -259,12 +302,6 @@ class Repository:
         )
         return _generation(row) if row else None
 
-    async def count_since(self, owner_id: int, since: float) -> int:
-        """The member's generations since `since` that count towards a daily limit: all but
-        those cancelled before any prediction was asked for."""
-        row = await self._one(_COUNT_SINCE, (owner_id, since, *_COUNTED_PARAMS))
-        return int(row[0]) if row else 0
-
     # history -----------------------------------------------------------------------------
 
     async def history(
@@ -302,7 +339,9 @@ class Repository:
         return _clip(row)
 
     async def clip_creating(self, clip_id: int) -> None:
-        """About to send a create request: count the attempt and note when it began."""
+        """About to send a create request: count the attempt and note when it began. Counting
+        it records the spend too (the clip's seconds against its owner; the run marked spent,
+        for good): the `clips_create_spends` trigger, in the same statement."""
         now = time.time()
         await self._update(
             "UPDATE clips SET status = ?, attempts = attempts + 1, create_started_at = ?,"
@@ -476,3 +515,39 @@ class Repository:
         return {
             int(r[0]): Narration(int(r[0]), str(r[1]), NarrationStatus(r[2]), r[3]) for r in rows
         }
+
+    # clips made again, predictions to cancel again (the Replicate side) --------------------
+
+    async def clip_remade(self, clip_id: int, reason: str, lost_seconds: float) -> None:
+        """The clip's prediction succeeded but its output is gone (Replicate removed it): back
+        to pending without spending a failure attempt (the next create counts one again), and
+        the lost prediction's billed seconds kept in `predict_seconds`, which on a clip not yet
+        succeeded holds what was spent on it so far."""
+        await self._update(
+            "UPDATE clips SET status = ?, error = ?, prediction_id = NULL,"
+            " attempts = MAX(attempts - 1, 0), predict_seconds = predict_seconds + ?,"
+            " updated_at = ? WHERE id = ?",
+            (ClipStatus.PENDING, reason, lost_seconds, time.time(), clip_id),
+        )
+
+    async def add_pending_cancel(
+        self,
+        clip_id: int,
+        *,
+        prediction_id: str | None,
+        inputs: str | None,
+        create_started_at: float | None,
+        reason: str,
+    ) -> None:
+        await self._update(
+            "INSERT INTO pending_cancels (clip_id, prediction_id, inputs, create_started_at,"
+            " reason, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+            (clip_id, prediction_id, inputs, create_started_at, reason, time.time()),
+        )
+
+    async def pending_cancels(self, limit: int = 100) -> list[PendingCancel]:
+        rows = await self._all("SELECT * FROM pending_cancels ORDER BY id LIMIT ?", (limit,))
+        return [PendingCancel(**dict(r)) for r in rows]
+
+    async def drop_pending_cancel(self, pending_id: int) -> None:
+        await self._update("DELETE FROM pending_cancels WHERE id = ?", (pending_id,))

@@ -9,9 +9,12 @@ import sys
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
+from bot.cli import interrupted
 from bot.cli.progress import TerminalProgress
 from bot.config import Settings
+from bot.pipeline.admission import Refused
 from bot.pipeline.errors import GenerationError
 from bot.pipeline.text import one_line
 from bot.pipeline.validation import validate_request
@@ -81,6 +84,7 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
         return 2
     out = Path(args.out)
     async with open_services(settings) as services:
+        await interrupted.settle(services, console)  # what an earlier run left unfinished
         services.runner.register_deliverer("cli", FileDeliverer(out))
         progress = TerminalProgress(console)
         unsubscribe = services.bus.subscribe(progress.handle)
@@ -92,6 +96,9 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
                 progress.follow(generation.id)
                 final = await services.runner.wait(generation.id)
             narration = await services.repo.narration(final.id)
+        except Refused as exc:  # the terminal passes the same admission as a member
+            console.print(f"[red]{escape(exc.reason)}[/]")
+            return 1
         finally:
             unsubscribe()
     if final.status is GenerationStatus.DONE:

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from bot.cli import interrupted
 from bot.config import Settings
 from bot.pipeline.text import one_line, shorten
 from storage.db import open_database
@@ -29,6 +30,7 @@ async def history(
     if limit < 1:
         Console(stderr=True).print("--limit must be at least 1", style="red", markup=False)
         return 2
+    await interrupted.settle_before_history(settings, Console(stderr=True))
     async with open_database(settings.database_path) as db:
         entries = await Repository(db).history(user, limit=limit)
     console = Console()

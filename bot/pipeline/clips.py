@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
-from replicate.prediction import Prediction
 
 from bot.pipeline import media
+from bot.pipeline.cancels import Cancels
 from bot.pipeline.errors import ClipError, MediaError, MediaUnavailable
 from bot.pipeline.events import ClipCompleted, ClipFailed, ClipStarted, EventBus
 from bot.pipeline.fairness import FairQueue
-from bot.pipeline.predictions import CreateFailed, Predictions, predict_seconds
+from bot.pipeline.predictions import PROVIDER_ERRORS, CreateFailed, Predictions, describe
+from bot.pipeline.snapshot import DATA_KEPT_SECONDS, UNREADABLE, Snapshot, predict_seconds
 from bot.pipeline.video_models import ClipRequest, VideoModel
 from storage.models import Clip, ClipStatus, Generation
 from storage.repository import Repository
@@ -26,6 +27,7 @@ CLIP_ATTEMPTS = 3
 DOWNLOAD_ATTEMPTS = 3  # the prediction is paid for: a flaky download is tried again, not it
 DOWNLOAD_BACKOFF = 0.5  # seconds before the second attempt, doubled after
 MAX_CLIP_BYTES = 200 * 1024 * 1024
+MAX_REMAKES = 3  # outputs lost to Replicate's data removal, remade without spending attempts
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class ClipMaker:
         self._bus = bus
         self._slots: FairQueue[int] = FairQueue(capacity=concurrency)
         self._timeout = timeout
+        self.cancels = Cancels(repo, predictions)
 
     def inputs(self, generation: Generation, clip: Clip, style: str) -> dict[str, object]:
         prompt = f"{clip.prompt} {style}".strip() if style else clip.prompt
@@ -74,7 +77,43 @@ class ClipMaker:
         return self._model.inputs(request)
 
     async def make(self, generation: Generation, clip: Clip, style: str) -> Path:
-        """The clip's file, rendering it if needed; raises ClipError after its retries."""
+        """The clip's file, rendering it if needed; raises ClipError after its retries. Any
+        error ends the clip in a stored state with a reason the member can read."""
+        try:
+            return await self._make(generation, clip, style)
+        except ClipError:
+            raise
+        except Exception as exc:
+            reason = await self._failed_unexpectedly(generation, clip, style, exc)
+            raise ClipError(clip.index, reason) from exc
+
+    async def _failed_unexpectedly(
+        self, generation: Generation, clip: Clip, style: str, exc: Exception
+    ) -> str:
+        """Store and publish the failure of a step that raised something other than ClipError;
+        a create that may be in flight is remembered, to be found and cancelled."""
+        if isinstance(exc, PROVIDER_ERRORS):
+            reason = describe(exc)
+            log.warning("generation %s clip %s: %s", generation.id, clip.index + 1, reason)
+        elif isinstance(exc, OSError):
+            reason = f"the bot's server could not save it ({exc.strerror or type(exc).__name__})"
+            log.warning("generation %s clip %s: %s", generation.id, clip.index + 1, exc)
+        else:
+            reason = "something went wrong on our side; it has been logged"
+            log.error(
+                "generation %s clip %s failed unexpectedly",
+                generation.id,
+                clip.index + 1,
+                exc_info=exc,
+            )
+        fresh = await self._repo.clip(clip.id)
+        if fresh.status is ClipStatus.CREATING:  # the create may have reached Replicate
+            await self.cancels.later(fresh, None, self.inputs(generation, fresh, style), reason)
+        await self._repo.clip_ended(clip.id, ClipStatus.FAILED, reason)
+        self._bus.publish(ClipFailed(generation.id, clip.index, reason, False))
+        return reason
+
+    async def _make(self, generation: Generation, clip: Clip, style: str) -> Path:
         if (
             clip.status is ClipStatus.SUCCEEDED
             and clip.output_path
@@ -84,10 +123,15 @@ class ClipMaker:
         if clip.status is ClipStatus.FAILED:  # failed for good before a restart: retries spent
             raise ClipError(clip.index, clip.error or "the clip failed")
         inputs = self.inputs(generation, clip, style)
+        remade = 0
         async with self._slots.slot(generation.owner_id):
             while True:
                 prediction_id = await self._attach_or_create(generation, clip, inputs)
                 prediction = await self._predictions.wait(prediction_id, timeout=self._timeout)
+                if prediction is not None and _output_removed(prediction) and remade < MAX_REMAKES:
+                    remade += 1
+                    await self._remake(generation, clip, prediction)
+                    continue
                 reason = await self._outcome(generation, clip, prediction_id, prediction)
                 if reason is None and prediction is not None:
                     break
@@ -114,41 +158,87 @@ class ClipMaker:
             found = await self._predictions.find_created(
                 inputs, since=since, claimed=self._repo.claimed_prediction_ids
             )
-            if found is not None:
-                await self._started(generation, clip, found.id)
-                return found.id
+            if found.prediction_id is not None:
+                await self._started(generation, clip, found.prediction_id)
+                return found.prediction_id
+            if found.unmatchable:
+                await self._lost_create_unmatchable(generation, clip, found.unmatchable)
         await self._repo.clip_creating(clip.id)
         try:
-            prediction = await self._predictions.create(
+            prediction_id = await self._predictions.create(
                 inputs, since=time.time(), claimed=self._repo.claimed_prediction_ids
             )
         except CreateFailed as exc:
             await self._repo.clip_ended(clip.id, ClipStatus.FAILED, str(exc))
             self._bus.publish(ClipFailed(generation.id, clip.index, str(exc), False))
             raise ClipError(clip.index, str(exc)) from exc
-        await self._started(generation, clip, prediction.id)
-        return prediction.id
+        await self._started(generation, clip, prediction_id)
+        return prediction_id
+
+    async def _lost_create_unmatchable(
+        self, generation: Generation, clip: Clip, count: int
+    ) -> None:
+        """A create was in flight when the process stopped, and Replicate has since removed
+        the input of `count` predictions of the model created after it: whether one of them
+        was this clip's cannot be told. The clip is made again; the lost attempt is given back."""
+        reason = (
+            f"a create was in flight when the bot stopped, and Replicate has removed the input "
+            f"of {count} prediction(s) of the model made since (it keeps an API prediction's "
+            f"data about {DATA_KEPT_SECONDS // 60} minutes after it ends), so it cannot be "
+            "matched: making the clip again"
+        )
+        log.warning("generation %s clip %s: %s", generation.id, clip.index + 1, reason)
+        await self._repo.clip_remade(clip.id, reason, 0.0)
+
+    async def _remake(self, generation: Generation, clip: Clip, prediction: Snapshot) -> None:
+        """The prediction succeeded but Replicate removed its output before the clip was
+        downloaded (a long outage): made again, spending no failure attempt; its billed time
+        stays counted."""
+        seconds = predict_seconds(prediction)
+        reason = (
+            f"Replicate removed the output of prediction {prediction.id} before it was "
+            f"downloaded (it keeps an API prediction's data about {DATA_KEPT_SECONDS // 60} "
+            "minutes after it ends): making the clip again"
+        )
+        log.warning(
+            "generation %s clip %s: %s (%.1f s of billed time spent again)",
+            generation.id,
+            clip.index + 1,
+            reason,
+            seconds,
+        )
+        await self._repo.clip_remade(clip.id, reason, seconds)
+        self._bus.publish(ClipFailed(generation.id, clip.index, reason, True))
 
     async def _started(self, generation: Generation, clip: Clip, prediction_id: str) -> None:
         await self._repo.clip_started(clip.id, prediction_id)
         self._bus.publish(ClipStarted(generation.id, clip.index, prediction_id))
 
     async def _outcome(
-        self, generation: Generation, clip: Clip, prediction_id: str, prediction: Prediction | None
+        self, generation: Generation, clip: Clip, prediction_id: str, prediction: Snapshot | None
     ) -> str | None:
         """None when the prediction succeeded with an output, else the reason it did not."""
         if prediction is None:
-            await self._predictions.cancel(prediction_id)
-            return f"the prediction was still running after {self._timeout:g} s and was cancelled"
+            reason = f"the prediction was still running after {self._timeout:g} s"
+            await self.cancels.now_or_later(clip, prediction_id, reason)
+            return f"{reason} and was cancelled"
+        if prediction.status == UNREADABLE:
+            reason = (
+                f"Replicate's answer about the prediction could not be read ({prediction.error})"
+            )
+            await self.cancels.now_or_later(clip, prediction_id, reason)
+            return reason
         if prediction.status == "failed":
             return f"Replicate failed the prediction: {prediction.error or 'no error message'}"
         if prediction.status == "canceled":
             return "the prediction was cancelled at Replicate"
+        if prediction.status == "aborted":
+            return "Replicate aborted the prediction before it started (its deadline passed)"
         if not _output_url(prediction.output):
             return "Replicate returned no video (the output was empty, possibly filtered)"
         return None
 
-    async def _download(self, generation: Generation, clip: Clip, prediction: Prediction) -> Path:
+    async def _download(self, generation: Generation, clip: Clip, prediction: Snapshot) -> Path:
         folder = self._policy.folder(generation.id)
         url = _output_url(prediction.output)
         assert url is not None
@@ -160,11 +250,12 @@ class ClipMaker:
             await self._repo.clip_ended(clip.id, ClipStatus.FAILED, exc.reason)
             self._bus.publish(ClipFailed(generation.id, clip.index, exc.reason, False))
             raise ClipError(clip.index, exc.reason) from exc
+        spent_before = (await self._repo.clip(clip.id)).predict_seconds  # outputs lost before
         await self._repo.clip_succeeded(
             clip.id,
             output_path=str(dest),
             thumbnail_path=str(thumb),
-            predict_seconds=predict_seconds(prediction),
+            predict_seconds=spent_before + predict_seconds(prediction),
         )
         self._bus.publish(ClipCompleted(generation.id, clip.index, dest, thumb))
         return dest
@@ -195,24 +286,24 @@ class ClipMaker:
                 )
                 await asyncio.sleep(DOWNLOAD_BACKOFF * 2 ** (attempt - 1))
 
+    async def cancel(self, clip: Clip, inputs: dict[str, object] | None) -> None:
+        """Cancel the clip's prediction (see `Cancels.cancel`)."""
+        await self.cancels.cancel(clip, inputs)
+
     async def close(self) -> None:
-        """Stop following predictions: called once no clip is being made any more."""
+        """Stop following predictions: called once no clip is being made any more. Cancels
+        still pending stay stored for the next start."""
+        await self.cancels.close()
         await self._predictions.close()
 
-    async def cancel(self, clip: Clip, inputs: dict[str, object] | None) -> None:
-        """Cancel the clip's prediction at Replicate, finding it first if its create was lost."""
-        prediction_id = clip.prediction_id
-        if prediction_id is None and clip.status is ClipStatus.CREATING and inputs is not None:
-            found = await self._predictions.find_created(
-                inputs,
-                since=clip.create_started_at or time.time(),
-                claimed=self._repo.claimed_prediction_ids,
-            )
-            prediction_id = found.id if found else None
-        if prediction_id is not None:
-            await self._predictions.cancel(prediction_id)
-        if clip.status is not ClipStatus.SUCCEEDED:
-            await self._repo.clip_ended(clip.id, ClipStatus.CANCELLED, "cancelled")
+
+def _output_removed(prediction: Snapshot) -> bool:
+    """Succeeded, but Replicate has removed the output (its data is kept about an hour)."""
+    return (
+        prediction.status == "succeeded"
+        and prediction.data_removed
+        and _output_url(prediction.output) is None
+    )
 
 
 def _output_url(output: object) -> str | None:

@@ -84,7 +84,7 @@ class Failed(Event):
 
 @dataclass(frozen=True, slots=True)
 class Cancelled(Event):
-    pass
+    reason: str | None = None  # None: the member's own cancel
 
 
 Subscriber = Callable[[Event], None]

@@ -3,6 +3,12 @@
 Creating is never retried blindly: the client does not retry POSTs, and a 5xx or a dropped
 connection may still have created the prediction, so an ambiguous failure is reconciled by
 listing recent predictions before trying again.
+
+Creating goes through `replicate.Client`; reading and cancelling go through a plain
+`httpx.AsyncClient` on the same transport (the API's base URL and the token, built in
+`bot/services.py`), so that each prediction Replicate describes is read on its own
+(`bot.pipeline.snapshot`): the list is the whole account's, and one entry the SDK's model would
+reject (an `aborted` status, an `error` object) must not stop every clip.
 """
 
 from __future__ import annotations
@@ -11,23 +17,25 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 import replicate
 from replicate.exceptions import ReplicateError
-from replicate.prediction import Prediction
 
 from bot.pipeline.budget import RequestBudget
+from bot.pipeline.snapshot import UNREADABLE, Snapshot, entry_id, parse, timestamp
 from bot.tasks import spawn
 
 log = logging.getLogger(__name__)
 
-TERMINAL = frozenset({"succeeded", "failed", "canceled"})
 CREATE_ATTEMPTS = 4
 RECONCILE_SLACK = 120.0  # seconds of clock skew tolerated when matching a lost create
-RECONCILE_PAGES = 3
+POLL_PAGES = 10
+RECONCILE_PAGES = 10  # the list is the whole account's: other apps may have added many since
+LIST_PATH = "/v1/predictions"
+_GIVEN_UP = frozenset({"failed", "canceled", "aborted", UNREADABLE})
 
 
 Claimed = Callable[[Sequence[str]], Awaitable[set[str]]]
@@ -38,6 +46,19 @@ class CreateFailed(Exception):
     """Replicate refused to create the prediction (not worth retrying with the same input)."""
 
 
+class UnreadableAnswer(ValueError):
+    """Replicate answered, but not with JSON of the documented shape."""
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What a search for a lost create found: the prediction, and how many predictions of the
+    model created in the window can no longer be matched (Replicate removed their input)."""
+
+    prediction_id: str | None
+    unmatchable: int = 0
+
+
 def describe(exc: BaseException) -> str:
     """A short reason for a provider error, without secrets."""
     if isinstance(exc, ReplicateError):
@@ -46,31 +67,33 @@ def describe(exc: BaseException) -> str:
         return "Replicate did not answer in time"
     if isinstance(exc, httpx.TransportError):
         return "could not reach Replicate"
+    if isinstance(exc, ValueError | httpx.RequestError):  # e.g. the SDK's model refused it
+        return "Replicate's answer could not be read"
     return type(exc).__name__
+
+
+PROVIDER_ERRORS = (ReplicateError, httpx.RequestError, UnreadableAnswer)
+"""What a request to Replicate may raise: an error answer, no answer, an unreadable answer."""
 
 
 def _ambiguous(exc: BaseException) -> bool:
     """Whether a failed create may have created the prediction anyway."""
     if isinstance(exc, ReplicateError):
         return exc.status is None or exc.status >= 500
-    return isinstance(exc, httpx.TransportError)
-
-
-def _timestamp(value: str | None) -> float:
-    if not value:
-        return 0.0
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return 0.0
+    # ValueError: the SDK could not read the answer to a create that succeeded (e.g. a status
+    # its model does not know): the prediction exists
+    return isinstance(exc, httpx.TransportError | ValueError)
 
 
 class Predictions:
-    """The Replicate side of clip rendering, over a `replicate.Client` passed in."""
+    """The Replicate side of clip rendering: creates over a `replicate.Client`, reads and
+    cancels over `api` (an `httpx.AsyncClient` with the API's base URL and the token). Follows
+    every awaited prediction with one poller that lists a hundred a request."""
 
     def __init__(
         self,
         client: replicate.Client,
+        api: httpx.AsyncClient,
         *,
         model: str,
         reads_per_minute: float = 2400,
@@ -78,36 +101,47 @@ class Predictions:
         poll_interval: float = 1.0,
     ) -> None:
         self._client = client
+        self._api = api
         self._model = model
         self._reads = RequestBudget(reads_per_minute, burst=20)
         self._creates = RequestBudget(creates_per_minute, burst=20)
         self._interval = poll_interval
-        self._waiters: dict[str, list[asyncio.Future[Prediction]]] = {}
+        self._waiters: dict[str, list[asyncio.Future[Snapshot]]] = {}
+        self._waiting_since: dict[str, float] = {}
         self._poller: asyncio.Task[None] | None = None
+        self._odd_statuses: set[str] = set()
+
+    @property
+    def poll_interval(self) -> float:
+        return self._interval
 
     # create ------------------------------------------------------------------------------
 
-    async def create(self, inputs: dict[str, Any], *, since: float, claimed: Claimed) -> Prediction:
-        """Create one prediction, retrying throttling and ambiguous failures without duplicates.
-        `since` is when the first attempt began; `claimed` are ids that belong to other clips."""
+    async def create(self, inputs: dict[str, Any], *, since: float, claimed: Claimed) -> str:
+        """Create one prediction, retrying throttling and ambiguous failures without duplicates;
+        returns its id. `since` is when the first attempt began; `claimed` are ids that belong
+        to other clips."""
         delay = 1.0
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             await self._creates.take()
             try:
-                return await self._client.predictions.async_create(model=self._model, input=inputs)
-            except (ReplicateError, httpx.TransportError) as exc:
+                created = await self._client.predictions.async_create(
+                    model=self._model, input=inputs
+                )
+                return created.id
+            except (*PROVIDER_ERRORS, ValueError) as exc:  # ValueError: the SDK's model
                 if isinstance(exc, ReplicateError) and exc.status == 429:
                     self._creates.pause(delay)
                 elif _ambiguous(exc):
                     found = await self.find_created(inputs, since=since, claimed=claimed)
-                    if found is not None:
+                    if found.prediction_id is not None:
                         log.info(
                             "create of %s failed (%s) but it exists: %s",
                             self._model,
                             describe(exc),
-                            found.id,
+                            found.prediction_id,
                         )
-                        return found
+                        return found.prediction_id
                 else:
                     raise CreateFailed(describe(exc)) from exc
                 if attempt == CREATE_ATTEMPTS:
@@ -121,39 +155,45 @@ class Predictions:
 
     async def find_created(
         self, inputs: dict[str, Any], *, since: float, claimed: Claimed
-    ) -> Prediction | None:
+    ) -> Lookup:
         """A recent prediction of our model with exactly `inputs`, created after `since`, that
         no clip has claimed: the result of a create whose answer was lost. One that already
-        failed or was cancelled is never adopted: it may be an earlier attempt at the same
-        clip (whose id the clip gave up), and adopting it would only spend an attempt."""
-        cursor: Any = ...
+        failed, was cancelled or aborted is never adopted: it may be an earlier attempt at the
+        same clip (whose id the clip gave up), and adopting it would only spend an attempt.
+        Raises what the list request raises (`PROVIDER_ERRORS`)."""
+        url: str | None = LIST_PATH
+        removed: list[str] = []
         for _ in range(RECONCILE_PAGES):
-            await self._reads.take()
-            page = await self._client.predictions.async_list(cursor)
-            matches = [
-                p
-                for p in page.results
-                if p.model == self._model
-                and p.status not in ("failed", "canceled")
-                and p.input == inputs
-                and _timestamp(p.created_at) >= since - RECONCILE_SLACK
+            if url is None:
+                break
+            results, url = await self._list_page(url)
+            recent = [
+                s
+                for s in map(parse, results)
+                if s is not None
+                and s.model == self._model
+                and timestamp(s.created_at) >= since - RECONCILE_SLACK
             ]
-            taken = await claimed([p.id for p in matches])
-            for prediction in reversed(matches):  # the oldest unclaimed one
-                if prediction.id not in taken:
-                    return prediction
-            oldest = min((_timestamp(p.created_at) for p in page.results), default=0.0)
-            if not page.next or oldest < since - RECONCILE_SLACK:
-                return None
-            cursor = page.next
-        return None
+            matches = [s for s in recent if s.status not in _GIVEN_UP and s.input == inputs]
+            taken = await claimed([s.id for s in matches])
+            for snapshot in reversed(matches):  # the oldest unclaimed one
+                if snapshot.id not in taken:
+                    return Lookup(snapshot.id)
+            removed += [s.id for s in recent if s.data_removed]
+            stamps = [timestamp(r.get("created_at")) for r in results if isinstance(r, dict)]
+            if min(stamps, default=0.0) < since - RECONCILE_SLACK:
+                break
+        unclaimed = set(removed) - await claimed(removed)
+        return Lookup(None, len(unclaimed))
 
     # follow ------------------------------------------------------------------------------
 
-    async def wait(self, prediction_id: str, *, timeout: float) -> Prediction | None:
-        """The prediction once it has ended; None if it was still running after `timeout`."""
-        future: asyncio.Future[Prediction] = asyncio.get_running_loop().create_future()
+    async def wait(self, prediction_id: str, *, timeout: float) -> Snapshot | None:
+        """The prediction once it has ended (or once its entry proved unreadable); None if it
+        was still running after `timeout`."""
+        future: asyncio.Future[Snapshot] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(prediction_id, []).append(future)
+        self._waiting_since.setdefault(prediction_id, time.time())
         if self._poller is None or self._poller.done():
             self._poller = spawn(self._poll(), name="replicate-poller")
         try:
@@ -166,6 +206,7 @@ class Predictions:
                 waiting.remove(future)
             if not waiting:
                 self._waiters.pop(prediction_id, None)
+                self._waiting_since.pop(prediction_id, None)
 
     async def _poll(self) -> None:
         """One loop for every prediction in flight: a page of the list covers a hundred."""
@@ -173,63 +214,139 @@ class Predictions:
             await asyncio.sleep(self._interval)
             try:
                 await self._poll_once()
-            except (ReplicateError, httpx.TransportError) as exc:
+            except PROVIDER_ERRORS as exc:
                 log.warning("polling Replicate failed: %s", describe(exc))
                 if isinstance(exc, ReplicateError) and exc.status == 429:
                     self._reads.pause(5)
-            except Exception:  # an odd answer must not strand every waiter: log, poll again
+            except Exception:  # a bug must not strand every waiter: logged, polled again
                 log.exception("polling Replicate failed unexpectedly")
 
     async def _poll_once(self) -> None:
         wanted = set(self._waiters)
-        seen: dict[str, Prediction] = {}
+        ended: dict[str, Snapshot] = {}
         listed: set[str] = set()
-        cursor: Any = ...
-        for _ in range(len(wanted) // 100 + 2):
-            results, cursor = await self._list_page(cursor)
+        url: str | None = LIST_PATH
+        # other apps' predictions push ours down the list: page on while the pages are newer
+        # than the first wait began (bounded), then read the rest one by one
+        earliest = min((self._waiting_since.get(p, 0.0) for p in wanted), default=0.0)
+        for page in range(POLL_PAGES):
+            if url is None:
+                break
+            results, url = await self._list_page(url)
+            stamps = [timestamp(r.get("created_at")) for r in results if isinstance(r, dict)]
             for raw in results:
-                prediction_id = raw.get("id")
-                if prediction_id in wanted:
-                    listed.add(prediction_id)
-                    if raw.get("status") in TERMINAL:  # only these become models
-                        seen[prediction_id] = Prediction(**raw)
-            if wanted <= listed or not cursor:
+                prediction_id = entry_id(raw)
+                if prediction_id not in wanted:
+                    continue  # other clips', other apps': never read, never in the way
+                assert prediction_id is not None
+                listed.add(prediction_id)
+                snapshot = parse(raw)
+                if snapshot is not None:
+                    self._note(snapshot, ended)
+            if wanted <= listed or (
+                page >= len(wanted) // 100 + 1
+                and min(stamps, default=0.0) < earliest - RECONCILE_SLACK
+            ):
                 break
         for prediction_id in list(wanted - listed)[:10]:  # older than the list reaches
             found = await self._read_one(prediction_id)
             if found is not None:
-                seen[prediction_id] = found
-        for prediction in seen.values():
-            if prediction.status in TERMINAL:
-                if prediction.status == "succeeded" and not prediction.output:
-                    # the list may leave output out: confirm
-                    prediction = await self._read_one(prediction.id) or prediction
-                for future in self._waiters.get(prediction.id, []):
-                    if not future.done():
-                        future.set_result(prediction)
+                self._note(found, ended)
+        for snapshot in ended.values():
+            if snapshot.status == UNREADABLE or (
+                snapshot.status == "succeeded" and not snapshot.output and not snapshot.data_removed
+            ):  # the list may leave output out, or one entry be odd: read it alone to confirm
+                confirmed = await self._read_one(snapshot.id)
+                if confirmed is not None and not confirmed.ended:
+                    continue
+                snapshot = confirmed or snapshot
+            for future in self._waiters.get(snapshot.id, []):
+                if not future.done():
+                    future.set_result(snapshot)
 
-    async def _list_page(self, cursor: Any) -> tuple[list[dict[str, Any]], str | None]:
-        """One page of the prediction list as plain JSON, and the next page's cursor. Turning a
-        page into a hundred `Prediction` models costs ~4 ms of CPU (pydantic, twice over) where
-        the JSON alone costs 0.3 ms, and only the few that ended are needed as models; so the
-        page is fetched with the client's own request method (auth, retries, errors as
-        `ReplicateError`) instead of `predictions.async_list`."""
-        await self._reads.take()
-        response = await self._client._async_request(
-            "GET", "/v1/predictions" if cursor is ... else cursor
+    def _note(self, snapshot: Snapshot, ended: dict[str, Snapshot]) -> None:
+        if snapshot.ended:
+            ended[snapshot.id] = snapshot
+        elif snapshot.status not in ("starting", "processing", *self._odd_statuses):
+            self._odd_statuses.add(snapshot.status)  # a status newer than this code: said once
+            log.warning(
+                "Replicate reports a status this bot does not know (%r, prediction %s): "
+                "waiting on as if it were running",
+                snapshot.status,
+                snapshot.id,
+            )
+
+    async def _list_page(self, url: str) -> tuple[list[Any], str | None]:
+        """One page of the list as plain JSON, and the next page's URL — only when it is on the
+        API's own origin, since the token goes with every request."""
+        body = await self._request("GET", url)
+        if not isinstance(body, dict):
+            raise UnreadableAnswer("the prediction list is not an object")
+        results = body.get("results")
+        following = body.get("next")
+        return (
+            list(results) if isinstance(results, list) else [],
+            self._same_origin(following) if isinstance(following, str) and following else None,
         )
-        page = response.json()
-        return list(page.get("results") or []), page.get("next")
 
-    async def _read_one(self, prediction_id: str) -> Prediction | None:
+    def _same_origin(self, url: str) -> str | None:
+        """`url` if it is on the API's origin (scheme, host and port), else None (logged)."""
+        base = self._api.base_url
+        try:
+            target = base.join(url)
+        except httpx.InvalidURL:
+            target = None
+        if target is not None and (target.scheme, target.host, target.port) == (
+            base.scheme,
+            base.host,
+            base.port,
+        ):
+            return str(target)
+        shown = target.host if target is not None else "an invalid URL"
+        log.warning("not following the prediction list to %s: it is not Replicate's API", shown)
+        return None
+
+    async def _read_one(self, prediction_id: str) -> Snapshot | None:
         """One prediction, or None (logged) when it cannot be read: one unreadable id must not
         keep the others' results from their waiters."""
-        await self._reads.take()
         try:
-            return await self._client.predictions.async_get(prediction_id)
-        except (ReplicateError, httpx.TransportError) as exc:
+            return await self.get(prediction_id)
+        except PROVIDER_ERRORS as exc:
             log.warning("reading prediction %s failed: %s", prediction_id, describe(exc))
             return None
+
+    async def get(self, prediction_id: str) -> Snapshot:
+        snapshot = parse(await self._request("GET", f"/v1/predictions/{prediction_id}"))
+        if snapshot is None:
+            raise UnreadableAnswer(f"Replicate's answer about prediction {prediction_id} has no id")
+        return snapshot
+
+    async def cancel(self, prediction_id: str) -> bool:
+        """Cancel at Replicate (one that has already ended stays as it is). False when it could
+        not be done now and should be tried again later (logged)."""
+        try:
+            await self._request("POST", f"/v1/predictions/{prediction_id}/cancel")
+        except ReplicateError as exc:
+            if exc.status == 404:
+                log.info("prediction %s is unknown to Replicate: nothing to cancel", prediction_id)
+                return True
+            log.warning("cancelling prediction %s failed: %s", prediction_id, describe(exc))
+            return False
+        except (httpx.RequestError, UnreadableAnswer) as exc:
+            log.warning("cancelling prediction %s failed: %s", prediction_id, describe(exc))
+            return False
+        return True
+
+    async def _request(self, method: str, url: str) -> Any:
+        """One API request; its JSON body. Raises `PROVIDER_ERRORS`."""
+        await self._reads.take()
+        response = await self._api.request(method, url)
+        if response.status_code >= 400:
+            raise ReplicateError.from_response(response)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise UnreadableAnswer(f"HTTP {response.status_code} without JSON") from exc
 
     async def close(self) -> None:
         """Stop following predictions (the process is stopping; nothing changes at Replicate)."""
@@ -237,27 +354,6 @@ class Predictions:
         if poller is not None and not poller.done():
             poller.cancel()
             await asyncio.wait([poller])
-
-    async def get(self, prediction_id: str) -> Prediction:
-        await self._reads.take()
-        return await self._client.predictions.async_get(prediction_id)
-
-    async def cancel(self, prediction_id: str) -> None:
-        """Cancel at Replicate; a prediction that has already ended stays as it is."""
-        await self._reads.take()
-        try:
-            await self._client.predictions.async_cancel(prediction_id)
-        except (ReplicateError, httpx.TransportError) as exc:
-            log.warning("cancelling prediction %s failed: %s", prediction_id, describe(exc))
-
-
-def predict_seconds(prediction: Prediction) -> float:
-    """Replicate's billed time for the prediction, or its wall time when not reported."""
-    metrics = prediction.metrics or {}
-    if isinstance(metrics.get("predict_time"), int | float):
-        return float(metrics["predict_time"])
-    started, completed = _timestamp(prediction.started_at), _timestamp(prediction.completed_at)
-    return max(0.0, completed - started) if started and completed else 0.0
 
 
 def now() -> float:

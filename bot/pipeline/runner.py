@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.pipeline import media
+from bot.pipeline.admission import NO_LONGER_ENABLED, Admission
 from bot.pipeline.analysis import Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.errors import ClipError, DeliveryError, GenerationError
@@ -47,6 +51,14 @@ class Deliverer(Protocol):
     async def deliver(self, generation: Generation, film: Path) -> str: ...
 
 
+NOT_SHOWN = (
+    "Reelbot could not set this generation up (Discord or its database did not answer), "
+    "so nothing was started or spent; please try again."
+)
+
+NEVER_SHOWN = "stopped before its reply was sent, so it was never started; nothing was spent"
+
+
 class _Ended(Exception):
     """The generation reached a final state elsewhere (cancelled): stop quietly."""
 
@@ -57,8 +69,16 @@ class RunnerConfig:
     video_enabled: bool = True
 
 
+FINAL_WRITE_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # then every 30 s until it is stored
+
+Announce = Callable[[Generation], Awaitable[None]]
+FindReply = Callable[[Generation], Awaitable[bool]]
+
+
 class Runner:
-    """Starts, resumes, cancels and retries generations; publishes their events on `bus`."""
+    """The only way in and the only writer of a generation's status: admits (`submit`,
+    `retry`), starts, resumes, cancels and drives generations, and publishes their events on
+    `bus`. Owns one task per generation in this process (`_tasks`) and the members' queue."""
 
     def __init__(
         self,
@@ -69,18 +89,22 @@ class Runner:
         bus: EventBus,
         policy: MediaPolicy,
         config: RunnerConfig,
+        admission: Admission,
         narrator: Narrator | None = None,
     ) -> None:
         self.repo = repo
         self._narrator = narrator
         self.bus = bus
+        self._admission = admission
         self._analyst = analyst
         self._clips = clips
         self._deliverers: dict[str, Deliverer] = {}
+        self._reply_finders: dict[str, FindReply] = {}
         self._policy = policy
         self._config = config
         self._queue: FairQueue[int] = FairQueue(per_key=config.user_concurrency)
         self._tasks: dict[int, asyncio.Task[None]] = {}
+        self._ending: set[asyncio.Task[bool]] = set()  # generations ended at resume
         self._closed = False
 
     # lifetime ----------------------------------------------------------------------------
@@ -89,9 +113,34 @@ class Runner:
         """Who delivers the films of generations from `source` ("discord", "cli")."""
         self._deliverers[source] = deliverer
 
-    async def submit(self, new: NewGeneration) -> Generation:
-        """Store a new generation and start it (it waits in its member's queue if need be)."""
-        generation = await self.repo.create_generation(new)
+    def register_reply_finder(self, source: str, find: FindReply) -> None:
+        """How to tell whether a generation of `source` that a crash left queued before its
+        reply's id was stored has a reply at all (a resume runs it only then)."""
+        self._reply_finders[source] = find
+
+    async def submit(self, new: NewGeneration, *, announce: Announce | None = None) -> Generation:
+        """Admit a new generation (the allow-list and its member's daily budget; `Refused`
+        says why not), store it, `announce` it (e.g. send the reply that will show it) and
+        start it; it waits in its member's queue if need be.
+
+        When `announce` fails, the generation ends failed before anything was spent, and is
+        not counted: a generation nobody was shown never runs."""
+        self._admission.check_guild(new.source, new.guild_id)
+        generation = await self.repo.create_generation(
+            new, admit=self._admission.check_usage, since=self._admission.since()
+        )
+        if announce is not None:
+            try:
+                await announce(generation)
+            except BaseException:
+                log.warning("generation %s was never shown; it is ended", generation.id)
+                # in its own task: the caller's error path is not held up by a slow write
+                self._tasks[generation.id] = spawn(
+                    self._never_shown(generation), name=f"generation-{generation.id}"
+                )
+                raise
+            fresh = await self.repo.generation(generation.id)
+            generation = fresh or generation
         self.start(generation)
         return generation
 
@@ -114,9 +163,21 @@ class Runner:
             del self._tasks[generation_id]
 
     async def resume(self, source: str) -> list[Generation]:
-        """Start every unfinished generation of `source` again; returns them."""
+        """Start every unfinished generation of `source` again; returns them. One from a guild
+        no longer allowed is ended instead (its predictions cancelled, the reason stored)."""
+        if self._clips is not None:  # predictions a cancel could not stop before
+            self._clips.cancels.watch(first_delay=0)
         pending = await self.repo.unfinished(source)
         for generation in pending:
+            if not self._admission.allows_guild(generation.source, generation.guild_id):
+                log.info("ending generation %s: its guild is no longer allowed", generation.id)
+                ending = spawn(
+                    self.cancel(generation.id, reason=NO_LONGER_ENABLED),
+                    name=f"generation-{generation.id}-end",
+                )
+                self._ending.add(ending)
+                ending.add_done_callback(self._ending.discard)
+                continue
             log.info("resuming generation %s (%s)", generation.id, generation.status)
             self.start(generation)
         return pending
@@ -138,7 +199,9 @@ class Runner:
         """Stop every task without changing stored state: a restart resumes them. A
         generation started after this stays queued in the database for the next start."""
         self._closed = True
-        tasks = [t for t in self._tasks.values() if not t.done()]
+        tasks: list[asyncio.Task[Any]] = [
+            t for t in (*self._tasks.values(), *self._ending) if not t.done()
+        ]
         for task in tasks:
             task.cancel()
         if tasks:
@@ -148,33 +211,54 @@ class Runner:
 
     # member actions ----------------------------------------------------------------------
 
-    async def cancel(self, generation_id: int) -> bool:
+    async def cancel(self, generation_id: int, *, reason: str | None = None) -> bool:
         """Cancel a generation: its predictions at Replicate too, and no new ones. False when
-        it had already ended."""
+        it had already ended. `reason` (shown on the reply) when not a member's own cancel. Each
+        clip's cancel is attempted (and logged) on its own; one that Replicate did not confirm
+        is tried again later; `Cancelled` is published whatever happens once the cancelled
+        state is stored."""
         generation = await self.repo.generation(generation_id)
         if generation is None or not await self.repo.set_status(
-            generation_id, GenerationStatus.CANCELLED, "cancelled by a member"
+            generation_id, GenerationStatus.CANCELLED, reason or "cancelled by a member"
         ):
             return False
-        task = self._tasks.get(generation_id)
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait([task])
-        if self._clips is not None:
-            style = (
-                ShotList.model_validate_json(generation.shot_list).style
-                if generation.shot_list
-                else ""
-            )
-            for clip in await self.repo.clips(generation_id):
-                if clip.status in (ClipStatus.RUNNING, ClipStatus.CREATING, ClipStatus.PENDING):
-                    await self._clips.cancel(clip, self._clips.inputs(generation, clip, style))
-        self.bus.publish(Cancelled(generation_id))
+        try:
+            task = self._tasks.get(generation_id)
+            if task is not None and not task.done():
+                task.cancel()
+                await asyncio.wait([task])
+            if self._clips is not None:
+                await self._cancel_clips(generation)
+        finally:
+            self.bus.publish(Cancelled(generation_id, reason))
         return True
 
+    async def _cancel_clips(self, generation: Generation) -> None:
+        assert self._clips is not None
+        style = (
+            ShotList.model_validate_json(generation.shot_list).style if generation.shot_list else ""
+        )
+        for clip in await self.repo.clips(generation.id):
+            if clip.status not in (ClipStatus.RUNNING, ClipStatus.CREATING, ClipStatus.PENDING):
+                continue
+            try:
+                await self._clips.cancel(clip, self._clips.inputs(generation, clip, style))
+            except Exception:  # one clip's failure must not leave the next one billing
+                log.exception(
+                    "cancelling clip %s of generation %s failed", clip.index + 1, generation.id
+                )
+
     async def retry(self, generation_id: int) -> bool:
-        """Run a failed or cancelled generation again, rendering only what is missing."""
-        if not await self.repo.reopen(generation_id):
+        """Run a failed or cancelled generation again, rendering only what is missing. A new
+        run: admitted like a new generation (`Refused` says why not). False when it is not
+        failed or cancelled."""
+        generation = await self.repo.generation(generation_id)
+        if generation is None:
+            return False
+        self._admission.check_guild(generation.source, generation.guild_id)
+        if not await self.repo.reopen(
+            generation_id, admit=self._admission.check_usage, since=self._admission.since()
+        ):
             return False
         generation = await self.repo.generation(generation_id)
         assert generation is not None
@@ -184,6 +268,17 @@ class Runner:
     # the story ---------------------------------------------------------------------------
 
     async def _queued(self, generation: Generation) -> None:
+        find = self._reply_finders.get(generation.source)
+        if (
+            find is not None
+            and generation.status is GenerationStatus.QUEUED
+            and generation.message_id is None
+            and not await find(generation)
+        ):  # stored, then a crash before its reply was sent: nobody was shown it
+            log.info("generation %s has no reply; it is cancelled, not run", generation.id)
+            await self._end(generation, NEVER_SHOWN, status=GenerationStatus.CANCELLED)
+            return
+
         def position(place: int) -> None:
             self.bus.publish(Queued(generation.id, place))
 
@@ -222,11 +317,46 @@ class Runner:
             raise _Ended
 
     async def _fail(self, generation: Generation, reason: str) -> None:
-        if await self.repo.set_status(generation.id, GenerationStatus.FAILED, reason):
+        if await self._end(generation, reason):
             log.warning(
                 "generation %s of member %s failed: %s", generation.id, generation.owner_id, reason
             )
-            self.bus.publish(Failed(generation.id, reason))
+
+    async def _never_shown(self, generation: Generation) -> None:
+        await self._end(generation, NOT_SHOWN, refund=True)
+
+    async def _end(
+        self,
+        generation: Generation,
+        reason: str,
+        *,
+        refund: bool = False,
+        status: GenerationStatus = GenerationStatus.FAILED,
+    ) -> bool:
+        """Store the failure (or `status`), then publish it. A write that cannot land (a full
+        disk, a lock held past the busy timeout) is tried again, backing off, until it does or
+        the runner stops (the next start resumes the generation): the task lives on meanwhile,
+        so a generation is never left unfinished with nothing driving it. False when it had
+        already ended."""
+        for attempt in itertools.count():
+            try:
+                stored = await self.repo.set_status(generation.id, status, reason, refund=refund)
+                break
+            except (sqlite3.OperationalError, OSError) as exc:
+                wait = FINAL_WRITE_BACKOFF[min(attempt, len(FINAL_WRITE_BACKOFF) - 1)]
+                log.warning(
+                    "generation %s: storing its failure failed (%s); trying again in %g s",
+                    generation.id,
+                    exc,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+        if stored:
+            cancelled = status is GenerationStatus.CANCELLED
+            self.bus.publish(
+                Cancelled(generation.id, reason) if cancelled else Failed(generation.id, reason)
+            )
+        return stored
 
     async def _analyse(self, generation: Generation) -> ShotList:
         if generation.shot_list:  # resumed: the shot list was written already
@@ -242,7 +372,9 @@ class Runner:
                 generation.id,
                 title=shot_list.title,
                 shot_list=shot_list.model_dump_json(),
-                scenes=[(s.prompt, s.duration) for s in shot_list.scenes],
+                scenes=[
+                    (s.prompt, self._admission.clip_seconds(s.duration)) for s in shot_list.scenes
+                ],
             )
         self.bus.publish(AnalysisDone(generation.id, shot_list))
         return shot_list

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cogs.generate.buttons import CancelButton, RetryButton
-from cogs.generate.cog import GenerateCog
+from cogs.generate.cog import GenerateCog, generate_command
 from cogs.generate.delivery import DiscordDeliverer
+from cogs.generate.recovery import find_reply
 from cogs.generate.updater import ReplyUpdater
 
 if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
+    from storage.models import Generation
 
 
 async def setup(bot: Reelbot) -> None:
@@ -18,12 +20,16 @@ async def setup(bot: Reelbot) -> None:
     bot.services.bus.subscribe(updater.handle)
     updater.repair()
     bot.services.runner.register_deliverer("discord", DiscordDeliverer(bot, updater.threads))
+
+    async def has_reply(generation: Generation) -> bool:
+        return await find_reply(bot, generation) is not None
+
+    bot.services.runner.register_reply_finder("discord", has_reply)
     bot.add_dynamic_items(CancelButton, RetryButton)
     cog = GenerateCog(bot, updater)
-    max_clips = bot.settings.max_clips
-    clips = cog.generate._params["clips"]
-    clips.max_value = max_clips
-    clips.description = (
-        f"Exactly this many scenes, 1 to {max_clips} (default: the director decides)"
-    )
     await bot.add_cog(cog)
+    bot.tree.add_command(generate_command(cog, bot.settings.max_clips))
+
+
+async def teardown(bot: Reelbot) -> None:
+    bot.tree.remove_command("generate")

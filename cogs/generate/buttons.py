@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import discord
 
-from bot.tree import UserFacingError, handle_error
+from bot.pipeline.admission import Refused
+from bot.tree import UserFacingError, check_allowed_here, handle_error
 from cogs.generate.access import check_may_manage
 from storage.models import Generation
 
@@ -41,6 +42,7 @@ class _GenerationButton:
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
+            check_allowed_here(interaction)
             bot: Reelbot = interaction.client  # type: ignore[assignment]
             generation = check_may_manage(
                 interaction, await bot.services.repo.generation(self.generation_id)
@@ -83,8 +85,12 @@ class RetryButton(
         problems = bot.settings.generation_config_errors()
         if problems:
             raise UserFacingError(f"Reelbot is not configured to generate: {'; '.join(problems)}.")
+        try:
+            retried = await bot.services.runner.retry(generation.id)
+        except Refused as exc:
+            raise UserFacingError(exc.reason) from None
         await interaction.response.defer()
-        if not await bot.services.runner.retry(generation.id):
+        if not retried:
             await interaction.followup.send(
                 "Only a failed or cancelled generation can be retried.", ephemeral=True
             )

@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-import time
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Optional
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.pipeline.admission import Refused
 from bot.pipeline.errors import GenerationError
 from bot.pipeline.speech import VOICES
 from bot.pipeline.validation import MAX_PROMPT_CHARS, MAX_SEED, validate_request
 from bot.tree import NO_MENTIONS, UserFacingError
 from cogs.generate import render
 from cogs.generate.access import check_may_manage
+from cogs.generate.permissions import check_channel
 from cogs.generate.state import ReplyState
 from cogs.generate.updater import ReplyUpdater
-from storage.models import Generation, GenerationStatus, NewGeneration
+from storage.models import Generation, NewGeneration
 
 if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
@@ -33,7 +33,39 @@ RATIOS = [
 VOICE_CHOICES = [app_commands.Choice(name=v, value=v) for v in VOICES]  # ≤ 25 choices
 
 
+def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[Any, Any, None]:
+    """/generate, with its `clips` option bounded by `MAX_CLIPS` for Discord to enforce (known
+    only from the settings, so the command is made at start-up, not at import)."""
+
+    async def generate(
+        interaction: discord.Interaction,
+        prompt: app_commands.Range[str, 1, MAX_PROMPT_CHARS],
+        clips: int | None = None,
+        aspect_ratio: app_commands.Choice[str] | None = None,
+        seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+        narration: bool | None = None,
+        voice: app_commands.Choice[str] | None = None,
+    ) -> None:
+        """Turn one sentence into a short film."""
+        await cog.generate(interaction, prompt, clips, aspect_ratio, seed, narration, voice)
+
+    generate.__annotations__["clips"] = Optional[app_commands.Range[int, 1, max_clips]]  # noqa: UP045
+    command: app_commands.Command[Any, Any, None] = app_commands.command(name="generate")(generate)
+    command = app_commands.guild_only()(command)
+    command = app_commands.describe(
+        prompt="Your film in one sentence",
+        clips=f"Exactly this many scenes, 1 to {max_clips} (default: the director decides)",
+        aspect_ratio="Frame shape (default 16:9)",
+        seed="A number to make the clips reproducible",
+        narration="A spoken voice-over written with the shot list",
+        voice="The narrator's voice (default: the operator's)",
+    )(command)
+    return app_commands.choices(aspect_ratio=RATIOS, voice=VOICE_CHOICES)(command)
+
+
 class GenerateCog(commands.Cog):
+    """/generate (added to the tree by `setup`, see `generate_command`) and /cancel."""
+
     def __init__(self, bot: Reelbot, updater: ReplyUpdater) -> None:
         self.bot = bot
         self.updater = updater
@@ -43,28 +75,19 @@ class GenerateCog(commands.Cog):
     async def cog_unload(self) -> None:
         await self.updater.close()
 
-    @app_commands.command(name="generate")
-    @app_commands.guild_only()
-    @app_commands.describe(
-        prompt="Your film in one sentence",
-        clips="Exactly this many scenes (default: the director decides)",
-        aspect_ratio="Frame shape (default 16:9)",
-        seed="A number to make the clips reproducible",
-        narration="A spoken voice-over written with the shot list",
-        voice="The narrator's voice (default: the operator's)",
-    )
-    @app_commands.choices(aspect_ratio=RATIOS, voice=VOICE_CHOICES)
     async def generate(
         self,
         interaction: discord.Interaction,
-        prompt: app_commands.Range[str, 1, MAX_PROMPT_CHARS],
-        clips: app_commands.Range[int, 1, 10] | None = None,
-        aspect_ratio: app_commands.Choice[str] | None = None,
-        seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+        prompt: str,
+        clips: int | None,
+        aspect_ratio: app_commands.Choice[str] | None,
+        seed: int | None,
         narration: bool | None = None,
         voice: app_commands.Choice[str] | None = None,
     ) -> None:
-        """Turn one sentence into a short film."""
+        """/generate: validated, then one way in — `runner.submit`, which admits, stores, has
+        the reply sent (`_reply`) and starts."""
+        check_channel(interaction)  # nothing is created or spent where the bot cannot post
         settings = self.bot.settings
         try:
             request = validate_request(
@@ -84,60 +107,41 @@ class GenerateCog(commands.Cog):
                 f"Reelbot is not configured to make films: {'; '.join(problems)}. "
                 "The operator has to fix it in the bot's environment or .env."
             )
-        if settings.allowed_guild_ids and interaction.guild_id not in settings.allowed_guild_ids:
-            raise UserFacingError("Reelbot is not enabled in this server.")
         assert interaction.channel_id is not None
-        generation = await self._create_within_daily_limit(
-            NewGeneration(
-                owner_id=interaction.user.id,
-                guild_id=interaction.guild_id,
-                channel_id=interaction.channel_id,
-                **request,
-            )
+        new = NewGeneration(
+            owner_id=interaction.user.id,
+            guild_id=interaction.guild_id,
+            channel_id=interaction.channel_id,
+            **request,
         )
-        state = ReplyState(generation.id, generation.owner_id, generation.prompt)
         try:
-            response = await interaction.response.send_message(
-                embed=render.embed(state), view=render.view(state), allowed_mentions=NO_MENTIONS
-            )
-        except discord.HTTPException:
-            await self.repo.set_status(
-                generation.id, GenerationStatus.FAILED, "Discord did not take the reply"
-            )
-            raise
+            await self.runner.submit(new, announce=lambda g: self._reply(interaction, g))
+        except Refused as exc:
+            raise UserFacingError(exc.reason) from None
+
+    async def _reply(self, interaction: discord.Interaction, generation: Generation) -> None:
+        """The public reply that shows the generation from now on; its id is stored."""
+        state = ReplyState(generation.id, generation.owner_id, generation.prompt)
+        response = await interaction.response.send_message(
+            embed=render.embed(state), view=render.view(state), allowed_mentions=NO_MENTIONS
+        )
         message = response.resource
         message_id = message.id if isinstance(message, discord.InteractionMessage) else None
         if message_id is None:
             message_id = (await interaction.original_response()).id
-        await self.repo.set_message(
-            generation.id,
-            guild_id=interaction.guild_id,
-            channel_id=interaction.channel_id,
-            message_id=message_id,
-        )
+        assert interaction.channel_id is not None
         state.channel_id, state.message_id = interaction.channel_id, message_id
-        self.updater.threads.upload_limits[generation.id] = interaction.filesize_limit
-        self.updater.track(state)
-        fresh = await self.repo.generation(generation.id)
-        assert fresh is not None
-        self.runner.start(fresh)
-
-    async def _create_within_daily_limit(self, new: NewGeneration) -> Generation:
-        """Store the generation unless the member has used today's; counted and stored in one
-        transaction, so a burst of commands cannot slip past the limit."""
-        limit = self.bot.settings.daily_generation_limit
-        if not limit:
-            return await self.repo.create_generation(new)
-        today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        generation = await self.repo.create_generation_within(
-            new, limit=limit, since=today.timestamp()
-        )
-        if generation is None:
-            reset = int(today.timestamp() + 86400 - time.time()) // 3600 + 1
-            raise UserFacingError(
-                f"You have used your {limit} generations for today; more in about {reset} h."
+        try:
+            await self.repo.set_message(
+                generation.id,
+                guild_id=interaction.guild_id,
+                channel_id=interaction.channel_id,
+                message_id=message_id,
             )
-        return generation
+        except BaseException:
+            self.updater.show(state)  # the reply exists: it shows how this ends
+            raise
+        self.updater.track(state)
 
     @app_commands.command(name="cancel")
     @app_commands.guild_only()

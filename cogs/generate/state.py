@@ -54,7 +54,8 @@ class ReplyState:
     delivered: str | None = None
     channel_id: int | None = None
     message_id: int | None = None
-    thread_id: int | None = None
+    thread_id: int | None = None  # where posts go: a thread, the channel itself, or undecided
+    post_failures: dict[str, str] = field(default_factory=dict)  # post key → why it failed
     narration: Narrated | None = None  # the voice-over: mixed in, or left out and why
 
     @classmethod
@@ -111,8 +112,8 @@ class ReplyState:
                 self._end(GenerationStatus.DONE, None)
             case Failed(reason=reason):
                 self._end(GenerationStatus.FAILED, reason)
-            case Cancelled():
-                self._end(GenerationStatus.CANCELLED, None)
+            case Cancelled(reason=reason):
+                self._end(GenerationStatus.CANCELLED, reason)
         return True
 
     def _set(self, index: int, value: str) -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import discord
 
-from bot.tree import UserFacingError, handle_error
+from bot.tree import UserFacingError, check_allowed_here, handle_error
 from cogs.history import render
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ class PageButton(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
+            check_allowed_here(interaction)
             if interaction.user.id != self.owner_id:
                 raise UserFacingError("These are someone else's films; use /history for yours.")
             bot: Reelbot = interaction.client  # type: ignore[assignment]

@@ -295,6 +295,8 @@ class PredictionRecord:
     error: str | None = None
     refresh: Callable[[PredictionRecord], str] | None = field(default=None, repr=False)
     delay: float | None = None  # its own clip_delay (set when the fake jitters delays)
+    source: str = "api"  # "api" or "web": how it was created (web data is kept for good)
+    overrides: dict[str, Any] = field(default_factory=dict)  # fault injection: fields as served
 
     @property
     def status(self) -> str:

@@ -30,12 +30,26 @@ from tests.fakes._common import (
 )
 from tests.fakes.replicate_catalog import add_catalog_routes
 
-OUTCOMES = frozenset({"succeeded", "failed", "filtered", "empty", "stuck", "canceled"})
+OUTCOMES = frozenset({"succeeded", "failed", "filtered", "empty", "stuck", "canceled", "aborted"})
 DEFAULT_ERROR = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.15 GiB total capacity)"
 PALETTE = ("red", "lime", "blue", "yellow", "magenta", "cyan", "white", "orange")
 SIZES = {"16:9": (160, 90), "9:16": (90, 160), "1:1": (96, 96)}
 _SCENE_NUMBER = re.compile(r"scene\s*(\d+)", re.IGNORECASE)
-_TERMINAL = frozenset({"succeeded", "failed", "canceled"})
+# "aborted": "the prediction exceeded its deadline before it could start running"
+# (https://replicate.com/docs/topics/predictions/lifecycle); replicate-python 1.0.7's
+# Prediction model does not know it yet (replicate/replicate-python PR #460 adds it).
+_TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
+STATUSES = ("starting", "processing", "succeeded", "failed", "canceled", "aborted")
+FOREIGN_MODELS = (
+    "black-forest-labs/flux-schnell",
+    "meta/meta-llama-3-8b-instruct",
+    "openai/whisper",
+)
+# API predictions lose their input, output, output files and logs "after an hour, by default";
+# web ones are kept (https://replicate.com/docs/topics/predictions/data-retention); the
+# prediction then says `"data_removed": true` (Replicate's OpenAPI schema: "Whether the
+# prediction output has been deleted").
+DATA_RETENTION = 3600.0
 
 
 class FakeReplicate(LoopbackServer):
@@ -56,7 +70,14 @@ class FakeReplicate(LoopbackServer):
     creation. Outcomes: "succeeded" (output ``{base}/files/{id}.mp4``, or ``[url]`` when
     ``output_as_list``), "failed" (``error``; "failed:TEXT" sets the text), "filtered"
     (succeeded, output None), "empty" (succeeded, output [] or ""), "stuck" (processing for
-    ever), "canceled".
+    ever), "canceled", "aborted" (stays ``starting``, never starts, then ``aborted``).
+
+    The list is the whole account's, as Replicate's is ("a paginated list of predictions that
+    you've created. This will include predictions created from the API and the website. It
+    will return 100 records per page", newest first: the "List predictions" operation of
+    https://api.replicate.com/openapi.json): ``add_foreign`` puts other apps' predictions of
+    other models, in every status, in it. ``data_retention`` seconds after an API prediction
+    ended, its input, output, logs and file are removed (``data_removed: true``).
 
     Attributes (set freely):
         base_url: ``http://127.0.0.1:PORT`` (no ``/v1``; read only).
@@ -75,6 +96,11 @@ class FakeReplicate(LoopbackServer):
             over it: 429 with ``Retry-After: throttle_retry_after`` (1; the client sleeps that
             many seconds before retrying a GET).
         page_size: predictions per list page (100).
+        data_retention (3600.0): seconds after an API prediction ends until its data is removed.
+        list_status (None): answer every ``GET /v1/predictions`` with this status (an outage;
+            the SDK's RetryTransport retries 429/503/504 GETs: replicate/client.py).
+        next_base_url (None): fault injection, not a documented behaviour: the list's
+            ``next``/``previous`` URLs name this origin instead of the API's own.
         truncate_downloads (False), redirect_downloads_to (None), download_status (None).
         counts: "create", "get", "list", "cancel", "download" (requests that passed auth and
             rate limit, injected failures included) and "throttled".
@@ -88,6 +114,13 @@ class FakeReplicate(LoopbackServer):
         fail_next_creates(status, times=1, created=False): answer creates with ``status``;
             ``created=True`` creates the prediction first (an ambiguous failure).
         fail_next_gets(status, times=1): answer ``GET /v1/predictions/{id}`` with ``status``.
+        abort(id): end a prediction that has not started ``aborted`` now (its deadline passed).
+        add_foreign(count): ``count`` predictions of other models and sources, every status.
+        delay_answers(seconds, match): hold the answer to creates whose prompt contains
+            ``match`` (the prediction exists meanwhile: a create "in flight"); 0 ends it.
+        advance(seconds): move the fake's clock on, as if that long had passed.
+        corrupt(id, **fields): fault injection: serve these fields as they are (e.g. an
+            ``error`` object) in this prediction's JSON, to test a client's defences.
         color_for(id), created_for(match), output_url(id).
     """
 
@@ -112,6 +145,11 @@ class FakeReplicate(LoopbackServer):
         self.redirect_downloads_to: str | None = None
         self.download_status: int | None = None
         self.answer_delay = 0.0
+        self.data_retention = DATA_RETENTION
+        self.list_status: int | None = None
+        self.next_base_url: str | None = None
+        self._answer_delays: dict[str, float] = {}
+        self._skew = 0.0
         self.counts = dict.fromkeys(("create", "get", "list", "cancel", "download", "throttled"), 0)
         self.predictions: dict[str, PredictionRecord] = {}
         self._order: list[str] = []
@@ -139,6 +177,43 @@ class FakeReplicate(LoopbackServer):
     def fail_next_gets(self, status: int, times: int = 1) -> None:
         self._get_faults.add(times, status=status)
 
+    def abort(self, prediction_id: str) -> None:
+        rec = self.predictions[prediction_id]
+        status = self._refresh(rec)
+        if status != "starting":  # aborted means it never started (the lifecycle docs)
+            raise ValueError(f"prediction {prediction_id} is {status}: only a starting one aborts")
+        self._finish(rec, "aborted", None, self.now())
+
+    def add_foreign(self, count: int) -> list[str]:
+        """Predictions of other apps of the account: other models, web and API, every status."""
+        ids = []
+        for i in range(count):
+            status = STATUSES[i % len(STATUSES)]
+            model = FOREIGN_MODELS[i % len(FOREIGN_MODELS)]
+            outcome = {"starting": "queued", "processing": "stuck"}.get(status, status)
+            rec = self._new_prediction(model, "hidden", {"prompt": f"other app {i}"}, outcome)
+            rec.source = "web" if i % 2 else "api"
+            if status in _TERMINAL:
+                self._finish(
+                    rec, status, "out of memory" if status == "failed" else None, rec.created
+                )
+            ids.append(rec.id)
+        return ids
+
+    def delay_answers(self, seconds: float, match: str) -> None:
+        self._answer_delays[match] = seconds
+
+    def advance(self, seconds: float) -> None:
+        """Move the fake's clock on (an outage of an hour, in no time): predictions finish,
+        and their data is removed, as if `seconds` had passed."""
+        self._skew += seconds
+
+    def now(self) -> float:
+        return super().now() + self._skew
+
+    def corrupt(self, prediction_id: str, **fields: Any) -> None:
+        self.predictions[prediction_id].overrides.update(fields)
+
     def complete(self, prediction_id: str, outcome: str = "succeeded") -> None:
         if outcome not in ("succeeded", "filtered", "empty", "canceled"):
             raise ValueError(f"complete() takes succeeded/filtered/empty/canceled, not {outcome!r}")
@@ -161,11 +236,16 @@ class FakeReplicate(LoopbackServer):
         if rec.final_status is not None:
             return rec.final_status
         elapsed = self.now() - rec.created
-        if elapsed < self.start_delay:
+        delay = self.clip_delay if rec.delay is None else rec.delay
+        if rec.outcome == "aborted":  # never leaves the queue; its deadline passes at `delay`
+            if not self.auto_complete or elapsed < delay:
+                return "starting"
+            self._finish(rec, "aborted", None, rec.created + delay)
+            return "aborted"
+        if elapsed < self.start_delay or rec.outcome == "queued":
             return "starting"
         if rec.started is None:
             rec.started = rec.created + self.start_delay
-        delay = self.clip_delay if rec.delay is None else rec.delay
         if rec.outcome == "stuck" or not self.auto_complete or elapsed < delay:
             return "processing"
         self._finish(rec, rec.outcome, rec.error_text, rec.created + delay)
@@ -174,8 +254,8 @@ class FakeReplicate(LoopbackServer):
 
     def _finish(self, rec: PredictionRecord, outcome: str, error: str | None, at: float) -> None:
         rec.completed = at
-        if outcome == "canceled":  # canceled while starting: never started
-            rec.final_status = "canceled"
+        if outcome in ("canceled", "aborted"):  # aborted: never started
+            rec.final_status = outcome
             return
         rec.started = min(rec.started or at, at)
         if outcome == "failed":
@@ -195,28 +275,38 @@ class FakeReplicate(LoopbackServer):
             raise ValueError(f"prediction {prediction_id} is already {rec.final_status}")
         self._finish(rec, outcome, error, self.now())
 
+    def data_removed(self, rec: PredictionRecord) -> bool:
+        """Whether Replicate has removed the prediction's input, output, files and logs."""
+        return (
+            rec.source == "api"
+            and self._refresh(rec) in _TERMINAL
+            and rec.completed is not None
+            and self.now() - rec.completed >= self.data_retention
+        )
+
     def _prediction_json(self, rec: PredictionRecord) -> dict[str, Any]:
         status = self._refresh(rec)
         url = f"{self.base_url}/v1/predictions/{rec.id}"
         logs = {"starting": "", "processing": "Generating video...\n"}.get(
             status, "Generating video...\nDone.\n"
         )
+        removed = self.data_removed(rec)
         metrics: dict[str, float] = {}
         if status in ("succeeded", "failed") and rec.completed is not None:
             metrics = {
                 "predict_time": round(rec.completed - (rec.started or rec.created), 6),
                 "total_time": round(rec.completed - rec.created, 6),
             }
-        return {
+        body = {
             "id": rec.id,
             "model": rec.model,
             "version": rec.version,
-            "input": rec.input,
-            "logs": logs,
-            "output": rec.output,
-            "data_removed": False,
+            "input": {} if removed else rec.input,
+            "logs": "" if removed else logs,
+            "output": None if removed else rec.output,
+            "data_removed": removed,
             "error": rec.error,
-            "source": "api",
+            "source": rec.source,
             "status": status,
             "created_at": iso_z(rec.created_wall),
             "started_at": iso_z(rec.wall(rec.started)),
@@ -229,6 +319,8 @@ class FakeReplicate(LoopbackServer):
             },
             "metrics": metrics,
         }
+        body.update(rec.overrides)
+        return body
 
     def _take_outcome(self, prompt: str) -> str:
         for i, (match, queue) in enumerate(self._scripts):
@@ -239,9 +331,11 @@ class FakeReplicate(LoopbackServer):
                 return outcome
         return "succeeded"
 
-    def _new_prediction(self, model: str, version: str, inputs: dict[str, Any]) -> PredictionRecord:
+    def _new_prediction(
+        self, model: str, version: str, inputs: dict[str, Any], outcome: str | None = None
+    ) -> PredictionRecord:
         prompt = inputs["prompt"]
-        outcome, _, error_text = self._take_outcome(prompt).partition(":")
+        outcome, _, error_text = (outcome or self._take_outcome(prompt)).partition(":")
         scene = _SCENE_NUMBER.search(prompt)
         index = int(scene.group(1)) - 1 if scene else zlib.crc32(prompt.encode())
         width, height = SIZES.get(str(inputs.get("aspect_ratio")), SIZES["16:9"])
@@ -352,8 +446,11 @@ class FakeReplicate(LoopbackServer):
             return self._injected(fault["status"])
         assert isinstance(inputs, dict)
         rec = self._new_prediction(model, version, inputs)
-        if self.answer_delay > 0:
-            await asyncio.sleep(self.answer_delay)
+        delay = max(
+            [self.answer_delay] + [s for m, s in self._answer_delays.items() if m in rec.prompt]
+        )
+        if delay > 0:
+            await asyncio.sleep(delay)
         if fault is not None:
             return self._injected(fault["status"])
         return json_response(self._prediction_json(rec), 201)
@@ -386,6 +483,8 @@ class FakeReplicate(LoopbackServer):
     async def _list(self, request: web.Request) -> web.Response:
         if (failure := self._gate(request, "list")) is not None:
             return failure
+        if self.list_status is not None:
+            return self._injected(self.list_status)
         total = len(self._order)
         high = total
         if cursor := request.query.get("cursor"):
@@ -406,7 +505,7 @@ class FakeReplicate(LoopbackServer):
 
     def _page_url(self, high: int) -> str:
         cursor = base64.urlsafe_b64encode(f"o={high}".encode()).decode()
-        return f"{self.base_url}/v1/predictions?cursor={cursor}"
+        return f"{self.next_base_url or self.base_url}/v1/predictions?cursor={cursor}"
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
         self.counts["download"] += 1
@@ -414,9 +513,10 @@ class FakeReplicate(LoopbackServer):
             status = self.download_status
             return web.Response(status=status, text=HTTPStatus(status).phrase)
         if self.redirect_downloads_to is not None:
-            raise web.HTTPFound(self.redirect_downloads_to)
+            # the header as given, unchecked: a test may send a malformed one
+            return web.Response(status=302, headers={"Location": self.redirect_downloads_to})
         rec = self.predictions.get(request.match_info["name"].removesuffix(".mp4"))
-        if rec is None or self._refresh(rec) != "succeeded":
+        if rec is None or self._refresh(rec) != "succeeded" or self.data_removed(rec):
             return web.Response(status=404, text="Not Found")
         data = await self._clips.get(rec.seconds, rec.width, rec.height, rec.color)
         if not self.truncate_downloads:

@@ -222,3 +222,107 @@ async def test_json_content_type_is_exact(fake) -> None:
     assert listed.headers["content-type"] == "application/json"
     assert listed.json() == {"previous": None, "next": None, "results": []}
     assert (missing.status_code, missing.headers["content-type"]) == (404, "application/json")
+
+
+# -- the whole account's list, aborted, data removal (issue 8 §2, §3) -------------------------
+
+
+async def _raw(fake: FakeReplicate, path: str) -> dict:
+    async with httpx.AsyncClient(headers={"Authorization": "Bearer r8_test"}) as http:
+        response = await http.get(path if "://" in path else fake.base_url + path)
+    response.raise_for_status()
+    return response.json()
+
+
+async def test_the_list_is_the_whole_accounts_and_the_sdk_cannot_read_an_aborted_entry(
+    fake, client
+) -> None:
+    ours = await _create(client, "Scene 1: a seal")
+    foreign = fake.add_foreign(150)
+    page = await _raw(fake, "/v1/predictions")
+    assert len(page["results"]) == 100 and page["next"].startswith(fake.base_url)
+    second = await _raw(fake, page["next"])
+    assert [p["id"] for p in second["results"]][-1] == ours.id  # the oldest, on page 2
+    listed = page["results"] + second["results"]
+    assert {p["status"] for p in listed} == {
+        "starting",
+        "processing",
+        "succeeded",
+        "failed",
+        "canceled",
+        "aborted",
+    }
+    assert {p["source"] for p in listed} == {"api", "web"}
+    assert len({p["model"] for p in listed}) >= 3
+    assert len(foreign) == 150
+    # replicate 1.0.7's Prediction model does not know "aborted": a whole page fails to parse
+    with pytest.raises(ValueError, match="status"):
+        await client.predictions.async_list()
+
+
+async def test_aborted_never_starts(fake, client) -> None:
+    fake.script(["aborted"], match="late")
+    late = await _create(client, "late")
+    await asyncio.sleep(0.05)
+    assert (await _raw(fake, f"/v1/predictions/{late.id}"))["status"] == "starting"
+    await asyncio.sleep(0.1)
+    body = await _raw(fake, f"/v1/predictions/{late.id}")
+    assert body["status"] == "aborted" and body["started_at"] is None and body["output"] is None
+
+    fake.start_delay = 60  # a queue that never frees up: abort a chosen one
+    chosen = await _create(client, "chosen")
+    fake.abort(chosen.id)
+    assert (await _raw(fake, f"/v1/predictions/{chosen.id}"))["status"] == "aborted"
+    fake.start_delay = 0.0
+    running = await _create(client, "running")
+    fake.auto_complete = False
+    await asyncio.sleep(0.01)
+    with pytest.raises(ValueError, match="only a starting one"):
+        fake.abort(running.id)
+
+
+async def test_an_api_predictions_data_is_removed_after_the_retention(fake, client) -> None:
+    done = await _wait(client, (await _create(client, "Scene 1: a seal")).id)
+    fake.add_foreign(6)  # web ones among them: kept for good
+    body = await _raw(fake, f"/v1/predictions/{done.id}")
+    assert body["data_removed"] is False and body["output"] == done.output
+
+    fake.advance(3600)
+    body = await _raw(fake, f"/v1/predictions/{done.id}")
+    assert body["data_removed"] is True
+    assert (body["status"], body["input"], body["output"], body["logs"]) == (
+        "succeeded",
+        {},
+        None,
+        "",
+    )
+    assert body["metrics"]["predict_time"] > 0  # what was billed stays known
+    async with httpx.AsyncClient() as http:
+        assert (await http.get(done.output)).status_code == 404  # the file is gone too
+    listed = (await _raw(fake, "/v1/predictions"))["results"]
+    web = [p for p in listed if p["source"] == "web" and p["status"] in ("failed", "aborted")]
+    assert web and all(not p["data_removed"] and p["input"] for p in web)
+
+
+async def test_list_outage_foreign_next_origin_delayed_answers_and_corrupt_fields(
+    fake, client
+) -> None:
+    fake.list_status = 503
+    async with httpx.AsyncClient(headers={"Authorization": "Bearer r8_test"}) as http:
+        assert (await http.get(f"{fake.base_url}/v1/predictions")).status_code == 503
+    fake.list_status = None
+
+    fake.page_size, fake.next_base_url = 2, "http://elsewhere.invalid"
+    fake.add_foreign(3)
+    assert (await _raw(fake, "/v1/predictions"))["next"].startswith("http://elsewhere.invalid/")
+
+    fake.delay_answers(0.3, match="slow")
+    task = asyncio.create_task(_create(client, "slow one"))
+    await asyncio.sleep(0.1)
+    assert not task.done() and fake.created_for("slow")  # it exists before the answer
+    assert (await task).status in ("starting", "processing", "succeeded")
+
+    fake.corrupt(task.result().id, error={"detail": "GPU melted"})
+    assert (await _raw(fake, f"/v1/predictions/{task.result().id}"))["error"] == {
+        "detail": "GPU melted"
+    }

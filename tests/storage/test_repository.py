@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import open_database
-from storage.models import ClipStatus, GenerationStatus, NewGeneration
+from storage.models import ClipStatus, GenerationStatus, NewGeneration, Usage
 from storage.repository import Repository
 
 
@@ -228,15 +228,56 @@ async def test_unfinished_generations_by_source(repo: Repository) -> None:
     assert await repo.latest_unfinished(2) is None
 
 
-async def test_count_since_leaves_cancelled_and_older_out(repo: Repository) -> None:
+async def test_usage_leaves_refunded_and_older_runs_out(repo: Repository) -> None:
     start = time.time()
     await repo.create_generation(NewGeneration(owner_id=1, prompt="a"))
     cancelled = await repo.create_generation(NewGeneration(owner_id=1, prompt="b"))
     await repo.create_generation(NewGeneration(owner_id=2, prompt="c"))
     await repo.set_status(cancelled.id, GenerationStatus.CANCELLED)
 
-    assert await repo.count_since(1, start) == 1
-    assert await repo.count_since(1, time.time() + 1) == 0
+    assert await repo.usage_since(1, start) == Usage(runs=1, seconds=0.0)
+    assert await repo.usage_since(1, time.time() + 1) == Usage(runs=0, seconds=0.0)
+
+
+async def test_spent_stays_spent_through_retry_and_cancel(repo: Repository) -> None:
+    """Issue 9 item 1: a Retry reset `attempts`, and the count read them, so Retry then Cancel
+    gave the generation back; the spend is now recorded at each create and never reset."""
+    start = time.time()
+    generation_id = await _with_clips(repo, scenes=2)  # two clips of 5 s
+    first, second = await repo.clips(generation_id)
+    for _ in range(3):  # three rounds of create, cancel, Retry
+        await repo.clip_creating(first.id)
+        await repo.clip_creating(second.id)
+        assert await repo.set_status(generation_id, GenerationStatus.CANCELLED)
+        assert await repo.reopen(generation_id)
+    await repo.set_status(generation_id, GenerationStatus.CANCELLED)  # cancelled before spending
+
+    # four runs admitted; the last one spent nothing and was cancelled: refunded
+    assert await repo.usage_since(1, start) == Usage(runs=3, seconds=30.0)
+    assert await repo.usage_since(2, start) == Usage(runs=0, seconds=0.0)
+
+
+async def test_admission_refuses_inside_the_transaction(repo: Repository) -> None:
+    seen: list[Usage] = []
+
+    def refuse(usage: Usage) -> None:
+        seen.append(usage)
+        if usage.runs >= 1:
+            raise LookupError("over")
+
+    await repo.create_generation(NewGeneration(owner_id=1, prompt="a"), admit=refuse)
+    with pytest.raises(LookupError):
+        await repo.create_generation(NewGeneration(owner_id=1, prompt="b"), admit=refuse)
+    failed = await repo.create_generation(NewGeneration(owner_id=2, prompt="c"))
+    await repo.set_status(failed.id, GenerationStatus.FAILED, "boom")
+    with pytest.raises(LookupError):  # a Retry is a run too
+        await repo.reopen(failed.id, admit=refuse)
+    assert not await repo.reopen(failed.id + 5, admit=refuse)  # nothing to reopen: not asked
+
+    assert await repo.count_history(1) == 1  # the refused one was never stored
+    assert seen == [Usage(0, 0.0), Usage(1, 0.0), Usage(1, 0.0)]
+    generation = await repo.generation(failed.id)
+    assert generation is not None and generation.status is GenerationStatus.FAILED
 
 
 async def test_history_is_paged_newest_first_and_private(repo: Repository) -> None:

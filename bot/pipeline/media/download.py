@@ -99,7 +99,8 @@ async def download(
     ``host_allowed`` before anything connects to it. The body goes to ``dest`` + ``.part``,
     is fsynced and then renamed, so ``dest`` is never half written; the ``.part`` is removed
     on any failure. Raises MediaError for a refused host, a non-2xx status, a body larger
-    than ``max_bytes`` (announced or streamed), a truncated body or a timeout; the ones that
+    than ``max_bytes`` (announced or streamed), a truncated body, a timeout, a malformed URL
+    (a redirect's Location) or a file that cannot be written (a full disk); the ones that
     may pass when tried again (a 5xx or 429, a cut, a timeout) as ``MediaUnavailable``.
     """
     dest = Path(dest)
@@ -118,10 +119,27 @@ async def download(
         raise MediaUnavailable(f"download of {_display(url)} was cut short: {exc}") from exc
     except aiohttp.ClientError as exc:
         raise MediaUnavailable(f"download of {_display(url)} failed: {exc}") from exc
+    except ValueError as exc:  # yarl: a malformed URL, e.g. in a redirect's Location
+        raise MediaError(
+            f"download of {_display(url)} failed: the file host answered with an invalid URL"
+        ) from exc
+    except OSError as exc:  # after ClientError (ClientOSError is both): a full disk, say
+        raise MediaError(
+            f"the clip could not be saved on the bot's server: {exc.strerror or type(exc).__name__}"
+        ) from exc
     finally:
         if not done:
-            part.unlink(missing_ok=True)
+            await asyncio.to_thread(_remove_part, part)
     return dest
+
+
+def _remove_part(part: Path) -> None:
+    """Remove a half-written download; a failure to do so is logged, not raised (the error
+    that stopped the download is the one to report)."""
+    try:
+        part.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("could not remove %s: %s", part, exc)
 
 
 async def _fetch(

@@ -1,0 +1,17 @@
+"""The terminal passes the same admission as a member (issue 10: one way in)."""
+
+from __future__ import annotations
+
+from tests.cli.test_cli import IDEA, bot
+
+
+async def test_the_daily_limit_holds_in_the_terminal_too(env, tmp_path, replicate_fake) -> None:
+    env = {**env, "DAILY_VIDEO_SECONDS_LIMIT": "5"}
+    first = await bot("generate", IDEA, "--clips", "1", env=env, cwd=tmp_path)
+    assert first.code == 0, first.err
+
+    second = await bot("generate", IDEA, "--clips", "1", env=env, cwd=tmp_path)
+
+    assert second.code == 1
+    assert "You have used your 5 seconds of video for today" in second.err
+    assert replicate_fake.counts["create"] == 1
