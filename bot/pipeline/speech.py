@@ -11,14 +11,18 @@ this endpoint). ``gpt-4o-mini-tts`` is the newest of them and the only one that 
 
 from __future__ import annotations
 
+import ast
 import asyncio
+import functools
 import logging
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import openai
 from openai import AsyncOpenAI
 
 from bot.pipeline.clips import MediaPolicy
+from bot.pipeline.deprecations import DEPRECATIONS_URL, parse_deprecation_note
 from bot.pipeline.errors import MediaError, NarrationError, public_reason
 from bot.pipeline.events import EventBus, Narrated
 from bot.pipeline.media._files import commit, discard, temp_sibling
@@ -43,6 +47,24 @@ TTS1_VOICES = ("alloy", "ash", "coral", "echo", "fable", "onyx", "nova", "sage",
 DEFAULT_VOICE = "coral"
 INSTRUCTIONS = "Speak as the calm, warm narrator of a short film; clear and unhurried."
 SPEECH_CONCURRENCY = 4  # lines spoken at once, per process
+
+
+@functools.cache
+def tts_shutdown_dates() -> dict[str, date]:
+    """Speech model id -> announced shutdown date, from the "Deprecated values" note of the
+    installed SDK's openai/types/audio/speech_model.py (read once)."""
+    from openai.types.audio import speech_model
+
+    source = Path(speech_model.__file__).read_text(encoding="utf-8")
+    for node in ast.parse(source).body:
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+            and node.value.value.lstrip().startswith("Deprecated values")
+        ):
+            return parse_deprecation_note(node.value.value)
+    return {}
 
 
 def voices_for(model: str) -> tuple[str, ...]:
@@ -76,6 +98,7 @@ class Narrator:
         self._model = model
         self._required = required
         self._slots = asyncio.Semaphore(concurrency)
+        self._warned = False
 
     async def wanted(self, generation_id: int) -> bool:
         """Whether the generation asked for narration."""
@@ -89,6 +112,9 @@ class Narrator:
         narration = await self._repo.narration(generation.id)
         if narration is None or narration.status is NarrationStatus.NARRATED:
             return
+        if not self._warned:
+            self._warned = True
+            await self._warn_if_deprecated()
         if not any(scene.narration for scene in shot_list.scenes):
             await self._drop(generation, "the shot list came without narration lines")
             return
@@ -110,6 +136,19 @@ class Narrator:
             await self._drop(generation, str(failures[0]))
         elif narration.status is NarrationStatus.DROPPED:  # spoken this time (a Retry)
             await self._repo.set_narration_status(generation.id, NarrationStatus.WANTED)
+
+    async def _warn_if_deprecated(self) -> None:
+        shutdown = (await asyncio.to_thread(tts_shutdown_dates)).get(self._model)
+        if shutdown is None:
+            return
+        today = datetime.now(UTC).date()
+        log.warning(
+            "TTS_MODEL %s %s on %s (%s): narrated films are then delivered without narration",
+            self._model,
+            "was shut down" if shutdown <= today else "is deprecated and shuts down",
+            shutdown.isoformat(),
+            DEPRECATIONS_URL,
+        )
 
     async def _spoken(self, generation_id: int) -> list[NarrationLine]:
         lines = await self._repo.narration_lines(generation_id)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from bot.config import Settings
 from bot.pipeline.analysis import NARRATED_RESPONSE_FORMAT, RESPONSE_FORMAT
 from bot.pipeline.errors import GenerationError
 from bot.pipeline.shotlist import Scene, ShotList, clamp, fit_line, narration_budget
+from bot.pipeline.speech import DEFAULT_TTS_MODEL, tts_shutdown_dates, voices_for
 from bot.pipeline.validation import validate_request
 
 
@@ -86,3 +89,9 @@ def test_narration_false_wins_over_the_default() -> None:
 def test_an_unknown_default_voice_is_a_configuration_error() -> None:
     with pytest.raises(ValueError, match="unknown voice"):
         settings(tts_voice="hal")
+
+
+def test_the_sdk_names_the_speech_models_shutdown_date() -> None:
+    dates = tts_shutdown_dates()
+    assert dates["gpt-4o-mini-tts"] == date(2027, 1, 6)
+    assert set(voices_for("tts-1")) < set(voices_for(DEFAULT_TTS_MODEL))
