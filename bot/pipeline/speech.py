@@ -205,8 +205,9 @@ class Narrator:
                 raise NarrationError("no line was spoken")
             await mix_narration(film, lines, dest)
         except (MediaError, NarrationError) as exc:
-            await self._drop(generation, f"the voice-over could not be mixed in: {exc.reason}")
-            self._bus.publish(Narrated(generation.id, narration.voice, public_reason(exc.reason)))
+            reason = f"the voice-over could not be mixed in: {exc.reason}"
+            await self._drop(generation, reason)
+            self._bus.publish(Narrated(generation.id, narration.voice, public_reason(reason)))
             return film
         await self._repo.set_narration_status(generation.id, NarrationStatus.NARRATED)
         self._bus.publish(Narrated(generation.id, narration.voice))
