@@ -173,9 +173,11 @@ class Narrator:
                 response_format="pcm",  # raw 24 kHz s16le mono: its length is its size
                 **extra,  # type: ignore[arg-type]
             )
-            return response.content
         except openai.OpenAIError as exc:
             raise NarrationError(f"OpenAI text-to-speech is unavailable ({_reason(exc)})") from exc
+        if not response.content:
+            raise NarrationError("OpenAI text-to-speech answered without audio")
+        return response.content
 
     async def _drop(self, generation: Generation, reason: str) -> None:
         reason = public_reason(reason)

@@ -65,3 +65,46 @@ async def test_a_last_line_past_the_end_runs_on_whole(tmp_path: Path) -> None:
 
     assert result.overrun == pytest.approx(4.0 / MAX_TEMPO - 2.0, abs=0.01)
     assert mean_volume(result.path, 2.4, 3.0) > -40  # still speaking after the last frame
+
+
+async def test_a_line_that_cannot_be_mixed_leaves_the_film_silent_with_the_reason(
+    tmp_path: Path, openai_fake
+) -> None:
+    """The Narrator's mix on a real SQLite file: a spoken line whose audio cannot be mixed
+    (here a symbolic link, never handed to ffmpeg) drops the narration, stores why, and hands
+    back the stitched film."""
+    from openai import AsyncOpenAI
+
+    from bot.pipeline.clips import MediaPolicy
+    from bot.pipeline.events import EventBus, Narrated
+    from bot.pipeline.speech import Narrator
+    from storage.db import open_database
+    from storage.models import NarrationStatus, NewGeneration
+    from storage.repository import Repository
+
+    clip = make_clip(tmp_path / "c1.mp4", seconds=2, width=64, height=36)
+    film = (await stitch([clip], tmp_path / "media" / "1" / "film.mp4")).path
+    (tmp_path / "media" / "1" / "line-1.pcm").symlink_to(clip)  # ffmpeg is never given a link
+    events: list[object] = []
+    bus = EventBus()
+    bus.subscribe(events.append)
+    async with (
+        open_database(tmp_path / "db.sqlite3") as db,
+        AsyncOpenAI(api_key="t", base_url=openai_fake.base_url) as client,
+    ):
+        repo = Repository(db)
+        generation = await repo.create_generation(
+            NewGeneration(owner_id=1, prompt="a seal", narration=True, voice="coral")
+        )
+        await repo.line_spoken(generation.id, 0, "Hello", str(tmp_path / "media/1/line-1.pcm"), 0)
+        narrator = Narrator(client, repo=repo, policy=MediaPolicy(tmp_path / "media", ()), bus=bus)
+
+        result = await narrator.mix(generation, film, [clip])
+
+        narration = await repo.narration(generation.id)
+    assert result == film
+    assert narration is not None and narration.status is NarrationStatus.DROPPED
+    assert (narration.reason or "").startswith("the voice-over could not be mixed in")
+    (event,) = [e for e in events if isinstance(e, Narrated)]
+    assert event.reason == narration.reason
+    assert openai_fake.calls.get("speech", 0) == 0
