@@ -15,6 +15,7 @@ from bot.pipeline.events import (
     Event,
     Failed,
     Finished,
+    Narrated,
     Queued,
     Started,
     Stitched,
@@ -29,6 +30,7 @@ SHOWN = (
     ClipCompleted,
     ClipFailed,
     Stitched,
+    Narrated,
     Finished,
     Failed,
     Cancelled,
@@ -54,6 +56,7 @@ class ReplyState:
     message_id: int | None = None
     thread_id: int | None = None  # where posts go: a thread, the channel itself, or undecided
     post_failures: dict[str, str] = field(default_factory=dict)  # post key → why it failed
+    narration: Narrated | None = None  # the voice-over: mixed in, or left out and why
 
     @classmethod
     def from_rows(cls, generation: Generation, clips: list[Clip]) -> ReplyState:
@@ -101,6 +104,8 @@ class ReplyState:
                 self._set(i, "retrying" if retry else "failed")
             case Stitched():
                 self.status = GenerationStatus.DELIVERING
+            case Narrated():
+                self.narration = event
             case Delivered(ref=ref):
                 self.delivered = ref
             case Finished():
