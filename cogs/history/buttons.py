@@ -61,4 +61,14 @@ async def history_page(
         owner_id, limit=render.PAGE_SIZE, offset=(page - 1) * render.PAGE_SIZE
     )
     embed = render.page_embed(entries, page=page, pages=pages, total=total)
-    return embed, render.pager(owner_id, page, pages)
+    return embed, pager(owner_id, page, pages)
+
+
+def pager(owner_id: int, page: int, pages: int) -> discord.ui.View:
+    """◀ Newer and Older ▶ for page `page` of `pages`."""
+    view: discord.ui.View = discord.ui.View(timeout=None)
+    newer: Any = PageButton(owner_id, page - 1, "◀ Newer", disabled=page <= 1)
+    older: Any = PageButton(owner_id, page + 1, "Older ▶", disabled=page >= pages)
+    view.add_item(newer)
+    view.add_item(older)
+    return view
