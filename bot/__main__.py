@@ -12,7 +12,7 @@ from bot import logs
 from bot.config import Settings, SettingsError, load_settings
 from bot.pipeline.video_models import ASPECT_RATIOS
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+EXIT_CONFIG = 2
 
 
 def _parser() -> argparse.ArgumentParser:
