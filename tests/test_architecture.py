@@ -371,3 +371,63 @@ def test_the_private_finder_finds(source: str) -> None:
 )
 def test_the_private_finder_leaves_public_and_own_names(source: str) -> None:
     assert not private_uses(source)
+
+
+# Docstrings: every class with state says what it owns -----------------------------------
+
+DOCUMENTED = ("bot", "storage", "cogs.history")
+
+
+def _frozen_dataclass(node: ast.ClassDef) -> bool | None:
+    """True/False for a dataclass (frozen or not), None for any other class."""
+    for deco in node.decorator_list:
+        target = deco.func if isinstance(deco, ast.Call) else deco
+        if ast.unparse(target).split(".")[-1] != "dataclass":
+            continue
+        if isinstance(deco, ast.Call):
+            return any(
+                k.arg == "frozen" and isinstance(k.value, ast.Constant) and k.value.value
+                for k in deco.keywords
+            )
+        return False
+    return None
+
+
+def stateful_classes_without_docstring(source: str) -> list[str]:
+    """Classes that hold mutable state — they assign `self.<name>`, or are dataclasses that
+    are not frozen — and have no docstring. Frozen dataclasses and enums are values."""
+    out = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.ClassDef) or ast.get_docstring(node):
+            continue
+        assigns_self = any(
+            isinstance(x, ast.Attribute)
+            and isinstance(x.ctx, ast.Store)
+            and isinstance(x.value, ast.Name)
+            and x.value.id == "self"
+            for x in ast.walk(node)
+        )
+        if assigns_self or _frozen_dataclass(node) is False:
+            out.append(f"{node.lineno}: {node.name}")
+    return out
+
+
+def test_every_class_with_state_says_what_it_owns() -> None:
+    offenders = [
+        f"{module}:{found}"
+        for module, path in MODULES.items()
+        if any(module == d or module.startswith(d + ".") for d in DOCUMENTED)
+        for found in stateful_classes_without_docstring(path.read_text(encoding="utf-8"))
+    ]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_the_docstring_finder_tells_state_from_values() -> None:
+    source = (
+        "from dataclasses import dataclass\n"
+        "@dataclass\nclass Mutable:\n    x: int\n"
+        "@dataclass(frozen=True)\nclass Value:\n    x: int\n"
+        "class Owner:\n    def __init__(self):\n        self.x = 1\n"
+        "class Told:\n    '''Owns x.'''\n    def __init__(self):\n        self.x = 1\n"
+    )
+    assert stateful_classes_without_docstring(source) == ["3: Mutable", "8: Owner"]

@@ -64,6 +64,9 @@ class _Ended(Exception):
 
 @dataclass
 class RunnerConfig:
+    """The runner's settings: generations one member may run at once, and whether a
+    generation goes on past its shot list to clips and a film."""
+
     user_concurrency: int = 1
     video_enabled: bool = True
 

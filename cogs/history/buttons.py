@@ -18,6 +18,8 @@ class PageButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"reelbot:history:(?P<owner>\d+):(?P<page>\d+)",
 ):
+    """A persistent paging button: the owner and the page it opens are in its `custom_id`."""
+
     def __init__(
         self, owner_id: int, page: int, label: str = "Page", *, disabled: bool = False
     ) -> None:
