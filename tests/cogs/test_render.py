@@ -219,3 +219,15 @@ async def test_a_provider_message_reaches_the_reply_escaped_and_without_server_p
     state = ReplyState.from_rows(generation, await harness.repo.clips(generation.id))
     shown = fields(render.embed(state))["Reason"]
     assert UNESCAPED.search(shown) is None and "Appeal here" in shown
+
+
+def test_a_post_failure_is_shown_escaped_and_without_server_paths() -> None:
+    why = (
+        "Discord refused /srv/reelbot/data/media/7/clip-1.mp4: [free nitro](https://x.test) **now**"
+    )
+    state = state_with(GenerationStatus.RENDERING, post_failures={"clip:1": why})
+    shown = fields(render.embed(state))["Not posted"]
+    assert shown.startswith("clip 2 could not be posted: ")
+    assert UNESCAPED.search(shown) is None, shown  # no masked link or emphasis
+    plain = shown.replace("\\", "")
+    assert "clip-1.mp4" in plain and "/srv/reelbot" not in plain
