@@ -131,7 +131,8 @@ async def running_bot(
     where the settings say, the services opened, the bot built with them and connecting.
     On the way out the bot is closed (its generations stopped first), then the services; a
     connection that failed while nobody awaited it raises here."""
-    assert settings.discord_token is not None, "run_bot checks DISCORD_TOKEN first"
+    if settings.discord_token is None:
+        raise ValueError("DISCORD_TOKEN is not set")  # run_bot says so to the operator first
     point_discord_at(settings)
     async with (
         open_services(settings) as services,
