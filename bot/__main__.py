@@ -13,6 +13,7 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.pipeline.video_models import ASPECT_RATIOS
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,7 +47,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         # ffmpeg children are watched through a pidfd on the loop, not a thread each (the
         # default from 3.12 on)
         asyncio.set_child_watcher(asyncio.PidfdChildWatcher())
-    return asyncio.run(_dispatch(args, settings))
+    try:
+        return asyncio.run(_dispatch(args, settings))
+    except KeyboardInterrupt:  # Ctrl-C: what was left is said where it was left, no traceback
+        return EXIT_INTERRUPTED
 
 
 async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
