@@ -12,7 +12,7 @@ import aiohttp
 
 from bot.pipeline import media
 from bot.pipeline.cancels import Cancels
-from bot.pipeline.errors import ClipError, MediaError, MediaUnavailable
+from bot.pipeline.errors import ClipError, MediaError, MediaUnavailable, public_reason
 from bot.pipeline.events import ClipCompleted, ClipFailed, ClipStarted, EventBus
 from bot.pipeline.fairness import FairQueue
 from bot.pipeline.predictions import PROVIDER_ERRORS, CreateFailed, Predictions, describe
@@ -109,8 +109,19 @@ class ClipMaker:
         fresh = await self._repo.clip(clip.id)
         if fresh.status is ClipStatus.CREATING:  # the create may have reached Replicate
             await self.cancels.later(fresh, None, self.inputs(generation, fresh, style), reason)
-        await self._repo.clip_ended(clip.id, ClipStatus.FAILED, reason)
-        self._bus.publish(ClipFailed(generation.id, clip.index, reason, False))
+        return await self._ended(generation, clip, reason, will_retry=False)
+
+    async def _ended(
+        self, generation: Generation, clip: Clip, reason: str, *, will_retry: bool
+    ) -> str:
+        """Store and publish the end of a clip's attempt (back to pending when `will_retry`,
+        else failed); returns the reason as stored. Provider text (Replicate's error, a
+        prediction's own message) is made public-safe first: the stored reason reaches the
+        reply, the thread and /history."""
+        reason = public_reason(reason)
+        status = ClipStatus.PENDING if will_retry else ClipStatus.FAILED
+        await self._repo.clip_ended(clip.id, status, reason)
+        self._bus.publish(ClipFailed(generation.id, clip.index, reason, will_retry))
         return reason
 
     async def _make(self, generation: Generation, clip: Clip, style: str) -> Path:
@@ -139,10 +150,7 @@ class ClipMaker:
                 clip = await self._repo.clip(clip.id)
                 will_retry = clip.attempts < CLIP_ATTEMPTS
                 log.warning("generation %s clip %s: %s", generation.id, clip.index + 1, reason)
-                await self._repo.clip_ended(
-                    clip.id, ClipStatus.PENDING if will_retry else ClipStatus.FAILED, reason
-                )
-                self._bus.publish(ClipFailed(generation.id, clip.index, reason, will_retry))
+                reason = await self._ended(generation, clip, reason, will_retry=will_retry)
                 if not will_retry:
                     raise ClipError(clip.index, reason)
         return await self._download(generation, clip, prediction)
@@ -169,9 +177,8 @@ class ClipMaker:
                 inputs, since=time.time(), claimed=self._repo.claimed_prediction_ids
             )
         except CreateFailed as exc:
-            await self._repo.clip_ended(clip.id, ClipStatus.FAILED, str(exc))
-            self._bus.publish(ClipFailed(generation.id, clip.index, str(exc), False))
-            raise ClipError(clip.index, str(exc)) from exc
+            reason = await self._ended(generation, clip, str(exc), will_retry=False)
+            raise ClipError(clip.index, reason) from exc
         await self._started(generation, clip, prediction_id)
         return prediction_id
 
@@ -247,9 +254,8 @@ class ClipMaker:
             await self._fetch(generation, clip, url, dest)
             thumb = await media.thumbnail(dest, folder / f"clip-{clip.index + 1}.jpg")
         except MediaError as exc:
-            await self._repo.clip_ended(clip.id, ClipStatus.FAILED, exc.reason)
-            self._bus.publish(ClipFailed(generation.id, clip.index, exc.reason, False))
-            raise ClipError(clip.index, exc.reason) from exc
+            reason = await self._ended(generation, clip, exc.reason, will_retry=False)
+            raise ClipError(clip.index, reason) from exc
         spent_before = (await self._repo.clip(clip.id)).predict_seconds  # outputs lost before
         await self._repo.clip_succeeded(
             clip.id,
