@@ -133,6 +133,9 @@ class ClipMaker:
             return Path(clip.output_path)
         if clip.status is ClipStatus.FAILED:  # failed for good before a restart: retries spent
             raise ClipError(clip.index, clip.error or "the clip failed")
+        reused = await self._earlier_output(generation, clip)
+        if reused is not None:
+            return await self._download(generation, clip, reused)
         inputs = self.inputs(generation, clip, style)
         remade = 0
         async with self._slots.slot(generation.owner_id):
@@ -154,6 +157,38 @@ class ClipMaker:
                 if not will_retry:
                     raise ClipError(clip.index, reason)
         return await self._download(generation, clip, prediction)
+
+    async def _earlier_output(self, generation: Generation, clip: Clip) -> Snapshot | None:
+        """A Retry of a clip whose prediction of an earlier run succeeded (its download failed,
+        or it was cancelled before the download): that prediction, when Replicate still keeps
+        its output, so it is downloaded again instead of paid for again. A Retry keeps the
+        clip's last prediction id (`Repository.reopen`) and no attempt of this run has been
+        made (attempts 0). None otherwise: the clip is made as usual."""
+        clip = await self._repo.clip(clip.id)
+        if clip.status is not ClipStatus.PENDING or not clip.prediction_id or clip.attempts:
+            return None
+        try:
+            earlier = await self._predictions.get(clip.prediction_id)
+        except PROVIDER_ERRORS as exc:
+            log.warning(
+                "generation %s clip %s: reading its earlier prediction %s failed (%s); making it",
+                generation.id,
+                clip.index + 1,
+                clip.prediction_id,
+                describe(exc),
+            )
+            return None
+        if earlier.status != "succeeded" or _output_url(earlier.output) is None:
+            return None  # failed, cancelled, or its output removed (about an hour after)
+        log.info(
+            "generation %s clip %s: prediction %s succeeded in an earlier run and Replicate "
+            "still keeps its output: downloading it again, nothing new paid for",
+            generation.id,
+            clip.index + 1,
+            earlier.id,
+        )
+        await self._started(generation, clip, earlier.id)
+        return earlier
 
     async def _attach_or_create(
         self, generation: Generation, clip: Clip, inputs: dict[str, object]
