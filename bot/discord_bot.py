@@ -12,6 +12,7 @@ import yarl
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.pipeline.held import missing_keys
 from bot.services import Services, check_configuration, open_services
 from bot.tasks import spawn
 from bot.tree import NO_MENTIONS, ReelbotTree
@@ -56,8 +57,6 @@ class Reelbot(commands.Bot):
         checking = spawn(check_configuration(self.settings), name="start-up check")
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        resumed = await self.services.runner.resume("discord")
-        log.info("resumed %d unfinished generation(s)", len(resumed))
         await self._sync()
         if self.application_id:
             url = discord.utils.oauth_url(
@@ -75,6 +74,11 @@ class Reelbot(commands.Bot):
         result.log(log)
         if result.errors:
             log.error("/generate will answer with a configuration error until this is fixed")
+        # resumed once the check is in: a generation that needs a provider in error ends
+        # failed with that error (Retry once fixed) instead of failing at it, or paying first
+        unusable = [*missing_keys(missing), *result.errors]
+        resumed = await self.services.runner.resume("discord", unusable=unusable)
+        log.info("resumed %d unfinished generation(s)", len(resumed))
 
     async def _sync(self) -> None:
         guild_id = self.settings.discord_guild_id

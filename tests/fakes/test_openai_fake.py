@@ -240,5 +240,5 @@ async def test_a_wrong_key_is_refused_on_every_path_without_quoting_it_whole(fak
         assert wrong not in exc.message
     assert fake.calls == {"chat": 0, "moderations": 0}
     async with openai.AsyncOpenAI(api_key="ai", base_url=fake.base_url, max_retries=0) as c:
-        with pytest.raises(openai.AuthenticationError, match="provided: ai. You can find"):
+        with pytest.raises(openai.AuthenticationError, match=r"provided: ai\. You can find"):
             await c.moderations.create(input="a seal")  # a short key is quoted whole

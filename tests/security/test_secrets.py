@@ -137,7 +137,9 @@ async def test_a_real_bot_run_never_writes_a_token_anywhere(tmp_path: Path) -> N
     # OpenAI's 401 quoted the key's first 8 and last 4 characters around asterisks: what
     # reached the member and the log says the key was refused, without the fragment
     (reason,) = [
-        f["value"] for e in discord.message(replies[1]).embeds for f in e["fields"]
+        f["value"]
+        for e in discord.message(replies[1]).embeds
+        for f in e["fields"]
         if f["name"] == "Reason"
     ]
     assert "Incorrect API key provided: \\[redacted\\]" in reason, reason  # markdown-escaped
