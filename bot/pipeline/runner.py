@@ -170,9 +170,6 @@ class Runner:
             self._clips.cancels.watch(first_delay=0)
         pending = await self.repo.unfinished(source)
         for generation in pending:
-            stopped = held.stopping(unusable, generation, video=self._config.video_enabled)
-            if stopped:
-                self._held[generation.id] = held.reason(stopped)
             if not self._admission.allows_guild(generation.source, generation.guild_id):
                 log.info("ending generation %s: its guild is no longer allowed", generation.id)
                 ending = spawn(
@@ -182,6 +179,9 @@ class Runner:
                 self._ending.add(ending)
                 ending.add_done_callback(self._ending.discard)
                 continue
+            stopped = held.stopping(unusable, generation, video=self._config.video_enabled)
+            if stopped:  # ended by its task, after the check for a reply nobody saw
+                self._held[generation.id] = held.reason(stopped)
             log.info("resuming generation %s (%s)", generation.id, generation.status)
             self.start(generation)
         return pending
