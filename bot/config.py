@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     reply_edit_seconds: float = Field(default=1.0, ge=0)
     daily_generation_limit: int = Field(default=0, ge=0)
     daily_video_seconds_limit: float = Field(default=0, ge=0)
+    # largest file the bot uploads; 0 = Discord's limit where it goes (the guild's boost tier,
+    # 10 MiB in a DM). Lower it to keep uploads small; it never raises Discord's limit.
+    max_upload_bytes: int = Field(default=0, ge=0)
     allowed_guild_ids: Annotated[frozenset[int], NoDecode] = frozenset()
 
     database_path: Path = Path("data/reelbot.sqlite3")

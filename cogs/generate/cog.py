@@ -14,6 +14,7 @@ from bot.pipeline.validation import MAX_PROMPT_CHARS, MAX_SEED, validate_request
 from bot.tree import NO_MENTIONS, UserFacingError
 from cogs.generate import render
 from cogs.generate.access import check_may_manage
+from cogs.generate.permissions import check_channel
 from cogs.generate.state import ReplyState
 from cogs.generate.updater import ReplyUpdater
 from storage.models import Generation, NewGeneration
@@ -76,6 +77,7 @@ class GenerateCog(commands.Cog):
     ) -> None:
         """/generate: validated, then one way in — `runner.submit`, which admits, stores, has
         the reply sent (`_reply`) and starts."""
+        check_channel(interaction)  # nothing is created or spent where the bot cannot post
         settings = self.bot.settings
         try:
             request = validate_request(
@@ -127,7 +129,6 @@ class GenerateCog(commands.Cog):
         except BaseException:
             self.updater.show(state)  # the reply exists: it shows how this ends
             raise
-        self.updater.threads.upload_limits[generation.id] = interaction.filesize_limit
         self.updater.track(state)
 
     @app_commands.command(name="cancel")

@@ -1,21 +1,31 @@
 """Delivering the film: by DM, attached (made smaller to fit); in the thread when DMs are closed.
 
 Exactly once: a delivery already recorded is not repeated, and the message carries a nonce
-that Discord enforces, so a send retried after a crash returns the first message.
+that Discord enforces for a few minutes, so a send retried after a crash within them returns
+the first message (past them, the crash's window is a duplicate: see the README).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 
 from bot.pipeline import media
 from bot.pipeline.errors import DeliveryError, MediaError
 from bot.tree import NO_MENTIONS
-from cogs.generate.thread import DEFAULT_UPLOAD_LIMIT, ThreadPoster, read_file
+from cogs.generate.thread import (
+    POST_ATTEMPTS,
+    ThreadPoster,
+    is_transient,
+    read_file,
+    upload_limit,
+)
 from storage.models import Generation
 
 if TYPE_CHECKING:
@@ -36,7 +46,8 @@ class DiscordDeliverer:
         done = (await self._repo.posts(generation.id)).get("film")
         if done is not None:
             return done
-        limit = min(self._threads.upload_limit(generation.id), DEFAULT_UPLOAD_LIMIT)
+        # fitted to a DM's limit (10 MiB), which no guild's is below: it fits the thread too
+        limit = upload_limit(self._bot, None)
         try:
             fitted = await media.fit_to_size(film, film.with_name("film-small.mp4"), limit)
         except MediaError as exc:
@@ -46,7 +57,7 @@ class DiscordDeliverer:
         title = discord.utils.escape_markdown(generation.title or "Your film")
         nonce = f"reelbot-film-{generation.id}"
         try:
-            ref = await self._by_dm(generation, fitted, title, nonce)
+            ref = await self._retrying(lambda: self._by_dm(generation, fitted, title, nonce))
         except discord.Forbidden as exc:
             if exc.code != DM_REFUSED:
                 raise DeliveryError(f"Discord refused the DM: {exc.text}") from exc
@@ -55,11 +66,24 @@ class DiscordDeliverer:
                 generation.owner_id,
                 generation.id,
             )
-            ref = await self._in_thread(generation, fitted, title, nonce)
+            ref = await self._retrying(lambda: self._in_thread(generation, fitted, title, nonce))
         except discord.HTTPException as exc:
             raise DeliveryError(f"Discord did not take the film: {exc.status} {exc.text}") from exc
         await self._repo.record_post(generation.id, "film", ref)
         return ref
+
+    async def _retrying(self, send: Callable[[], Awaitable[str]]) -> str:
+        """`send()`, tried again when Discord fails for a moment (5xx, 429, a dropped
+        connection); the nonce makes a repeat that did land return the first message."""
+        for attempt in range(1, POST_ATTEMPTS):
+            try:
+                return await send()
+            except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+                if not is_transient(exc):
+                    raise
+                log.info("sending a film failed (attempt %d), trying again: %s", attempt, exc)
+            await asyncio.sleep(self._threads.retry_delay * 2 ** (attempt - 1))
+        return await send()
 
     async def _by_dm(self, generation: Generation, film: Path, title: str, nonce: str) -> str:
         channel = await self._bot.create_dm(discord.Object(id=generation.owner_id))
@@ -78,7 +102,7 @@ class DiscordDeliverer:
         target = self._bot.get_partial_messageable(target_id)
         owner = discord.Object(id=generation.owner_id)
         extra: dict[str, discord.MessageReference] = {}
-        if not generation.thread_id and generation.message_id:
+        if target_id == generation.channel_id and generation.message_id:
             extra["reference"] = discord.MessageReference(
                 message_id=generation.message_id, channel_id=target_id, fail_if_not_exists=False
             )

@@ -20,6 +20,7 @@ import discord
 
 from bot.pipeline.shotlist import ShotList
 from cogs.generate.state import ReplyState
+from cogs.generate.thread import failed_posts
 from storage.models import Clip, ClipStatus, Generation
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ async def repair(updater: ReplyUpdater, bot: Reelbot) -> None:
     for generation in pending:
         clips = await repo.clips(generation.id)
         state = ReplyState.from_rows(generation, clips)
+        state.post_failures = failed_posts(await repo.posts(generation.id))
         log.info("showing the final state of generation %s (%s)", generation.id, state.status)
         updater.show(state)
         catch_up(updater, generation, clips)

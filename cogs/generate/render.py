@@ -77,10 +77,29 @@ def embed(state: ReplyState) -> discord.Embed:
         )
         lines = [f"{_CLIP_ICON[s]} clip {i}: {s}" for i, s in enumerate(state.clips, start=1)]
         result.add_field(name="Clips", value="\n".join(lines)[:1024], inline=False)
+    if state.post_failures:
+        lines = [
+            f"{_post_label(key)} could not be posted: {reason(why)}"
+            for key, why in sorted(state.post_failures.items(), key=lambda kv: _order(kv[0]))
+        ]
+        result.add_field(name="Not posted", value="\n".join(lines)[:1024], inline=False)
     if state.error:
         result.add_field(name="Reason", value=reason(state.error), inline=False)
     result.set_footer(text=f"Generation #{state.generation_id} · {elapsed(state)}")
     return result
+
+
+def _order(key: str) -> tuple[int, int]:
+    kind, _, index = key.partition(":")
+    return (0, 0) if kind == "shot_list" else (1, int(index) if index.isdigit() else 0)
+
+
+def _post_label(key: str) -> str:
+    """ "clip:1" → "clip 2"; "shot_list" → "the shot list"."""
+    kind, _, index = key.partition(":")
+    if kind == "clip" and index.isdigit():
+        return f"clip {int(index) + 1}"
+    return "the shot list" if kind == "shot_list" else key.replace("_", " ")
 
 
 def view(state: ReplyState) -> discord.ui.View:

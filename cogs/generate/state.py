@@ -52,7 +52,8 @@ class ReplyState:
     delivered: str | None = None
     channel_id: int | None = None
     message_id: int | None = None
-    thread_id: int | None = None
+    thread_id: int | None = None  # where posts go: a thread, the channel itself, or undecided
+    post_failures: dict[str, str] = field(default_factory=dict)  # post key → why it failed
 
     @classmethod
     def from_rows(cls, generation: Generation, clips: list[Clip]) -> ReplyState:

@@ -1,19 +1,30 @@
-"""The thread on each reply: created once, then the shot list and each clip, each posted once."""
+"""The thread on each reply: created once, then the shot list and each clip, each posted once.
+
+Where Discord cannot start a thread on the reply (the command was used in a thread, a forum
+post or a voice channel's chat; or the bot may not create threads or post in them) the posts
+go in the channel itself, and that choice is stored so no later post asks again. Each post is
+recorded, or recorded failed with its reason (shown on the reply), so a restart never posts
+anything twice and nothing goes missing unsaid; a post Discord fails for a moment (5xx, 429,
+a dropped connection) is tried again.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import io
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import discord
 
 from bot.pipeline import media
 from bot.pipeline.errors import MediaError
 from bot.pipeline.shotlist import ShotList
 from bot.tree import NO_MENTIONS
+from cogs.generate import permissions
 from cogs.generate.state import ReplyState
 
 if TYPE_CHECKING:
@@ -21,9 +32,16 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
-NO_THREAD = 0  # stored thread id when the bot may not create threads there
+# Discord's limit on the bot's uploads without boosts, and in every DM (discord.py's
+# DEFAULT_FILE_SIZE_LIMIT_BYTES, 10 MiB); a guild's boost tier raises it (Guild.filesize_limit).
+DEFAULT_UPLOAD_LIMIT = discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
+NO_THREAD = 0  # stored by earlier versions when no thread could be made: posts go in the channel
 THREAD_EXISTS = 160004  # "A thread has already been created for this message"
+WRONG_CHANNEL_TYPE = 50024  # "Cannot execute action on this channel type"
+MISSING_ACCESS, MISSING_PERMISSIONS = 50001, 50013
+TOO_LARGE = 40005  # "Request entity too large"
+POST_ATTEMPTS = 4
+FAILED = "failed:"  # a post recorded as failed: the prefix, then the reason
 
 
 def shot_list_text(shot_list: ShotList) -> str:
@@ -38,6 +56,38 @@ def shot_list_text(shot_list: ShotList) -> str:
     return (head + "\n".join(scenes))[:2000]
 
 
+def upload_limit(bot: Reelbot, channel_id: int | None) -> int:
+    """The largest file the bot may upload in a channel: the guild's boost tier there (never
+    the member's own Nitro limit), 10 MiB in a DM; lowered by MAX_UPLOAD_BYTES."""
+    channel = bot.get_channel(channel_id) if channel_id else None
+    guild = getattr(channel, "guild", None)
+    limit = guild.filesize_limit if isinstance(guild, discord.Guild) else DEFAULT_UPLOAD_LIMIT
+    cap = bot.settings.max_upload_bytes
+    return min(limit, cap) if cap else limit
+
+
+def failed_posts(posts: dict[str, str]) -> dict[str, str]:
+    """Recorded posts that failed: key → reason."""
+    return {k: v.removeprefix(FAILED) for k, v in posts.items() if v.startswith(FAILED)}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Worth trying again: Discord failed for a moment (5xx, 429) or the connection dropped."""
+    if isinstance(exc, discord.HTTPException):
+        return exc.status >= 500 or exc.status == 429
+    return isinstance(exc, aiohttp.ClientError | OSError | TimeoutError)
+
+
+def failure_reason(exc: BaseException) -> str:
+    if isinstance(exc, discord.HTTPException):
+        if exc.status == 413 or exc.code == TOO_LARGE:
+            return "the file is over this server's upload limit (Discord answered 413)"
+        if exc.status == 403:
+            return f"Discord refused it ({exc.text or 'Forbidden'}, code {exc.code})"
+        return f"Discord answered {exc.status} {exc.text or ''}".rstrip()
+    return f"Discord could not be reached ({type(exc).__name__})"
+
+
 async def read_file(path: Path, name: str) -> discord.File:
     """A `discord.File` whose bytes were read off the event loop."""
     data = await asyncio.to_thread(path.read_bytes)
@@ -45,14 +95,18 @@ async def read_file(path: Path, name: str) -> discord.File:
 
 
 class ThreadPoster:
+    """Posts of each generation: in the thread on its reply, or in the channel where no
+    thread can be. Stateless across restarts: where the posts go is stored on the generation,
+    what was posted (or failed) in its posts."""
+
+    retry_delay = 1.0  # seconds before the first retry of a transient failure, then doubled
+
     def __init__(self, bot: Reelbot) -> None:
         self._bot = bot
         self._repo = bot.services.repo
-        self.upload_limits: dict[int, int] = {}  # generation id → limit the interaction reported
         self.queued: dict[int, asyncio.Task[None]] = {}  # generation id → its last queued post
-
-    def upload_limit(self, generation_id: int) -> int:
-        return self.upload_limits.get(generation_id, DEFAULT_UPLOAD_LIMIT)
+        # called when a post failed for good, so the reply can say so
+        self.on_failure: Callable[[ReplyState], None] = lambda state: None
 
     async def drain(self, generation_id: int) -> None:
         """Until the posts queued for the generation so far are done (so the film, posted
@@ -61,67 +115,149 @@ class ThreadPoster:
         if task is not None and not task.done():
             await asyncio.wait([task])
 
+    @staticmethod
+    def target(state: ReplyState) -> int | None:
+        """Where the generation's posts go, once decided: its thread or its channel."""
+        if state.thread_id is None:
+            return None
+        return state.thread_id or state.channel_id
+
     async def ensure_thread(self, state: ReplyState) -> None:
+        """Decide where the posts go (once; stored): a thread started on the reply, or the
+        channel itself where Discord cannot start one or the bot may not use it."""
         if state.thread_id is not None or state.channel_id is None or state.message_id is None:
             return
+        channel = self._bot.get_channel(state.channel_id)
+        guild = getattr(channel, "guild", None)
+        me = guild.me if isinstance(guild, discord.Guild) else None
+        if permissions.can_start_thread(channel, me) is False:
+            log.info(
+                "generation %s posts in channel %s: no thread can be started or used there",
+                state.generation_id,
+                state.channel_id,
+            )
+            await self._settle_target(state, state.channel_id)
+            return
         name = (state.title or state.prompt).replace("\n", " ")[:90] or "Reelbot film"
-        try:
-            thread = await self._bot.http.start_thread_with_message(
-                state.channel_id, state.message_id, name=name, auto_archive_duration=1440
-            )
-        except discord.Forbidden:
-            log.warning("no permission to create a thread in channel %s", state.channel_id)
-            state.thread_id = NO_THREAD
-        except discord.HTTPException as exc:
-            if exc.code == THREAD_EXISTS:  # created before a crash: its id is the message's
-                state.thread_id = state.message_id
-                await self._repo.set_thread(state.generation_id, state.thread_id)
+        for attempt in range(1, POST_ATTEMPTS + 1):
+            try:
+                thread = await self._bot.http.start_thread_with_message(
+                    state.channel_id, state.message_id, name=name, auto_archive_duration=1440
+                )
+            except discord.HTTPException as exc:
+                if exc.code == THREAD_EXISTS:  # created before a crash: its id is the message's
+                    await self._settle_target(state, state.message_id)
+                    return
+                if exc.status == 403 or exc.code == WRONG_CHANNEL_TYPE:
+                    log.warning(
+                        "%s in channel %s (code %s): posting there",
+                        "no permission to create a thread"
+                        if exc.status == 403
+                        else "Discord cannot start a thread",
+                        state.channel_id,
+                        exc.code,
+                    )
+                    await self._settle_target(state, state.channel_id)
+                    return
+                if not is_transient(exc) or attempt == POST_ATTEMPTS:
+                    log.warning(
+                        "creating the thread of generation %s failed: %s; posting in the channel",
+                        state.generation_id,
+                        exc,
+                    )
+                    await self._settle_target(state, state.channel_id)
+                    return
+            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+                if attempt == POST_ATTEMPTS:
+                    log.warning(
+                        "creating the thread of generation %s failed: %r", state.generation_id, exc
+                    )
+                    await self._settle_target(state, state.channel_id)
+                    return
+            else:
+                await self._settle_target(state, int(thread["id"]))
                 return
-            log.warning("creating the thread of generation %s failed: %s", state.generation_id, exc)
-            return
-        else:
-            state.thread_id = int(thread["id"])
-        await self._repo.set_thread(state.generation_id, state.thread_id)
+            await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
 
-    async def _send_once(self, state: ReplyState, key: str, **kwargs: object) -> None:
-        """Post in the thread unless `key` was posted already (restarts included)."""
+    async def _settle_target(self, state: ReplyState, target: int) -> None:
+        state.thread_id = target
+        await self._repo.set_thread(state.generation_id, target)
+
+    async def _send_once(
+        self,
+        state: ReplyState,
+        key: str,
+        make: Callable[[], Awaitable[dict[str, Any]]],
+    ) -> None:
+        """Post unless `key` was posted (or failed) already, restarts included; the message
+        comes from `make` (called again for each attempt: a sent file is consumed)."""
         await self.ensure_thread(state)
-        if not state.thread_id:
+        target = self.target(state)
+        if target is None or key in await self._repo.posts(state.generation_id):
             return
-        if key in await self._repo.posts(state.generation_id):
+        channel = self._bot.get_partial_messageable(target)
+        for attempt in range(1, POST_ATTEMPTS + 1):
+            try:
+                message = await channel.send(  # type: ignore[call-overload]
+                    # Discord enforces the nonce for a few minutes: a post resent after a
+                    # crash within them returns the first message
+                    nonce=f"rb-{state.generation_id}-{key}",
+                    allowed_mentions=NO_MENTIONS,
+                    **await make(),
+                )
+            except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+                if is_transient(exc) and attempt < POST_ATTEMPTS:
+                    log.info(
+                        "posting %s of generation %s failed (attempt %d/%d), trying again: %s",
+                        key,
+                        state.generation_id,
+                        attempt,
+                        POST_ATTEMPTS,
+                        exc,
+                    )
+                    await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
+                    continue
+                await self._record_failure(state, key, failure_reason(exc))
+                return
+            await self._repo.record_post(state.generation_id, key, f"{target}/{message.id}")
             return
-        thread = self._bot.get_partial_messageable(state.thread_id)
-        try:
-            message = await thread.send(  # type: ignore[call-overload]
-                # a nonce Discord enforces: a post resent after a crash returns the first one
-                nonce=f"rb-{state.generation_id}-{key}",
-                allowed_mentions=NO_MENTIONS,
-                **kwargs,
-            )
-        except discord.HTTPException as exc:
-            log.warning("posting %s of generation %s failed: %s", key, state.generation_id, exc)
-            return
-        await self._repo.record_post(state.generation_id, key, f"{thread.id}/{message.id}")
+
+    async def _record_failure(self, state: ReplyState, key: str, reason: str) -> None:
+        log.warning("%s of generation %s could not be posted: %s", key, state.generation_id, reason)
+        if await self._repo.record_post(state.generation_id, key, FAILED + reason):
+            state.post_failures[key] = reason
+            self.on_failure(state)
 
     async def post_shot_list(self, state: ReplyState, shot_list: ShotList) -> None:
-        await self._send_once(state, "shot_list", content=shot_list_text(shot_list))
+        text = shot_list_text(shot_list)
+
+        async def make() -> dict[str, Any]:
+            return {"content": text}
+
+        await self._send_once(state, "shot_list", make)
 
     async def post_clip(self, state: ReplyState, index: int, path: Path) -> None:
         total = len(state.clips)
         label = f"Clip {index + 1}/{total}"
-        limit = self.upload_limit(state.generation_id)
+        key = f"clip:{index}"
+        await self.ensure_thread(state)
+        if key in await self._repo.posts(state.generation_id):
+            return
+        limit = upload_limit(self._bot, self.target(state) or state.channel_id)
         try:  # a clip over the upload limit is attached transcoded smaller
             fitted = await media.fit_to_size(
                 path, path.with_name(f"clip-{index + 1}-small.mp4"), limit
             )
         except MediaError as exc:
-            log.warning("clip %d of generation %s: %s", index + 1, state.generation_id, exc)
             size = await asyncio.to_thread(lambda: path.stat().st_size)
-            await self._send_once(
-                state,
-                f"clip:{index}",
-                content=f"{label} is {size / 1024 / 1024:.1f} MiB, too large to attach here.",
+            reason = (
+                f"it is {size / 1024 / 1024:.1f} MiB and could not be made to fit the "
+                f"{limit / 1024 / 1024:.0f} MiB upload limit here ({exc.reason})"
             )
+            await self._record_failure(state, key, reason)
             return
-        file = await read_file(fitted, f"clip-{index + 1}.mp4")
-        await self._send_once(state, f"clip:{index}", content=label, file=file)
+
+        async def make() -> dict[str, Any]:
+            return {"content": label, "file": await read_file(fitted, f"clip-{index + 1}.mp4")}
+
+        await self._send_once(state, key, make)

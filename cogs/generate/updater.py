@@ -24,7 +24,7 @@ from bot.tree import NO_MENTIONS
 from cogs.generate import recovery, render
 from cogs.generate.lanes import EditLanes
 from cogs.generate.state import SHOWN, ReplyState
-from cogs.generate.thread import ThreadPoster
+from cogs.generate.thread import ThreadPoster, failed_posts
 
 if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
@@ -56,6 +56,7 @@ class ReplyUpdater:
         self._urgent: dict[int, float] = {}  # generation id → since when it has one waiting
         self._shown_done: dict[int, int] = {}  # clips shown done by the last edit
         self.threads = ThreadPoster(bot)
+        self.threads.on_failure = self._refresh
         self._posts = self.threads.queued  # thread posts, chained in order per generation
 
     # state -------------------------------------------------------------------------------
@@ -65,6 +66,16 @@ class ReplyUpdater:
         self._states[state.generation_id] = state
         self._last_edit[state.generation_id] = time.monotonic()
         self.post(state.generation_id, self.threads.ensure_thread)
+
+    def _refresh(self, state: ReplyState) -> None:
+        """Edit the reply to what `state` shows now (a post that failed, say)."""
+        gid = state.generation_id
+        if self._closed or self._states.get(gid) is not state:
+            return
+        self._dirty.add(gid)
+        flusher = self._flushers.get(gid)
+        if flusher is None or flusher.done():
+            self._flushers[gid] = self._spawn(self._flush(gid), name=f"reply-edit-{gid}")
 
     def state(self, generation_id: int) -> ReplyState | None:
         return self._states.get(generation_id)
@@ -110,6 +121,7 @@ class ReplyUpdater:
                 return
             clips = await self._repo.clips(gid)
             state = ReplyState.from_rows(generation, clips)
+            state.post_failures = failed_posts(await self._repo.posts(gid))
             self._states[gid] = state
             recovery.catch_up(self, generation, clips)  # posts a crash kept from the thread
             if state.final:  # it ended before this process showed anything (e.g. at resume)

@@ -240,3 +240,15 @@ async def test_a_clips_provider_error_is_stored_and_published_public_safe(
     for text in (clip.error, *reasons, generation.error or ""):
         assert "/srv/cog" not in text and "model.safetensors" in text, text
         assert "****" not in text and "abcd" not in text, text
+
+
+def test_a_post_failure_is_shown_escaped_and_without_server_paths() -> None:
+    why = (
+        "Discord refused /srv/reelbot/data/media/7/clip-1.mp4: [free nitro](https://x.test) **now**"
+    )
+    state = state_with(GenerationStatus.RENDERING, post_failures={"clip:1": why})
+    shown = fields(render.embed(state))["Not posted"]
+    assert shown.startswith("clip 2 could not be posted: ")
+    assert UNESCAPED.search(shown) is None, shown  # no masked link or emphasis
+    plain = shown.replace("\\", "")
+    assert "clip-1.mp4" in plain and "/srv/reelbot" not in plain

@@ -174,7 +174,7 @@ async def test_refused_dm_posts_the_film_in_the_thread_mentioning_only_the_owner
         w.discord.assert_clean()
 
 
-async def test_without_thread_permission_the_reply_alone_shows_progress(tmp_path: Path) -> None:
+async def test_without_thread_permission_the_posts_go_in_the_channel(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         w.discord.forbid_threads = True
         reply = await w.generate(IDEA, clips=2)
@@ -186,7 +186,12 @@ async def test_without_thread_permission_the_reply_alone_shows_progress(tmp_path
         assert len(w.discord.dm_messages("alice")) == 1
         reply = w.discord.message(reply.id)
         assert_only_channel_edits(w, reply)
-        assert w.discord.messages_in() == [reply]  # nothing else landed in the channel
+        # the shot list and the clips, in the channel rather than silently dropped
+        posts = w.discord.messages_in()
+        assert posts[0] == reply and "Scene 1" in posts[1].content
+        assert [p.content for p in posts[2:]] == ["Clip 1/2", "Clip 2/2"]
+        generation = await w.services.repo.generation(1)
+        assert generation is not None and generation.thread_id == w.discord.channel_id
         refused = w.discord.rest_calls(method="POST", route=CHANNEL_EDIT + "/threads")
         assert [c.status for c in refused] == [403]  # asked once, not once per clip
         w.discord.assert_clean()
@@ -208,8 +213,8 @@ async def test_a_film_over_the_upload_limit_is_sent_transcoded_smaller(
     monkeypatch.setattr(_common, "_CLIP_BYTES", {})
     monkeypatch.setattr(_common, "_render_clip", lambda key: _noisy_clip(key, tmp_path))
     limit = 100_000
-    async with world(tmp_path / "data") as w:
-        w.discord.upload_limit = limit  # reported to the bot by the interaction, and enforced
+    async with world(tmp_path / "data", max_upload_bytes=limit) as w:
+        w.discord.upload_limit = limit  # enforced by the fake too
         reply = await w.generate(IDEA, clips=3)
 
         status = await w.wait_final(reply, timeout=30)

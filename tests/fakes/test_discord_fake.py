@@ -352,3 +352,82 @@ async def test_wrong_token_is_401_and_patch_is_restored() -> None:
         async with session.get(fake.api_base + "/users/@me", headers=headers) as response:
             assert response.status == 401
             assert response.headers["Content-Type"] == "application/json"
+
+
+# -- what the bot may do where (access.py) --------------------------------------------------
+
+
+async def test_attachment_size_limit_is_the_members_and_uploads_the_guild_tiers(
+    fake: FakeDiscord, bot: QueueBot
+) -> None:
+    mib = 1024 * 1024
+    fake.give_nitro("alice")
+    _record, interaction = await slash(fake, bot)
+    assert interaction.filesize_limit == 500 * mib  # the Nitro member's, in a tier-0 guild
+    guild = bot.get_guild(fake.guild_id)
+    assert guild is not None and guild.premium_tier == 0 and guild.filesize_limit == 10 * mib
+
+    channel = bot.get_channel(fake.channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    over = b"x" * (10 * mib + 1)
+    with pytest.raises(discord.HTTPException) as caught:
+        await channel.send(file=discord.File(io.BytesIO(over), "big.mp4"))
+    assert (caught.value.status, caught.value.code) == (413, 40005)
+    # per file, not per message (change-log 2025-04-03)
+    two = [discord.File(io.BytesIO(b"x" * (6 * mib)), f"{i}.mp4") for i in range(2)]
+    await channel.send(files=two)
+    dm = await bot.create_dm(discord.Object(fake.users["alice"].id))
+    with pytest.raises(discord.HTTPException) as caught:
+        await dm.send(file=discord.File(io.BytesIO(over), "big.mp4"))
+    assert caught.value.status == 413
+    fake.premium_tier = 2  # boosted: 50 MiB
+    await channel.send(file=discord.File(io.BytesIO(over), "big.mp4"))
+
+
+async def test_channel_permissions_answer_403_and_show_in_app_permissions(
+    fake: FakeDiscord, bot: QueueBot
+) -> None:
+    from tests.fakes.discord_fake.state import ATTACH_FILES, SEND_MESSAGES, VIEW_CHANNEL
+
+    channel = bot.get_channel(fake.channel_id)
+    assert isinstance(channel, discord.TextChannel)
+    fake.deny_bot(ATTACH_FILES)
+    _record, interaction = await slash(fake, bot)
+    assert not interaction.app_permissions.attach_files
+    assert interaction.app_permissions.send_messages
+    await channel.send("words still go")
+    with pytest.raises(discord.Forbidden) as caught:
+        await channel.send(file=discord.File(io.BytesIO(b"x"), "a.mp4"))
+    assert caught.value.code == 50013
+
+    fake.deny_bot(SEND_MESSAGES)
+    with pytest.raises(discord.Forbidden) as caught:
+        await channel.send("no")
+    assert caught.value.code == 50013
+
+    fake.deny_bot(VIEW_CHANNEL)
+    _record, interaction = await slash(fake, bot)
+    assert interaction.app_permissions.value == 0  # nothing counts without View Channel
+    with pytest.raises(discord.Forbidden) as caught:
+        await channel.send("no")
+    assert caught.value.code == 50001
+
+
+async def test_a_thread_on_a_message_in_a_thread_or_a_voice_chat_is_50024(
+    fake: FakeDiscord, bot: QueueBot
+) -> None:
+    thread_id = fake.add_thread()
+    voice_id = fake.add_voice_channel("hangout")
+    for channel_id in (thread_id, voice_id):
+        message = await bot.get_partial_messageable(channel_id).send("here")
+        with pytest.raises(discord.HTTPException) as caught:
+            await bot.http.start_thread_with_message(
+                channel_id, message.id, name="again", auto_archive_duration=60
+            )
+        assert (caught.value.status, caught.value.code) == (400, 50024)
+    record, _interaction = await slash(fake, bot)
+    assert record.payload["channel"]["type"] == 0
+    thread_record = await fake.send_slash("generate", {"prompt": "x"}, channel_id=thread_id)
+    in_thread = await bot.next_interaction()
+    assert thread_record.payload["channel"]["type"] == 11
+    assert isinstance(in_thread.channel, discord.Thread)

@@ -98,7 +98,12 @@ async def test_closed_dms_and_no_thread_permission_post_the_film_in_the_channel(
 
         assert status.startswith("✅"), status
         assert w.discord.dm_messages("alice") == []
-        (film,) = (m for m in w.discord.messages_in() if m.attachments)
+        # the clip went in the channel too (no thread); the film answers the reply
+        (film,) = (
+            m
+            for m in w.discord.messages_in()
+            if any(a.filename.startswith("reelbot-") for a in m.attachments)
+        )
         assert film.payload["message_reference"]["message_id"] == str(reply.id)  # answers it
         assert film.mentions == [alice.id] and not film.mention_everyone
         assert logged(caplog, "DMs of member", "are closed", "generation 1")
@@ -108,7 +113,7 @@ async def test_closed_dms_and_no_thread_permission_post_the_film_in_the_channel(
 async def test_a_film_that_cannot_fit_the_upload_limit_fails_with_the_reason(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async with world(tmp_path) as w:
+    async with world(tmp_path, max_upload_bytes=400) as w:
         w.discord.upload_limit = 400  # no film fits in 400 bytes
         reply = await w.generate(IDEA, clips=1)
 

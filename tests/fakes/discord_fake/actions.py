@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import TYPE_CHECKING, Any
 
+from . import access
 from .gateway import INTENT_DIRECT_MESSAGES, INTENT_GUILD_MESSAGES, INTENT_GUILDS
 from .messages import HAS_THREAD, apply_edit, make_attachments, new_message
 from .records import FileUpload, Message, User
@@ -13,8 +14,6 @@ from .world_payloads import member_payload, thread_payload
 
 if TYPE_CHECKING:
     from .server import FakeDiscord
-
-MISSING_PERMISSIONS = DiscordError(403, 50013, "Missing Permissions")
 
 
 def channel_or_404(fake: FakeDiscord, channel_id: str | int) -> dict[str, Any]:
@@ -129,10 +128,10 @@ async def create_thread(
 ) -> dict[str, Any]:
     world = fake.world
     parent = channel_or_404(fake, parent_id)
-    if fake.forbid_threads:
-        raise MISSING_PERMISSIONS
-    if parent["type"] not in (0, 5):
-        raise DiscordError(400, 50024, "Cannot execute action on this channel type")
+    if message is not None:
+        access.require(world, parent, access.THREAD_FROM_MESSAGE)
+    if parent["type"] not in access.THREAD_PARENT_TYPES:  # a thread, a voice channel's chat
+        raise access.WRONG_CHANNEL_TYPE
     if message is not None and message.id in world.thread_by_message:
         raise DiscordError(400, 160004, "A thread has already been created for this message")
     kind = 11 if message is not None else int(body.get("type") or 12)

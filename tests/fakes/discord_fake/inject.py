@@ -20,7 +20,7 @@ class InjectMixin:
 
     world: World
     gateway: Gateway
-    upload_limit: int
+    upload_limit: int | None
     channel_id: int
 
     loop_time: Callable[[], float]

@@ -102,11 +102,16 @@ def interaction_payload(
     data: dict[str, Any],
     user: User,
     channel_id: int,
-    upload_limit: int,
+    upload_limit: int | None = None,
     message: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    from .access import attachment_size_limit, channel_permissions
+
     channel = world.channels[channel_id]
-    permissions = str(world.permissions(user))
+    permissions = str(channel_permissions(world, user, channel))
+    # app_permissions: "Bitwise set of permissions the app has in the source location of the
+    # interaction" (developers/interactions/receiving-and-responding.mdx)
+    app_permissions = str(channel_permissions(world, world.bot_user, channel))
     payload: dict[str, Any] = {
         "id": str(interaction_id),
         "application_id": str(world.application_id),
@@ -116,11 +121,11 @@ def interaction_payload(
         "channel": {**copy.deepcopy(channel), "permissions": permissions},
         "token": token,
         "version": 1,
-        "app_permissions": str(world.permissions(world.bot_user)),
+        "app_permissions": app_permissions,
         "locale": "en-US",
         "entitlements": [],
         "entitlement_sku_ids": [],
-        "attachment_size_limit": upload_limit,
+        "attachment_size_limit": upload_limit or attachment_size_limit(world, user),
     }
     if channel["type"] == 1:
         payload["user"] = user.payload()

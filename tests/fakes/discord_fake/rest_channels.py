@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from . import actions
+from . import access, actions
 from .wire import BODY, FILES, DiscordError, no_content, reply, unknown
 
 if TYPE_CHECKING:
@@ -40,7 +40,9 @@ class ChannelRoutes:
         return reply(actions.channel_or_404(self.fake, request.match_info["channel_id"]))
 
     async def list_messages(self, request: web.Request) -> web.Response:
-        channel_id = int(actions.channel_or_404(self.fake, request.match_info["channel_id"])["id"])
+        channel = actions.channel_or_404(self.fake, request.match_info["channel_id"])
+        access.require(self.fake.world, channel, access.READ_HISTORY)
+        channel_id = int(channel["id"])
         query = request.query
         try:
             limit = int(query.get("limit", 50))
@@ -62,6 +64,7 @@ class ChannelRoutes:
             raise DiscordError(403, 50007, "Cannot send messages to this user")
         if actions.is_empty(body, files):
             raise DiscordError(400, 50006, "Cannot send an empty message")
+        access.require(fake.world, channel, access.for_message(fake.world, channel, body, files))
         channel_id = int(channel["id"])
         nonce_key = (channel_id, str(body.get("nonce")))
         if body.get("enforce_nonce") and body.get("nonce") is not None:
@@ -77,12 +80,15 @@ class ChannelRoutes:
 
     async def get_message(self, request: web.Request) -> web.Response:
         info = request.match_info
+        channel = actions.channel_or_404(self.fake, info["channel_id"])
+        access.require(self.fake.world, channel, access.READ_HISTORY)
         message = actions.message_or_404(self.fake, info["channel_id"], info["message_id"])
         return reply(message.payload)
 
     async def edit_message(self, request: web.Request) -> web.Response:
         info = request.match_info
-        actions.channel_or_404(self.fake, info["channel_id"])
+        channel = actions.channel_or_404(self.fake, info["channel_id"])
+        access.require(self.fake.world, channel, access.VIEW_CHANNEL)
         message = actions.message_or_404(self.fake, info["channel_id"], info["message_id"])
         if message.author_id != self.fake.world.bot_user.id:
             raise DiscordError(403, 50005, "Cannot edit a message authored by another user")

@@ -94,7 +94,7 @@ class CoreRoutes:
                 "stickers": [],
                 "features": [],
                 "preferred_locale": "en-US",
-                "premium_tier": 0,
+                "premium_tier": world.premium_tier,
                 "verification_level": 0,
                 "nsfw_level": 0,
                 "mfa_level": 0,
@@ -104,7 +104,7 @@ class CoreRoutes:
 
     async def get_guild_channels(self, request: web.Request) -> web.Response:
         self._guild(request)
-        return reply(self.fake.world.guild_text_channels())
+        return reply(self.fake.world.guild_channels())
 
     async def get_roles(self, request: web.Request) -> web.Response:
         self._guild(request)

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from . import access
 from .gateway import Gateway
 from .inject import InjectMixin
 from .queries import QueryMixin
@@ -18,11 +19,10 @@ from .records import Call, Problem, User
 from .rest_channels import ChannelRoutes
 from .rest_core import CoreRoutes
 from .rest_interactions import InteractionRoutes
-from .state import MANAGE_MESSAGES, World
+from .state import CREATE_PUBLIC_THREADS, MANAGE_MESSAGES, World
 from .validation import preload
 from .wire import API_PREFIX, FAKE_KEY, api_middleware
 
-DEFAULT_UPLOAD_LIMIT = 10 * 1024 * 1024
 TOKEN_TTL = 15 * 60.0
 REALISTIC_LIMITS = [
     ("POST", "/channels/{channel_id}/messages", 5, 5.0),
@@ -46,7 +46,7 @@ class FakeDiscord(InjectMixin, QueryMixin):
         token: str = "FAKE.bot.token",
         host: str = "127.0.0.1",
         port: int = 0,
-        upload_limit: int = DEFAULT_UPLOAD_LIMIT,
+        upload_limit: int | None = None,
         token_ttl: float = TOKEN_TTL,
         interaction_deadline: float | None = 3.0,
         nonce_ttl: float = 300.0,
@@ -54,14 +54,16 @@ class FakeDiscord(InjectMixin, QueryMixin):
     ) -> None:
         self.token = token
         self.host, self.port = host, port
+        # None: Discord's limits (the guild's boost tier, 10 MiB in a DM; see access.py);
+        # a number: that limit everywhere, also reported as `attachment_size_limit`
         self.upload_limit = upload_limit
         self.token_ttl = token_ttl
         self.interaction_deadline = interaction_deadline
         self.nonce_ttl = nonce_ttl
         self.dispatch_message_events = dispatch_message_events
-        self.forbid_threads = False
         self.validating = False  # set by start(): whether the OpenAPI document was found
         self.world = World()
+        self._forbid_threads = False
         self.world.add_user("alice")
         self.world.add_user("bob")
         self.world.add_user("mod", permissions=MANAGE_MESSAGES)
@@ -166,7 +168,55 @@ class FakeDiscord(InjectMixin, QueryMixin):
         finally:
             Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved
 
+    def add_voice_channel(self, name: str) -> int:
+        """A voice channel, whose text chat takes commands (add it before the bot connects)."""
+        return self.world.add_voice_channel(name, position=len(self.world.channels))
+
+    def add_thread(self, parent_id: int | None = None, name: str = "a member's thread") -> int:
+        """A public thread in a text channel (add it before the bot connects)."""
+        return self.world.add_public_thread(parent_id or self.channel_id, name)
+
     # knobs -----------------------------------------------------------------------------------
+
+    @property
+    def premium_tier(self) -> int:
+        return self.world.premium_tier
+
+    @premium_tier.setter
+    def premium_tier(self, tier: int) -> None:
+        """The guild's boost tier (set it before the bot connects: GUILD_CREATE carries it)."""
+        self.world.premium_tier = tier
+
+    def give_nitro(self, user: str | int | User, limit: int = access.NITRO_UPLOAD_LIMIT) -> None:
+        """The member's own upload limit (Nitro), reported in their interactions."""
+        self.world.nitro[self.world.user(user).id] = limit
+
+    def deny_bot(self, permissions: int, channel_id: int | None = None) -> None:
+        """A member overwrite on a channel (default: the default one) denying the bot these
+        permissions; also reflected in `app_permissions` of interactions there."""
+        self.world.set_overwrite(
+            channel_id or self.channel_id, self.world.bot_user.id, deny=permissions
+        )
+
+    @property
+    def forbid_threads(self) -> bool:
+        return self._forbid_threads
+
+    @forbid_threads.setter
+    def forbid_threads(self, forbid: bool) -> None:
+        """Deny the bot CREATE_PUBLIC_THREADS in the default channel (or allow it again)."""
+        self._forbid_threads = forbid
+        self.deny_bot(CREATE_PUBLIC_THREADS if forbid else 0)
+
+    def upload_limit_for(self, match_info: Any) -> int:
+        """The largest file the bot may upload with this request."""
+        if self.upload_limit is not None:
+            return self.upload_limit
+        channel = None
+        if "channel_id" in match_info:
+            with contextlib.suppress(KeyError, ValueError):
+                channel = self.world.channels[int(match_info["channel_id"])]
+        return access.upload_limit(self.world, channel)
 
     def expire_interaction_tokens(self) -> None:
         for record in self.world.interactions.values():

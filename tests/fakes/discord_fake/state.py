@@ -104,6 +104,8 @@ class World:
         self.interactions: dict[int, Interaction] = {}
         self.interactions_by_token: dict[str, Interaction] = {}
         self.refused_dms: set[int] = set()
+        self.premium_tier = 0  # the guild's boost tier (0..3)
+        self.nitro: dict[int, int] = {}  # user id → upload limit of the member's Nitro plan
 
         self.roles[self.guild_id] = Role(self.guild_id, "@everyone", EVERYONE_PERMISSIONS)
         bot_role = Role(self.ids.next(), "Reelbot", BOT_PERMISSIONS, position=2, managed=True)
@@ -167,6 +169,35 @@ class World:
         self.channel_messages[channel_id] = []
         return channel_id
 
+    def add_voice_channel(self, name: str, position: int = 0) -> int:
+        """A voice channel; its text chat takes messages and commands like a text channel."""
+        channel_id = self.add_text_channel(name, position)
+        channel = self.channels[channel_id]
+        channel.update(type=2, bitrate=64000, user_limit=0, rtc_region=None)
+        channel.pop("topic", None)
+        return channel_id
+
+    def add_public_thread(self, parent_id: int, name: str) -> int:
+        """A public thread (started by a member, without a message) in a text channel."""
+        from .world_payloads import thread_payload
+
+        thread_id = self.ids.next()
+        thread = thread_payload(self, thread_id, parent_id, name)
+        thread["owner_id"] = str(self.owner_id)
+        thread.pop("member")
+        self.add_thread(thread)
+        return thread_id
+
+    def set_overwrite(
+        self, channel_id: int, target_id: int, *, allow: int = 0, deny: int = 0
+    ) -> None:
+        """A permission overwrite on a channel for a role (or @everyone) or a member."""
+        channel = self.channels[channel_id]
+        kind = 0 if target_id in self.roles else 1
+        entries = [e for e in channel["permission_overwrites"] if int(e["id"]) != target_id]
+        entries.append({"id": str(target_id), "type": kind, "allow": str(allow), "deny": str(deny)})
+        channel["permission_overwrites"] = entries
+
     def dm_channel_for(self, user: User) -> dict[str, Any]:
         channel_id = self.dm_by_user.get(user.id)
         if channel_id is None:
@@ -193,6 +224,10 @@ class World:
 
     def guild_text_channels(self) -> list[dict[str, Any]]:
         return [c for c in self.channels.values() if c["type"] == 0]
+
+    def guild_channels(self) -> list[dict[str, Any]]:
+        """Text, voice and announcement channels (threads and DMs are not among them)."""
+        return [c for c in self.channels.values() if c["type"] in (0, 2, 5)]
 
     def threads(self) -> list[dict[str, Any]]:
         return [c for c in self.channels.values() if self.is_thread(c)]

@@ -165,7 +165,8 @@ async def _answer(
     try:
         body, files, body_text = await read_body(request)
         call.json, call.files = body, files
-        if sum(f.size for f in files) > fake.upload_limit:
+        if files and max(f.size for f in files) > fake.upload_limit_for(request.match_info):
+            # per file, by where it goes (access.upload_limit names the documentation)
             raise DiscordError(413, 40005, "Request entity too large")
         if body is not None and method in ("POST", "PUT", "PATCH"):
             errors = validate_body(method, template, body, body_text)

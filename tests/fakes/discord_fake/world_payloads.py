@@ -79,7 +79,7 @@ def application_payload(world: World) -> dict[str, Any]:
 
 def guild_create_payload(world: World, *, all_members: bool) -> dict[str, Any]:
     users = [world.bot_user, *world.users.values()] if all_members else [world.bot_user]
-    channels = [c for c in world.guild_text_channels()]
+    channels = world.guild_channels()
     return {
         "id": str(world.guild_id),
         "name": world.guild_name,
@@ -110,7 +110,7 @@ def guild_create_payload(world: World, *, all_members: bool) -> dict[str, Any]:
         "max_members": 500000,
         "max_video_channel_users": 25,
         "vanity_url_code": None,
-        "premium_tier": 0,
+        "premium_tier": world.premium_tier,
         "premium_subscription_count": 0,
         "preferred_locale": "en-US",
         "nsfw_level": 0,
