@@ -52,8 +52,9 @@ class Reelbot(commands.Bot):
         self.services = services
 
     async def setup_hook(self) -> None:
-        # the providers are checked while the cogs load, work resumes and commands sync; the
-        # result is in before the gateway connects, so no command arrives ahead of it
+        # the providers are checked while the cogs load and commands sync; the result is in
+        # before unfinished work resumes and before the gateway connects, so neither a resumed
+        # generation nor a command goes ahead of it
         checking = spawn(check_configuration(self.settings), name="start-up check")
         for extension in EXTENSIONS:
             await self.load_extension(extension)
