@@ -20,6 +20,8 @@ from bot.services import Services, check_configuration, open_services
 from bot.tasks import spawn
 from bot.tree import NO_MENTIONS, ReelbotTree
 
+COMMANDS_SETTLE_SECONDS = 5.0  # a stop waits this long at most for commands being answered
+
 log = logging.getLogger(__name__)
 
 EXTENSIONS = ("cogs.generate", "cogs.history")
@@ -101,9 +103,12 @@ class Reelbot(commands.Bot):
             log.info("synced %d global command(s) (may take up to an hour to show)", len(synced))
 
     async def close(self) -> None:
-        """Stop the generations first, then Discord: a step that found the connection closed
-        would fail its generation, where a stopped one is resumed by the next start."""
+        """Stop the generations first, then let the commands being answered finish (a few
+        seconds at most), then Discord: a step that found the connection closed would fail its
+        generation, where a stopped one is resumed by the next start."""
         await self.services.runner.close()
+        if isinstance(self.tree, ReelbotTree):
+            await self.tree.settle(COMMANDS_SETTLE_SECONDS)
         await super().close()
 
     async def on_ready(self) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -45,11 +47,27 @@ def check_allowed_here(interaction: discord.Interaction) -> None:
 
 
 class ReelbotTree(app_commands.CommandTree[discord.Client]):
-    """The command tree: the guild allow-list for every command, and the one error path."""
+    """The command tree: the guild allow-list for every command, the one error path, and the
+    commands being answered right now (so that a stop lets them finish before the database
+    closes under them)."""
+
+    def __init__(self, client: discord.Client, **options: Any) -> None:
+        super().__init__(client, **options)
+        self._in_flight: set[asyncio.Task[Any]] = set()
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        task = asyncio.current_task()  # discord.py runs each command in a task of its own
+        if task is not None and task not in self._in_flight:
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
         check_allowed_here(interaction)  # raised: the member reads why, privately (on_error)
         return True
+
+    async def settle(self, timeout: float) -> None:
+        """Wait, `timeout` seconds at most, for the commands being answered to finish."""
+        pending = [t for t in self._in_flight if not t.done() and t is not asyncio.current_task()]
+        if pending:
+            await asyncio.wait(pending, timeout=timeout)
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
