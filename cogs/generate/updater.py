@@ -18,12 +18,24 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot.pipeline.events import AnalysisDone, ClipCompleted, ClipFailed, Event
+from bot.pipeline.events import (
+    AnalysisDone,
+    Cancelled,
+    ClipCompleted,
+    ClipFailed,
+    Event,
+    Failed,
+    Finished,
+    Queued,
+    Started,
+    Stitched,
+)
+from bot.pipeline.progress import ClipShows
 from bot.tasks import spawn
 from bot.tree import NO_MENTIONS
 from cogs.generate import recovery, render
 from cogs.generate.lanes import EditLanes
-from cogs.generate.state import SHOWN, ReplyState
+from cogs.generate.state import ReplyState
 from cogs.generate.thread import ThreadPoster, failed_posts
 
 if TYPE_CHECKING:
@@ -34,6 +46,18 @@ log = logging.getLogger(__name__)
 FINAL_EDIT_ATTEMPTS = 3
 # what a member waits for: edited in as soon as the channel allows (so are final states)
 URGENT = (AnalysisDone, ClipCompleted)
+# events that change what the reply shows enough to be worth an edit
+SHOWN = (
+    Queued,
+    Started,
+    AnalysisDone,
+    ClipCompleted,
+    ClipFailed,
+    Stitched,
+    Finished,
+    Failed,
+    Cancelled,
+)
 
 
 class ReplyUpdater:
@@ -240,7 +264,7 @@ class ReplyUpdater:
         ready = self._ready.get(gid, {})
         for index in sorted(ready):
             earlier = state.clips[:index]
-            if not state.final and any(s in ("waiting", "rendering", "retrying") for s in earlier):
+            if not state.final and any(ClipShows(s).pending for s in earlier):
                 break
             path = ready.pop(index)
             self.post(gid, functools.partial(self.threads.post_clip, index=index, path=path))
