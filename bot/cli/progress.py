@@ -54,7 +54,9 @@ class TerminalProgress:
     """The progress of one generation. In a terminal, a live panel: the stage, the shot list,
     one line per clip, elapsed time. Elsewhere (a file, a pipe), one plain line per change
     and the panel's final state as plain lines at the end. The shot list, prompts and reasons
-    are shown as text: never markup, never terminal control sequences."""
+    are shown as text: never markup, never terminal control sequences. Owns the generation's
+    `Progress` (the pipeline's one progress model, as the Discord reply shows it) and the
+    clip failures seen, shown as notes."""
 
     def __init__(self, console: Console) -> None:
         self._console = console
