@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from bench.rig import FINAL_MARKS, Rig, field_of, status_of
@@ -92,6 +93,24 @@ def clip_files(rig: Rig, message_id: int) -> list[Path]:
 def stitches(log: str) -> list[tuple[int, bool]]:
     """(clips, stream copy?) for every stitch the bot logged."""
     return [(int(m.group(1)), m.group(2) == "stream copy") for m in _STITCHED.finditer(log)]
+
+
+_LOGGED_AT = r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) .*"
+_STITCH_LINE = re.compile(_LOGGED_AT + r"stitched \d+ clip\(s\) into film\.mp4", re.M)
+_MIX_LINE = re.compile(_LOGGED_AT + r"narration mixed into ", re.M)
+
+
+def narration_mix_seconds(log: str) -> float | None:
+    """Seconds from the last stitch to the narration mixed after it (the mix's own time, as
+    the bot logged it); None without a narrated film."""
+    mixes = _MIX_LINE.findall(log)
+    stitches = _STITCH_LINE.findall(log)
+    if not mixes or not stitches:
+        return None
+    fmt = "%Y-%m-%d %H:%M:%S,%f"
+    end = datetime.strptime(mixes[-1], fmt)
+    start = max(t for t in (datetime.strptime(s, fmt) for s in stitches) if t <= end)
+    return (end - start).total_seconds()
 
 
 def rest_calls_since(rig: Rig, since: float) -> dict[str, int]:

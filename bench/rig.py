@@ -26,6 +26,10 @@ from tests.fakes.replicate_fake import FakeReplicate
 
 IDEA = "a lighthouse keeper adopts a seal"
 FINAL_MARKS = ("✅", "❌", "🛑")
+# Seconds the fake takes per spoken line: OpenAI publishes no latency; a measured tts-1 request
+# took 46 s for 256 s of audio (raw.githubusercontent.com/sanand0/blog/main/posts/2025/
+# openai-tts-cost.md), about 0.2 s per second of speech: a 5-second line, about 1 s.
+SPEECH_DELAY = 1.0
 
 
 @dataclass
@@ -80,9 +84,12 @@ class Rig:
 
     # driving -------------------------------------------------------------------------------
 
-    async def generate(self, member: int, *, clips: int, channel: int = 0) -> Interaction:
-        """``/generate`` from member ``member`` in channel number ``channel``."""
-        options = {"prompt": f"film {member}: {IDEA}", "clips": clips}
+    async def generate(
+        self, member: int, *, clips: int, channel: int = 0, **extra: Any
+    ) -> Interaction:
+        """``/generate`` from member ``member`` in channel number ``channel`` (``extra``:
+        more options, e.g. ``narration=True``)."""
+        options = {"prompt": f"film {member}: {IDEA}", "clips": clips, **extra}
         interaction = await self.discord.send_slash(
             "generate",
             options,
@@ -212,6 +219,7 @@ async def rig(workdir: Path, config: RigConfig) -> AsyncIterator[Rig]:
         if config.realistic_limits:
             discord.use_realistic_limits()
         openai.delay = config.analysis_delay
+        openai.speech.delay = SPEECH_DELAY
         openai.record_requests = False
         replicate.record_requests = False
         replicate.clip_delay = config.clip_delay

@@ -80,7 +80,9 @@ async def burst(opts: Options) -> Outcome:
 # single: wall time against the critical path, parallel and one clip after another -----------
 
 
-async def _one_generation(opts: Options, name: str, concurrency: int | None) -> dict[str, Any]:
+async def _one_generation(
+    opts: Options, name: str, concurrency: int | None, *, narration: bool = False
+) -> dict[str, Any]:
     settings = {} if concurrency is None else {"clip_concurrency": concurrency}
     config = RigConfig(
         members=2,
@@ -94,7 +96,9 @@ async def _one_generation(opts: Options, name: str, concurrency: int | None) -> 
         await w.generate(1, clips=1)  # warm-up: first imports, first ffmpeg
         await w.wait_final(1, timeout=opts.timeout)
         await asyncio.sleep(settle)
-        measured = await w.generate(0, clips=opts.clips)
+        measured = await w.generate(
+            0, clips=opts.clips, **({"narration": True} if narration else {})
+        )
         await w.wait_final(2, timeout=opts.timeout)
         await asyncio.sleep(settle)
         message_id = measured.original_message_id
@@ -105,6 +109,7 @@ async def _one_generation(opts: Options, name: str, concurrency: int | None) -> 
         lags = measure.edit_lags(w, [r for r in measure.clip_rows(w) if r.message_id == message_id])
         files = measure.clip_files(w, message_id)
         stitches = measure.stitches(w.log_text())
+        mix = measure.narration_mix_seconds(w.log_text())
         count_429 = w.discord.count_429
     stitch_times = []
     for attempt in range(3):
@@ -122,6 +127,7 @@ async def _one_generation(opts: Options, name: str, concurrency: int | None) -> 
         "rest_calls": calls,
         "edit_lags": lags,
         "stitches": stitches,
+        "narration_mix": mix,
         "count_429": count_429,
     }
 
@@ -129,6 +135,7 @@ async def _one_generation(opts: Options, name: str, concurrency: int | None) -> 
 async def single(opts: Options) -> Outcome:
     par = await _one_generation(opts, "single-parallel", None)
     seq = await _one_generation(opts, "single-sequential", 1)
+    narrated = await _one_generation(opts, "single-narrated", None, narration=True)
     n = opts.clips
     ratio = par["wall"] / par["critical_path"]
     speedup = seq["wall"] / par["wall"]
@@ -174,8 +181,20 @@ async def single(opts: Options) -> Outcome:
             lambda m: bool(copies) and all(copies),
             note=f"{sum(copies)} of {len(copies)}",
         ),
+        figure(
+            "narration_overhead",
+            "single",
+            f"narrated wall time − silent wall time, {n} clips (speech runs beside the clips)",
+            "s",
+            "≤ stitch + 1 s",
+            {"value": narrated["wall"] - par["wall"]},
+            lambda m: m["value"] <= par["stitch"] + 1.0,
+            note=f"narrated {narrated['wall']:.2f} s · silent {par['wall']:.2f} s"
+            f" · stitch {par['stitch']:.2f} s"
+            f" · the mix itself {narrated['narration_mix'] or 0:.2f} s",
+        ),
     ]
-    return Outcome(figures, {"parallel": par, "sequential": seq})
+    return Outcome(figures, {"parallel": par, "sequential": seq, "narrated": narrated})
 
 
 # channel: many generations in one channel, 200 predictions in flight -----------------------

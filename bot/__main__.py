@@ -25,6 +25,13 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--aspect-ratio", choices=ASPECT_RATIOS, default="16:9")
     gen.add_argument("--seed", type=int, help="seed for reproducible clips")
     gen.add_argument("--out", default="film.mp4", help="where to write the film (film.mp4)")
+    gen.add_argument(
+        "--narration",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a spoken voice-over written with the shot list (default: NARRATION_DEFAULT)",
+    )
+    gen.add_argument("--voice", help="the narrator's voice, e.g. coral, marin, onyx (TTS_VOICE)")
     hist = sub.add_parser("history", help="print recent generations")
     hist.add_argument("--user", type=int, help="only this member's (Discord user id; 0 = terminal)")
     hist.add_argument("--limit", type=int, default=20, help="how many (20)")

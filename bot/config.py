@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     video_model: str = DEFAULT_VIDEO_MODEL
     enable_video_generation: bool = True
 
+    # narration (issue 12): a voice-over spoken with OpenAI's speech endpoint
+    narration_default: bool = False  # narration when /generate or the terminal does not say
+    narration_required: bool = False  # true: a failed voice-over fails the generation
+    tts_model: str = "gpt-4o-mini-tts"  # bot.pipeline.speech: all speech models shut 2027-01-06
+    tts_voice: str = "coral"  # the voice when none is chosen
+
     max_clips: int = Field(default=4, ge=1, le=10)
     clip_concurrency: int = Field(default=8, ge=1, le=500)
     user_concurrency: int = Field(default=1, ge=1, le=20)
@@ -85,6 +91,16 @@ class Settings(BaseSettings):
 
         if value not in MODELS:
             raise ValueError(f"unknown model; choose one of {', '.join(sorted(MODELS))}")
+        return value
+
+    @field_validator("tts_voice")
+    @classmethod
+    def _known_voice(cls, value: str) -> str:
+        from bot.pipeline.speech import VOICES
+
+        value = value.strip().lower()
+        if value not in VOICES:
+            raise ValueError(f"unknown voice; choose one of {', '.join(VOICES)}")
         return value
 
     @field_validator("log_level")

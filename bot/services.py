@@ -25,6 +25,7 @@ from bot.pipeline.predictions import Predictions
 from bot.pipeline.preflight import CHECK_SECONDS, PreflightResult, check_providers
 from bot.pipeline.retention import MediaRetention
 from bot.pipeline.runner import Runner, RunnerConfig
+from bot.pipeline.speech import Narrator
 from bot.pipeline.video_models import get_model
 from storage.db import open_database
 from storage.repository import Repository
@@ -157,6 +158,14 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             policy=policy,
             config=RunnerConfig(settings.user_concurrency, settings.enable_video_generation),
             admission=Admission(settings),
+            narrator=Narrator(
+                openai_client,
+                repo=repo,
+                policy=policy,
+                bus=bus,
+                model=settings.tts_model,
+                required=settings.narration_required,
+            ),
         )
         retention = MediaRetention(repo, policy.root, days=settings.media_retention_days)
         sweeps = retention.start()

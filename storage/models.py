@@ -45,6 +45,8 @@ class NewGeneration:
     seed: int | None = None
     guild_id: int | None = None
     channel_id: int | None = None
+    narration: bool = False  # a voice-over (in `voice`) is written, spoken and mixed in
+    voice: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,31 @@ class HistoryEntry:
     channel_id: int | None
     message_id: int | None
     error: str | None
+
+
+class NarrationStatus(StrEnum):
+    WANTED = "wanted"  # asked for; not mixed into a film yet
+    NARRATED = "narrated"  # the film carries the voice-over
+    DROPPED = "dropped"  # the film was made without it (`reason` says why)
+
+
+@dataclass(frozen=True, slots=True)
+class Narration:
+    generation_id: int
+    voice: str
+    status: NarrationStatus
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NarrationLine:
+    """A spoken line: its audio file is complete on disk."""
+
+    generation_id: int
+    index: int
+    text: str
+    audio_path: str
+    seconds: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,13 @@ from bot.pipeline.errors import GenerationError
 from bot.pipeline.text import one_line
 from bot.pipeline.validation import validate_request
 from bot.services import check_configuration, open_services
-from storage.models import Generation, GenerationStatus, NewGeneration
+from storage.models import (
+    Generation,
+    GenerationStatus,
+    Narration,
+    NarrationStatus,
+    NewGeneration,
+)
 
 CLI_OWNER = 0  # generations from the terminal belong to no Discord member
 
@@ -42,6 +48,12 @@ def _copy(src: Path, dest: Path) -> None:
     partial.replace(dest)
 
 
+def narration_line(narration: Narration) -> str:
+    if narration.status is NarrationStatus.NARRATED:
+        return f"Narrated (voice {narration.voice})."
+    return f"Without narration: {one_line(narration.reason or 'it was not mixed in')}"
+
+
 async def generate(settings: Settings, args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     missing = settings.missing_generation_keys()
@@ -58,6 +70,8 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
             aspect_ratio=args.aspect_ratio,
             seed=args.seed,
             settings=settings,
+            narration=getattr(args, "narration", None),
+            voice=getattr(args, "voice", None),
         )
     except GenerationError as exc:
         console.print(exc.reason, style="red", markup=False, highlight=False)
@@ -81,6 +95,7 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
                 )
                 progress.follow(generation.id)
                 final = await services.runner.wait(generation.id)
+            narration = await services.repo.narration(final.id)
         except Refused as exc:  # the terminal passes the same admission as a member
             console.print(f"[red]{escape(exc.reason)}[/]")
             return 1
@@ -91,6 +106,8 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
             out if settings.enable_video_generation else "no video (ENABLE_VIDEO_GENERATION=false)"
         )
         print(f"Done: generation #{final.id} “{one_line(final.title or '')}” → {where}")
+        if narration is not None:
+            print(narration_line(narration))
         return 0
     print(f"Generation #{final.id} {final.status}: {one_line(final.error or '')}", file=sys.stderr)
     return 1

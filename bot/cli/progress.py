@@ -10,7 +10,14 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
-from bot.pipeline.events import AnalysisDone, ClipCompleted, ClipFailed, ClipStarted, Event
+from bot.pipeline.events import (
+    AnalysisDone,
+    ClipCompleted,
+    ClipFailed,
+    ClipStarted,
+    Event,
+    Narrated,
+)
 from bot.pipeline.progress import ClipShows, Progress
 from bot.pipeline.text import one_line, shorten
 from storage.models import GenerationStatus
@@ -124,6 +131,8 @@ class TerminalProgress:
                     self._notes.append(note + (" — retrying" if event.will_retry else ""))
                     lines.append(self._notes[-1])
                 return lines
+            case Narrated():
+                return []  # the Done line says whether the film is narrated
         return [stage(progress)]
 
     def _header(self) -> list[tuple[str, str]]:

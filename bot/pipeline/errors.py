@@ -62,3 +62,8 @@ class MediaUnavailable(MediaError):
 
 class DeliveryError(GenerationError):
     """The finished film could not be delivered."""
+
+
+class NarrationError(GenerationError):
+    """The voice-over could not be spoken or mixed in (fails the generation only when the
+    operator made narration required; otherwise the film goes out without it)."""

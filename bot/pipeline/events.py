@@ -60,6 +60,14 @@ class Stitched(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class Narrated(Event):
+    """The film's voice-over: mixed in (`reason` None), or left out and why."""
+
+    voice: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Delivered(Event):
     ref: str
 

@@ -22,6 +22,7 @@ from bot.pipeline.events import (
     Event,
     Failed,
     Finished,
+    Narrated,
     Queued,
     Started,
     Stitched,
@@ -55,8 +56,9 @@ _FROM_ROW = {
 @dataclass
 class Progress:
     """Owns what one generation shows: its stage, title, each clip's state, its place in the
-    queue, the failure reason, when it started and ended, where the film went. `apply` takes
-    the events in; a final state stays final until a Retry queues the generation again."""
+    queue, the failure reason, when it started and ended, its narration, where the film went.
+    `apply` takes the events in; a final state stays final until a Retry queues the
+    generation again."""
 
     generation_id: int
     prompt: str = ""
@@ -69,6 +71,7 @@ class Progress:
     started_at: float = field(default_factory=time.time)
     ended_at: float | None = None
     stitched: tuple[float, bool] | None = None  # the film's seconds, and whether re-encoded
+    narration: Narrated | None = None  # the voice-over: mixed in, or left out and why
     delivered: str | None = None  # where the film went ("dm:…", "thread:…")
 
     @classmethod
@@ -118,6 +121,8 @@ class Progress:
                 self._set(i, ClipShows.RETRYING if retry else ClipShows.FAILED)
             case Stitched(duration=duration, reencoded=reencoded):
                 self.status, self.stitched = GenerationStatus.DELIVERING, (duration, reencoded)
+            case Narrated():
+                self.narration = event
             case Delivered(ref=ref):
                 self.delivered = ref
             case Finished():

@@ -36,6 +36,7 @@ from bot.pipeline.events import (
 )
 from bot.pipeline.fairness import FairQueue
 from bot.pipeline.shotlist import ShotList
+from bot.pipeline.speech import Narrator
 from bot.tasks import spawn
 from storage.models import ClipStatus, Generation, GenerationStatus, NewGeneration
 from storage.repository import Repository
@@ -89,8 +90,10 @@ class Runner:
         policy: MediaPolicy,
         config: RunnerConfig,
         admission: Admission,
+        narrator: Narrator | None = None,
     ) -> None:
         self.repo = repo
+        self._narrator = narrator
         self.bus = bus
         self._admission = admission
         self._analyst = analyst
@@ -296,6 +299,8 @@ class Runner:
                 return
             clips = await self._render(generation, shot_list)
             film = await self._stitch(generation, clips)
+            if self._narrator is not None:  # the voice-over, when asked for (bot/pipeline/speech)
+                film = await self._narrator.mix(generation, film, clips)
             await self._deliver(generation, film)
             await self._advance(generation, GenerationStatus.DONE)
             self.bus.publish(Finished(generation_id, film))
@@ -359,8 +364,9 @@ class Runner:
         else:
             await self._advance(generation, GenerationStatus.ANALYSING)
             await self._analyst.moderate(generation.prompt)
+            narration = self._narrator is not None and await self._narrator.wanted(generation.id)
             shot_list = await self._analyst.shot_list(
-                generation.prompt, clips=generation.clips_requested
+                generation.prompt, clips=generation.clips_requested, narration=narration
             )
             await self.repo.set_shot_list(
                 generation.id,
@@ -377,10 +383,10 @@ class Runner:
         assert self._clips is not None
         await self._advance(generation, GenerationStatus.RENDERING)
         clips = await self.repo.clips(generation.id)
-        results = await asyncio.gather(
-            *(self._clips.make(generation, clip, shot_list.style) for clip in clips),
-            return_exceptions=True,
-        )
+        jobs = [self._clips.make(generation, clip, shot_list.style) for clip in clips]
+        if self._narrator is not None:  # the voice-over is spoken while the clips render
+            jobs.append(self._narrator.speak(generation, shot_list))  # type: ignore[arg-type]
+        results = await asyncio.gather(*jobs, return_exceptions=True)
         # every clip ends first (the running ones are paid for); then the first failure counts
         failures = [r for r in results if isinstance(r, BaseException)]
         clip_errors = [f for f in failures if isinstance(f, ClipError)]

@@ -6,6 +6,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bot.pipeline.text import one_line
 
+# A natural speaking rate is about 150 words a minute, 2.5 words a second. The analysis is asked
+# for 2 words a second of the scene (room for breath and pauses); a line is cut, at a word, to
+# the natural rate when the model writes more (the speech may still run a little over; the
+# mixer then speeds it up slightly or lets it run on, never cuts it: bot/pipeline/media/narrate.py).
+WORDS_PER_SECOND = 2.5
+ASKED_WORDS_PER_SECOND = 2.0
+_NARRATION = (
+    "The narrator's line for this scene, spoken over it, in the language of the idea; at most "
+    f"{ASKED_WORDS_PER_SECOND:g} words per second of the scene's duration."
+)
+
 
 class Scene(BaseModel):
     """One scene: a self-contained visual prompt and how long it lasts."""
@@ -14,6 +25,7 @@ class Scene(BaseModel):
 
     prompt: str = Field(description="A self-contained visual description of this shot.")
     duration: int = Field(description="Length of the shot in whole seconds (4 to 10).")
+    narration: str = Field(default="", description=_NARRATION)
 
 
 class ShotList(BaseModel):
@@ -39,7 +51,11 @@ def clamp(shot_list: ShotList, *, wanted: int | None, max_clips: int) -> ShotLis
     left or when exactly `wanted` scenes were asked for and fewer came back."""
     limit = min(wanted or max_clips, max_clips)
     scenes = [
-        Scene(prompt=prompt[:MAX_PROMPT_CHARS], duration=_seconds(s.duration))
+        Scene(
+            prompt=prompt[:MAX_PROMPT_CHARS],
+            duration=(seconds := _seconds(s.duration)),
+            narration=fit_line(s.narration, seconds),
+        )
         for s in shot_list.scenes
         if (prompt := one_line(s.prompt))
     ][:limit]
@@ -52,5 +68,46 @@ def clamp(shot_list: ShotList, *, wanted: int | None, max_clips: int) -> ShotLis
     return ShotList(title=title, style=style, scenes=scenes)
 
 
+def narrated(shot_list: ShotList) -> bool:
+    """Whether the shot list carries a narration line for at least one scene."""
+    return any(scene.narration for scene in shot_list.scenes)
+
+
 def _seconds(duration: int) -> int:
     return max(MIN_SCENE_SECONDS, min(MAX_SCENE_SECONDS, duration))
+
+
+def narration_budget(duration: int) -> int:
+    """The most words a line for a scene of `duration` seconds may have (the natural rate)."""
+    return max(1, int(duration * WORDS_PER_SECOND))
+
+
+def fit_line(text: str, duration: int) -> str:
+    """`text` on one line, cut at a word to the scene's budget (never mid-word)."""
+    words = one_line(text).split()
+    return " ".join(words[: narration_budget(duration)])
+
+
+# The JSON schemas the analysis model answers in (strict mode makes every property required,
+# so the narrated one is a schema of its own; both parse into `ShotList`).
+
+
+class _Shot(BaseModel):
+    prompt: str = Field(description="A self-contained visual description of this shot.")
+    duration: int = Field(description="Length of the shot in whole seconds (4 to 10).")
+
+
+class _NarratedShot(_Shot):
+    narration: str = Field(description=_NARRATION)
+
+
+class ShotListPlan(BaseModel):
+    title: str = Field(description="A short title for the film.")
+    style: str = Field(description="Visual style and continuity notes shared by every scene.")
+    scenes: list[_Shot] = Field(description="The scenes, in order.")
+
+
+class NarratedShotListPlan(BaseModel):
+    title: str = Field(description="A short title for the film.")
+    style: str = Field(description="Visual style and continuity notes shared by every scene.")
+    scenes: list[_NarratedShot] = Field(description="The scenes, in order.")

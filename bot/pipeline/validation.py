@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.pipeline.errors import GenerationError
+from bot.pipeline.speech import voices_for
 from bot.pipeline.text import one_line
 from bot.pipeline.video_models import ASPECT_RATIOS, get_model
 
@@ -20,9 +21,12 @@ def validate_request(
     aspect_ratio: str | None,
     seed: int | None,
     settings: Settings,
+    narration: bool | None = None,
+    voice: str | None = None,
 ) -> dict[str, Any]:
-    """The cleaned request (prompt, clips_requested, aspect_ratio, seed), or a
-    `GenerationError` saying what is wrong and how to fix it."""
+    """The cleaned request (prompt, clips_requested, aspect_ratio, seed, narration, voice),
+    or a `GenerationError` saying what is wrong and how to fix it. Narration defaults to
+    `NARRATION_DEFAULT`; a voice given without `narration` asks for it."""
     # control characters (terminal escapes, NUL, bidi overrides) are dropped; whitespace runs
     # become one space. Markup is escaped where the prompt is shown, not in what is stored.
     text = one_line(prompt) if prompt else ""
@@ -44,4 +48,32 @@ def validate_request(
         )
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise GenerationError(f"seed must be between 0 and {MAX_SEED}.")
-    return {"prompt": text, "clips_requested": clips, "aspect_ratio": ratio, "seed": seed}
+    narrated, chosen = _narration(narration, voice, settings)
+    return {
+        "prompt": text,
+        "clips_requested": clips,
+        "aspect_ratio": ratio,
+        "seed": seed,
+        "narration": narrated,
+        "voice": chosen,
+    }
+
+
+def _narration(
+    narration: bool | None, voice: str | None, settings: Settings
+) -> tuple[bool, str | None]:
+    """(narrated, voice): the voice checked against the TTS model's voices."""
+    wanted = (
+        narration if narration is not None else (voice is not None or settings.narration_default)
+    )
+    if not wanted:
+        return False, None
+    voices = voices_for(settings.tts_model)
+    chosen = (voice or settings.tts_voice).strip().lower()
+    if chosen not in voices:
+        raise GenerationError(f"voice must be one of {', '.join(voices)}, not {voice!r}.")
+    if not settings.enable_video_generation:  # the default is ignored; an explicit ask is not
+        if narration is None and voice is None:
+            return False, None
+        raise GenerationError("Narration needs video generation, which is off here.")
+    return True, chosen

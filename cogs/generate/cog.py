@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.pipeline.admission import Refused
 from bot.pipeline.errors import GenerationError
+from bot.pipeline.speech import VOICES
 from bot.pipeline.validation import MAX_PROMPT_CHARS, MAX_SEED, validate_request
 from bot.tree import NO_MENTIONS, UserFacingError
 from cogs.generate import render
@@ -29,6 +30,9 @@ RATIOS = [
 ]
 
 
+VOICE_CHOICES = [app_commands.Choice(name=v, value=v) for v in VOICES]  # ≤ 25 choices
+
+
 def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[Any, Any, None]:
     """/generate, with its `clips` option bounded by `MAX_CLIPS` for Discord to enforce (known
     only from the settings, so the command is made at start-up, not at import)."""
@@ -39,9 +43,11 @@ def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[A
         clips: int | None = None,
         aspect_ratio: app_commands.Choice[str] | None = None,
         seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
+        narration: bool | None = None,
+        voice: app_commands.Choice[str] | None = None,
     ) -> None:
         """Turn one sentence into a short film."""
-        await cog.generate(interaction, prompt, clips, aspect_ratio, seed)
+        await cog.generate(interaction, prompt, clips, aspect_ratio, seed, narration, voice)
 
     generate.__annotations__["clips"] = Optional[app_commands.Range[int, 1, max_clips]]  # noqa: UP045
     command: app_commands.Command[Any, Any, None] = app_commands.command(name="generate")(generate)
@@ -51,8 +57,10 @@ def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[A
         clips=f"Exactly this many scenes, 1 to {max_clips} (default: the director decides)",
         aspect_ratio="Frame shape (default 16:9)",
         seed="A number to make the clips reproducible",
+        narration="A spoken voice-over written with the shot list",
+        voice="The narrator's voice (default: the operator's)",
     )(command)
-    return app_commands.choices(aspect_ratio=RATIOS)(command)
+    return app_commands.choices(aspect_ratio=RATIOS, voice=VOICE_CHOICES)(command)
 
 
 class GenerateCog(commands.Cog):
@@ -74,6 +82,8 @@ class GenerateCog(commands.Cog):
         clips: int | None,
         aspect_ratio: app_commands.Choice[str] | None,
         seed: int | None,
+        narration: bool | None = None,
+        voice: app_commands.Choice[str] | None = None,
     ) -> None:
         """/generate: validated, then one way in — `runner.submit`, which admits, stores, has
         the reply sent (`_reply`) and starts."""
@@ -86,6 +96,8 @@ class GenerateCog(commands.Cog):
                 aspect_ratio=aspect_ratio.value if aspect_ratio else None,
                 seed=seed,
                 settings=settings,
+                narration=narration,
+                voice=voice.value if voice else None,
             )
         except GenerationError as exc:
             raise UserFacingError(exc.reason) from None

@@ -59,6 +59,14 @@ def reason(error: str) -> str:
     return _MARKDOWN.sub(lambda m: "\\" + m[0], public_reason(error))[:1024]
 
 
+def narration(state: ReplyState) -> str:
+    """The voice-over line of the reply: narrated, or delivered without it and why."""
+    assert state.narration is not None
+    if state.narration.reason is None:
+        return f"🎙️ narrated (voice {state.narration.voice})"
+    return f"🔇 without narration: {reason(state.narration.reason)}"[:1024]
+
+
 def embed(state: ReplyState) -> discord.Embed:
     title = (state.title or "Reelbot — your film is on its way")[:256]
     result = discord.Embed(
@@ -85,6 +93,8 @@ def embed(state: ReplyState) -> discord.Embed:
         )
         lines = [f"{_CLIP_ICON[s]} clip {i}: {s}" for i, s in enumerate(state.clips, start=1)]
         result.add_field(name="Clips", value="\n".join(lines)[:1024], inline=False)
+    if state.narration is not None:
+        result.add_field(name="Narration", value=narration(state), inline=False)
     if state.post_failures:
         lines = [
             f"{_post_label(key)} could not be posted: {reason(why)}"

@@ -54,6 +54,7 @@ def shot_list_text(shot_list: ShotList) -> str:
     room = (2000 - len(head)) // max(1, len(shot_list.scenes)) - 12
     scenes = [
         f"{i}. ({s.duration}s) {discord.utils.escape_markdown(s.prompt)[: max(40, room)]}"
+        + (f"\n   🎙️ “{discord.utils.escape_markdown(s.narration)[:200]}”" if s.narration else "")
         for i, s in enumerate(shot_list.scenes, start=1)
     ]
     return (head + "\n".join(scenes))[:2000]

@@ -60,5 +60,6 @@ async def history_page(
     entries = await repo.history(
         owner_id, limit=render.PAGE_SIZE, offset=(page - 1) * render.PAGE_SIZE
     )
-    embed = render.page_embed(entries, page=page, pages=pages, total=total)
+    narrations = await repo.narration_statuses([e.id for e in entries])
+    embed = render.page_embed(entries, page=page, pages=pages, total=total, narrations=narrations)
     return embed, render.pager(owner_id, page, pages)

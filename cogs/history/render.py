@@ -6,7 +6,7 @@ from typing import Any
 
 import discord
 
-from storage.models import GenerationStatus, HistoryEntry
+from storage.models import GenerationStatus, HistoryEntry, Narration, NarrationStatus
 
 PAGE_SIZE = 10
 _ICON = {
@@ -24,26 +24,44 @@ def link(entry: HistoryEntry) -> str | None:
     return None
 
 
-def line(entry: HistoryEntry) -> str:
+def narration_mark(narration: Narration | None) -> str:
+    """ " · 🎙️ narrated", " · 🔇 not narrated" (asked for, left out), or nothing."""
+    if narration is None:
+        return ""
+    if narration.status is NarrationStatus.NARRATED:
+        return " · 🎙️ narrated"
+    return " · 🔇 not narrated" if narration.status is NarrationStatus.DROPPED else " · 🎙️"
+
+
+def line(entry: HistoryEntry, narration: Narration | None = None) -> str:
     prompt = discord.utils.escape_markdown(" ".join(entry.prompt.split()))
     prompt = prompt if len(prompt) <= 80 else prompt[:79] + "…"
     where = link(entry)
     target = f" · [reply]({where})" if where else ""
     return (
         f"{_ICON.get(entry.status, '⏳')} **#{entry.id}** {entry.status} · "
-        f"{entry.clips_done}/{entry.clips_total} clips · <t:{int(entry.created_at)}:R>{target}\n"
+        f"{entry.clips_done}/{entry.clips_total} clips{narration_mark(narration)} · "
+        f"<t:{int(entry.created_at)}:R>{target}\n"
         f"  {prompt}"
     )
 
 
-def page_embed(entries: list[HistoryEntry], *, page: int, pages: int, total: int) -> discord.Embed:
+def page_embed(
+    entries: list[HistoryEntry],
+    *,
+    page: int,
+    pages: int,
+    total: int,
+    narrations: dict[int, Narration] | None = None,
+) -> discord.Embed:
     embed = discord.Embed(title="Your films", colour=discord.Colour.blurple())
     if not entries:
         embed.description = (
             "You have no generations yet — try `/generate`." if total == 0 else "No such page."
         )
     else:
-        embed.description = "\n".join(line(e) for e in entries)[:4096]
+        marks = narrations or {}
+        embed.description = "\n".join(line(e, marks.get(e.id)) for e in entries)[:4096]
     embed.set_footer(text=f"Page {page}/{max(1, pages)} · {total} generation(s)")
     return embed
 

@@ -12,7 +12,13 @@ from bench.__main__ import SCENARIOS, main
 
 FIGURES = {
     "burst": {"interaction_latency"},
-    "single": {"wall_ratio", "sequential_speedup", "rest_calls_single", "stream_copy"},
+    "single": {
+        "wall_ratio",
+        "sequential_speedup",
+        "rest_calls_single",
+        "stream_copy",
+        "narration_overhead",
+    },
     "channel": {
         "edit_lag",
         "discord_429",

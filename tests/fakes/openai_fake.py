@@ -23,6 +23,7 @@ from tests.fakes._common import (
     random_id,
     read_json,
 )
+from tests.fakes.openai_speech import SPEECH_MODELS, SpeechRoute
 
 _EXACTLY = re.compile(r"exactly (\d+) scene", re.IGNORECASE)
 _IDEA = re.compile(r"<<<(.*?)>>>", re.DOTALL)
@@ -56,7 +57,11 @@ REFUSAL = "I can't help with that."
 
 # The models the fake serves: every chat model the installed SDK names (openai/types/shared/
 # chat_model.py, generated from OpenAI's API description) and the moderation models.
-MODELS = frozenset(get_args(ChatModel)) | {"omni-moderation-latest", "omni-moderation-2024-09-26"}
+MODELS = (
+    frozenset(get_args(ChatModel))
+    | {"omni-moderation-latest", "omni-moderation-2024-09-26"}
+    | SPEECH_MODELS
+)
 
 # Announced shutdown dates, from OpenAI's deprecations page
 # (https://developers.openai.com/api/docs/deprecations) and the "Deprecated values" note in
@@ -88,6 +93,8 @@ SHUTDOWN_DATES: dict[str, date] = {
         date(2026, 10, 23),
     ),
     **dict.fromkeys(("gpt-5.1", "gpt-5.4-nano"), date(2027, 4, 1)),
+    # openai/types/audio/speech_model.py: "Announced shutdown date: 2027-01-06"
+    **dict.fromkeys(SPEECH_MODELS, date(2027, 1, 6)),
     **dict.fromkeys(("o1-mini", "o1-mini-2024-09-12"), date(2025, 10, 27)),
     **dict.fromkeys(("gpt-3.5-turbo-0613", "gpt-3.5-turbo-16k-0613"), date(2024, 9, 13)),
 }
@@ -125,7 +132,8 @@ class FakeOpenAI(LoopbackServer):
     Use ``async with FakeOpenAI() as fake:`` (or ``await fake.start()`` / ``await fake.close()``)
     and ``AsyncOpenAI(api_key="test", base_url=fake.base_url)``.
 
-    Routes: ``GET /v1/models/{model}``, ``POST /v1/moderations``, ``POST /v1/chat/completions``.
+    Routes: ``GET /v1/models/{model}``, ``POST /v1/moderations``, ``POST /v1/chat/completions``,
+    ``POST /v1/audio/speech``.
     Every request, to any path, needs ``Authorization: Bearer <token>`` (any token, or exactly
     ``api_key`` when that is set), else 401 in OpenAI's error shape (``invalid_api_key`` for a
     wrong key). Unknown routes answer 404 in the same shape. A model that is not in ``models``,
@@ -149,10 +157,14 @@ class FakeOpenAI(LoopbackServer):
         scene_count: when not None, the number of scenes every shot list has (no clamping).
             Else N when a message says "exactly N scene(s)", else 3.
         scene_duration: ``duration`` of every scene (default 2).
+        narration_words_per_second: when the response_format schema asks each scene for a
+            ``narration``, each line has ``scene_duration`` times this many words (default 2.0).
+        speech: the speech endpoint's state and knobs (``tests/fakes/openai_speech.py``).
         delay: seconds slept before answering each chat completion (default 0.0).
         retry_after_ms: value of ``retry-after-ms`` sent with injected 429 and 5xx answers
             (default 1, so the client's own retries are immediate; ``retry-after`` is "0").
-        calls: ``{"chat": n, "moderations": n}``: authenticated requests per endpoint,
+        calls: ``{"chat": n, "moderations": n}`` (and ``"speech"`` once spoken to):
+            authenticated requests per endpoint,
             injected failures included.
         last_schema: the JSON schema of the latest chat request's ``response_format``.
 
@@ -180,9 +192,11 @@ class FakeOpenAI(LoopbackServer):
         self.flag_words: set[str] = {"FLAGME"}
         self.scene_count: int | None = None
         self.scene_duration: int = 2
+        self.narration_words_per_second: float = 2.0  # length of the narration lines written
         self.delay: float = 0.0
         self.retry_after_ms: int = 1
-        self.calls: dict[str, int] = {"chat": 0, "moderations": 0}
+        self.calls: dict[str, int] = {"chat": 0, "moderations": 0}  # "speech" from its first
+        self.speech = SpeechRoute(self)  # POST /v1/audio/speech (tests/fakes/openai_speech.py)
         self.last_schema: dict[str, Any] | None = None
         self._faults = FaultQueue()
         self._content_faults = {"refuse": 0, "malformed": 0, "wrong_shape": 0}
@@ -210,6 +224,7 @@ class FakeOpenAI(LoopbackServer):
         app.router.add_get("/v1/models/{model}", self._model)
         app.router.add_post("/v1/moderations", self._moderations)
         app.router.add_post("/v1/chat/completions", self._chat)
+        self.speech.register(app)
 
     @web.middleware
     async def _middleware(
@@ -372,6 +387,8 @@ class FakeOpenAI(LoopbackServer):
         content: str | None
         fault = self._take_content_fault()
         shot_list = self._shot_list(messages)
+        if _asks_narration(schema):
+            self._narrate(shot_list)
         if fault == "refuse":
             content, refusal = None, REFUSAL
         elif fault == "malformed":
@@ -425,14 +442,19 @@ class FakeOpenAI(LoopbackServer):
             for m in messages:
                 match = _EXACTLY.search(_text_of(m.get("content"))) or match
             count = int(match.group(1)) if match else 3
-        return {
-            "title": f"Film: {prompt[:60]}",
-            "style": "cinematic, warm light",
-            "scenes": [
-                {"prompt": f"Scene {i + 1}: {prompt}", "duration": self.scene_duration}
-                for i in range(count)
-            ],
-        }
+        scenes: list[dict[str, Any]] = [
+            {"prompt": f"Scene {i + 1}: {prompt}", "duration": self.scene_duration}
+            for i in range(count)
+        ]
+        return {"title": f"Film: {prompt[:60]}", "style": "cinematic, warm light", "scenes": scenes}
+
+    def _narrate(self, shot_list: dict[str, Any]) -> None:
+        """A narration line per scene that fits it, as the Analyst asks (words per second):
+        "Line N:" and the first words of the idea."""
+        words = shot_list["title"].removeprefix("Film: ").split()
+        for i, scene in enumerate(shot_list["scenes"]):
+            budget = max(1, int(scene["duration"] * self.narration_words_per_second))
+            scene["narration"] = " ".join([f"Line {i + 1}:", *words][:budget])
 
     @staticmethod
     def _completion(
@@ -476,3 +498,8 @@ class FakeOpenAI(LoopbackServer):
             "service_tier": "default",
             "system_fingerprint": "fp_fake0001",
         }
+
+
+def _asks_narration(schema: dict[str, Any] | None) -> bool:
+    """Whether the shot-list schema has a ``narration`` property on its scenes."""
+    return schema is not None and '"narration"' in json.dumps(schema)

@@ -262,10 +262,10 @@ async def test_the_list_is_the_whole_accounts_and_the_sdk_cannot_read_an_aborted
 
 async def test_aborted_never_starts(fake, client) -> None:
     fake.script(["aborted"], match="late")
+    fake.clip_delay = 60  # its deadline: moved past with the fake's clock, not by sleeping
     late = await _create(client, "late")
-    await asyncio.sleep(0.05)
     assert (await _raw(fake, f"/v1/predictions/{late.id}"))["status"] == "starting"
-    await asyncio.sleep(0.1)
+    fake.advance(61)
     body = await _raw(fake, f"/v1/predictions/{late.id}")
     assert body["status"] == "aborted" and body["started_at"] is None and body["output"] is None
 

@@ -13,6 +13,7 @@ from bot.pipeline.events import (
     Delivered,
     Failed,
     Finished,
+    Narrated,
     Queued,
     Started,
     Stitched,
@@ -140,5 +141,7 @@ def test_the_stitched_film_and_its_delivery_are_kept() -> None:
     progress = started(1)
     progress.apply(Stitched(7, FILM, True, 6.5))
     assert (progress.status, progress.stitched) == (GenerationStatus.DELIVERING, (6.5, True))
+    progress.apply(Narrated(7, "alloy", "the voice could not be mixed"))
+    assert progress.narration == Narrated(7, "alloy", "the voice could not be mixed")
     progress.apply(Delivered(7, "thread:5/6"))
     assert progress.delivered == "thread:5/6" and not progress.final

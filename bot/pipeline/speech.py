@@ -1,0 +1,248 @@
+"""Narration: the voice-over lines of a shot list spoken with OpenAI's speech endpoint, stored
+line by line, and mixed into the stitched film.
+
+The speech models on ``/v1/audio/speech`` (``tts-1``, ``tts-1-hd``, ``gpt-4o-mini-tts`` and its
+snapshots) are all deprecated, with a shutdown announced for 2027-01-06
+(openai/types/audio/speech_model.py; https://developers.openai.com/api/docs/guides/text-to-speech
+names ``gpt-realtime-2.1-mini`` on the Realtime API as the replacement, which is not served on
+this endpoint). ``gpt-4o-mini-tts`` is the newest of them and the only one that takes
+``instructions``; ``TTS_MODEL`` changes it.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import functools
+import logging
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import openai
+from openai import AsyncOpenAI
+
+from bot.pipeline.clips import MediaPolicy
+from bot.pipeline.deprecations import DEPRECATIONS_URL, parse_deprecation_note
+from bot.pipeline.errors import MediaError, NarrationError, public_reason
+from bot.pipeline.events import EventBus, Narrated
+from bot.pipeline.media._files import commit, discard, temp_sibling
+from bot.pipeline.media.narrate import Line, mix_narration, pcm_seconds
+from bot.pipeline.media.probe import probe
+from bot.pipeline.shotlist import ShotList
+from storage.models import Generation, NarrationLine, NarrationStatus
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TTS_MODEL = "gpt-4o-mini-tts"
+# The built-in voices (openai/types/audio/speech_create_params.py: "Supported built-in voices
+# are `alloy`, `ash`, `ballad`, `coral`, `echo`, `fable`, `onyx`, `nova`, `sage`, `shimmer`,
+# `verse`, `marin`, and `cedar`"). tts-1 and tts-1-hd have fewer: alloy, ash, coral, echo,
+# fable, onyx, nova, sage, shimmer (the text-to-speech guide's voice options).
+VOICES = (
+    "alloy", "ash", "ballad", "coral", "echo", "fable", "onyx",
+    "nova", "sage", "shimmer", "verse", "marin", "cedar",
+)  # fmt: skip
+TTS1_VOICES = ("alloy", "ash", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer")
+DEFAULT_VOICE = "coral"
+INSTRUCTIONS = "Speak as the calm, warm narrator of a short film; clear and unhurried."
+SPEECH_CONCURRENCY = 4  # lines spoken at once, per process
+
+
+@functools.cache
+def tts_shutdown_dates() -> dict[str, date]:
+    """Speech model id -> announced shutdown date, from the "Deprecated values" note of the
+    installed SDK's openai/types/audio/speech_model.py (read once)."""
+    from openai.types.audio import speech_model
+
+    source = Path(speech_model.__file__).read_text(encoding="utf-8")
+    for node in ast.parse(source).body:
+        if (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+            and node.value.value.lstrip().startswith("Deprecated values")
+        ):
+            return parse_deprecation_note(node.value.value)
+    return {}
+
+
+def voices_for(model: str) -> tuple[str, ...]:
+    """The voices `model` speaks with."""
+    return TTS1_VOICES if model.startswith("tts-1") else VOICES
+
+
+class Narrator:
+    """Speaks a generation's narration lines and mixes them into its film.
+
+    A line is done when its audio file is complete on disk (written atomically) and its row is
+    stored: a restart speaks only the lines that are not, so a line is never paid for twice
+    once it was answered. When speech fails, the film goes out without narration and the reason
+    is stored (or, with ``required``, the generation fails)."""
+
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        *,
+        repo: Repository,
+        policy: MediaPolicy,
+        bus: EventBus,
+        model: str = DEFAULT_TTS_MODEL,
+        required: bool = False,
+        concurrency: int = SPEECH_CONCURRENCY,
+    ) -> None:
+        self._client = client
+        self._repo = repo
+        self._policy = policy
+        self._bus = bus
+        self._model = model
+        self._required = required
+        self._slots = asyncio.Semaphore(concurrency)
+        self._warned = False
+
+    async def wanted(self, generation_id: int) -> bool:
+        """Whether the generation asked for narration."""
+        return await self._repo.narration(generation_id) is not None
+
+    # speaking ------------------------------------------------------------------------------
+
+    async def speak(self, generation: Generation, shot_list: ShotList) -> None:
+        """Speak every line not spoken yet (in parallel). A failure leaves the narration out
+        (reason stored), or raises NarrationError when narration is required."""
+        narration = await self._repo.narration(generation.id)
+        if narration is None or narration.status is NarrationStatus.NARRATED:
+            return
+        if not self._warned:
+            self._warned = True
+            await self._warn_if_deprecated()
+        if not any(scene.narration for scene in shot_list.scenes):
+            await self._drop(generation, "the shot list came without narration lines")
+            return
+        done = {line.index for line in await self._spoken(generation.id)}
+        todo = [
+            (i, scene.narration)
+            for i, scene in enumerate(shot_list.scenes)
+            if scene.narration and i not in done
+        ]
+        results = await asyncio.gather(
+            *(self._line(generation, i, text, narration.voice) for i, text in todo),
+            return_exceptions=True,
+        )
+        failures = [r for r in results if isinstance(r, BaseException)]
+        for failure in failures:
+            if not isinstance(failure, NarrationError):
+                raise failure  # a bug or a cancellation, not the provider's answer
+        if failures:
+            await self._drop(generation, str(failures[0]))
+        elif narration.status is NarrationStatus.DROPPED:  # spoken this time (a Retry)
+            await self._repo.set_narration_status(generation.id, NarrationStatus.WANTED)
+
+    async def _warn_if_deprecated(self) -> None:
+        shutdown = (await asyncio.to_thread(tts_shutdown_dates)).get(self._model)
+        if shutdown is None:
+            return
+        today = datetime.now(UTC).date()
+        log.warning(
+            "TTS_MODEL %s %s on %s (%s): narrated films are then delivered without narration",
+            self._model,
+            "was shut down" if shutdown <= today else "is deprecated and shuts down",
+            shutdown.isoformat(),
+            DEPRECATIONS_URL,
+        )
+
+    async def _spoken(self, generation_id: int) -> list[NarrationLine]:
+        lines = await self._repo.narration_lines(generation_id)
+        return [line for line in lines if Path(line.audio_path).exists()]
+
+    async def _line(self, generation: Generation, index: int, text: str, voice: str) -> None:
+        path = self._policy.folder(generation.id) / f"line-{index + 1}.pcm"
+        if not path.exists():  # written by rename: when it exists it is whole
+            async with self._slots:
+                audio = await self._say(text, voice)
+            await _write(path, audio)
+        size = await asyncio.to_thread(lambda: path.stat().st_size)
+        await self._repo.line_spoken(generation.id, index, text, str(path), pcm_seconds(size))
+
+    async def _say(self, text: str, voice: str) -> bytes:
+        extra = {} if self._model.startswith("tts-1") else {"instructions": INSTRUCTIONS}
+        try:
+            response = await self._client.audio.speech.create(
+                model=self._model,
+                voice=voice,
+                input=text,
+                response_format="pcm",  # raw 24 kHz s16le mono: its length is its size
+                **extra,  # type: ignore[arg-type]
+            )
+        except openai.OpenAIError as exc:
+            raise NarrationError(f"OpenAI text-to-speech is unavailable ({_reason(exc)})") from exc
+        if not response.content:
+            raise NarrationError("OpenAI text-to-speech answered without audio")
+        return response.content
+
+    async def _drop(self, generation: Generation, reason: str) -> None:
+        reason = public_reason(reason)
+        log.warning("generation %s: narration left out: %s", generation.id, reason)
+        if self._required:
+            raise NarrationError(f"narration is required and failed: {reason}")
+        await self._repo.set_narration_status(generation.id, NarrationStatus.DROPPED, reason)
+
+    # mixing --------------------------------------------------------------------------------
+
+    async def mix(self, generation: Generation, film: Path, clips: list[Path]) -> Path:
+        """The film with its voice-over mixed in (``film`` itself when not narrated, or when
+        the narration was left out)."""
+        narration = await self._repo.narration(generation.id)
+        if narration is None:
+            return film
+        dest = film.with_name("film-narrated.mp4")
+        if narration.status is NarrationStatus.NARRATED and dest.exists():
+            self._bus.publish(Narrated(generation.id, narration.voice))
+            return dest
+        if narration.status is NarrationStatus.DROPPED:
+            self._bus.publish(Narrated(generation.id, narration.voice, narration.reason))
+            return film
+        try:
+            lines = await self._lines(generation.id, clips)
+            if not lines:
+                raise NarrationError("no line was spoken")
+            await mix_narration(film, lines, dest)
+        except (MediaError, NarrationError) as exc:
+            reason = f"the voice-over could not be mixed in: {exc.reason}"
+            await self._drop(generation, reason)
+            self._bus.publish(Narrated(generation.id, narration.voice, public_reason(reason)))
+            return film
+        await self._repo.set_narration_status(generation.id, NarrationStatus.NARRATED)
+        self._bus.publish(Narrated(generation.id, narration.voice))
+        return dest
+
+    async def _lines(self, generation_id: int, clips: list[Path]) -> list[Line]:
+        starts, start = [], 0.0
+        for clip in clips:
+            seconds = (await probe(clip)).duration
+            starts.append((start, seconds))
+            start += seconds
+        return [
+            Line(Path(line.audio_path), line.seconds, *starts[line.index])
+            for line in await self._spoken(generation_id)
+            if line.index < len(starts)
+        ]
+
+
+async def _write(path: Path, data: bytes) -> None:
+    tmp = temp_sibling(path)
+    try:
+        await asyncio.to_thread(tmp.write_bytes, data)
+        await commit(tmp, path)
+    finally:
+        discard(tmp)
+
+
+def _reason(exc: openai.OpenAIError) -> str:
+    if isinstance(exc, openai.APIStatusError):
+        message = exc.body.get("message") if isinstance(exc.body, dict) else None
+        return f"HTTP {exc.status_code}: {message or exc.message}"
+    if isinstance(exc, openai.APITimeoutError):
+        return "the request timed out"
+    if isinstance(exc, openai.APIConnectionError):
+        return "could not connect"
+    return type(exc).__name__
