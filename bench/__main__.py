@@ -138,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="reelbot-bench-"))
     try:
+        # asyncio's own loop, not uvloop (which the bot runs on): every figure is read on this
+        # loop's clock, and uvloop's is in whole milliseconds, cached once per iteration
         result = asyncio.run(run(args, workdir.resolve()))
     finally:
         if args.workdir is None:

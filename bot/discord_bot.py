@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import signal
 import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 import discord
 import yarl
@@ -39,13 +42,18 @@ INTENTS = discord.Intents(guilds=True)
 class Reelbot(commands.Bot):
     """The bot: loads the cogs, resumes unfinished work, then syncs its commands."""
 
-    def __init__(self, *, settings: Settings, services: Services) -> None:
+    def __init__(
+        self, *, settings: Settings, services: Services, guild_ready_timeout: float = 2.0
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=INTENTS,
             allowed_mentions=NO_MENTIONS,
             tree_cls=ReelbotTree,
             help_command=None,
+            # discord.py waits this long after the last GUILD_CREATE before READY (its
+            # documented `Client(guild_ready_timeout=…)`, 2 s by default)
+            guild_ready_timeout=guild_ready_timeout,
         )
         self.settings = settings
         self.services = services
@@ -105,8 +113,49 @@ def point_discord_at(settings: Settings) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.discord_gateway_url)
 
 
+@dataclass
+class RunningBot:
+    """A started bot: the bot, the services it was given, and the task of its connection to
+    Discord (it ends when the bot is closed, or raises why it could not connect)."""
+
+    bot: Reelbot
+    services: Services
+    connection: asyncio.Task[None]
+
+
+@contextlib.asynccontextmanager
+async def running_bot(
+    settings: Settings, *, guild_ready_timeout: float = 2.0
+) -> AsyncIterator[RunningBot]:
+    """The whole start-up, for `python -m bot` and the e2e harness alike: discord.py pointed
+    where the settings say, the services opened, the bot built with them and connecting.
+    On the way out the bot is closed (its generations stopped first), then the services; a
+    connection that failed while nobody awaited it raises here."""
+    if settings.discord_token is None:
+        raise ValueError("DISCORD_TOKEN is not set")  # run_bot says so to the operator first
+    point_discord_at(settings)
+    async with (
+        open_services(settings) as services,
+        Reelbot(
+            settings=settings, services=services, guild_ready_timeout=guild_ready_timeout
+        ) as bot,
+    ):
+        connection = asyncio.create_task(
+            bot.start(settings.discord_token.get_secret_value()), name="discord-connection"
+        )
+        try:
+            yield RunningBot(bot, services, connection)
+        finally:
+            await bot.close()
+            await asyncio.wait([connection])
+        error = None if connection.cancelled() else connection.exception()
+        if error is not None:
+            raise error
+
+
 async def run_bot(settings: Settings) -> int:
-    """Run until stopped. Exit code 2 when DISCORD_TOKEN is missing."""
+    """Run until stopped (SIGTERM, SIGINT). Exit code 2 when DISCORD_TOKEN is missing or
+    refused."""
     if settings.discord_token is None:
         print(
             "DISCORD_TOKEN is not set: put the bot token in the environment or in .env "
@@ -114,17 +163,13 @@ async def run_bot(settings: Settings) -> int:
             file=sys.stderr,
         )
         return 2
-    point_discord_at(settings)
-    async with (
-        open_services(settings) as services,
-        Reelbot(settings=settings, services=services) as bot,
-    ):
-        loop = asyncio.get_running_loop()
-        for stop in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(stop, lambda: spawn(bot.close(), name="shutdown"))
-        try:
-            await bot.start(settings.discord_token.get_secret_value())
-        except discord.LoginFailure:
-            log.error("Discord refused DISCORD_TOKEN: check the token in the Developer Portal")
-            return 2
+    try:
+        async with running_bot(settings) as running:
+            loop = asyncio.get_running_loop()
+            for stop in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(stop, lambda: spawn(running.bot.close(), name="shutdown"))
+            await running.connection
+    except discord.LoginFailure:
+        log.error("Discord refused DISCORD_TOKEN: check the token in the Developer Portal")
+        return 2
     return 0

@@ -33,6 +33,9 @@ from storage.repository import Repository
 
 @dataclass
 class Services:
+    """What one process runs on, opened and closed by `open_services`: the settings, the
+    HTTP session, the repository, the event bus and the runner built over them."""
+
     settings: Settings
     http: aiohttp.ClientSession
     repo: Repository

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
-import shutil
 import sys
 from pathlib import Path
 
@@ -12,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from bot.cli import interrupted
+from bot.cli.files import FileDeliverer
 from bot.cli.progress import TerminalProgress
 from bot.config import Settings
 from bot.pipeline.admission import Refused
@@ -19,33 +18,9 @@ from bot.pipeline.errors import GenerationError
 from bot.pipeline.text import one_line
 from bot.pipeline.validation import validate_request
 from bot.services import check_configuration, open_services
-from storage.models import (
-    Generation,
-    GenerationStatus,
-    Narration,
-    NarrationStatus,
-    NewGeneration,
-)
+from storage.models import GenerationStatus, Narration, NarrationStatus, NewGeneration
 
 CLI_OWNER = 0  # generations from the terminal belong to no Discord member
-
-
-class FileDeliverer:
-    """Delivers a terminal generation by copying the film to `--out`."""
-
-    def __init__(self, out: Path) -> None:
-        self._out = out
-
-    async def deliver(self, generation: Generation, film: Path) -> str:
-        await asyncio.to_thread(_copy, film, self._out)
-        return f"file:{self._out}"
-
-
-def _copy(src: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    partial = dest.with_name(dest.name + ".part")
-    shutil.copyfile(src, partial)
-    partial.replace(dest)
 
 
 def narration_line(narration: Narration) -> str:

@@ -29,6 +29,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
+from bot.cli.files import FileDeliverer
 from bot.cli.progress import TerminalProgress
 from bot.config import Settings
 from bot.pipeline.events import Event
@@ -142,8 +143,6 @@ async def _settle_one(
 
 
 async def _resume(services: Services, console: Console, generation: Generation) -> None:
-    from bot.cli.generate import FileDeliverer
-
     out = Path(f"film-{generation.id}.mp4")
     services.runner.register_deliverer("cli", FileDeliverer(out))
     progress = TerminalProgress(console)

@@ -7,7 +7,7 @@ import logging
 import openai
 import pydantic
 from openai import AsyncOpenAI
-from openai.lib._parsing._completions import type_to_response_format_param
+from openai.lib import type_to_response_format_param
 
 from bot.pipeline.errors import AnalysisError, ModerationRefused
 from bot.pipeline.shotlist import (
@@ -22,7 +22,8 @@ log = logging.getLogger(__name__)
 
 # The strict JSON schema of a ShotList, built once: `chat.completions.parse` would rebuild it
 # and re-validate the whole answer through extra models on every call (most of the bot's CPU
-# in a burst of /generate).
+# in a burst of /generate). `openai.lib` exports the builder `parse` uses since 3.50 (the
+# explicit re-export in openai/lib/__init__.py; asked for in openai/openai-python#2695).
 RESPONSE_FORMAT = type_to_response_format_param(ShotListPlan)
 NARRATED_RESPONSE_FORMAT = type_to_response_format_param(NarratedShotListPlan)
 

@@ -245,7 +245,7 @@ class ClipMaker:
         dest = folder / f"clip-{clip.index + 1}.mp4"
         try:
             await self._fetch(generation, clip, url, dest)
-            thumb = await media.thumbnail(dest, folder / f"clip-{clip.index + 1}.jpg")
+            await media.probe(dest)  # a clip that is not a readable video fails here, as a clip
         except MediaError as exc:
             await self._repo.clip_ended(clip.id, ClipStatus.FAILED, exc.reason)
             self._bus.publish(ClipFailed(generation.id, clip.index, exc.reason, False))
@@ -254,10 +254,10 @@ class ClipMaker:
         await self._repo.clip_succeeded(
             clip.id,
             output_path=str(dest),
-            thumbnail_path=str(thumb),
+            thumbnail_path=None,
             predict_seconds=spent_before + predict_seconds(prediction),
         )
-        self._bus.publish(ClipCompleted(generation.id, clip.index, dest, thumb))
+        self._bus.publish(ClipCompleted(generation.id, clip.index, dest))
         return dest
 
     async def _fetch(self, generation: Generation, clip: Clip, url: str, dest: Path) -> None:

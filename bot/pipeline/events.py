@@ -42,7 +42,6 @@ class ClipStarted(Event):
 class ClipCompleted(Event):
     index: int
     path: Path
-    thumbnail: Path | None
 
 
 @dataclass(frozen=True, slots=True)

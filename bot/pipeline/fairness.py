@@ -16,6 +16,9 @@ PositionCallback = Callable[[int], None]
 
 @dataclass(eq=False)
 class _Waiter:
+    """One task waiting for its turn: the future that lets it run, and its place in the
+    queue as last told to `on_position`."""
+
     future: asyncio.Future[None]
     on_position: PositionCallback | None = None
     position: int = field(default=0)

@@ -354,7 +354,3 @@ class Predictions:
         if poller is not None and not poller.done():
             poller.cancel()
             await asyncio.wait([poller])
-
-
-def now() -> float:
-    return time.time()

@@ -35,6 +35,7 @@ from bot.pipeline.events import (
     Stitched,
 )
 from bot.pipeline.fairness import FairQueue
+from bot.pipeline.pacing import AnswersFirst
 from bot.pipeline.shotlist import ShotList
 from bot.pipeline.speech import Narrator
 from bot.tasks import spawn
@@ -65,6 +66,9 @@ class _Ended(Exception):
 
 @dataclass
 class RunnerConfig:
+    """The runner's settings: generations one member may run at once, and whether a
+    generation goes on past its shot list to clips and a film."""
+
     user_concurrency: int = 1
     video_enabled: bool = True
 
@@ -103,6 +107,7 @@ class Runner:
         self._policy = policy
         self._config = config
         self._queue: FairQueue[int] = FairQueue(per_key=config.user_concurrency)
+        self._answers = AnswersFirst()  # a burst's answers before the work they start
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._ending: set[asyncio.Task[bool]] = set()  # generations ended at resume
         self._closed = False
@@ -126,19 +131,21 @@ class Runner:
         When `announce` fails, the generation ends failed before anything was spent, and is
         not counted: a generation nobody was shown never runs."""
         self._admission.check_guild(new.source, new.guild_id)
-        generation = await self.repo.create_generation(
-            new, admit=self._admission.check_usage, since=self._admission.since()
-        )
+        with self._answers.answering():
+            generation = await self.repo.create_generation(
+                new, admit=self._admission.check_usage, since=self._admission.since()
+            )
+            if announce is not None:
+                try:
+                    await announce(generation)
+                except BaseException:
+                    log.warning("generation %s was never shown; it is ended", generation.id)
+                    # in its own task: the caller's error path is not held up by a slow write
+                    self._tasks[generation.id] = spawn(
+                        self._never_shown(generation), name=f"generation-{generation.id}"
+                    )
+                    raise
         if announce is not None:
-            try:
-                await announce(generation)
-            except BaseException:
-                log.warning("generation %s was never shown; it is ended", generation.id)
-                # in its own task: the caller's error path is not held up by a slow write
-                self._tasks[generation.id] = spawn(
-                    self._never_shown(generation), name=f"generation-{generation.id}"
-                )
-                raise
             fresh = await self.repo.generation(generation.id)
             generation = fresh or generation
         self.start(generation)
@@ -282,6 +289,7 @@ class Runner:
         def position(place: int) -> None:
             self.bus.publish(Queued(generation.id, place))
 
+        await self._answers.after_answers()  # a burst of commands is answered first
         async with self._queue.slot(generation.owner_id, position):
             await self.run(generation.id)
 

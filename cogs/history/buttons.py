@@ -18,6 +18,8 @@ class PageButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"reelbot:history:(?P<owner>\d+):(?P<page>\d+)",
 ):
+    """A persistent paging button: the owner and the page it opens are in its `custom_id`."""
+
     def __init__(
         self, owner_id: int, page: int, label: str = "Page", *, disabled: bool = False
     ) -> None:
@@ -62,4 +64,14 @@ async def history_page(
     )
     narrations = await repo.narration_statuses([e.id for e in entries])
     embed = render.page_embed(entries, page=page, pages=pages, total=total, narrations=narrations)
-    return embed, render.pager(owner_id, page, pages)
+    return embed, pager(owner_id, page, pages)
+
+
+def pager(owner_id: int, page: int, pages: int) -> discord.ui.View:
+    """◀ Newer and Older ▶ for page `page` of `pages`."""
+    view: discord.ui.View = discord.ui.View(timeout=None)
+    newer: Any = PageButton(owner_id, page - 1, "◀ Newer", disabled=page <= 1)
+    older: Any = PageButton(owner_id, page + 1, "Older ▶", disabled=page >= pages)
+    view.add_item(newer)
+    view.add_item(older)
+    return view

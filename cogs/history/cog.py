@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 
 
 class HistoryCog(commands.Cog):
+    """/history; holds only the bot, whose repository it reads."""
+
     def __init__(self, bot: Reelbot) -> None:
         self.bot = bot
 

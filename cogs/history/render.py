@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import discord
 
 from storage.models import GenerationStatus, HistoryEntry, Narration, NarrationStatus
@@ -68,14 +66,3 @@ def page_embed(
 
 def pages_for(total: int) -> int:
     return max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
-
-
-def pager(owner_id: int, page: int, pages: int) -> discord.ui.View:
-    from cogs.history.buttons import PageButton
-
-    view: discord.ui.View = discord.ui.View(timeout=None)
-    newer: Any = PageButton(owner_id, page - 1, "◀ Newer", disabled=page <= 1)
-    older: Any = PageButton(owner_id, page + 1, "Older ▶", disabled=page >= pages)
-    view.add_item(newer)
-    view.add_item(older)
-    return view

@@ -33,10 +33,10 @@ def test_a_retry_reads_retrying_in_the_terminal_too() -> None:
             ClipStarted(7, 0, "p1"),
             ClipFailed(7, 0, "busy", will_retry=True),
             ClipStarted(7, 1, "p2"),
-            ClipCompleted(7, 1, Path("c2.mp4"), None),
+            ClipCompleted(7, 1, Path("c2.mp4")),
             Stitched(7, Path("film.mp4"), False, 6.0),
             Failed(7, "clip 1: gone"),
-            ClipCompleted(7, 0, Path("c1.mp4"), None),  # after the end: ignored
+            ClipCompleted(7, 0, Path("c1.mp4")),  # after the end: ignored
         ):
             progress.handle(event)
     lines = out.getvalue().splitlines()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cogs.history import render
+from cogs.history.buttons import pager
 from storage.models import GenerationStatus
 from tests.cogs.rows import entry
 from tests.fakes.discord_fake.validation import validate_body
@@ -72,7 +73,7 @@ def test_empty_history_and_a_page_past_the_end() -> None:
 def test_pager_buttons_carry_owner_and_page(
     page: int, pages: int, newer: tuple[int, bool], older: tuple[int, bool]
 ) -> None:
-    (row,) = render.pager(42, page, pages).to_components()
+    (row,) = pager(42, page, pages).to_components()
     got = [(b["label"], b["custom_id"], b.get("disabled", False)) for b in row["components"]]
     assert got == [
         ("◀ Newer", f"reelbot:history:42:{newer[0]}", newer[1]),
@@ -88,7 +89,7 @@ def test_the_fullest_page_is_a_body_discord_accepts() -> None:
     assert len(embed) <= 6000 and len(embed.description or "") <= 4096
     body = {
         "embeds": [embed.to_dict()],
-        "components": render.pager(10**18, 99999, 100000).to_components(),
+        "components": pager(10**18, 99999, 100000).to_components(),
         "flags": 64,
     }
     assert (

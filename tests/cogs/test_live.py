@@ -13,7 +13,7 @@ from tests.cogs.rows import shot_list
 def made(reply: LiveReply, index: int) -> None:
     assert reply.state is not None
     path = Path(f"c{index}.mp4")
-    reply.state.apply(ClipCompleted(7, index, path, None))
+    reply.state.apply(ClipCompleted(7, index, path))
     reply.ready[index] = path
 
 

@@ -16,7 +16,7 @@ def test_the_reply_is_driven_by_the_one_progress_model() -> None:
     assert isinstance(state, Progress)
     state.apply(Started(7))
     state.apply(AnalysisDone(7, shot_list(3, title="The Keeper")))
-    state.apply(ClipCompleted(7, 1, Path("c2.mp4"), None))
+    state.apply(ClipCompleted(7, 1, Path("c2.mp4")))
     state.apply(ClipFailed(7, 0, "busy", will_retry=True))
     assert state.clips == ["retrying", "done", "waiting"] and state.done_count == 1
     assert (state.title, state.status) == ("The Keeper", GenerationStatus.RENDERING)

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings
-from bot.discord_bot import Reelbot, point_discord_at
-from bot.services import Services, open_services
+from bot.discord_bot import Reelbot, RunningBot, running_bot
+from bot.services import Services
 from tests.fakes.discord_fake import FakeDiscord, Interaction, Message
 from tests.fakes.openai_fake import FakeOpenAI
 from tests.fakes.replicate_fake import FakeReplicate
@@ -39,13 +39,6 @@ def settings_for(
 
 
 @dataclass
-class Running:
-    bot: Reelbot
-    services: Services
-    task: asyncio.Task[None]
-
-
-@dataclass
 class World:
     """Fakes plus a running bot; `restart()` stops it and starts a fresh one on the same data."""
 
@@ -53,7 +46,7 @@ class World:
     openai: FakeOpenAI
     replicate: FakeReplicate
     settings: Settings
-    running: Running | None = None
+    running: RunningBot | None = None
     errors: list[logging.LogRecord] = field(default_factory=list)  # ERROR records of the bot
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
@@ -68,28 +61,24 @@ class World:
         return self.running.services
 
     async def start(self) -> None:
+        """The bot started as `python -m bot` starts it (`running_bot`; world() restores where
+        discord.py points), once it is ready."""
         stack = contextlib.AsyncExitStack()
-        services = await stack.enter_async_context(open_services(self.settings))
-        point_discord_at(self.settings)  # as `python -m bot` does (world() restores it)
-        bot = Reelbot(settings=self.settings, services=services)
-        # discord.py waits this long after the last GUILD_CREATE before on_ready (default 2 s);
+        # discord.py waits this long after the last GUILD_CREATE before READY (default 2 s);
         # the fake sends its one guild at once
-        bot._connection.guild_ready_timeout = 0.05
-        await stack.enter_async_context(bot)
-        task = asyncio.create_task(bot.start(self.discord.token))
+        running = await stack.enter_async_context(
+            running_bot(self.settings, guild_ready_timeout=0.05)
+        )
         self._stack = stack
-        self.running = Running(bot, services, task)
+        self.running = running
         await self.discord.wait_ready(timeout=15)
-        await asyncio.wait_for(bot.wait_until_ready(), 15)
+        await asyncio.wait_for(running.bot.wait_until_ready(), 15)
 
     async def stop(self) -> None:
         if self.running is None:
             return
-        await self.running.bot.close()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self.running.task
-        await self._stack.aclose()
         self.running = None
+        await self._stack.aclose()
 
     async def restart(self) -> None:
         await self.stop()

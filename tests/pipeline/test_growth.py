@@ -57,7 +57,7 @@ async def test_the_media_of_generations_that_ended_long_ago_is_removed(
 
     assert await retention.sweep(now=now) == 1
 
-    assert not folder[old.id].exists()  # clips, thumbnails, film
+    assert not folder[old.id].exists()  # clips and film
     assert folder[recent.id].is_dir() and folder[running.id].is_dir()
     assert await harness.repo.media_removed_at(old.id) is not None
     assert await harness.repo.media_removed_at(recent.id) is None

@@ -17,7 +17,6 @@ from bot.pipeline.media import (
     host_allowed,
     probe,
     stitch,
-    thumbnail,
 )
 from bot.pipeline.media._ffmpeg import run_ffmpeg
 from bot.pipeline.media.stitch import concat_line
@@ -159,7 +158,7 @@ async def test_probe_rejects_a_text_file(tmp_path: Path) -> None:
         await probe(path)
 
 
-# --- fit_to_size and thumbnail -------------------------------------------------------------
+# --- fit_to_size -------------------------------------------------------------------------
 
 
 async def test_fit_to_size_shrinks_a_big_film_under_the_limit(tmp_path: Path) -> None:
@@ -190,16 +189,6 @@ async def test_fit_to_size_gives_up_when_the_limit_is_absurd(tmp_path: Path) -> 
     with pytest.raises(MediaError, match="cannot be made smaller"):
         await fit_to_size(big, tmp_path / "small.mp4", 1_000)
     assert not (tmp_path / "small.mp4").exists()
-
-
-@pytest.mark.parametrize(("name", "magic"), [("t.jpg", b"\xff\xd8\xff"), ("t.png", b"\x89PNG")])
-async def test_thumbnail_is_the_first_frame(tmp_path: Path, name: str, magic: bytes) -> None:
-    clip = make_clip(tmp_path / "c.mp4", seconds=1, width=64, height=36, color="red")
-
-    out = await thumbnail(clip, tmp_path / name)
-
-    assert out == tmp_path / name
-    assert out.read_bytes().startswith(magic)
 
 
 # --- ffmpeg process handling ---------------------------------------------------------------

@@ -47,7 +47,7 @@ def test_a_generation_goes_through_every_stage() -> None:
 
     state.apply(ClipStarted(7, 0, "p1"))
     state.apply(ClipStarted(7, 1, "p2"))
-    state.apply(ClipCompleted(7, 1, Path("c2.mp4"), None))
+    state.apply(ClipCompleted(7, 1, Path("c2.mp4")))
     state.apply(ClipFailed(7, 0, "busy", will_retry=True))
     assert state.clips == ["retrying", "done", "waiting"]
     assert state.done_count == 1
@@ -63,10 +63,10 @@ def test_a_generation_goes_through_every_stage() -> None:
 
 def test_a_clip_once_done_stays_done_and_unknown_indexes_are_ignored() -> None:
     state = started(2)
-    state.apply(ClipCompleted(7, 0, Path("c1.mp4"), None))
+    state.apply(ClipCompleted(7, 0, Path("c1.mp4")))
     state.apply(ClipFailed(7, 0, "late echo", will_retry=False))
     state.apply(ClipStarted(7, 0, "p9"))
-    state.apply(ClipCompleted(7, 5, Path("c6.mp4"), None))
+    state.apply(ClipCompleted(7, 5, Path("c6.mp4")))
     state.apply(ClipFailed(7, -1, "nonsense", will_retry=False))
     assert state.clips == ["done", "waiting"]
 
@@ -76,7 +76,7 @@ def test_a_final_state_is_never_overwritten_by_a_later_event() -> None:
     state.apply(Cancelled(7))
     assert state.status is GenerationStatus.CANCELLED
     for late in (
-        ClipCompleted(7, 0, Path("c1.mp4"), None),
+        ClipCompleted(7, 0, Path("c1.mp4")),
         ClipFailed(7, 1, "boom", will_retry=False),
         Stitched(7, FILM, False, 1.0),
         Delivered(7, "dm:1/2"),
@@ -133,7 +133,7 @@ def test_a_retried_clip_reads_retrying_until_it_renders_again() -> None:
     assert progress.clips[0] is ClipShows.RETRYING and progress.clips[0].pending
     progress.apply(ClipStarted(7, 0, "p2"))
     assert progress.clips[0] is ClipShows.RENDERING
-    progress.apply(ClipCompleted(7, 0, Path("c1.mp4"), None))
+    progress.apply(ClipCompleted(7, 0, Path("c1.mp4")))
     assert progress.clips[0] is ClipShows.DONE and not progress.clips[0].pending
 
 

@@ -183,8 +183,8 @@ async def test_a_corrupt_clip_fails_in_ffmpeg_with_a_clear_reason(
     final = await harness.generate(clips=2)
 
     assert final.status is GenerationStatus.FAILED
-    assert "making the thumbnail failed" in (final.error or ""), final.error
+    assert "is not a readable video" in (final.error or ""), final.error
     assert final.video_path is None  # nothing stitched from a corrupt clip
     assert harness.deliverer.calls == []
-    assert failure_logged(caplog, final.id, "making the thumbnail failed")
-    assert not any(name.endswith(".jpg") for name in media_files(settings, final.id))
+    assert failure_logged(caplog, final.id, "is not a readable video")
+    assert harness.of(final.id, ClipFailed)  # the clip failed as a clip, before any stitch

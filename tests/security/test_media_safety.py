@@ -23,7 +23,7 @@ from aiohttp import web
 
 from bot.config import Settings
 from bot.pipeline.errors import MediaError
-from bot.pipeline.media import probe, stitch, thumbnail
+from bot.pipeline.media import probe, stitch
 from storage.models import GenerationStatus
 from tests.conftest import Harness
 from tests.fakes.mp4 import make_clip
@@ -61,12 +61,10 @@ async def video_server(real_clip: Path) -> AsyncIterator[tuple[str, list[str]]]:
 async def assert_refused_everywhere(decoy: Path, tmp_path: Path) -> None:
     with pytest.raises(MediaError):
         await probe(decoy)
-    with pytest.raises(MediaError):
-        await thumbnail(decoy, tmp_path / "thumb.jpg")
     good = make_clip(tmp_path / "good.mp4", seconds=1, width=64, height=36)
     with pytest.raises(MediaError):
         await stitch([good, decoy], tmp_path / "film.mp4")
-    assert not (tmp_path / "film.mp4").exists() and not (tmp_path / "thumb.jpg").exists()
+    assert not (tmp_path / "film.mp4").exists()
 
 
 async def test_a_clip_that_is_an_hls_playlist_never_reaches_the_network(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -44,35 +43,12 @@ class VideoInfo:
     rotation: int = 0
 
 
-_KNOWN: OrderedDict[tuple[str, int, int], VideoInfo] = OrderedDict()
-_KNOWN_MAX = 1024
-
-
-def _key(path: Path) -> tuple[str, int, int]:
-    stat = path.stat()
-    return str(path), stat.st_mtime_ns, stat.st_size
-
-
-def remember(path: Path, ffmpeg_output: str) -> None:
-    """Keep what another ffmpeg run printed about its input ``path`` (e.g. the thumbnail's),
-    so probing the same unchanged file later starts no ffmpeg of its own."""
-    info = parse_ffmpeg_info(ffmpeg_output.split("Output #0", 1)[0])
-    if info is not None and info.duration > 0:
-        _KNOWN[_key(path)] = info
-        while len(_KNOWN) > _KNOWN_MAX:
-            _KNOWN.popitem(last=False)
-
-
 async def probe(path: Path) -> VideoInfo:
     """Describe the first video stream of the local file ``path``.
 
     Raises MediaError when the file is missing, not a regular file, or not a readable video.
-    A file already described (same path, size and modification time) is not read again.
     """
     path = local_file(path)
-    known = _KNOWN.get(_key(path))
-    if known is not None:
-        return known
     # Without an output ffmpeg exits 1 after printing the input description.
     _, _, stderr = await run_ffmpeg(
         ["-loglevel", "info", *input_args(path)],

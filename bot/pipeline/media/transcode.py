@@ -1,4 +1,4 @@
-"""Shrinking a film under an upload limit, and taking a thumbnail."""
+"""Shrinking a film under an upload limit."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from bot.pipeline.errors import MediaError
 from bot.pipeline.media._ffmpeg import file_url, input_args, local_file, run_ffmpeg
 from bot.pipeline.media._files import commit, discard, temp_sibling
-from bot.pipeline.media.probe import VideoInfo, probe, remember
+from bot.pipeline.media.probe import VideoInfo, probe
 
 log = logging.getLogger(__name__)
 
@@ -127,39 +127,3 @@ async def _transcode(
         return size
     finally:
         discard(tmp)
-
-
-async def thumbnail(src: Path, dest: Path) -> Path:
-    """Write the first frame of ``src`` to ``dest`` (PNG for ``.png``, otherwise JPEG)."""
-    dest = Path(dest)
-    codec = ["-c:v", "png"] if dest.suffix.lower() == ".png" else ["-c:v", "mjpeg", "-q:v", "3"]
-    tmp = temp_sibling(dest)
-    try:
-        _, _, stderr = await run_ffmpeg(
-            [
-                "-loglevel",
-                "info",  # the input's description comes for free: remembered for probe()
-                "-nostats",
-                "-y",
-                *input_args(src),
-                "-map",
-                "0:v:0",
-                "-frames:v",
-                "1",
-                *codec,
-                "-f",
-                "image2",
-                "-update",
-                "1",
-                file_url(tmp),
-            ],
-            timeout=60,
-            what="making the thumbnail",
-        )
-        remember(local_file(src), stderr.decode("utf-8", errors="replace"))
-        if not tmp.exists() or tmp.stat().st_size == 0:
-            raise MediaError(f"{Path(src).name} has no frame to make a thumbnail from")
-        await commit(tmp, dest)
-    finally:
-        discard(tmp)
-    return dest

@@ -1,0 +1,28 @@
+"""Where a terminal generation's film goes: a file (`--out`), written whole or not at all."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from pathlib import Path
+
+from storage.models import Generation
+
+
+class FileDeliverer:
+    """Delivers a terminal generation by copying the film to `out` (a `.part` file renamed
+    into place, so `out` is never half written)."""
+
+    def __init__(self, out: Path) -> None:
+        self._out = out
+
+    async def deliver(self, generation: Generation, film: Path) -> str:
+        await asyncio.to_thread(_copy, film, self._out)
+        return f"file:{self._out}"
+
+
+def _copy(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = dest.with_name(dest.name + ".part")
+    shutil.copyfile(src, partial)
+    partial.replace(dest)
