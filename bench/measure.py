@@ -122,3 +122,34 @@ def rest_calls_since(rig: Rig, since: float) -> dict[str, int]:
             key = f"{call.method} {call.route.removeprefix('/api/v10')}"
             routes[key] = routes.get(key, 0) + 1
     return routes
+
+
+EDIT_BUDGET_PER_5S = 5  # Discord's edits of messages in one channel, per 5 s
+
+
+def channel_edit_budget_used(rig: Rig) -> dict[str, float]:
+    """Reply edits sent ÷ the channel's edit budget over the span from the first edit to the
+    last (5 at once, then 5 per 5 s): how much of what Discord allows the bot used."""
+    at = sorted(e.at for m in rig.replies() for e in m.edits)
+    if not at:
+        return {}
+    budget = EDIT_BUDGET_PER_5S + (at[-1] - at[0]) * EDIT_BUDGET_PER_5S / 5
+    return {"value": len(at) / budget, "edits": len(at), "budget": budget}
+
+
+def final_state_lags(rig: Rig) -> list[float]:
+    """Per generation: seconds from its final state being stored (`finished_at`, wall clock)
+    to Discord receiving the reply edit that shows it (the edit's wall-clock timestamp)."""
+    finished = dict(
+        rig.query("SELECT message_id, finished_at FROM generations WHERE finished_at IS NOT NULL")
+    )
+    lags = []
+    for message in rig.final_replies():
+        ended = finished.get(int(message.id))
+        shown = next(
+            (e for e in message.edits if (status_of(e.body) or "").startswith(FINAL_MARKS)),
+            None,
+        )
+        if ended is not None and shown is not None:
+            lags.append(datetime.fromisoformat(shown.timestamp).timestamp() - float(ended))
+    return lags

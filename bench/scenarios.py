@@ -235,21 +235,57 @@ def _replicate_figures(w: Rig, scenario: str) -> list[Figure]:
     ]
 
 
+def _edit_figures(w: Rig, scenario: str, generations: int, lags: list[float]) -> list[Figure]:
+    """How fast clips show on the replies. Many replies in one channel share its 5 edits per
+    5 s, so there a lag target cannot be met through the channel endpoint (retired): what
+    counts is that the bot uses the channel's budget and shows every final state soon."""
+    label = (
+        f"clip completed at Replicate → reply edit seen, {generations} generations"
+        f" in {w.config.channels} channel(s)"
+    )
+    if w.config.channels > 1:
+        return [
+            figure(
+                "edit_lag",
+                scenario,
+                label,
+                "s",
+                "p50 ≤ 1 s, p99 ≤ 2.5 s",
+                summary(lags),
+                lambda m: m["median"] <= 1.0 and m["p99"] <= 2.5,
+            )
+        ]
+    used = measure.channel_edit_budget_used(w)
+    return [
+        figure("edit_lag", scenario, label, "s", "— (retired)", summary(lags), lambda m: None),
+        figure(
+            "edit_budget_used",
+            scenario,
+            f"reply edits sent ÷ the channel's budget (5 per 5 s) from the first edit to the"
+            f" last ({used.get('edits', 0):.0f} ÷ {used.get('budget', 0):.0f})",
+            "",
+            "≥ 0.9",
+            {"value": used["value"]} if used else {},
+            lambda m: m["value"] >= 0.9,
+        ),
+        figure(
+            "final_shown",
+            scenario,
+            "final state stored → reply edit showing it",
+            "s",
+            "max ≤ 10 s",
+            summary(measure.final_state_lags(w)),
+            lambda m: m["max"] <= 10.0,
+        ),
+    ]
+
+
 def _discord_figures(
     w: Rig, scenario: str, generations: int, n: int, lags: list[float], routes: dict[str, int]
 ) -> list[Figure]:
     calls = sum(routes.values()) / max(1, generations)
     return [
-        figure(
-            "edit_lag",
-            scenario,
-            f"clip completed at Replicate → reply edit seen, {generations} generations"
-            f" in {w.config.channels} channel(s)",
-            "s",
-            "p50 ≤ 1 s, p99 ≤ 2.5 s",
-            summary(lags),
-            lambda m: m["median"] <= 1.0 and m["p99"] <= 2.5,
-        ),
+        *_edit_figures(w, scenario, generations, lags),
         figure(
             "discord_429",
             scenario,

@@ -14,6 +14,7 @@ from bot.config import Settings, SettingsError, load_settings
 from bot.pipeline.video_models import ASPECT_RATIOS
 
 EXIT_CONFIG = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,6 +55,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(main: Coroutine[Any, Any, int]) -> int:
+    """`main` to its end; Ctrl-C: what was left is said where it was left, no traceback."""
+    try:
+        return _on_a_loop(main)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+
+
+def _on_a_loop(main: Coroutine[Any, Any, int]) -> int:
     """`main` on uvloop where it is installed (Linux, macOS: see pyproject.toml), else on
     asyncio's own loop. uvloop answers a burst of commands with less CPU per event."""
     try:

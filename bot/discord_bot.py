@@ -15,6 +15,7 @@ import yarl
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.pipeline.held import missing_keys
 from bot.services import Services, check_configuration, open_services
 from bot.tasks import spawn
 from bot.tree import NO_MENTIONS, ReelbotTree
@@ -59,13 +60,12 @@ class Reelbot(commands.Bot):
         self.services = services
 
     async def setup_hook(self) -> None:
-        # the providers are checked while the cogs load, work resumes and commands sync; the
-        # result is in before the gateway connects, so no command arrives ahead of it
+        # the providers are checked while the cogs load and commands sync; the result is in
+        # before unfinished work resumes and before the gateway connects, so neither a resumed
+        # generation nor a command goes ahead of it
         checking = spawn(check_configuration(self.settings), name="start-up check")
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        resumed = await self.services.runner.resume("discord")
-        log.info("resumed %d unfinished generation(s)", len(resumed))
         await self._sync()
         if self.application_id:
             url = discord.utils.oauth_url(
@@ -83,6 +83,11 @@ class Reelbot(commands.Bot):
         result.log(log)
         if result.errors:
             log.error("/generate will answer with a configuration error until this is fixed")
+        # resumed once the check is in: a generation that needs a provider in error ends
+        # failed with that error (Retry once fixed) instead of failing at it, or paying first
+        unusable = [*missing_keys(missing), *result.errors]
+        resumed = await self.services.runner.resume("discord", unusable=unusable)
+        log.info("resumed %d unfinished generation(s)", len(resumed))
 
     async def _sync(self) -> None:
         guild_id = self.settings.discord_guild_id

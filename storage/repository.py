@@ -199,7 +199,8 @@ class Repository:
     ) -> bool:
         """Put a failed or cancelled generation back in the queue as a new run (Retry); False
         when it is not failed or cancelled. With `admit`, as in `create_generation`. What the
-        earlier runs spent stays spent."""
+        earlier runs spent stays spent. A clip put back keeps its last prediction id: one that
+        succeeded (its download failed) is downloaded again, not paid for again."""
         async with self._transaction() as db:
             async with db.execute(
                 "SELECT owner_id FROM generations WHERE id = ? AND status IN (?, ?)",
@@ -218,7 +219,7 @@ class Repository:
                 (GenerationStatus.QUEUED, now, generation_id),
             )
             await db.execute(
-                "UPDATE clips SET status = ?, prediction_id = NULL, error = NULL, attempts = 0,"
+                "UPDATE clips SET status = ?, error = NULL, attempts = 0,"
                 " create_started_at = NULL, updated_at = ?"
                 " WHERE generation_id = ? AND status IN (?, ?)",
                 (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from pathlib import Path
 
@@ -18,9 +19,20 @@ from bot.pipeline.errors import GenerationError
 from bot.pipeline.text import one_line
 from bot.pipeline.validation import validate_request
 from bot.services import check_configuration, open_services
-from storage.models import GenerationStatus, Narration, NarrationStatus, NewGeneration
+from storage.models import (
+    Generation,
+    GenerationStatus,
+    Narration,
+    NarrationStatus,
+    NewGeneration,
+)
 
 CLI_OWNER = 0  # generations from the terminal belong to no Discord member
+LEFT_UNFINISHED = (
+    "Interrupted: generation #{id} is left unfinished (its predictions may still be running "
+    "at Replicate). The next `python -m bot generate` or `python -m bot history` asks whether "
+    "to resume or cancel it (without a terminal to ask in, it cancels it and its predictions)."
+)
 
 
 def narration_line(narration: Narration) -> str:
@@ -63,6 +75,7 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
         services.runner.register_deliverer("cli", FileDeliverer(out))
         progress = TerminalProgress(console)
         unsubscribe = services.bus.subscribe(progress.handle)
+        generation: Generation | None = None
         try:
             with progress:
                 generation = await services.runner.submit(
@@ -74,6 +87,12 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
         except Refused as exc:  # the terminal passes the same admission as a member
             console.print(f"[red]{escape(exc.reason)}[/]")
             return 1
+        except asyncio.CancelledError:  # Ctrl-C: say what is left behind, then stop
+            if generation is not None:
+                console.print(
+                    LEFT_UNFINISHED.format(id=generation.id), style="yellow", markup=False
+                )
+            raise
         finally:
             unsubscribe()
     if final.status is GenerationStatus.DONE:

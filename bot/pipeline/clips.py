@@ -12,7 +12,7 @@ import aiohttp
 
 from bot.pipeline import media
 from bot.pipeline.cancels import Cancels
-from bot.pipeline.errors import ClipError, MediaError, MediaUnavailable
+from bot.pipeline.errors import ClipError, MediaError, MediaUnavailable, public_reason
 from bot.pipeline.events import ClipCompleted, ClipFailed, ClipStarted, EventBus
 from bot.pipeline.fairness import FairQueue
 from bot.pipeline.predictions import PROVIDER_ERRORS, CreateFailed, Predictions, describe
@@ -109,8 +109,19 @@ class ClipMaker:
         fresh = await self._repo.clip(clip.id)
         if fresh.status is ClipStatus.CREATING:  # the create may have reached Replicate
             await self.cancels.later(fresh, None, self.inputs(generation, fresh, style), reason)
-        await self._repo.clip_ended(clip.id, ClipStatus.FAILED, reason)
-        self._bus.publish(ClipFailed(generation.id, clip.index, reason, False))
+        return await self._ended(generation, clip, reason, will_retry=False)
+
+    async def _ended(
+        self, generation: Generation, clip: Clip, reason: str, *, will_retry: bool
+    ) -> str:
+        """Store and publish the end of a clip's attempt (back to pending when `will_retry`,
+        else failed); returns the reason as stored. Provider text (Replicate's error, a
+        prediction's own message) is made public-safe first: the stored reason reaches the
+        reply, the thread and /history."""
+        reason = public_reason(reason)
+        status = ClipStatus.PENDING if will_retry else ClipStatus.FAILED
+        await self._repo.clip_ended(clip.id, status, reason)
+        self._bus.publish(ClipFailed(generation.id, clip.index, reason, will_retry))
         return reason
 
     async def _make(self, generation: Generation, clip: Clip, style: str) -> Path:
@@ -122,6 +133,9 @@ class ClipMaker:
             return Path(clip.output_path)
         if clip.status is ClipStatus.FAILED:  # failed for good before a restart: retries spent
             raise ClipError(clip.index, clip.error or "the clip failed")
+        reused = await self._earlier_output(generation, clip)
+        if reused is not None:
+            return await self._download(generation, clip, reused)
         inputs = self.inputs(generation, clip, style)
         remade = 0
         async with self._slots.slot(generation.owner_id):
@@ -139,13 +153,42 @@ class ClipMaker:
                 clip = await self._repo.clip(clip.id)
                 will_retry = clip.attempts < CLIP_ATTEMPTS
                 log.warning("generation %s clip %s: %s", generation.id, clip.index + 1, reason)
-                await self._repo.clip_ended(
-                    clip.id, ClipStatus.PENDING if will_retry else ClipStatus.FAILED, reason
-                )
-                self._bus.publish(ClipFailed(generation.id, clip.index, reason, will_retry))
+                reason = await self._ended(generation, clip, reason, will_retry=will_retry)
                 if not will_retry:
                     raise ClipError(clip.index, reason)
         return await self._download(generation, clip, prediction)
+
+    async def _earlier_output(self, generation: Generation, clip: Clip) -> Snapshot | None:
+        """A Retry of a clip whose prediction of an earlier run succeeded (its download failed,
+        or it was cancelled before the download): that prediction, when Replicate still keeps
+        its output, so it is downloaded again instead of paid for again. A Retry keeps the
+        clip's last prediction id (`Repository.reopen`) and no attempt of this run has been
+        made (attempts 0). None otherwise: the clip is made as usual."""
+        clip = await self._repo.clip(clip.id)
+        if clip.status is not ClipStatus.PENDING or not clip.prediction_id or clip.attempts:
+            return None
+        try:
+            earlier = await self._predictions.get(clip.prediction_id)
+        except PROVIDER_ERRORS as exc:
+            log.warning(
+                "generation %s clip %s: reading its earlier prediction %s failed (%s); making it",
+                generation.id,
+                clip.index + 1,
+                clip.prediction_id,
+                describe(exc),
+            )
+            return None
+        if earlier.status != "succeeded" or _output_url(earlier.output) is None:
+            return None  # failed, cancelled, or its output removed (about an hour after)
+        log.info(
+            "generation %s clip %s: prediction %s succeeded in an earlier run and Replicate "
+            "still keeps its output: downloading it again, nothing new paid for",
+            generation.id,
+            clip.index + 1,
+            earlier.id,
+        )
+        await self._started(generation, clip, earlier.id)
+        return earlier
 
     async def _attach_or_create(
         self, generation: Generation, clip: Clip, inputs: dict[str, object]
@@ -169,9 +212,8 @@ class ClipMaker:
                 inputs, since=time.time(), claimed=self._repo.claimed_prediction_ids
             )
         except CreateFailed as exc:
-            await self._repo.clip_ended(clip.id, ClipStatus.FAILED, str(exc))
-            self._bus.publish(ClipFailed(generation.id, clip.index, str(exc), False))
-            raise ClipError(clip.index, str(exc)) from exc
+            reason = await self._ended(generation, clip, str(exc), will_retry=False)
+            raise ClipError(clip.index, reason) from exc
         await self._started(generation, clip, prediction_id)
         return prediction_id
 
@@ -247,9 +289,8 @@ class ClipMaker:
             await self._fetch(generation, clip, url, dest)
             await media.probe(dest)  # a clip that is not a readable video fails here, as a clip
         except MediaError as exc:
-            await self._repo.clip_ended(clip.id, ClipStatus.FAILED, exc.reason)
-            self._bus.publish(ClipFailed(generation.id, clip.index, exc.reason, False))
-            raise ClipError(clip.index, exc.reason) from exc
+            reason = await self._ended(generation, clip, exc.reason, will_retry=False)
+            raise ClipError(clip.index, reason) from exc
         spent_before = (await self._repo.clip(clip.id)).predict_seconds  # outputs lost before
         await self._repo.clip_succeeded(
             clip.id,

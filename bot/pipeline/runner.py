@@ -13,12 +13,12 @@ import functools
 import itertools
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.pipeline import media
+from bot.pipeline import held, media
 from bot.pipeline.admission import NO_LONGER_ENABLED, Admission
 from bot.pipeline.analysis import Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
@@ -36,6 +36,7 @@ from bot.pipeline.events import (
 )
 from bot.pipeline.fairness import FairQueue
 from bot.pipeline.pacing import AnswersFirst
+from bot.pipeline.preflight import Problem
 from bot.pipeline.shotlist import ShotList
 from bot.pipeline.speech import Narrator
 from bot.tasks import spawn
@@ -110,6 +111,7 @@ class Runner:
         self._answers = AnswersFirst()  # a burst's answers before the work they start
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._ending: set[asyncio.Task[bool]] = set()  # generations ended at resume
+        self._held: dict[int, str] = {}  # resumed ones a configuration error stops: why
         self._closed = False
 
     # lifetime ----------------------------------------------------------------------------
@@ -169,9 +171,11 @@ class Runner:
         if self._tasks.get(generation_id) is task:  # not a newer task (a Retry) in its place
             del self._tasks[generation_id]
 
-    async def resume(self, source: str) -> list[Generation]:
+    async def resume(self, source: str, *, unusable: Sequence[Problem] = ()) -> list[Generation]:
         """Start every unfinished generation of `source` again; returns them. One from a guild
-        no longer allowed is ended instead (its predictions cancelled, the reason stored)."""
+        no longer allowed is ended instead (its predictions cancelled, the reason stored). One
+        that needs a provider the start-up check found misconfigured (`unusable`) ends failed
+        with that error, spending nothing more (`bot.pipeline.held`)."""
         if self._clips is not None:  # predictions a cancel could not stop before
             self._clips.cancels.watch(first_delay=0)
         pending = await self.repo.unfinished(source)
@@ -185,6 +189,9 @@ class Runner:
                 self._ending.add(ending)
                 ending.add_done_callback(self._ending.discard)
                 continue
+            stopped = held.stopping(unusable, generation, video=self._config.video_enabled)
+            if stopped:  # ended by its task, after the check for a reply nobody saw
+                self._held[generation.id] = held.reason(stopped)
             log.info("resuming generation %s (%s)", generation.id, generation.status)
             self.start(generation)
         return pending
@@ -284,6 +291,11 @@ class Runner:
         ):  # stored, then a crash before its reply was sent: nobody was shown it
             log.info("generation %s has no reply; it is cancelled, not run", generation.id)
             await self._end(generation, NEVER_SHOWN, status=GenerationStatus.CANCELLED)
+            return
+        stopped = self._held.pop(generation.id, None)
+        if stopped is not None:  # resumed while a provider it needs is misconfigured
+            log.warning("generation %s is not resumed: %s", generation.id, stopped)
+            await self._end(generation, stopped, refund=True)
             return
 
         def position(place: int) -> None:

@@ -66,8 +66,14 @@ async def interrupted_mid_render(
     await until(lambda: len(replicate_fake.predictions) == 2)
     await until(lambda: row(env, 1)[0] == "rendering")
     child.send_signal(how)
-    await asyncio.wait_for(child.communicate(), 30)
+    _, err = await asyncio.wait_for(child.communicate(), 30)
     assert row(env, 1)[0] == "rendering"  # what main left for ever
+    if how is signal.SIGINT:  # Ctrl-C: the operator is told what is left and what comes next
+        said = " ".join(err.decode().split())
+        assert child.returncode == 130, said
+        assert "Interrupted: generation #1 is left unfinished" in said, said
+        assert "The next `python -m bot generate` or `python -m bot history` asks" in said
+        assert "Traceback" not in said and "KeyboardInterrupt" not in said, said
     await asyncio.sleep(GRACE)
     return set(replicate_fake.predictions)
 

@@ -10,7 +10,7 @@ import discord
 import pytest
 
 from bot.pipeline.errors import AnalysisError, ClipError
-from bot.pipeline.events import Failed
+from bot.pipeline.events import ClipFailed, Failed
 from bot.pipeline.shotlist import Scene, ShotList
 from cogs.generate import render
 from cogs.generate.state import ReplyState
@@ -219,6 +219,27 @@ async def test_a_provider_message_reaches_the_reply_escaped_and_without_server_p
     state = ReplyState.from_rows(generation, await harness.repo.clips(generation.id))
     shown = fields(render.embed(state))["Reason"]
     assert UNESCAPED.search(shown) is None and "Appeal here" in shown
+
+
+async def test_a_clips_provider_error_is_stored_and_published_public_safe(
+    harness, replicate_fake
+) -> None:
+    """The clip's own row and its ClipFailed events carry Replicate's text only public-safe:
+    the row is what a retried run, the thread and /history read back."""
+    error = (
+        "weights missing at /srv/cog/weights/model.safetensors; Incorrect API key provided: "
+        "sk-proj-****abcd. You can find your API key at https://platform.openai.com/api-keys."
+    )
+    replicate_fake.script([f"failed:{error}"] * 3)
+
+    generation = await harness.generate(clips=1)
+
+    (clip,) = await harness.repo.clips(generation.id)
+    reasons = [e.reason for e in harness.of(generation.id, ClipFailed)]
+    assert clip.error is not None and len(reasons) == 3
+    for text in (clip.error, *reasons, generation.error or ""):
+        assert "/srv/cog" not in text and "model.safetensors" in text, text
+        assert "****" not in text and "abcd" not in text, text
 
 
 def test_a_post_failure_is_shown_escaped_and_without_server_paths() -> None:

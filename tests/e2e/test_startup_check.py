@@ -198,3 +198,66 @@ async def forward(port: int, origin: str) -> AsyncIterator[None]:
     finally:
         server.close()
         await server.wait_closed()
+
+
+def statuses(f: Fakes) -> list[str]:
+    with contextlib.closing(sqlite3.connect(f.data / "reelbot.sqlite3")) as db:
+        return [r[0] for r in db.execute("SELECT status FROM generations ORDER BY id")]
+
+
+async def test_a_generation_resumed_with_a_refused_key_ends_with_that_error_and_spends_nothing(
+    tmp_path: Path,
+) -> None:
+    """A crash leaves one generation rendering (its predictions running) and one analysing;
+    the key is revoked before the restart. The one that still needs OpenAI ends failed with
+    the configuration error (not OpenAI's 401 after a wait), nothing more sent to OpenAI; the
+    one that needs only Replicate goes on to its film."""
+    async with fakes(tmp_path) as f:
+        key = "sk-proj-" + "k3" * 24
+        f.openai.api_key = key
+        f.replicate.auto_complete = False
+        bot = f.process(f.env(openai_api_key=key, user_concurrency=2))
+        await bot.start()
+        replies = []
+        for delay in (0.0, 60.0):  # the second one is still at its shot list when killed
+            f.openai.delay = delay
+            interaction = await f.discord.send_slash("generate", {"prompt": IDEA, "clips": 1})
+            await interaction.wait_callback(timeout=10)
+            replies.append(await f.discord.wait_for(lambda i=interaction: i.original_message_id))
+            if delay == 0.0:
+                await f.discord.wait_for(lambda: f.replicate.counts["create"] == 1, timeout=15)
+        await f.discord.wait_for(lambda: f.openai.calls["chat"] == 2, timeout=15)
+        assert statuses(f) == ["rendering", "analysing"]
+        await bot.kill()
+        asked = dict(f.openai.calls)
+
+        f.openai.api_key = "sk-proj-the-new-one"  # the operator's key was revoked meanwhile
+        f.openai.delay = 0.0
+        f.replicate.auto_complete = True
+        await bot.start()
+        try:
+            said = "OpenAI refused OPENAI_API_KEY (401 invalid_api_key)"
+            assert said in f.log()
+
+            def ended(reply: int) -> str | None:
+                status = status_of(f.discord.message(reply)) or ""
+                return status if status.startswith(("✅", "❌")) else None
+
+            first = await f.discord.wait_for(lambda: ended(replies[0]), timeout=30)
+            second = await f.discord.wait_for(lambda: ended(replies[1]), timeout=30)
+            reason = [  # shown markdown-escaped
+                e["value"].replace("\\", "")
+                for e in f.discord.message(replies[1]).embeds[0]["fields"]
+                if e["name"] == "Reason"
+            ]
+        finally:
+            assert await bot.stop() == 0
+
+        assert first.startswith("✅"), first  # it needed only Replicate
+        assert second == "❌ Failed", second
+        assert reason and reason[0].startswith("Reelbot is not configured to make films: "), reason
+        assert said in reason[0] and "press Retry once the operator has fixed" in reason[0]
+        assert dict(f.openai.calls) == asked  # the resumed analysis asked OpenAI nothing
+        assert f.replicate.counts["create"] == 1
+        assert statuses(f) == ["done", "failed"]
+        assert "generation 2 is not resumed: Reelbot is not configured" in f.log()

@@ -267,9 +267,14 @@ class FakeOpenAI(LoopbackServer):
             body["error"]["code"] = None
             return self._error(401, body)
         if self.api_key is not None and token != self.api_key:
-            # the real message quotes the key, masked: its first and last characters stay
-            # (github.com/popjane/free_chatgpt_api/issues/3, continuedev/continue/issues/9634)
-            masked = token[:5] + "*" * max(len(token) - 9, 3) + token[-4:]
+            # the real message quotes the key, masked: its first 8 and last 4 characters stay,
+            # one asterisk for each character between ("sk-proj-****…****SJh4" in
+            # github.com/IIC2440/Syllabus-2025-1/issues/13 and continuedev/continue/issues/9634;
+            # "sk-PMafP" + 39 asterisks + "E873" for a 51-character key in
+            # popjane/free_chatgpt_api/issues/3); a key too short for that is quoted whole
+            # ("Incorrect API key provided: ai." — continuedev/continue/issues/10398)
+            hidden = len(token) - 12
+            masked = token[:8] + "*" * hidden + token[-4:] if hidden > 0 else token
             message = (
                 f"Incorrect API key provided: {masked}. You can find your API key at "
                 "https://platform.openai.com/account/api-keys."

@@ -261,6 +261,7 @@ async def test_the_list_is_the_whole_accounts_and_the_sdk_cannot_read_an_aborted
 
 
 async def test_aborted_never_starts(fake, client) -> None:
+    fake.clip_delay = 60  # its deadline passes a minute after it was created (the fake's clock)
     fake.script(["aborted"], match="late")
     fake.clip_delay = 60  # its deadline: moved past with the fake's clock, not by sleeping
     late = await _create(client, "late")
@@ -268,6 +269,7 @@ async def test_aborted_never_starts(fake, client) -> None:
     fake.advance(61)
     body = await _raw(fake, f"/v1/predictions/{late.id}")
     assert body["status"] == "aborted" and body["started_at"] is None and body["output"] is None
+    fake.clip_delay = 0.1
 
     fake.start_delay = 60  # a queue that never frees up: abort a chosen one
     chosen = await _create(client, "chosen")

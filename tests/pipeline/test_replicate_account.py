@@ -131,3 +131,45 @@ async def test_a_clip_file_that_cannot_be_written_fails_the_clip_with_a_reason(
     (clip,) = await harness.repo.clips(final.id)
     assert clip.status is ClipStatus.FAILED
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_retry_downloads_a_succeeded_prediction_again_instead_of_paying_for_it(
+    settings, harness, replicate_fake
+) -> None:
+    """A clip whose prediction succeeded but whose download failed: Retry fetches the same
+    output again (Replicate keeps it about an hour) — no new prediction is paid for."""
+    blocked = settings.media_dir / "1" / "clip-1.mp4.part"
+    blocked.mkdir(parents=True)  # the download cannot be written (as with a full disk)
+    failed = await harness.generate(clips=1)
+    assert failed.status is GenerationStatus.FAILED
+    (paid,) = ours(replicate_fake, 1)
+    blocked.rmdir()  # the operator frees the disk
+
+    assert await harness.runner.retry(failed.id)
+    final = await harness.runner.wait(failed.id)
+
+    assert final.status is GenerationStatus.DONE, final.error
+    assert ours(replicate_fake, 1) == [paid]  # nothing created again
+    (clip,) = await harness.repo.clips(final.id)
+    assert (clip.status, clip.prediction_id) == (ClipStatus.SUCCEEDED, paid)
+    assert clip.predict_seconds > 0  # the prediction's billed time is counted once
+
+
+async def test_retry_pays_again_when_the_earlier_output_is_gone_or_failed(
+    settings, harness, replicate_fake
+) -> None:
+    """Past Replicate's data window (or for a prediction that failed) there is nothing to
+    download again: Retry makes the clip as before."""
+    blocked = settings.media_dir / "1" / "clip-1.mp4.part"
+    blocked.mkdir(parents=True)
+    replicate_fake.script(["failed:out of memory"] * 3, match="Scene 2:")
+    failed = await harness.generate(clips=2)
+    assert failed.status is GenerationStatus.FAILED
+    blocked.rmdir()
+    replicate_fake.advance(replicate_fake.data_retention + 60)  # clip 1's output removed
+
+    assert await harness.runner.retry(failed.id)
+    final = await harness.runner.wait(failed.id)
+
+    assert final.status is GenerationStatus.DONE, final.error
+    assert [len(ours(replicate_fake, n)) for n in (1, 2)] == [2, 4]

@@ -115,8 +115,8 @@ async def test_a_real_bot_run_never_writes_a_token_anywhere(tmp_path: Path) -> N
         try:
             replies: list[int] = []
             for prompt in ("a lighthouse keeper adopts a seal", "a robot learns to bake"):
-                if replies:  # the second one fails: OpenAI refuses the key
-                    openai.fail_next(401, times=10, path="/chat/completions")
+                if replies:  # the second one fails: the key is revoked, OpenAI refuses it
+                    openai.api_key = f"sk-proj-{_random(64)}"  # and quotes it, masked
                 interaction = await discord.send_slash("generate", {"prompt": prompt, "clips": 1})
                 await interaction.wait_callback(timeout=10)
                 reply: int = await discord.wait_for(
@@ -134,9 +134,21 @@ async def test_a_real_bot_run_never_writes_a_token_anywhere(tmp_path: Path) -> N
 
     shown = [status_of(discord.message(r)) for r in replies]
     assert shown[0] and shown[0].startswith("✅") and shown[1] == "❌ Failed", shown
+    # OpenAI's 401 quoted the key's first 8 and last 4 characters around asterisks: what
+    # reached the member and the log says the key was refused, without the fragment
+    (reason,) = [
+        f["value"]
+        for e in discord.message(replies[1]).embeds
+        for f in e["fields"]
+        if f["name"] == "Reason"
+    ]
+    assert "Incorrect API key provided: \\[redacted\\]" in reason, reason  # markdown-escaped
     log_text = log_path.read_text(encoding="utf-8")
     assert "DEBUG" in log_text and "generation 2 of member" in log_text
+    assert "Incorrect API key provided: [redacted]" in log_text
     assert leaks(log_text) == []
+    assert "****" not in log_text and f"{OPENAI_KEY[:8]}*" not in log_text
+    assert OPENAI_KEY[-4:] not in reason and "\\*" not in reason
     bodies = [json.dumps(c.json) for c in discord.calls if c.json is not None]
     bodies += [json.dumps(r.json) for r in (*openai.requests, *replicate.requests) if r.json]
     bodies += [m.content + json.dumps(m.embeds) for m in discord.world.messages.values()]
@@ -146,4 +158,4 @@ async def test_a_real_bot_run_never_writes_a_token_anywhere(tmp_path: Path) -> N
         dump = "\n".join(database.iterdump())
     finally:
         database.close()
-    assert leaks(dump) == []
+    assert leaks(dump) == [] and "****" not in dump

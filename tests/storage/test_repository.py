@@ -183,10 +183,11 @@ async def test_reopen_puts_failed_clips_back_and_keeps_finished_ones(repo: Repos
     )
     ok, bad, gone = await repo.clips(generation_id)
     assert (ok.status, ok.prediction_id) == (ClipStatus.SUCCEEDED, "p-ok")
-    for clip in (bad, gone):
+    # the last prediction stays known: one that succeeded is downloaded again, not paid again
+    for clip, prediction_id in ((bad, "p-bad"), (gone, None)):
         assert (clip.status, clip.prediction_id, clip.attempts, clip.error) == (
             ClipStatus.PENDING,
-            None,
+            prediction_id,
             0,
             None,
         )

@@ -1,0 +1,49 @@
+"""Unfinished generations that a configuration error found at start-up stops.
+
+A bad key or a shut-down model (the start-up check, `bot.pipeline.preflight`) would make a
+resumed generation fail at its next request with the provider's own message, after spending
+what the working provider charges on the way (a shot list is paid for, then every create is
+refused). Instead such a generation ends at once, failed, with the configuration error as its
+reason: the member reads why, nothing more is spent, and Retry (refused while the error lasts)
+picks it up where it stopped once the operator has fixed the setting and restarted — its shot
+list, its finished clips and its predictions still running at Replicate are kept.
+
+Only the generations that still need the provider in error are stopped: one with its shot
+list needs no OpenAI; one stitching or delivering needs neither provider.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.pipeline.errors import public_reason
+from bot.pipeline.preflight import Problem, Severity
+from storage.models import Generation, GenerationStatus
+
+_NEEDS_REPLICATE = (GenerationStatus.QUEUED, GenerationStatus.ANALYSING, GenerationStatus.RENDERING)
+
+
+def missing_keys(names: Sequence[str]) -> list[Problem]:
+    """The keys the settings lack, as configuration errors of the start-up check."""
+    return [Problem(Severity.ERROR, name, f"{name} is not set") for name in names]
+
+
+def stopping(problems: Sequence[Problem], generation: Generation, *, video: bool) -> list[Problem]:
+    """Which of the configuration `problems` keep `generation` from going on."""
+    needs_openai = not generation.shot_list
+    needs_replicate = video and generation.status in _NEEDS_REPLICATE
+    return [
+        p
+        for p in problems
+        if p.severity is Severity.ERROR
+        and (needs_openai if p.setting.startswith("OPENAI_") else needs_replicate)
+    ]
+
+
+def reason(problems: Sequence[Problem]) -> str:
+    """What the member reads on the reply of a generation `problems` stopped."""
+    said = "; ".join(p.text.rstrip(".") for p in problems)
+    return public_reason(
+        f"Reelbot is not configured to make films: {said}. Nothing more was spent on it; "
+        "press Retry once the operator has fixed the setting."
+    )

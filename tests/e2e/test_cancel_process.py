@@ -1,0 +1,78 @@
+"""Issue 9 item 3 through the real process (`python -m bot`, tests/fakes/botprocess.py): a
+cancel while Replicate's prediction list answers 503 still cancels — the member reads
+"Cancelled", the reply shows 🛑, the other clip's running prediction is cancelled at once, and
+the create whose answer was lost (found only through the list) is cancelled at a later try."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from pathlib import Path
+
+from tests.e2e.harness import status_of
+from tests.e2e.test_admission import live
+from tests.fakes.discord_fake import Interaction, Message
+from tests.fakes.replicate_fake import FakeReplicate
+
+IDEA = "a lighthouse keeper adopts a seal"
+
+
+def rows(data: Path, sql: str) -> list[tuple[object, ...]]:
+    with contextlib.closing(sqlite3.connect(data / "reelbot.sqlite3")) as db:
+        return list(db.execute(sql))
+
+
+def scene(replicate: FakeReplicate, n: int) -> list[str]:
+    return [r.id for r in replicate.created_for(f"Scene {n}:")]
+
+
+def private_text(interaction: Interaction, message: Message | None) -> str | None:
+    candidates = [*([message] if message is not None else []), *interaction.followups]
+    for candidate in candidates:
+        if candidate.ephemeral and not candidate.loading and candidate.content:
+            return candidate.content
+    return None
+
+
+async def test_a_cancel_while_replicate_errors_is_shown_and_finished_later(
+    tmp_path: Path,
+) -> None:
+    async with live(tmp_path) as run:
+        replicate, discord = run.replicate, run.discord
+        replicate.auto_complete = False
+        replicate.delay_answers(60, match="Scene 1:")  # clip 1's create: made, answer held
+        asked = await run.answered(
+            await discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
+        )
+        reply_id = await discord.wait_for(lambda: asked.original_message_id)
+
+        def creating_and_running() -> bool:
+            statuses = [r[0] for r in rows(run.data, "SELECT status FROM clips ORDER BY idx")]
+            return statuses == ["creating", "running"] and len(scene(replicate, 1)) == 1
+
+        await discord.wait_for(creating_and_running, timeout=20)
+        (lost,), (running,) = scene(replicate, 1), scene(replicate, 2)
+        replicate.list_status = 503  # the lost create cannot be looked up
+
+        cancel = await run.answered(await discord.send_slash("cancel", {}))
+
+        def answered() -> str | None:
+            original = cancel.original_message_id
+            return private_text(cancel, discord.message(original) if original else None)
+
+        assert await discord.wait_for(answered, timeout=10) == "Cancelled generation #1."
+        await discord.wait_for(
+            lambda: (status_of(discord.message(reply_id)) or "").startswith("🛑"), timeout=10
+        )
+        assert replicate.predictions[running].canceled  # the other clip stopped billing
+        assert not replicate.predictions[lost].canceled
+        assert rows(run.data, "SELECT prediction_id FROM pending_cancels") == [(None,)]
+        assert rows(run.data, "SELECT status FROM generations") == [("cancelled",)]
+
+        replicate.list_status = None  # Replicate answers again: the later try finds and stops it
+        await discord.wait_for(lambda: replicate.predictions[lost].canceled, timeout=30)
+        await discord.wait_for(
+            lambda: rows(run.data, "SELECT count(*) FROM pending_cancels") == [(0,)], timeout=10
+        )
+        assert replicate.counts["create"] == 2  # nothing made again
+        assert "Traceback" not in run.process_log.read_text(encoding="utf-8")
