@@ -6,8 +6,9 @@ What counts as an import, for the cycles:
 - module-level imports, and imports inside functions: a function-local import is how a cycle
   is dodged at import time, and the two modules still need each other to be read;
 - imports under `if TYPE_CHECKING:` as well, when they name a module of this project: a
-  type-only import is how the other common cycle is dodged (recovery.py names `ReplyUpdater`
-  only for the type checker and calls its methods, while updater.py calls recovery). The
+  type-only import is how the other common cycle is dodged (recovery.py once named
+  `ReplyUpdater` only for the type checker and called its methods, while updater.py called
+  recovery). The
   cogs' `if TYPE_CHECKING: from bot.discord_bot import Reelbot` makes no cycle: the bot
   loads its cogs by name (`load_extension("cogs.generate")`), not by import. A failure says
   which edges of a cycle are type-only.
@@ -179,32 +180,9 @@ def _describe(cycle: frozenset[str]) -> str:
     return "\n".join(edges)
 
 
-# Cycles known today and owned by someone else's change; each is its own case below, expected
-# to fail, strictly: once the cycle is gone the case passes, pytest reports the unexpected
-# pass as a failure, and whoever removed the cycle deletes the mark.
-RECOVERY_UPDATER = frozenset({"cogs.generate.recovery", "cogs.generate.updater"})
-KNOWN_CYCLES = {
-    "recovery-updater": pytest.param(
-        RECOVERY_UPDATER,
-        id="recovery-updater",
-        marks=pytest.mark.xfail(
-            strict=True,
-            reason="recovery.py and updater.py call each other; the LiveReply restructure of "
-            "issue 10 (recovery returns what it found, the caller acts on it) removes it",
-        ),
-    ),
-}
-
-
-@pytest.mark.parametrize("cycle", [pytest.param(None, id="any-other"), *KNOWN_CYCLES.values()])
-def test_no_import_cycle(cycle: frozenset[str] | None) -> None:
+def test_no_import_cycle() -> None:
     cycles = import_cycles()
-    if cycle is None:
-        known = {p.values[0] for p in KNOWN_CYCLES.values()}
-        others = [c for c in cycles if c not in known]
-        assert not others, "import cycles:\n" + "\n\n".join(_describe(c) for c in others)
-    else:
-        assert cycle not in cycles, "import cycle:\n" + _describe(cycle)
+    assert not cycles, "import cycles:\n" + "\n\n".join(_describe(c) for c in cycles)
 
 
 def test_the_cycle_finder_counts_function_local_and_type_only_imports() -> None:

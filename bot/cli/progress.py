@@ -12,35 +12,63 @@ from rich.text import Text
 
 from bot.pipeline.events import (
     AnalysisDone,
-    Cancelled,
     ClipCompleted,
     ClipFailed,
     ClipStarted,
-    Delivered,
     Event,
-    Failed,
-    Finished,
-    Queued,
-    Started,
-    Stitched,
+    Narrated,
 )
+from bot.pipeline.progress import ClipShows, Progress
 from bot.pipeline.text import one_line, shorten
+from storage.models import GenerationStatus
 
-_CLIP_STYLE = {"waiting": "dim", "rendering": "yellow", "done": "green", "failed": "red"}
+_CLIP_STYLE = {
+    ClipShows.WAITING: "dim",
+    ClipShows.RENDERING: "yellow",
+    ClipShows.RETRYING: "magenta",
+    ClipShows.DONE: "green",
+    ClipShows.FAILED: "red",
+}
+_STAGE = {
+    GenerationStatus.QUEUED: "queued",
+    GenerationStatus.ANALYSING: "analysing the idea",
+    GenerationStatus.RENDERING: "rendering clips",
+    GenerationStatus.STITCHING: "stitching the film",
+    GenerationStatus.DELIVERING: "delivering",
+    GenerationStatus.DONE: "done",
+    GenerationStatus.FAILED: "failed",
+    GenerationStatus.CANCELLED: "cancelled",
+}
+
+
+def stage(progress: Progress) -> str:
+    """The generation's stage as one plain line."""
+    status = progress.status
+    if status is GenerationStatus.QUEUED and progress.position:
+        return f"queued (position {progress.position})"
+    if status is GenerationStatus.DELIVERING and progress.delivered:
+        return f"delivered ({one_line(progress.delivered)})"
+    if status is GenerationStatus.DELIVERING and progress.stitched:
+        duration, reencoded = progress.stitched
+        how = "re-encoded" if reencoded else "stream copy"
+        return f"stitched {duration:.1f} s ({how}); delivering"
+    if status is GenerationStatus.FAILED and progress.error:
+        return f"failed: {one_line(progress.error)}"
+    return _STAGE[status]
 
 
 class TerminalProgress:
     """The progress of one generation. In a terminal, a live panel: the stage, the shot list,
     one line per clip, elapsed time. Elsewhere (a file, a pipe), one plain line per change
     and the panel's final state as plain lines at the end. The shot list, prompts and reasons
-    are shown as text: never markup, never terminal control sequences."""
+    are shown as text: never markup, never terminal control sequences. Owns the generation's
+    `Progress` (the pipeline's one progress model, as the Discord reply shows it) and the
+    clip failures seen, shown as notes."""
 
     def __init__(self, console: Console) -> None:
         self._console = console
         self._generation: int | None = None
-        self._stage = "queued"
-        self._title = ""
-        self._clips: list[tuple[str, str]] = []  # (scene prompt, state)
+        self._progress: Progress | None = None  # from the first event followed
         self._notes: list[str] = []
         self._started = time.monotonic()
         self._live = (
@@ -72,78 +100,79 @@ class TerminalProgress:
     def handle(self, event: Event) -> None:
         if self._generation is not None and event.generation_id != self._generation:
             return
-        lines = self._apply(event)
+        if self._progress is None:
+            self._progress = Progress(event.generation_id)
+        before = list(self._progress.clips)
+        if not self._progress.apply(event):
+            return
+        lines = self._lines(self._progress, event, before)
         if self._live is not None:
             self._live.update(self._render())
         else:
             self._write([f"generation #{event.generation_id}: {line}" for line in lines])
 
-    def _apply(self, event: Event) -> list[str]:
-        """Take the event in; returns what changed, as plain lines."""
+    def _lines(self, progress: Progress, event: Event, before: list[ClipShows]) -> list[str]:
+        """What `event` changed, as plain lines."""
+        total = len(progress.clips)
         match event:
-            case Queued(position=position):
-                self._stage = f"queued (position {position})"
-            case Started():
-                self._stage = "analysing the idea"
-            case AnalysisDone(shot_list=shot_list):
-                self._title = one_line(shot_list.title)
-                self._clips = [(one_line(s.prompt), "waiting") for s in shot_list.scenes]
-                self._stage = "rendering clips"
+            case AnalysisDone():
                 return [
-                    f"shot list “{self._title}”, {len(self._clips)} scene(s)",
-                    *(f"scene {n}: {prompt}" for n, (prompt, _) in enumerate(self._clips, 1)),
+                    f"shot list “{one_line(progress.title or '')}”, {total} scene(s)",
+                    *(f"scene {n}: {one_line(p)}" for n, p in enumerate(progress.scenes, 1)),
                 ]
-            case ClipStarted(index=i):
-                return self._set_clip(i, "rendering")
-            case ClipCompleted(index=i):
-                return self._set_clip(i, "done")
-            case ClipFailed(index=i, reason=reason, will_retry=retry):
-                note = f"clip {i + 1}: {one_line(reason)}" + (" — retrying" if retry else "")
-                self._notes.append(note)
-                return [*self._set_clip(i, "rendering" if retry else "failed"), note]
-            case Stitched(duration=duration, reencoded=reencoded):
-                how = "re-encoded" if reencoded else "stream copy"
-                self._stage = f"stitched {duration:.1f} s ({how}); delivering"
-            case Delivered(ref=ref):
-                self._stage = f"delivered ({one_line(ref)})"
-            case Finished():
-                self._stage = "done"
-            case Failed(reason=reason):
-                self._stage = f"failed: {one_line(reason)}"
-            case Cancelled():
-                self._stage = "cancelled"
-            case _:
-                return []
-        return [self._stage]
-
-    def _set_clip(self, index: int, state: str) -> list[str]:
-        if not 0 <= index < len(self._clips) or self._clips[index][1] == state:
-            return []
-        self._clips[index] = (self._clips[index][0], state)
-        return [f"clip {index + 1}/{len(self._clips)} {state}"]
+            case ClipStarted() | ClipCompleted() | ClipFailed():
+                lines = [
+                    f"clip {n}/{total} {now}"
+                    for n, (was, now) in enumerate(zip(before, progress.clips, strict=False), 1)
+                    if was != now
+                ]
+                if isinstance(event, ClipFailed):
+                    note = f"clip {event.index + 1}: {one_line(event.reason)}"
+                    self._notes.append(note + (" — retrying" if event.will_retry else ""))
+                    lines.append(self._notes[-1])
+                return lines
+            case Narrated():
+                return []  # the Done line says whether the film is narrated
+        return [stage(progress)]
 
     def _header(self) -> list[tuple[str, str]]:
         elapsed = time.monotonic() - self._started
-        done = sum(1 for _, state in self._clips if state == "done")
+        progress = self._progress
+        title = one_line(progress.title) if progress and progress.title else ""
         return [
             ("Reelbot ", "bold"),
-            (f"“{self._title}” " if self._title else "", "italic"),
-            (f"— {self._stage} — ", ""),
-            (f"{done}/{len(self._clips)} clips, " if self._clips else "", "cyan"),
+            (f"“{title}” " if title else "", "italic"),
+            (f"— {stage(progress) if progress else 'queued'} — ", ""),
+            (
+                f"{progress.done_count}/{len(progress.clips)} clips, "
+                if progress and progress.clips
+                else "",
+                "cyan",
+            ),
             (f"{elapsed:.1f} s", "dim"),
+        ]
+
+    def _rows(self) -> list[tuple[int, ClipShows, str]]:
+        """Each clip: its number, what it shows, its scene's prompt on one line."""
+        if self._progress is None:
+            return []
+        scenes = self._progress.scenes
+        return [
+            (n, shows, one_line(scenes[n - 1]) if n <= len(scenes) else "")
+            for n, shows in enumerate(self._progress.clips, 1)
         ]
 
     def _summary(self) -> list[str]:
         """The panel's final state as plain lines: nothing cut, nothing styled."""
         return [
             "".join(text for text, _ in self._header()),
-            *(f"{n}. {state} {prompt}" for n, (prompt, state) in enumerate(self._clips, 1)),
+            *(f"{n}. {shows} {prompt}" for n, shows, prompt in self._rows()),
         ]
 
     def _render(self) -> Group:
         table = Table.grid(padding=(0, 1))
-        for number, (prompt, state) in enumerate(self._clips, start=1):
-            table.add_row(f"{number}.", Text(state, _CLIP_STYLE[state]), Text(shorten(prompt, 70)))
+        for n, shows, prompt in self._rows():
+            table.add_row(f"{n}.", Text(shows, _CLIP_STYLE[shows]), Text(shorten(prompt, 70)))
         notes = [Text(n, "red") for n in self._notes[-3:]]
         return Group(Text.assemble(*self._header()), table, *notes)
 

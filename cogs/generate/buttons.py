@@ -62,6 +62,8 @@ class CancelButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"reelbot:cancel:(?P<id>\d+)",
 ):
+    """Cancel on a running generation's reply; holds only the generation id (in its custom id)."""
+
     action, label, style = "cancel", "Cancel", discord.ButtonStyle.danger
 
     async def act(
@@ -77,6 +79,8 @@ class RetryButton(
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"reelbot:retry:(?P<id>\d+)",
 ):
+    """Retry on a failed or cancelled generation's reply; holds only the generation id."""
+
     action, label, style = "retry", "Retry", discord.ButtonStyle.primary
 
     async def act(

@@ -121,7 +121,7 @@ class GenerateCog(commands.Cog):
 
     async def _reply(self, interaction: discord.Interaction, generation: Generation) -> None:
         """The public reply that shows the generation from now on; its id is stored."""
-        state = ReplyState(generation.id, generation.owner_id, generation.prompt)
+        state = ReplyState(generation.id, generation.prompt)
         response = await interaction.response.send_message(
             embed=render.embed(state), view=render.view(state), allowed_mentions=NO_MENTIONS
         )

@@ -37,6 +37,10 @@ DM_REFUSED = 50007
 
 
 class DiscordDeliverer:
+    """The runner's deliverer for generations made on Discord. Holds no state of its own: what
+    was delivered is recorded in the generation's posts; it uses the thread poster to post the
+    film after the clips when DMs are closed."""
+
     def __init__(self, bot: Reelbot, threads: ThreadPoster) -> None:
         self._bot = bot
         self._repo = bot.services.repo

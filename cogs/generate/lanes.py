@@ -5,9 +5,9 @@ replies in one channel share one edit a second. discord.py paces each bucket fro
 rate-limit headers: the request that spends the last edit of a window returns only once the
 window has reset. Edits sent concurrently into one bucket get their answers out of order,
 which can make discord.py believe the window has room left (a 429, and a retry that counts
-against the next window). One edit at a time per channel keeps that pacing exact, and lets the
-updater choose, each time the channel has room, the reply that gains most from an edit rather
-than the one that asked first.
+against the next window). One edit at a time per channel keeps that pacing exact, and lets
+each reply's schedule (`edits.ReplyEdits`) be chosen, each time the channel has room, by what
+the reply gains from an edit rather than by who asked first.
 """
 
 from __future__ import annotations
@@ -22,12 +22,11 @@ Rank = Callable[[], Any]
 
 
 class EditLanes:
+    """Owns which lanes (channels) have an edit in flight, and the edits waiting for each."""
+
     def __init__(self) -> None:
         self._busy: set[Hashable] = set()
         self._waiting: dict[Hashable, list[tuple[Rank, asyncio.Future[None]]]] = {}
-
-    def waiting(self, lane: Hashable) -> int:
-        return len(self._waiting.get(lane, ()))
 
     @asynccontextmanager
     async def turn(self, lane: Hashable, rank: Rank) -> AsyncIterator[None]:

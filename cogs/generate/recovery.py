@@ -1,17 +1,18 @@
-"""Making what a member sees catch up with the database after a crash.
+"""Finding what a member should see after a crash, for the updater to show.
 
 A SIGKILL can land between any two steps of the Discord side: after the interaction response
 but before its message id was stored; after a clip was stored but before it was posted; after
 the generation ended but before its reply showed it. The runner resumes unfinished work; these
-helpers find the lost reply, post what the thread misses (each post is recorded, so nothing
-is posted twice) and show the final state of generations that ended just before the crash.
+functions find the lost reply and return each reply as stored with the thread posts a crash
+may have kept from it (each post is recorded, so nothing is posted twice). The caller
+(`updater.ReplyUpdater`) shows them.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,16 +22,26 @@ import discord
 from bot.pipeline.shotlist import ShotList
 from cogs.generate.state import ReplyState
 from cogs.generate.thread import failed_posts
-from storage.models import Clip, ClipStatus, Generation
+from storage.models import ClipStatus, Generation
 
 if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
-    from cogs.generate.updater import ReplyUpdater
+    from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
 REPLY_SEARCH_LIMIT = 100
 REPAIR_WINDOW = 24 * 3600.0  # final states older than this are left as they are
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A reply as stored, and the thread posts that may be missing from it: the shot list and
+    every clip already made (the poster skips those recorded)."""
+
+    state: ReplyState
+    shot_list: ShotList | None
+    clips: list[tuple[int, Path]]  # (index, file) of each clip made
 
 
 async def find_reply(bot: Reelbot, generation: Generation) -> Generation | None:
@@ -63,31 +74,33 @@ async def find_reply(bot: Reelbot, generation: Generation) -> Generation | None:
     return None
 
 
-def catch_up(updater: ReplyUpdater, generation: Generation, clips: list[Clip]) -> None:
-    """Queue the thread posts a crash may have missed: the shot list and every clip already
-    made (each is skipped when its post was recorded)."""
-    gid = generation.id
-    if generation.shot_list:
-        shot_list = ShotList.model_validate_json(generation.shot_list)
-        updater.post(gid, lambda s: updater.threads.post_shot_list(s, shot_list))
-    for clip in clips:
-        if clip.status is ClipStatus.SUCCEEDED and clip.output_path:
-            path, index = Path(clip.output_path), clip.index
-            if path.is_file():
-                updater.post(
-                    gid, functools.partial(updater.threads.post_clip, index=index, path=path)
-                )
+async def load(bot: Reelbot, generation_id: int) -> Found | None:
+    """The reply of a generation this process did not follow (it ran before a restart, or the
+    reply's id was lost in a crash); None when it has no reply on Discord."""
+    generation = await bot.services.repo.generation(generation_id)
+    if generation is None or generation.source != "discord":
+        return None
+    generation = await find_reply(bot, generation)
+    if generation is None:
+        return None
+    return await _found(bot.services.repo, generation)
 
 
-async def repair(updater: ReplyUpdater, bot: Reelbot) -> None:
-    """Show the final state of generations that ended without their reply (or thread) being
-    brought up to date."""
+async def unsettled(bot: Reelbot) -> list[Found]:
+    """Generations that ended without their reply (or thread) being brought up to date."""
     repo = bot.services.repo
     pending = await repo.unsettled("discord", since=time.time() - REPAIR_WINDOW)
-    for generation in pending:
-        clips = await repo.clips(generation.id)
-        state = ReplyState.from_rows(generation, clips)
-        state.post_failures = failed_posts(await repo.posts(generation.id))
-        log.info("showing the final state of generation %s (%s)", generation.id, state.status)
-        updater.show(state)
-        catch_up(updater, generation, clips)
+    return [await _found(repo, generation) for generation in pending]
+
+
+async def _found(repo: Repository, generation: Generation) -> Found:
+    clips = await repo.clips(generation.id)
+    state = ReplyState.from_rows(generation, clips)
+    state.post_failures = failed_posts(await repo.posts(generation.id))
+    shot_list = ShotList.model_validate_json(generation.shot_list) if generation.shot_list else None
+    made = [
+        (clip.index, Path(clip.output_path))
+        for clip in clips
+        if clip.status is ClipStatus.SUCCEEDED and clip.output_path
+    ]
+    return Found(state, shot_list, [(index, path) for index, path in made if path.is_file()])

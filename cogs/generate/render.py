@@ -1,4 +1,5 @@
-"""The reply's embed and buttons, from a `ReplyState` (pure, within Discord's limits)."""
+"""The reply's embed and buttons, from a `ReplyState` — the pipeline's `Progress` plus where the
+reply is (pure, within Discord's limits)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import time
 import discord
 
 from bot.pipeline.errors import public_reason
+from bot.pipeline.progress import ClipShows
 from cogs.generate.buttons import CancelButton, RetryButton
 from cogs.generate.state import ReplyState
 from storage.models import GenerationStatus
@@ -32,7 +34,13 @@ _STAGE = {
 # renders in field values), mentions and timestamps ("<@id>", "<t:…>"), and headings, quotes
 # and lists at the start. Discord drops a backslash before any punctuation when it renders.
 _MARKDOWN = re.compile(r"[\\*_~|`\[\]<]|^[#>\-]")
-_CLIP_ICON = {"waiting": "▫️", "rendering": "⏳", "retrying": "🔁", "done": "✅", "failed": "❌"}
+_CLIP_ICON = {
+    ClipShows.WAITING: "▫️",
+    ClipShows.RENDERING: "⏳",
+    ClipShows.RETRYING: "🔁",
+    ClipShows.DONE: "✅",
+    ClipShows.FAILED: "❌",
+}
 
 
 def progress_bar(done: int, total: int) -> str:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import discord
 
+from bot import tasks
 from bot.pipeline import media
 from bot.pipeline.errors import MediaError
 from bot.pipeline.shotlist import ShotList
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
 
 log = logging.getLogger(__name__)
+
+Spawn = Callable[..., "asyncio.Task[None]"]  # bot.tasks.spawn: (coroutine, *, name) → its task
 
 # Discord's limit on the bot's uploads without boosts, and in every DM (discord.py's
 # DEFAULT_FILE_SIZE_LIMIT_BYTES, 10 MiB); a guild's boost tier raises it (Guild.filesize_limit).
@@ -96,23 +99,41 @@ async def read_file(path: Path, name: str) -> discord.File:
 
 
 class ThreadPoster:
-    """Posts of each generation: in the thread on its reply, or in the channel where no
-    thread can be. Stateless across restarts: where the posts go is stored on the generation,
-    what was posted (or failed) in its posts."""
+    """Owns the chain of posts queued for each generation (run in order, one at a time; an
+    entry goes when its last post is done) and posts them: in the thread on its reply, or in
+    the channel where no thread can be. Where the posts go is stored on the generation, what
+    was posted (or failed, with its reason, into the state's `post_failures`) in its posts."""
 
     retry_delay = 1.0  # seconds before the first retry of a transient failure, then doubled
 
-    def __init__(self, bot: Reelbot) -> None:
+    def __init__(self, bot: Reelbot, *, spawn: Spawn = tasks.spawn) -> None:
         self._bot = bot
         self._repo = bot.services.repo
-        self.queued: dict[int, asyncio.Task[None]] = {}  # generation id → its last queued post
-        # called when a post failed for good, so the reply can say so
-        self.on_failure: Callable[[ReplyState], None] = lambda state: None
+        self._spawn = spawn
+        self._chains: dict[int, asyncio.Task[None]] = {}  # generation id → its last queued post
+
+    def queue(self, generation_id: int, post: Callable[[], Awaitable[None]]) -> None:
+        """Run `post` once every post queued before it for the generation is done."""
+        previous = self._chains.get(generation_id)
+
+        async def run() -> None:
+            if previous is not None:
+                await asyncio.wait([previous])
+            await post()
+
+        task = self._spawn(run(), name=f"thread-post-{generation_id}")
+        self._chains[generation_id] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            if self._chains.get(generation_id) is finished:
+                del self._chains[generation_id]
+
+        task.add_done_callback(done)
 
     async def drain(self, generation_id: int) -> None:
         """Until the posts queued for the generation so far are done (so the film, posted
-        here when DMs are closed, comes after its clips)."""
-        task = self.queued.get(generation_id)
+        here when DMs are closed, comes after its clips; the final state after its thread)."""
+        task = self._chains.get(generation_id)
         if task is not None and not task.done():
             await asyncio.wait([task])
 
@@ -226,8 +247,7 @@ class ThreadPoster:
     async def _record_failure(self, state: ReplyState, key: str, reason: str) -> None:
         log.warning("%s of generation %s could not be posted: %s", key, state.generation_id, reason)
         if await self._repo.record_post(state.generation_id, key, FAILED + reason):
-            state.post_failures[key] = reason
-            self.on_failure(state)
+            state.post_failures[key] = reason  # the reply says so at its next edit
 
     async def post_shot_list(self, state: ReplyState, shot_list: ShotList) -> None:
         text = shot_list_text(shot_list)

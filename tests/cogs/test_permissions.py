@@ -72,7 +72,7 @@ def test_transient_and_lasting_failures() -> None:
 def test_failed_posts_are_shown_on_the_reply_in_order() -> None:
     posts = {"shot_list": "1/2", "clip:1": FAILED + "too big", "clip:0": "1/3", "settled": "9"}
     assert failed_posts(posts) == {"clip:1": "too big"}
-    state = ReplyState(7, 1, "a seal", GenerationStatus.DONE)
+    state = ReplyState(7, "a seal", GenerationStatus.DONE)
     state.clips = ["done", "done", "done"]
     state.post_failures = {"clip:2": "Discord refused it", "shot_list": "gone", "clip:0": "x"}
     embed = render.embed(state)

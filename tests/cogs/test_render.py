@@ -34,7 +34,7 @@ def body(state: ReplyState) -> dict[str, Any]:
 
 
 def state_with(status: GenerationStatus, **values: Any) -> ReplyState:
-    state = ReplyState(7, 100, values.pop("prompt", "a seal"), status)
+    state = ReplyState(7, values.pop("prompt", "a seal"), status)
     for key, value in values.items():
         setattr(state, key, value)
     return state

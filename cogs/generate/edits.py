@@ -1,0 +1,74 @@
+"""The edits of one reply, coalesced: one in flight, at most one every `min_interval` seconds,
+always of the latest state (the edit reads the state when it goes out, not when it was asked
+for). Replies in one channel share its lane (`lanes.EditLanes`): when the channel has room,
+an urgent edit goes first, then the reply with the most progress not yet shown."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Hashable
+
+from cogs.generate.lanes import EditLanes
+
+Spawn = Callable[..., "asyncio.Task[None]"]  # bot.tasks.spawn: (coroutine, *, name) → its task
+
+
+async def _at_once() -> None:
+    return None
+
+
+class ReplyEdits:
+    """Owns the edit schedule of one reply: whether an edit is wanted and since when one is
+    urgent, when the last went out and how much progress it showed, and the task sending
+    them. `send` makes the edit (reading the latest state); `progress` counts what the reply
+    gains from an edit (clips done); `ready` waits, outside the lane, until the reply may be
+    edited (a final state waits for its thread posts)."""
+
+    def __init__(
+        self,
+        lanes: EditLanes,
+        lane: Hashable,
+        send: Callable[[], Awaitable[None]],
+        *,
+        progress: Callable[[], int],
+        spawn: Spawn,
+        min_interval: float,
+        ready: Callable[[], Awaitable[None]] = _at_once,
+        last_edit: float = 0.0,
+    ) -> None:
+        self._lanes, self._lane = lanes, lane
+        self._send, self._progress, self._ready = send, progress, ready
+        self._spawn = spawn
+        self._min_interval = min_interval
+        self.last_edit = last_edit  # time.monotonic() of the last edit sent
+        self.wanted = False
+        self._urgent_since: float | None = None
+        self._shown = 0  # progress shown by the last edit
+        self._task: asyncio.Task[None] | None = None
+
+    def want(self, *, urgent: bool = False) -> None:
+        """Ask for an edit (of whatever the state is when it goes out)."""
+        if urgent and self._urgent_since is None:
+            self._urgent_since = time.monotonic()
+        self.wanted = True
+        if self._task is None or self._task.done():
+            self._task = self._spawn(self._flush(), name="reply-edit")
+
+    def rank(self) -> tuple[int, int, float]:
+        """Which waiting reply the channel's next edit goes to (smaller first): urgent first,
+        then the one with the most progress not yet shown, then the one waiting longest."""
+        since = self._urgent_since
+        return (0 if since is not None else 1, self._shown - self._progress(), since or 0.0)
+
+    async def _flush(self) -> None:
+        while self.wanted:
+            wait = self.last_edit + self._min_interval - time.monotonic()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await self._ready()
+            async with self._lanes.turn(self._lane, self.rank):
+                self.wanted, self._urgent_since = False, None
+                self._shown = self._progress()
+                await self._send()
+            self.last_edit = time.monotonic()
