@@ -65,7 +65,9 @@ class Analyst:
         try:
             result = await self._client.moderations.create(model=MODERATION_MODEL, input=prompt)
         except openai.OpenAIError as exc:
-            raise AnalysisError(f"OpenAI moderation is unavailable: {_reason(exc)}") from exc
+            raise AnalysisError(
+                f"OpenAI moderation is unavailable: {describe_openai_error(exc)}"
+            ) from exc
         flagged = [r for r in result.results if r.flagged]
         if flagged:
             categories = sorted(
@@ -96,7 +98,7 @@ class Analyst:
                     response_format=NARRATED_RESPONSE_FORMAT if narration else RESPONSE_FORMAT,
                 )
             except openai.OpenAIError as exc:
-                raise AnalysisError(f"OpenAI is unavailable: {_reason(exc)}") from exc
+                raise AnalysisError(f"OpenAI is unavailable: {describe_openai_error(exc)}") from exc
             choice = completion.choices[0]
             if choice.message.refusal:
                 raise AnalysisError(f"The analysis model declined: {choice.message.refusal}")
@@ -115,7 +117,8 @@ class Analyst:
         raise AnalysisError(f"The analysis model did not write a usable shot list: {problem}.")
 
 
-def _reason(exc: openai.OpenAIError) -> str:
+def describe_openai_error(exc: openai.OpenAIError) -> str:
+    """A short reason for an OpenAI error (its status and message; never the request)."""
     if isinstance(exc, openai.APIStatusError):
         message = exc.body.get("message") if isinstance(exc.body, dict) else None
         return f"HTTP {exc.status_code}: {message or exc.message}"

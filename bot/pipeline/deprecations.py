@@ -18,6 +18,7 @@ import functools
 import re
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 
 DEPRECATIONS_URL = "https://developers.openai.com/api/docs/deprecations"
 
@@ -40,14 +41,11 @@ def parse_deprecation_note(note: str) -> dict[str, date]:
     return dates
 
 
-@functools.cache
-def sdk_shutdown_dates() -> dict[str, date]:
-    """Model id -> announced shutdown date, from the installed SDK; empty when its source no
-    longer carries the note (the server's `shutdown_date` still applies). Reads one small file
-    once; call it off the event loop the first time."""
-    from openai.types.shared import chat_model
-
-    source = Path(chat_model.__file__).read_text(encoding="utf-8")
+def note_dates(module: ModuleType) -> dict[str, date]:
+    """Model id -> shutdown date, from the "Deprecated values" note of a module the SDK
+    generates (empty when its source no longer carries the note). Reads one small file."""
+    assert module.__file__ is not None
+    source = Path(module.__file__).read_text(encoding="utf-8")
     for node in ast.parse(source).body:
         if (
             isinstance(node, ast.Expr)
@@ -57,3 +55,13 @@ def sdk_shutdown_dates() -> dict[str, date]:
         ):
             return parse_deprecation_note(node.value.value)
     return {}
+
+
+@functools.cache
+def sdk_shutdown_dates() -> dict[str, date]:
+    """Chat model id -> announced shutdown date, from the installed SDK (the server's
+    `shutdown_date` still applies). Reads one small file once; call it off the event loop the
+    first time."""
+    from openai.types.shared import chat_model
+
+    return note_dates(chat_model)

@@ -11,7 +11,6 @@ this endpoint). ``gpt-4o-mini-tts`` is the newest of them and the only one that 
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import functools
 import logging
@@ -21,8 +20,9 @@ from pathlib import Path
 import openai
 from openai import AsyncOpenAI
 
+from bot.pipeline.analysis import describe_openai_error
 from bot.pipeline.clips import MediaPolicy
-from bot.pipeline.deprecations import DEPRECATIONS_URL, parse_deprecation_note
+from bot.pipeline.deprecations import DEPRECATIONS_URL, note_dates
 from bot.pipeline.errors import MediaError, NarrationError, public_reason
 from bot.pipeline.events import EventBus, Narrated
 from bot.pipeline.media._files import commit, discard, temp_sibling
@@ -55,16 +55,7 @@ def tts_shutdown_dates() -> dict[str, date]:
     installed SDK's openai/types/audio/speech_model.py (read once)."""
     from openai.types.audio import speech_model
 
-    source = Path(speech_model.__file__).read_text(encoding="utf-8")
-    for node in ast.parse(source).body:
-        if (
-            isinstance(node, ast.Expr)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-            and node.value.value.lstrip().startswith("Deprecated values")
-        ):
-            return parse_deprecation_note(node.value.value)
-    return {}
+    return note_dates(speech_model)
 
 
 def voices_for(model: str) -> tuple[str, ...]:
@@ -174,7 +165,9 @@ class Narrator:
                 **extra,  # type: ignore[arg-type]
             )
         except openai.OpenAIError as exc:
-            raise NarrationError(f"OpenAI text-to-speech is unavailable ({_reason(exc)})") from exc
+            raise NarrationError(
+                f"OpenAI text-to-speech is unavailable ({describe_openai_error(exc)})"
+            ) from exc
         if not response.content:
             raise NarrationError("OpenAI text-to-speech answered without audio")
         return response.content
@@ -235,14 +228,3 @@ async def _write(path: Path, data: bytes) -> None:
         await commit(tmp, path)
     finally:
         discard(tmp)
-
-
-def _reason(exc: openai.OpenAIError) -> str:
-    if isinstance(exc, openai.APIStatusError):
-        message = exc.body.get("message") if isinstance(exc.body, dict) else None
-        return f"HTTP {exc.status_code}: {message or exc.message}"
-    if isinstance(exc, openai.APITimeoutError):
-        return "the request timed out"
-    if isinstance(exc, openai.APIConnectionError):
-        return "could not connect"
-    return type(exc).__name__
