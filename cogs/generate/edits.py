@@ -1,7 +1,8 @@
 """The edits of one reply, coalesced: one in flight, at most one every `min_interval` seconds,
 always of the latest state (the edit reads the state when it goes out, not when it was asked
 for). Replies in one channel share its lane (`lanes.EditLanes`): when the channel has room,
-an urgent edit goes first, then the reply with the most progress not yet shown."""
+a final state goes first (a member waits on it), then an urgent edit, then the reply with the
+most progress not yet shown."""
 
 from __future__ import annotations
 
@@ -22,8 +23,9 @@ class ReplyEdits:
     """Owns the edit schedule of one reply: whether an edit is wanted and since when one is
     urgent, when the last went out and how much progress it showed, and the task sending
     them. `send` makes the edit (reading the latest state); `progress` counts what the reply
-    gains from an edit (clips done); `ready` waits, outside the lane, until the reply may be
-    edited (a final state waits for its thread posts)."""
+    gains from an edit (clips done); `final` says whether the state to show is final; `ready`
+    waits, outside the lane, until the reply may be edited (a final state waits for its thread
+    posts)."""
 
     def __init__(
         self,
@@ -34,11 +36,12 @@ class ReplyEdits:
         progress: Callable[[], int],
         spawn: Spawn,
         min_interval: float,
+        final: Callable[[], bool] = lambda: False,
         ready: Callable[[], Awaitable[None]] = _at_once,
         last_edit: float = 0.0,
     ) -> None:
         self._lanes, self._lane = lanes, lane
-        self._send, self._progress, self._ready = send, progress, ready
+        self._send, self._progress, self._final, self._ready = send, progress, final, ready
         self._spawn = spawn
         self._min_interval = min_interval
         self.last_edit = last_edit  # time.monotonic() of the last edit sent
@@ -56,10 +59,12 @@ class ReplyEdits:
             self._task = self._spawn(self._flush(), name="reply-edit")
 
     def rank(self) -> tuple[int, int, float]:
-        """Which waiting reply the channel's next edit goes to (smaller first): urgent first,
-        then the one with the most progress not yet shown, then the one waiting longest."""
+        """Which waiting reply the channel's next edit goes to (smaller first): a final state
+        first, then urgent ones, then the one with the most progress not yet shown, then the
+        one waiting longest."""
         since = self._urgent_since
-        return (0 if since is not None else 1, self._shown - self._progress(), since or 0.0)
+        kind = 0 if self._final() else 1 if since is not None else 2
+        return (kind, self._shown - self._progress(), since or 0.0)
 
     async def _flush(self) -> None:
         while self.wanted:

@@ -118,6 +118,7 @@ class ReplyUpdater:
                 state.channel_id,
                 lambda: self._edit(reply),
                 progress=lambda: reply.state.done_count if reply.state else 0,
+                final=lambda: reply.state is not None and reply.state.final,
                 spawn=self._spawn,
                 min_interval=self._min_interval,
                 ready=lambda: self._thread_done(reply),

@@ -16,6 +16,7 @@ class Reply:
 
     def __init__(self, name: str, lanes: EditLanes, sent: list[tuple[str, int]], lane: Hashable):
         self.name, self.value, self.sent = name, 0, sent
+        self.final = False
         self.gate: asyncio.Event | None = None  # while set to an unset event, sending blocks
         self.unready: asyncio.Event | None = None
         self.edits = ReplyEdits(
@@ -23,6 +24,7 @@ class Reply:
             lane,
             self.send,
             progress=lambda: self.value,
+            final=lambda: self.final,
             spawn=spawn,
             min_interval=0.0,
             ready=self.ready,
@@ -76,6 +78,24 @@ async def test_a_channel_edits_urgent_replies_first_then_the_most_progress_not_s
     holder.gate.set()
     await settle()
     assert sent == [("h", 0), ("o", 0), ("u", 0), ("m", 3), ("l", 1)]
+
+
+async def test_a_final_state_goes_before_every_other_edit_of_its_channel() -> None:
+    sent: list[tuple[str, int]] = []
+    lanes = EditLanes()
+    holder, urgent, much, ended = (Reply(n, lanes, sent, lane=1) for n in "hume")
+    holder.gate = asyncio.Event()
+    holder.edits.want()
+    await settle()
+    much.value = 4
+    urgent.edits.want(urgent=True)
+    much.edits.want(urgent=True)
+    ended.final = True  # its member is waiting for the end, and no later edit replaces it
+    ended.edits.want(urgent=True)
+    await settle()
+    holder.gate.set()
+    await settle()
+    assert sent == [("h", 0), ("e", 0), ("m", 4), ("u", 0)]
 
 
 async def test_a_reply_not_ready_to_be_edited_does_not_hold_its_channel() -> None:
