@@ -8,7 +8,9 @@ The Retry hole and the resume from a guild no longer allowed run through the rea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -52,6 +54,11 @@ class Live:
         env = bot_env(self.discord, self.openai, self.replicate, self.data, **_base(), **settings)
         self.process = BotProcess(self.discord, env, self.data.parent, self.process_log)
         await self.process.start()
+
+    def rows(self, sql: str) -> list[tuple[Any, ...]]:
+        """Read the bot's database (the process may be writing: WAL lets us read)."""
+        with contextlib.closing(sqlite3.connect(self.data / "reelbot.sqlite3")) as db:
+            return list(db.execute(sql))
 
     @property
     def process_log(self) -> Path:

@@ -5,8 +5,6 @@ the create whose answer was lost (found only through the list) is cancelled at a
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from pathlib import Path
 
 from tests.e2e.harness import status_of
@@ -15,11 +13,6 @@ from tests.fakes.discord_fake import Interaction, Message
 from tests.fakes.replicate_fake import FakeReplicate
 
 IDEA = "a lighthouse keeper adopts a seal"
-
-
-def rows(data: Path, sql: str) -> list[tuple[object, ...]]:
-    with contextlib.closing(sqlite3.connect(data / "reelbot.sqlite3")) as db:
-        return list(db.execute(sql))
 
 
 def scene(replicate: FakeReplicate, n: int) -> list[str]:
@@ -47,7 +40,7 @@ async def test_a_cancel_while_replicate_errors_is_shown_and_finished_later(
         reply_id = await discord.wait_for(lambda: asked.original_message_id)
 
         def creating_and_running() -> bool:
-            statuses = [r[0] for r in rows(run.data, "SELECT status FROM clips ORDER BY idx")]
+            statuses = [r[0] for r in run.rows("SELECT status FROM clips ORDER BY idx")]
             return statuses == ["creating", "running"] and len(scene(replicate, 1)) == 1
 
         await discord.wait_for(creating_and_running, timeout=20)
@@ -66,13 +59,13 @@ async def test_a_cancel_while_replicate_errors_is_shown_and_finished_later(
         )
         assert replicate.predictions[running].canceled  # the other clip stopped billing
         assert not replicate.predictions[lost].canceled
-        assert rows(run.data, "SELECT prediction_id FROM pending_cancels") == [(None,)]
-        assert rows(run.data, "SELECT status FROM generations") == [("cancelled",)]
+        assert run.rows("SELECT prediction_id FROM pending_cancels") == [(None,)]
+        assert run.rows("SELECT status FROM generations") == [("cancelled",)]
 
         replicate.list_status = None  # Replicate answers again: the later try finds and stops it
         await discord.wait_for(lambda: replicate.predictions[lost].canceled, timeout=30)
         await discord.wait_for(
-            lambda: rows(run.data, "SELECT count(*) FROM pending_cancels") == [(0,)], timeout=10
+            lambda: run.rows("SELECT count(*) FROM pending_cancels") == [(0,)], timeout=10
         )
         assert replicate.counts["create"] == 2  # nothing made again
         assert "Traceback" not in run.process_log.read_text(encoding="utf-8")

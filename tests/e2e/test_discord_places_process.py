@@ -5,9 +5,7 @@ tests/e2e/test_discord_places.py.)"""
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -19,11 +17,6 @@ from tests.fakes import _common
 from tests.fakes.discord_fake.access import NITRO_UPLOAD_LIMIT
 from tests.fakes.discord_fake.gateway import INTENT_GUILDS
 from tests.fakes.discord_fake.state import ATTACH_FILES
-
-
-def rows(data: Path, sql: str) -> list[tuple[object, ...]]:
-    with contextlib.closing(sqlite3.connect(data / "reelbot.sqlite3")) as db:
-        return list(db.execute(sql))
 
 
 async def test_a_nitro_member_in_a_tier_0_guild_gets_clips_sized_to_the_guild(
@@ -64,7 +57,7 @@ async def test_a_missing_permission_is_named_and_nothing_is_created_or_spent(
 
         text = private(asked) or ""
         assert "Attach Files" in text and "Nothing was started" in text, text
-        assert rows(run.data, "SELECT COUNT(*) FROM generations") == [(0,)]
+        assert run.rows("SELECT COUNT(*) FROM generations") == [(0,)]
         assert run.openai.calls == {"chat": 0, "moderations": 0}
         assert run.replicate.counts["create"] == 0
         assert [m for m in run.discord.messages_in() if not m.ephemeral] == []
@@ -90,5 +83,5 @@ async def test_a_command_used_inside_a_thread_posts_in_that_thread(tmp_path: Pat
         assert "Scene 1" in posts[1].content
         assert [p.content for p in posts[2:]] == ["Clip 1/2", "Clip 2/2"]
         assert run.discord.rest_calls(method="POST", route=THREADS) == []  # never asked for one
-        assert rows(run.data, "SELECT thread_id FROM generations") == [(thread_id,)]
+        assert run.rows("SELECT thread_id FROM generations") == [(thread_id,)]
         assert len(run.discord.dm_messages("alice")) == 1

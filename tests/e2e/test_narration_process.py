@@ -6,19 +6,12 @@ tests/e2e/test_narration.py.)"""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import sqlite3
 from pathlib import Path
 
 from tests.e2e.harness import status_of
 from tests.e2e.test_admission import Live, field, live
 from tests.e2e.test_narration import IDEA, SCENE
 from tests.fakes.audio import mean_volume, streams, video_codec_line, video_packets
-
-
-def rows(data: Path, sql: str) -> list[tuple[object, ...]]:
-    with contextlib.closing(sqlite3.connect(data / "reelbot.sqlite3")) as db:
-        return list(db.execute(sql))
 
 
 def film_of(run: Live, folder: Path) -> Path:
@@ -77,8 +70,8 @@ async def test_a_restart_between_the_clips_and_the_speech_speaks_no_line_twice(
         reply_id = await narrated(run)
 
         def clips_done_two_lines_spoken() -> bool:
-            clips = rows(run.data, "SELECT status FROM clips")
-            lines = rows(run.data, "SELECT COUNT(*) FROM narration_lines")
+            clips = run.rows("SELECT status FROM clips")
+            lines = run.rows("SELECT COUNT(*) FROM narration_lines")
             return len(clips) == 3 and all(c == ("succeeded",) for c in clips) and lines == [(2,)]
 
         await run.discord.wait_for(clips_done_two_lines_spoken, timeout=20)
@@ -101,8 +94,8 @@ async def test_a_restart_between_the_speech_and_the_stitch_speaks_nothing_again(
         reply_id = await narrated(run)
 
         def running_and_spoken() -> bool:
-            clips = rows(run.data, "SELECT status FROM clips")
-            lines = rows(run.data, "SELECT COUNT(*) FROM narration_lines")
+            clips = run.rows("SELECT status FROM clips")
+            lines = run.rows("SELECT COUNT(*) FROM narration_lines")
             return clips == [("running",)] * 3 and lines == [(3,)]
 
         await run.discord.wait_for(running_and_spoken, timeout=20)

@@ -5,8 +5,6 @@ process, with more detail, in tests/e2e/test_replicate_account.py.)"""
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from pathlib import Path
 
 from tests.e2e.harness import status_of
@@ -14,11 +12,6 @@ from tests.e2e.test_admission import live
 from tests.fakes.replicate_fake import DATA_RETENTION, FakeReplicate
 
 IDEA = "a lighthouse keeper adopts a seal"
-
-
-def rows(data: Path, sql: str) -> list[tuple[object, ...]]:
-    with contextlib.closing(sqlite3.connect(data / "reelbot.sqlite3")) as db:
-        return list(db.execute(sql))
 
 
 def scene(replicate: FakeReplicate, n: int) -> list[str]:
@@ -49,7 +42,7 @@ async def test_an_aborted_prediction_among_more_than_a_hundred_foreign_ones(
         first, retried = scene(replicate, 1)
         (second,) = scene(replicate, 2)
         assert replicate.predictions[first].status == "aborted"
-        clips = rows(run.data, "SELECT attempts, prediction_id FROM clips ORDER BY idx")
+        clips = run.rows("SELECT attempts, prediction_id FROM clips ORDER BY idx")
         assert clips == [(2, retried), (1, second)]
         assert len(discord.dm_messages("alice")) == 1
         assert "Traceback" not in run.process_log.read_text(encoding="utf-8")
@@ -68,7 +61,7 @@ async def test_a_restart_after_the_data_removal_time_makes_the_lost_clips_again(
         reply_id = await discord.wait_for(lambda: asked.original_message_id)
 
         def creating_and_running() -> bool:
-            statuses = [r[0] for r in rows(run.data, "SELECT status FROM clips ORDER BY idx")]
+            statuses = [r[0] for r in run.rows("SELECT status FROM clips ORDER BY idx")]
             return statuses == ["creating", "running"] and len(scene(replicate, 1)) == 1
 
         await discord.wait_for(creating_and_running, timeout=20)
@@ -88,7 +81,7 @@ async def test_a_restart_after_the_data_removal_time_makes_the_lost_clips_again(
         assert (status_of(reply) or "").startswith("✅"), status_of(reply)
         assert len(discord.dm_messages("alice")) == 1
         assert [len(scene(replicate, n)) for n in (1, 2)] == [2, 2]  # each made once more
-        assert rows(run.data, "SELECT attempts FROM clips ORDER BY idx") == [(1,), (1,)]
+        assert run.rows("SELECT attempts FROM clips ORDER BY idx") == [(1,), (1,)]
         log = run.process_log.read_text(encoding="utf-8")
         assert "Replicate removed the output" in log and running in log
         assert "cannot be matched" in log
