@@ -9,14 +9,8 @@ from pathlib import Path
 
 from tests.e2e.harness import status_of
 from tests.e2e.test_admission import live
+from tests.e2e.test_replicate_process import a_lost_create_beside_a_running_clip
 from tests.fakes.discord_fake import Interaction, Message
-from tests.fakes.replicate_fake import FakeReplicate
-
-IDEA = "a lighthouse keeper adopts a seal"
-
-
-def scene(replicate: FakeReplicate, n: int) -> list[str]:
-    return [r.id for r in replicate.created_for(f"Scene {n}:")]
 
 
 def private_text(interaction: Interaction, message: Message | None) -> str | None:
@@ -32,19 +26,7 @@ async def test_a_cancel_while_replicate_errors_is_shown_and_finished_later(
 ) -> None:
     async with live(tmp_path) as run:
         replicate, discord = run.replicate, run.discord
-        replicate.auto_complete = False
-        replicate.delay_answers(60, match="Scene 1:")  # clip 1's create: made, answer held
-        asked = await run.answered(
-            await discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
-        )
-        reply_id = await discord.wait_for(lambda: asked.original_message_id)
-
-        def creating_and_running() -> bool:
-            statuses = [r[0] for r in run.rows("SELECT status FROM clips ORDER BY idx")]
-            return statuses == ["creating", "running"] and len(scene(replicate, 1)) == 1
-
-        await discord.wait_for(creating_and_running, timeout=20)
-        (lost,), (running,) = scene(replicate, 1), scene(replicate, 2)
+        reply_id, lost, running = await a_lost_create_beside_a_running_clip(run)
         replicate.list_status = 503  # the lost create cannot be looked up
 
         cancel = await run.answered(await discord.send_slash("cancel", {}))

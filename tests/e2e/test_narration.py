@@ -9,19 +9,12 @@ from pathlib import Path
 from bot.pipeline.shotlist import narration_budget
 from storage.models import GenerationStatus, NarrationStatus
 from tests.e2e.harness import World, world
+from tests.e2e.test_admission import field
 from tests.fakes.audio import mean_volume, streams, video_codec_line, video_packets
-from tests.fakes.discord_fake import Interaction, Message
+from tests.fakes.discord_fake import Interaction
 
 IDEA = "a lighthouse keeper adopts a seal"
 SCENE = 2  # seconds, the fake's scene duration
-
-
-def field(message: Message, name: str) -> str | None:
-    for embed in message.embeds:
-        for f in embed.get("fields", []):
-            if f["name"] == name:
-                return str(f["value"])
-    return None
 
 
 def film_of(w: World, folder: Path) -> Path:

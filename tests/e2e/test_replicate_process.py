@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.harness import status_of
-from tests.e2e.test_admission import live
+from tests.e2e.test_admission import Live, live
 from tests.fakes.replicate_fake import DATA_RETENTION, FakeReplicate
 
 IDEA = "a lighthouse keeper adopts a seal"
@@ -16,6 +16,25 @@ IDEA = "a lighthouse keeper adopts a seal"
 
 def scene(replicate: FakeReplicate, n: int) -> list[str]:
     return [r.id for r in replicate.created_for(f"Scene {n}:")]
+
+
+async def a_lost_create_beside_a_running_clip(run: Live) -> tuple[int, str, str]:
+    """A 2-clip /generate whose clip 1 create reached Replicate but whose answer is held (the
+    clip stays `creating`) while clip 2 runs; returns the reply's id and both prediction ids."""
+    run.replicate.auto_complete = False
+    run.replicate.delay_answers(60, match="Scene 1:")  # clip 1's create: made, answer held
+    asked = await run.answered(
+        await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
+    )
+    reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+
+    def creating_and_running() -> bool:
+        statuses = [r[0] for r in run.rows("SELECT status FROM clips ORDER BY idx")]
+        return statuses == ["creating", "running"] and len(scene(run.replicate, 1)) == 1
+
+    await run.discord.wait_for(creating_and_running, timeout=20)
+    (lost,), (running,) = scene(run.replicate, 1), scene(run.replicate, 2)
+    return reply_id, lost, running
 
 
 async def test_an_aborted_prediction_among_more_than_a_hundred_foreign_ones(
@@ -53,19 +72,7 @@ async def test_a_restart_after_the_data_removal_time_makes_the_lost_clips_again(
 ) -> None:
     async with live(tmp_path) as run:
         replicate, discord = run.replicate, run.discord
-        replicate.auto_complete = False
-        replicate.delay_answers(60, match="Scene 1:")  # clip 1's create: made, answer held
-        asked = await run.answered(
-            await discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
-        )
-        reply_id = await discord.wait_for(lambda: asked.original_message_id)
-
-        def creating_and_running() -> bool:
-            statuses = [r[0] for r in run.rows("SELECT status FROM clips ORDER BY idx")]
-            return statuses == ["creating", "running"] and len(scene(replicate, 1)) == 1
-
-        await discord.wait_for(creating_and_running, timeout=20)
-        (lost,), (running,) = scene(replicate, 1), scene(replicate, 2)
+        reply_id, lost, running = await a_lost_create_beside_a_running_clip(run)
         assert await run.process.stop() == 0
 
         # while the bot is down both predictions finish, and more than an hour passes
