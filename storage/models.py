@@ -12,6 +12,7 @@ class GenerationStatus(StrEnum):
     RENDERING = "rendering"
     STITCHING = "stitching"
     DELIVERING = "delivering"
+    REROLLING = "rerolling"  # a done film's scene is being made again (a `Version` says which)
     DONE = "done"
     FAILED = "failed"
     CANCELLED = "cancelled"
@@ -91,6 +92,8 @@ class Clip:
     predict_seconds: float
     create_started_at: float | None
     updated_at: float
+    version: int = 1  # the film version that made this take (a reroll makes a new one)
+    seed: int | None = None  # the take's own seed (a reroll's); else the generation's + index
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,3 +156,44 @@ class PendingCancel:
     create_started_at: float | None
     reason: str
     created_at: float
+
+
+class VersionStatus(StrEnum):
+    """Where a reroll is: asked for, then its scene's prompt rewritten (with a note), its clip
+    rendered, the new cut stitched and delivered; or ended."""
+
+    QUEUED = "queued"
+    REWRITING = "rewriting"
+    RENDERING = "rendering"
+    STITCHING = "stitching"
+    DELIVERING = "delivering"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def final(self) -> bool:
+        return self in (VersionStatus.DONE, VersionStatus.FAILED, VersionStatus.CANCELLED)
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One version of a generation's film: v1 is the first film; each later one rendered
+    `scene` again (a new seed; its prompt rewritten from `note` when given)."""
+
+    id: int
+    generation_id: int
+    number: int
+    scene: int | None
+    note: str | None
+    prompt: str | None
+    seed: int | None
+    status: VersionStatus
+    error: str | None
+    prediction_id: str | None
+    clip_path: str | None
+    film_path: str | None
+    delivered_at: float | None
+    delivery_ref: str | None
+    created_at: float
+    finished_at: float | None

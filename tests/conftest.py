@@ -131,9 +131,10 @@ class RecordingDeliverer:
     folder: Path
     calls: list[tuple[int, Path]] = field(default_factory=list)
 
-    async def deliver(self, generation: Generation, film: Path) -> str:
+    async def deliver(self, generation: Generation, film: Path, *, version: int = 1) -> str:
         self.calls.append((generation.id, film))
-        dest = self.folder / f"delivered-{generation.id}.mp4"
+        tag = "" if version == 1 else f"-v{version}"
+        dest = self.folder / f"delivered-{generation.id}{tag}.mp4"
         dest.parent.mkdir(parents=True, exist_ok=True)
         await asyncio.to_thread(shutil.copyfile, film, dest)
         return f"test:{dest.name}"

@@ -16,7 +16,7 @@ class FileDeliverer:
     def __init__(self, out: Path) -> None:
         self._out = out
 
-    async def deliver(self, generation: Generation, film: Path) -> str:
+    async def deliver(self, generation: Generation, film: Path, *, version: int = 1) -> str:
         await asyncio.to_thread(_copy, film, self._out)
         return f"file:{self._out}"
 

@@ -9,6 +9,7 @@ import pydantic
 from openai import AsyncOpenAI
 from openai.lib import type_to_response_format_param
 
+from bot.pipeline import rewrite
 from bot.pipeline.errors import AnalysisError, ModerationRefused
 from bot.pipeline.shotlist import (
     ASKED_WORDS_PER_SECOND,
@@ -115,6 +116,34 @@ class Analyst:
                 problem = str(exc)
             log.warning("analysis attempt %d/%d: %s", attempt, SHAPE_ATTEMPTS, problem)
         raise AnalysisError(f"The analysis model did not write a usable shot list: {problem}.")
+
+    async def rewrite_scene(self, shot_list: ShotList, index: int, note: str) -> str:
+        """Scene `index`'s prompt rewritten from the member's `note` (moderated first, as a
+        prompt is; the answer bounded as a shot list's scene is: `bot.pipeline.rewrite`)."""
+        await self.moderate(note)
+        problem = "no answer"
+        for attempt in range(1, SHAPE_ATTEMPTS + 1):
+            try:
+                completion = await self._client.chat.completions.create(
+                    model=self._model,
+                    messages=rewrite.messages(shot_list, index, note),  # type: ignore[arg-type]
+                    response_format=rewrite.RESPONSE_FORMAT,
+                )
+            except openai.OpenAIError as exc:
+                raise AnalysisError(f"OpenAI is unavailable: {describe_openai_error(exc)}") from exc
+            choice = completion.choices[0]
+            if choice.message.refusal:
+                raise AnalysisError(f"The analysis model declined: {choice.message.refusal}")
+            try:
+                if choice.finish_reason == "length" or not choice.message.content:
+                    raise ValueError("the rewritten scene was cut off or empty")
+                return rewrite.bounded(choice.message.content)
+            except pydantic.ValidationError as exc:
+                problem = f"the rewritten scene was malformed ({exc.error_count()} error(s))"
+            except ValueError as exc:
+                problem = str(exc)
+            log.warning("rewrite attempt %d/%d: %s", attempt, SHAPE_ATTEMPTS, problem)
+        raise AnalysisError(f"The analysis model did not rewrite the scene: {problem}.")
 
 
 def describe_openai_error(exc: openai.OpenAIError) -> str:

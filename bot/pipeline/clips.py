@@ -72,7 +72,9 @@ class ClipMaker:
 
     def inputs(self, generation: Generation, clip: Clip, style: str) -> dict[str, object]:
         prompt = f"{clip.prompt} {style}".strip() if style else clip.prompt
-        seed = None if generation.seed is None else generation.seed + clip.index
+        seed = clip.seed  # a reroll's take has its own seed
+        if seed is None and generation.seed is not None:
+            seed = generation.seed + clip.index
         request = ClipRequest(prompt, clip.duration, generation.aspect_ratio, seed)
         return self._model.inputs(request)
 
@@ -284,7 +286,7 @@ class ClipMaker:
         folder = self._policy.folder(generation.id)
         url = _output_url(prediction.output)
         assert url is not None
-        dest = folder / f"clip-{clip.index + 1}.mp4"
+        dest = folder / clip_name(clip)
         try:
             await self._fetch(generation, clip, url, dest)
             await media.probe(dest)  # a clip that is not a readable video fails here, as a clip
@@ -336,6 +338,12 @@ class ClipMaker:
         still pending stay stored for the next start."""
         await self.cancels.close()
         await self._predictions.close()
+
+
+def clip_name(clip: Clip) -> str:
+    """The take's file name in its generation's folder: every version's take is kept."""
+    take = "" if clip.version == 1 else f"-v{clip.version}"
+    return f"clip-{clip.index + 1}{take}.mp4"
 
 
 def _output_removed(prediction: Snapshot) -> bool:

@@ -86,6 +86,27 @@ class Cancelled(Event):
     reason: str | None = None  # None: the member's own cancel
 
 
+@dataclass(frozen=True, slots=True)
+class RerollStarted(Event):
+    """A done film's `scene` is being made again, as film `version` (bot/pipeline/reroll.py)."""
+
+    version: int
+    scene: int
+
+
+@dataclass(frozen=True, slots=True)
+class RerollEnded(Event):
+    """A reroll ended: delivered (`reason` None) or not (the earlier take and film stay).
+    `shown` is the film version the generation now has; `take` the version of the scene's
+    take now in it."""
+
+    version: int
+    scene: int
+    reason: str | None
+    shown: int
+    take: int
+
+
 Subscriber = Callable[[Event], None]
 
 

@@ -8,6 +8,7 @@ both, and a state loaded from the database after a restart reads like one built 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Self
@@ -24,10 +25,12 @@ from bot.pipeline.events import (
     Finished,
     Narrated,
     Queued,
+    RerollEnded,
+    RerollStarted,
     Started,
     Stitched,
 )
-from storage.models import Clip, ClipStatus, Generation, GenerationStatus
+from storage.models import Clip, ClipStatus, Generation, GenerationStatus, Version, VersionStatus
 
 
 class ClipShows(StrEnum):
@@ -73,9 +76,15 @@ class Progress:
     stitched: tuple[float, bool] | None = None  # the film's seconds, and whether re-encoded
     narration: Narrated | None = None  # the voice-over: mixed in, or left out and why
     delivered: str | None = None  # where the film went ("dm:…", "thread:…")
+    version: int = 1  # the film's version: the latest delivered, or the one a reroll makes
+    rerolling: int | None = None  # the scene a reroll is making again
+    changed: dict[int, int] = field(default_factory=dict)  # scene → version of its take (>1)
+    reroll_error: str | None = None  # why the last reroll did not make a new version
 
     @classmethod
-    def from_rows(cls, generation: Generation, clips: list[Clip]) -> Self:
+    def from_rows(
+        cls, generation: Generation, clips: list[Clip], versions: Sequence[Version] = ()
+    ) -> Self:
         """What a generation shows from its stored rows (after a restart)."""
         progress = cls(generation.id, generation.prompt, generation.status)
         progress.title = generation.title
@@ -85,6 +94,14 @@ class Progress:
         progress.delivered = generation.delivery_ref
         progress.scenes = [c.prompt for c in clips]
         progress.clips = [_FROM_ROW.get(c.status, ClipShows.WAITING) for c in clips]
+        progress.changed = {c.index: c.version for c in clips if c.version > 1}
+        done = [v.number for v in versions if v.status is VersionStatus.DONE]
+        progress.version = max(done, default=1)
+        last = versions[-1] if versions else None
+        if last is not None and not last.status.final:
+            progress.version, progress.rerolling = last.number, last.scene
+        elif last is not None and last.status is not VersionStatus.DONE:
+            progress.reroll_error = f"v{last.number}: {last.error or last.status}"
         return progress
 
     @property
@@ -97,7 +114,7 @@ class Progress:
 
     def apply(self, event: Event) -> bool:
         """Update from `event`; False when the event is ignored (a final state stays)."""
-        if self.final and not isinstance(event, Queued | Started):
+        if self.final and not isinstance(event, Queued | Started | RerollStarted):
             return False
         match event:
             case Queued(position=position):
@@ -125,6 +142,22 @@ class Progress:
                 self.narration = event
             case Delivered(ref=ref):
                 self.delivered = ref
+            case RerollStarted(version=version, scene=scene):
+                self.status, self.ended_at, self.position = GenerationStatus.REROLLING, None, None
+                self.version, self.rerolling, self.reroll_error = version, scene, None
+                self.changed[scene] = version
+                if 0 <= scene < len(self.clips):
+                    self.clips[scene] = ClipShows.WAITING
+            case RerollEnded(version=version, scene=scene, reason=reason):
+                self._end(GenerationStatus.DONE, None)
+                self.version, self.rerolling = event.shown, None
+                if event.take > 1:
+                    self.changed[scene] = event.take
+                else:
+                    self.changed.pop(scene, None)
+                if 0 <= scene < len(self.clips):
+                    self.clips[scene] = ClipShows.DONE  # the new take, or the earlier one back
+                self.reroll_error = None if reason is None else f"v{version}: {reason}"
             case Finished():
                 self._end(GenerationStatus.DONE, None)
             case Failed(reason=reason):

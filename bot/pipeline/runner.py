@@ -37,10 +37,18 @@ from bot.pipeline.events import (
 from bot.pipeline.fairness import FairQueue
 from bot.pipeline.pacing import AnswersFirst
 from bot.pipeline.preflight import Problem
+from bot.pipeline.reroll import Rerolls
 from bot.pipeline.shotlist import ShotList
 from bot.pipeline.speech import Narrator
 from bot.tasks import spawn
-from storage.models import ClipStatus, Generation, GenerationStatus, NewGeneration
+from storage.models import (
+    ClipStatus,
+    Generation,
+    GenerationStatus,
+    NewGeneration,
+    Version,
+    VersionStatus,
+)
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -48,9 +56,10 @@ log = logging.getLogger(__name__)
 
 class Deliverer(Protocol):
     """Hands the finished film to its owner; returns a reference to what it sent.
-    It may be called again for the same generation after a crash, and must not send twice."""
+    It may be called again for the same generation after a crash, and must not send twice.
+    `version` > 1: a reroll's new cut (bot/pipeline/reroll.py), sent as that version."""
 
-    async def deliver(self, generation: Generation, film: Path) -> str: ...
+    async def deliver(self, generation: Generation, film: Path, *, version: int = 1) -> str: ...
 
 
 NOT_SHOWN = (
@@ -113,6 +122,16 @@ class Runner:
         self._ending: set[asyncio.Task[bool]] = set()  # generations ended at resume
         self._held: dict[int, str] = {}  # resumed ones a configuration error stops: why
         self._closed = False
+        self._rerolls = Rerolls(
+            repo=repo,
+            analyst=analyst,
+            clips=clips,
+            bus=bus,
+            policy=policy,
+            admission=admission,
+            narrator=narrator,
+            deliverers=self._deliverers,
+        )
 
     # lifetime ----------------------------------------------------------------------------
 
@@ -232,6 +251,8 @@ class Runner:
         is tried again later; `Cancelled` is published whatever happens once the cancelled
         state is stored."""
         generation = await self.repo.generation(generation_id)
+        if generation is not None and generation.status is GenerationStatus.REROLLING:
+            return await self._cancel_reroll(generation, reason)
         if generation is None or not await self.repo.set_status(
             generation_id, GenerationStatus.CANCELLED, reason or "cancelled by a member"
         ):
@@ -279,6 +300,35 @@ class Runner:
         self.start(generation)
         return True
 
+    async def reroll(self, generation_id: int, scene: int, note: str | None = None) -> Version:
+        """Render scene `scene` (0-based) of a done film again with a new seed (its prompt
+        rewritten from `note`, when given), then deliver the new cut as the next version
+        (bot/pipeline/reroll.py). A new run: admitted like a Retry; `Refused` says why not."""
+        version = await self._rerolls.admit(generation_id, scene, note)
+        self._rerolls.started(version)
+        task = self._tasks.get(generation_id)
+        if task is not None and not task.done():  # the run that made the film, ending now
+            await asyncio.wait([task])
+        generation = await self.repo.generation(generation_id)
+        assert generation is not None
+        self.start(generation)
+        return version
+
+    async def _cancel_reroll(self, generation: Generation, reason: str | None) -> bool:
+        """Cancel a reroll: its task, its take's prediction; the film stays the version before."""
+        version = await self.repo.reroll_in_progress(generation.id)
+        if version is None:
+            return False
+        task = self._tasks.get(generation.id)
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])
+        if self._clips is not None:
+            await self._cancel_clips(generation)
+        return await self._rerolls.end(
+            version, VersionStatus.CANCELLED, reason or "cancelled by a member"
+        )
+
     # the story ---------------------------------------------------------------------------
 
     async def _queued(self, generation: Generation) -> None:
@@ -303,7 +353,10 @@ class Runner:
 
         await self._answers.after_answers()  # a burst of commands is answered first
         async with self._queue.slot(generation.owner_id, position):
-            await self.run(generation.id)
+            if generation.status is GenerationStatus.REROLLING:
+                await self._rerolls.run(generation.id)
+            else:
+                await self.run(generation.id)
 
     async def run(self, generation_id: int) -> None:
         """Drive one generation to a final state."""

@@ -187,7 +187,7 @@ class Narrator:
         narration = await self._repo.narration(generation.id)
         if narration is None:
             return film
-        dest = film.with_name("film-narrated.mp4")
+        dest = film.with_name(f"{film.stem}-narrated.mp4")  # film-v2.mp4: a reroll's cut
         if narration.status is NarrationStatus.NARRATED and dest.exists():
             self._bus.publish(Narrated(generation.id, narration.voice))
             return dest

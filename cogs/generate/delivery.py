@@ -46,22 +46,27 @@ class DiscordDeliverer:
         self._repo = bot.services.repo
         self._threads = threads
 
-    async def deliver(self, generation: Generation, film: Path) -> str:
-        done = (await self._repo.posts(generation.id)).get("film")
+    async def deliver(self, generation: Generation, film: Path, *, version: int = 1) -> str:
+        """Send the film (`version` > 1: a reroll's new cut, sent as that version)."""
+        key, tag = ("film", "") if version == 1 else (f"film:v{version}", f"-v{version}")
+        done = (await self._repo.posts(generation.id)).get(key)
         if done is not None:
             return done
         # fitted to a DM's limit (10 MiB), which no guild's is below: it fits the thread too
         limit = upload_limit(self._bot, None)
         try:
-            fitted = await media.fit_to_size(film, film.with_name("film-small.mp4"), limit)
+            small = film.with_name(f"film{tag}-small.mp4")
+            fitted = await media.fit_to_size(film, small, limit)
         except MediaError as exc:
             raise DeliveryError(
                 f"the film could not be made small enough to send: {exc.reason}"
             ) from exc
         title = discord.utils.escape_markdown(generation.title or "Your film")
-        nonce = f"reelbot-film-{generation.id}"
+        if version > 1:
+            title += f" (v{version})"
+        nonce = f"reelbot-film-{generation.id}{tag}"  # ≤ 25 characters, as Discord allows
         try:
-            ref = await self._retrying(lambda: self._by_dm(generation, fitted, title, nonce))
+            ref = await self._retrying(lambda: self._by_dm(generation, fitted, title, nonce, tag))
         except discord.Forbidden as exc:
             if exc.code != DM_REFUSED:
                 raise DeliveryError(f"Discord refused the DM: {exc.text}") from exc
@@ -70,10 +75,12 @@ class DiscordDeliverer:
                 generation.owner_id,
                 generation.id,
             )
-            ref = await self._retrying(lambda: self._in_thread(generation, fitted, title, nonce))
+            ref = await self._retrying(
+                lambda: self._in_thread(generation, fitted, title, nonce, tag)
+            )
         except discord.HTTPException as exc:
             raise DeliveryError(f"Discord did not take the film: {exc.status} {exc.text}") from exc
-        await self._repo.record_post(generation.id, "film", ref)
+        await self._repo.record_post(generation.id, key, ref)
         return ref
 
     async def _retrying(self, send: Callable[[], Awaitable[str]]) -> str:
@@ -89,17 +96,21 @@ class DiscordDeliverer:
             await asyncio.sleep(self._threads.retry_delay * 2 ** (attempt - 1))
         return await send()
 
-    async def _by_dm(self, generation: Generation, film: Path, title: str, nonce: str) -> str:
+    async def _by_dm(
+        self, generation: Generation, film: Path, title: str, nonce: str, tag: str
+    ) -> str:
         channel = await self._bot.create_dm(discord.Object(id=generation.owner_id))
         message = await channel.send(
             content=f"🎬 **{title}** — your film from generation #{generation.id} is ready.",
-            file=await read_file(film, f"reelbot-{generation.id}.mp4"),
+            file=await read_file(film, f"reelbot-{generation.id}{tag}.mp4"),
             nonce=nonce,
             allowed_mentions=NO_MENTIONS,
         )
         return f"dm:{channel.id}/{message.id}"
 
-    async def _in_thread(self, generation: Generation, film: Path, title: str, nonce: str) -> str:
+    async def _in_thread(
+        self, generation: Generation, film: Path, title: str, nonce: str, tag: str
+    ) -> str:
         target_id = generation.thread_id or generation.channel_id
         if not target_id:
             raise DeliveryError("your DMs are closed and there is no thread to post the film in")
@@ -114,7 +125,7 @@ class DiscordDeliverer:
         try:
             message = await target.send(  # type: ignore[call-overload]
                 content=f"<@{generation.owner_id}> your DMs are closed, so here is **{title}**.",
-                file=await read_file(film, f"reelbot-{generation.id}.mp4"),
+                file=await read_file(film, f"reelbot-{generation.id}{tag}.mp4"),
                 nonce=nonce,
                 **extra,
                 allowed_mentions=discord.AllowedMentions(

@@ -3,11 +3,12 @@ where the reply and its posts are on Discord (pure)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Self
 
 from bot.pipeline.progress import Progress
-from storage.models import Clip, Generation
+from storage.models import Clip, Generation, Version
 
 
 @dataclass
@@ -22,8 +23,10 @@ class ReplyState(Progress):
     post_failures: dict[str, str] = field(default_factory=dict)  # post key → why it failed
 
     @classmethod
-    def from_rows(cls, generation: Generation, clips: list[Clip]) -> Self:
-        state = super().from_rows(generation, clips)
+    def from_rows(
+        cls, generation: Generation, clips: list[Clip], versions: Sequence[Version] = ()
+    ) -> Self:
+        state = super().from_rows(generation, clips, versions)
         state.channel_id, state.message_id = generation.channel_id, generation.message_id
         state.thread_id = generation.thread_id
         return state

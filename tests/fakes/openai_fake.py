@@ -387,6 +387,11 @@ class FakeOpenAI(LoopbackServer):
         messages = [m for m in body["messages"] if isinstance(m, dict)]
         schema = self._schema_of(body.get("response_format"))
         self.last_schema = schema
+        if _asks_one_prompt(schema):  # a scene rewritten from a member's note (a reroll)
+            content = json.dumps(self._rewritten(messages))
+            return json_response(
+                self._completion(body, messages, content, None), headers=self._headers()
+            )
 
         refusal: str | None = None
         content: str | None
@@ -453,6 +458,17 @@ class FakeOpenAI(LoopbackServer):
         ]
         return {"title": f"Film: {prompt[:60]}", "style": "cinematic, warm light", "scenes": scenes}
 
+    @staticmethod
+    def _rewritten(messages: list[dict[str, Any]]) -> dict[str, str]:
+        """A scene rewrite: with Structured Outputs the answer adheres to the request's JSON
+        schema (https://platform.openai.com/docs/guides/structured-outputs), here
+        ``{"prompt"}``; the fake writes the scene (the second-last ``<<< >>>`` block of the
+        last user message) followed by the note (the last block)."""
+        user_texts = [_text_of(m.get("content")) for m in messages if m.get("role") == "user"]
+        blocks = [" ".join(b.split()) for b in _IDEA.findall(user_texts[-1] if user_texts else "")]
+        scene, note = (blocks[-2], blocks[-1]) if len(blocks) >= 2 else ("a scene", "")
+        return {"prompt": f"{scene}, {note}".rstrip(", ")}
+
     def _narrate(self, shot_list: dict[str, Any]) -> None:
         """A narration line per scene that fits it, as the Analyst asks (words per second):
         "Line N:" and the first words of the idea."""
@@ -508,3 +524,8 @@ class FakeOpenAI(LoopbackServer):
 def _asks_narration(schema: dict[str, Any] | None) -> bool:
     """Whether the shot-list schema has a ``narration`` property on its scenes."""
     return schema is not None and '"narration"' in json.dumps(schema)
+
+
+def _asks_one_prompt(schema: dict[str, Any] | None) -> bool:
+    """Whether the schema asks for one ``prompt`` (a scene rewrite), not a shot list."""
+    return schema is not None and set(schema.get("properties") or {}) == {"prompt"}

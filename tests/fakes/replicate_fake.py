@@ -338,6 +338,12 @@ class FakeReplicate(LoopbackServer):
         outcome, _, error_text = (outcome or self._take_outcome(prompt)).partition(":")
         scene = _SCENE_NUMBER.search(prompt)
         index = int(scene.group(1)) - 1 if scene else zlib.crc32(prompt.encode())
+        seed = inputs.get("seed")
+        if isinstance(seed, int) and not isinstance(seed, bool):
+            # a model's output depends on its seed ("Random seed. Set for reproducible
+            # generation": the seed input of the video models' schemas on replicate.com): a
+            # seeded clip is never the colour the same scene has unseeded
+            index += 1 + seed % (len(self.palette) - 1)
         width, height = SIZES.get(str(inputs.get("aspect_ratio")), SIZES["16:9"])
         seconds = min(input_seconds(inputs) or self.max_clip_seconds, self.max_clip_seconds)
         rec = PredictionRecord(

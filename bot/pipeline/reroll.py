@@ -1,0 +1,249 @@
+"""Reroll: one scene of a done film made again, and the next version of the film delivered.
+
+admitted (a run, like a Retry) → rewriting (only with a note) → rendering → stitching →
+delivering → done | failed | cancelled. The generation is `rerolling` meanwhile; its scene's
+clip row holds the new take (a new seed, the rewritten prompt), made by the same `ClipMaker` as
+every clip — its prediction id stored the moment it exists, re-attached after a restart, its
+one create the run's spend. The new cut is stitched from the stored clips of the other scenes
+(nothing else is rendered) and delivered once, as version N (`versions` rows). A reroll that
+fails or is cancelled puts the scene's earlier take back: the film stays the version before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from bot.pipeline import media
+from bot.pipeline.admission import Admission, Refused
+from bot.pipeline.analysis import Analyst
+from bot.pipeline.clips import ClipMaker, MediaPolicy
+from bot.pipeline.errors import DeliveryError, GenerationError, MediaError
+from bot.pipeline.events import Delivered, EventBus, RerollEnded, RerollStarted, Stitched
+from bot.pipeline.rewrite import MAX_NOTE_CHARS
+from bot.pipeline.shotlist import Scene, ShotList
+from bot.pipeline.speech import Narrator
+from bot.pipeline.text import one_line
+from bot.pipeline.validation import MAX_SEED
+from storage.models import Clip, ClipStatus, Generation, GenerationStatus, Version, VersionStatus
+from storage.repository import Repository
+from storage.version_rows import RerollRefused
+
+if TYPE_CHECKING:
+    from bot.pipeline.runner import Deliverer
+
+log = logging.getLogger(__name__)
+
+NOT_DONE = {
+    GenerationStatus.REROLLING: "a scene of this film is being rerolled already; wait for it",
+    GenerationStatus.FAILED: "this generation failed: press Retry first, then reroll a scene",
+    GenerationStatus.CANCELLED: "this generation was cancelled: press Retry first",
+}
+
+
+UNEXPECTED = "something went wrong on our side; it has been logged"
+
+
+class _Ended(Exception):
+    """The reroll reached a final state elsewhere (cancelled): stop quietly."""
+
+
+class Rerolls:
+    """Admits and drives rerolls (the runner's `reroll` and its resume call in); holds no
+    state of its own between calls: the version rows say where each reroll is."""
+
+    def __init__(
+        self,
+        *,
+        repo: Repository,
+        analyst: Analyst,
+        clips: ClipMaker | None,
+        bus: EventBus,
+        policy: MediaPolicy,
+        admission: Admission,
+        narrator: Narrator | None,
+        deliverers: Mapping[str, Deliverer],
+    ) -> None:
+        self._repo = repo
+        self._analyst = analyst
+        self._clips = clips
+        self._bus = bus
+        self._policy = policy
+        self._admission = admission
+        self._narrator = narrator
+        self._deliverers = deliverers
+
+    # admission ---------------------------------------------------------------------------
+
+    async def admit(self, generation_id: int, scene: int, note: str | None) -> Version:
+        """Check the reroll can be made (`Refused` says why, privately; nothing is stored or
+        spent then) and store it as the next version, a new run of the member's."""
+        generation = await self._repo.generation(generation_id)
+        if generation is None:
+            raise Refused(f"There is no generation #{generation_id}.")
+        self._admission.check_guild(generation.source, generation.guild_id)
+        if self._clips is None:
+            raise Refused("Video generation is off (ENABLE_VIDEO_GENERATION=false).")
+        if generation.status is not GenerationStatus.DONE:
+            why = NOT_DONE.get(generation.status, "this film is still being made; wait for it")
+            raise Refused(f"Generation #{generation.id} cannot be rerolled now: {why}.")
+        clips = await self._repo.clips(generation_id)
+        if not 0 <= scene < len(clips):
+            raise Refused(f"Generation #{generation.id} has scenes 1 to {len(clips)}.")
+        note = one_line(note or "") or None
+        if note is not None and len(note) > MAX_NOTE_CHARS:
+            raise Refused(f"The note is {len(note)} characters; at most {MAX_NOTE_CHARS}.")
+        gone = await asyncio.to_thread(_missing, [c for c in clips if c.index != scene])
+        if gone:
+            listed = ", ".join(str(i + 1) for i in gone)
+            raise Refused(
+                f"The stored clip of scene(s) {listed} of generation #{generation.id} is gone "
+                "(media is kept MEDIA_RETENTION_DAYS days after a film ends), so a new cut "
+                "cannot be made; nothing was spent."
+            )
+        try:
+            return await self._repo.begin_reroll(
+                generation_id,
+                scene,
+                note=note,
+                seed=secrets.randbelow(MAX_SEED + 1),
+                admit=self._admission.check_usage,
+                since=self._admission.since(),
+            )
+        except RerollRefused as exc:
+            why = exc.reason
+            raise Refused(f"Generation #{generation.id} cannot be rerolled now: {why}.") from None
+
+    def started(self, version: Version) -> None:
+        assert version.scene is not None
+        self._bus.publish(RerollStarted(version.generation_id, version.number, version.scene))
+
+    # the story ---------------------------------------------------------------------------
+
+    async def run(self, generation_id: int) -> None:
+        """Drive the generation's reroll to a final state (from wherever a restart left it)."""
+        version = await self._repo.reroll_in_progress(generation_id)
+        generation = await self._repo.generation(generation_id)
+        if version is None or generation is None or version.scene is None:
+            return
+        self.started(version)
+        try:
+            shot_list = ShotList.model_validate_json(generation.shot_list or "")
+            await self._rewrite(version, shot_list)
+            film = await self._cut(generation, version, shot_list.style)
+            await self._deliver(generation, version, film)
+            if await self._repo.finish_reroll(version):
+                self._bus.publish(
+                    RerollEnded(
+                        generation_id, version.number, version.scene, None, *[version.number] * 2
+                    )
+                )
+        except _Ended:
+            log.info("the reroll of generation %s ended elsewhere", generation_id)
+        except GenerationError as exc:
+            await self.end(version, VersionStatus.FAILED, exc.reason)
+        except Exception:
+            log.exception("the reroll of generation %s failed unexpectedly", generation_id)
+            await self.end(
+                version,
+                VersionStatus.FAILED,
+                "something went wrong on our side; it has been logged",
+            )
+
+    async def _advance(self, version: Version, status: VersionStatus) -> None:
+        if not await self._repo.set_version_status(version.id, status):
+            raise _Ended
+
+    async def _rewrite(self, version: Version, shot_list: ShotList) -> None:
+        if version.prompt is not None or not version.note:
+            return  # no note, or written before a restart
+        await self._advance(version, VersionStatus.REWRITING)
+        assert version.scene is not None
+        clip = await self._clip(version)
+        scenes = list(shot_list.scenes)
+        scenes[version.scene] = Scene(
+            prompt=clip.prompt, duration=clip.duration, narration=scenes[version.scene].narration
+        )  # the scene's latest prompt (an earlier reroll may have rewritten it)
+        current = shot_list.model_copy(update={"scenes": scenes})
+        prompt = await self._analyst.rewrite_scene(current, version.scene, version.note)
+        await self._repo.set_version_prompt(version, prompt)
+        log.info(
+            "generation %s scene %s rewritten for v%s",
+            version.generation_id,
+            version.scene + 1,
+            version.number,
+        )
+
+    async def _clip(self, version: Version) -> Clip:
+        clips = await self._repo.clips(version.generation_id)
+        return clips[version.scene or 0]
+
+    async def _cut(self, generation: Generation, version: Version, style: str) -> Path:
+        """The scene's new take rendered, then the new cut stitched from the stored clips."""
+        assert self._clips is not None
+        await self._advance(version, VersionStatus.RENDERING)
+        await self._clips.make(generation, await self._clip(version), style)
+        await self._advance(version, VersionStatus.STITCHING)
+        fresh = await self._repo.version(version.id)
+        if fresh is not None and fresh.film_path and Path(fresh.film_path).exists():
+            return Path(fresh.film_path)
+        clips = await self._repo.clips(generation.id)
+        paths = [Path(c.output_path or "") for c in clips if c.status is ClipStatus.SUCCEEDED]
+        gone = await asyncio.to_thread(_missing, clips)
+        if gone or len(paths) != len(clips):
+            listed = ", ".join(str(i + 1) for i in gone) or "?"
+            raise MediaError(f"the stored clip of scene(s) {listed} is gone")
+        folder = self._policy.folder(generation.id)
+        result = await media.stitch(paths, folder / f"film-v{version.number}.mp4", workdir=folder)
+        film = result.path
+        if self._narrator is not None:  # the voice-over mixed in again over the new timings
+            film = await self._narrator.mix(generation, film, paths)
+        await self._repo.set_version_film(version.id, str(film))
+        self._bus.publish(Stitched(generation.id, result.path, result.reencoded, result.duration))
+        return film
+
+    async def _deliver(self, generation: Generation, version: Version, film: Path) -> None:
+        await self._advance(version, VersionStatus.DELIVERING)
+        fresh = await self._repo.version(version.id)
+        if fresh is not None and fresh.delivered_at is not None:
+            return  # delivered before a restart
+        deliverer = self._deliverers.get(generation.source)
+        if deliverer is None:
+            raise DeliveryError(f"nothing can deliver films made from {generation.source}")
+        generation = await self._repo.generation(generation.id) or generation
+        ref = await deliverer.deliver(generation, film, version=version.number)
+        await self._repo.record_version_delivery(version.id, ref)
+        self._bus.publish(Delivered(generation.id, ref))
+
+    async def end(self, version: Version, status: VersionStatus, reason: str | None) -> bool:
+        """End the reroll failed or cancelled: the scene's earlier take is put back and the
+        film stays the version before. False when it had ended already."""
+        if not await self._repo.end_reroll(version, status, reason):
+            return False
+        assert version.scene is not None
+        versions = await self._repo.versions(version.generation_id)
+        shown = max((v.number for v in versions if v.status is VersionStatus.DONE), default=1)
+        take = (await self._clip(version)).version
+        why = reason or str(status)
+        log.warning(
+            "the reroll v%s of generation %s ended: %s", version.number, version.generation_id, why
+        )
+        self._bus.publish(
+            RerollEnded(version.generation_id, version.number, version.scene, why, shown, take)
+        )
+        return True
+
+
+def _missing(clips: list[Clip]) -> list[int]:
+    """The scenes whose stored clip file is gone (removed by the retention sweep, or by hand)."""
+    return [
+        c.index
+        for c in clips
+        if c.status is not ClipStatus.SUCCEEDED
+        or not c.output_path
+        or not Path(c.output_path).is_file()
+    ]

@@ -1,0 +1,321 @@
+"""Version rows: a generation's film versions, and the reroll that makes the next one.
+
+A reroll moves a done generation to `rerolling` and puts the scene's clip row back to pending
+with a new seed (the clips row of a scene holds its latest take); the take it replaces is kept
+on the version row, and put back when the reroll fails or is cancelled. It is a run of its own
+(the daily limit counts it; its one create is its spend, recorded by the `clips_create_spends`
+trigger like every create).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from storage.models import (
+    ClipStatus,
+    GenerationStatus,
+    Usage,
+    Version,
+    VersionStatus,
+)
+from storage.rows import Rows
+
+_USAGE = (
+    "SELECT (SELECT COUNT(*) FROM runs WHERE owner_id = ? AND admitted_at >= ?"
+    "   AND (refunded = 0 OR spent_at IS NOT NULL)),"
+    " (SELECT COALESCE(SUM(seconds), 0) FROM spend WHERE owner_id = ? AND created_at >= ?)"
+)
+_ENDED = (VersionStatus.DONE, VersionStatus.FAILED, VersionStatus.CANCELLED)
+_REROLLING = GenerationStatus.REROLLING
+_COLUMNS = (
+    "id, generation_id, number, scene, note, prompt, seed, status, error, prediction_id,"
+    " clip_path, film_path, delivered_at, delivery_ref, created_at, finished_at"
+)
+
+
+def _version(row: Any) -> Version:
+    data = {key: row[key] for key in Version.__slots__}  # type: ignore[attr-defined]
+    data["status"] = VersionStatus(data["status"])
+    return Version(**data)
+
+
+class RerollRefused(Exception):
+    """The reroll cannot begin; `reason` says why (the generation or its scene changed)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class VersionRows(Rows):
+    """The versions of each generation's film and the state of its reroll."""
+
+    async def begin_reroll(
+        self,
+        generation_id: int,
+        scene: int,
+        *,
+        note: str | None,
+        seed: int,
+        admit: Callable[[Usage], None] | None = None,
+        since: float = 0.0,
+    ) -> Version:
+        """Admit a reroll of `scene` as a new run and store it as the next version: the
+        generation `rerolling`, the scene's clip pending with `seed`. Raises `RerollRefused`
+        when the generation is not done or the scene has no finished take; `admit` raises
+        to refuse (nothing is stored then)."""
+        now = time.time()
+        async with self._transaction() as db:
+            rows = await db.execute_fetchall(
+                "SELECT owner_id, status, video_path, delivered_at, delivery_ref, created_at,"
+                " finished_at FROM generations WHERE id = ?",
+                (generation_id,),
+            )
+            generation = next(iter(rows), None)
+            if generation is None or generation["status"] != GenerationStatus.DONE:
+                raise RerollRefused("only a finished film can have a scene rerolled")
+            clips = await db.execute_fetchall(
+                "SELECT * FROM clips WHERE generation_id = ? AND idx = ?", (generation_id, scene)
+            )
+            clip = next(iter(clips), None)
+            if clip is None or clip["status"] != ClipStatus.SUCCEEDED:
+                raise RerollRefused(f"scene {scene + 1} has no finished clip to reroll")
+            owner_id = int(generation["owner_id"])
+            if admit is not None:
+                usage = next(iter(await db.execute_fetchall(_USAGE, (owner_id, since) * 2)))
+                admit(Usage(int(usage[0]), float(usage[1])))
+            numbers = await db.execute_fetchall(
+                "SELECT COALESCE(MAX(number), 0) FROM versions WHERE generation_id = ?",
+                (generation_id,),
+            )
+            last = int(next(iter(numbers))[0])
+            if last == 0:  # the first film becomes version 1
+                await db.execute(
+                    "INSERT INTO versions (generation_id, number, status, film_path,"
+                    " delivered_at, delivery_ref, created_at, updated_at, finished_at)"
+                    " VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        generation_id,
+                        VersionStatus.DONE,
+                        generation["video_path"],
+                        generation["delivered_at"],
+                        generation["delivery_ref"],
+                        generation["created_at"],
+                        now,
+                        generation["finished_at"],
+                    ),
+                )
+                last = 1
+            number = last + 1
+            cursor = await db.execute(
+                "INSERT INTO versions (generation_id, number, scene, note, prompt, seed, status,"
+                " previous_prompt, previous_prediction_id, previous_clip_path,"
+                " previous_predict_seconds, previous_seed, previous_version, created_at,"
+                " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    generation_id,
+                    number,
+                    scene,
+                    note,
+                    None if note else clip["prompt"],  # a note's prompt is written later
+                    seed,
+                    VersionStatus.QUEUED,
+                    clip["prompt"],
+                    clip["prediction_id"],
+                    clip["output_path"],
+                    clip["predict_seconds"],
+                    clip["seed"],
+                    clip["version"],
+                    now,
+                    now,
+                ),
+            )
+            version_id = int(cursor.lastrowid or 0)
+            await db.execute(
+                "UPDATE clips SET status = ?, attempts = 0, prediction_id = NULL,"
+                " output_path = NULL, predict_seconds = 0, error = NULL,"
+                " create_started_at = NULL, version = ?, seed = ?, updated_at = ? WHERE id = ?",
+                (ClipStatus.PENDING, number, seed, now, clip["id"]),
+            )
+            await db.execute(
+                "UPDATE generations SET status = ?, error = NULL, updated_at = ? WHERE id = ?",
+                (GenerationStatus.REROLLING, now, generation_id),
+            )
+            await db.execute(
+                "INSERT INTO runs (generation_id, owner_id, admitted_at) VALUES (?, ?, ?)",
+                (generation_id, owner_id, now),
+            )
+        version = await self.version(version_id)
+        assert version is not None
+        return version
+
+    async def version(self, version_id: int) -> Version | None:
+        row = await self._one(f"SELECT {_COLUMNS} FROM versions WHERE id = ?", (version_id,))
+        return _version(row) if row else None
+
+    async def versions(self, generation_id: int) -> list[Version]:
+        """The generation's versions, oldest first (none until its first reroll)."""
+        rows = await self._all(
+            f"SELECT {_COLUMNS} FROM versions WHERE generation_id = ? ORDER BY number",
+            (generation_id,),
+        )
+        return [_version(r) for r in rows]
+
+    async def versions_of(self, generation_ids: Sequence[int]) -> dict[int, list[Version]]:
+        """The versions of each of `generation_ids` that has any, oldest first."""
+        if not generation_ids:
+            return {}
+        marks = ", ".join("?" * len(generation_ids))
+        rows = await self._all(
+            f"SELECT {_COLUMNS} FROM versions WHERE generation_id IN ({marks})"
+            " ORDER BY generation_id, number",
+            tuple(generation_ids),
+        )
+        found: dict[int, list[Version]] = {}
+        for row in rows:
+            version = _version(row)
+            found.setdefault(version.generation_id, []).append(version)
+        return found
+
+    async def reroll_in_progress(self, generation_id: int) -> Version | None:
+        """The version a reroll of the generation is making, if one is."""
+        row = await self._one(
+            f"SELECT {_COLUMNS} FROM versions WHERE generation_id = ? AND status NOT IN"
+            " (?, ?, ?) ORDER BY number DESC LIMIT 1",
+            (generation_id, *_ENDED),
+        )
+        return _version(row) if row else None
+
+    async def set_version_prompt(self, version: Version, prompt: str) -> None:
+        """The scene's prompt for this take (rewritten from the note), on the clip row too."""
+        now = time.time()
+        async with self._transaction() as db:
+            await db.execute(
+                "UPDATE versions SET prompt = ?, updated_at = ? WHERE id = ?",
+                (prompt, now, version.id),
+            )
+            await db.execute(
+                "UPDATE clips SET prompt = ?, updated_at = ? WHERE generation_id = ? AND idx = ?",
+                (prompt, now, version.generation_id, version.scene),
+            )
+
+    async def set_version_status(self, version_id: int, status: VersionStatus) -> bool:
+        """Move an unfinished version on; False when it had ended (cancelled meanwhile)."""
+        return await self._update(
+            "UPDATE versions SET status = ?, updated_at = ? WHERE id = ? AND status NOT IN"
+            " (?, ?, ?)",
+            (status, time.time(), version_id, *_ENDED),
+        )
+
+    async def set_version_film(self, version_id: int, path: str) -> None:
+        await self._update(
+            "UPDATE versions SET film_path = ?, updated_at = ? WHERE id = ?",
+            (path, time.time(), version_id),
+        )
+
+    async def record_version_delivery(self, version_id: int, ref: str) -> bool:
+        """Record the version's delivery; False when it had been recorded already."""
+        now = time.time()
+        return await self._update(
+            "UPDATE versions SET delivered_at = ?, delivery_ref = ?, updated_at = ?"
+            " WHERE id = ? AND delivered_at IS NULL",
+            (now, ref, now, version_id),
+        )
+
+    async def finish_reroll(self, version: Version) -> bool:
+        """The version was delivered: it is done, the generation done again with it as its
+        film (its clip's prediction noted on the version). False when it had ended."""
+        now = time.time()
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE versions SET status = ?, finished_at = ?, updated_at = ?,"
+                " prediction_id = (SELECT prediction_id FROM clips c WHERE c.generation_id = ?"
+                "   AND c.idx = ?),"
+                " clip_path = (SELECT output_path FROM clips c WHERE c.generation_id = ?"
+                "   AND c.idx = ?)"
+                " WHERE id = ? AND status NOT IN (?, ?, ?)",
+                (
+                    VersionStatus.DONE,
+                    now,
+                    now,
+                    version.generation_id,
+                    version.scene,
+                    version.generation_id,
+                    version.scene,
+                    version.id,
+                    *_ENDED,
+                ),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await db.execute(
+                "UPDATE generations SET status = ?, video_path = v.film_path,"
+                " delivery_ref = v.delivery_ref, finished_at = ?, updated_at = ?,"
+                " predict_seconds = (SELECT COALESCE(SUM(predict_seconds), 0) FROM clips c"
+                "   WHERE c.generation_id = generations.id)"
+                " FROM (SELECT film_path, delivery_ref FROM versions WHERE id = ?) AS v"
+                " WHERE generations.id = ? AND generations.status = ?",
+                (
+                    GenerationStatus.DONE,
+                    now,
+                    now,
+                    version.id,
+                    version.generation_id,
+                    GenerationStatus.REROLLING,
+                ),
+            )
+            return True
+
+    async def end_reroll(self, version: Version, status: VersionStatus, error: str | None) -> bool:
+        """The reroll failed or was cancelled: the version ends with `error`, the scene's
+        earlier take is put back, the generation is done again with its earlier film, and the
+        run is not counted when it spent nothing. False when it had ended already."""
+        now = time.time()
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE versions SET status = ?, error = ?, finished_at = ?, updated_at = ?,"
+                " prediction_id = (SELECT prediction_id FROM clips c WHERE c.generation_id = ?"
+                "   AND c.idx = ?)"
+                " WHERE id = ? AND status NOT IN (?, ?, ?)",
+                (
+                    status,
+                    error,
+                    now,
+                    now,
+                    version.generation_id,
+                    version.scene,
+                    version.id,
+                    *_ENDED,
+                ),
+            )
+            if cursor.rowcount == 0:
+                return False
+            await db.execute(
+                "UPDATE clips SET status = ?, prompt = v.previous_prompt,"
+                " prediction_id = v.previous_prediction_id, output_path = v.previous_clip_path,"
+                " predict_seconds = COALESCE(v.previous_predict_seconds, 0),"
+                " seed = v.previous_seed, version = COALESCE(v.previous_version, 1),"
+                " error = NULL, updated_at = ?"
+                " FROM (SELECT * FROM versions WHERE id = ?) AS v"
+                " WHERE clips.generation_id = v.generation_id AND clips.idx = v.scene",
+                (ClipStatus.SUCCEEDED, now, version.id),
+            )
+            await db.execute(
+                "UPDATE generations SET status = ?, finished_at = ?, updated_at = ?"
+                " WHERE id = ? AND status = ?",
+                (
+                    GenerationStatus.DONE,
+                    now,
+                    now,
+                    version.generation_id,
+                    GenerationStatus.REROLLING,
+                ),
+            )
+            await db.execute(
+                "UPDATE runs SET refunded = 1 WHERE id = (SELECT MAX(id) FROM runs"
+                " WHERE generation_id = ?) AND spent_at IS NULL",
+                (version.generation_id,),
+            )
+            return True
