@@ -20,7 +20,7 @@ from bot.cli import interrupted
 from bot.config import Settings
 from bot.pipeline.text import one_line, shorten
 from storage.db import open_database
-from storage.models import HistoryEntry
+from storage.models import HistoryEntry, VersionStatus
 from storage.repository import Repository
 
 
@@ -32,26 +32,34 @@ async def history(
         return 2
     await interrupted.settle_before_history(settings, Console(stderr=True))
     async with open_database(settings.database_path) as db:
-        entries = await Repository(db).history(user, limit=limit)
+        repo = Repository(db)
+        entries = await repo.history(user, limit=limit)
+        versions = await repo.versions_of([e.id for e in entries])
+    films = {
+        gid: max((v.number for v in found if v.status is VersionStatus.DONE), default=1)
+        for gid, found in versions.items()
+    }
     console = Console()
     if as_json:
         for entry in entries:
-            print(json.dumps(record(entry), ensure_ascii=False))
+            print(json.dumps(record(entry, films.get(entry.id, 1)), ensure_ascii=False))
     elif not console.is_terminal:
         for entry in entries:
-            print("\t".join(str(value or "") for value in record(entry).values()))
+            values = record(entry, films.get(entry.id, 1)).values()
+            print("\t".join(str(value or "") for value in values))
         if not entries:
             print("No generations yet.", file=sys.stderr)
     elif not entries:
         console.print("No generations yet.")
     else:
-        console.print(table(entries))
+        console.print(table(entries, films))
     return 0
 
 
-def record(entry: HistoryEntry) -> dict[str, Any]:
+def record(entry: HistoryEntry, version: int = 1) -> dict[str, Any]:
     """One generation as plain fields, in the order of the plain lines; member and model text
-    on one line, without control characters (so without tabs either)."""
+    on one line, without control characters (so without tabs either). `version`: the film's
+    latest version (a reroll makes v2, v3...)."""
     link = None
     if entry.guild_id and entry.channel_id and entry.message_id:
         link = (
@@ -66,14 +74,17 @@ def record(entry: HistoryEntry) -> dict[str, Any]:
         "prompt": one_line(entry.prompt),
         "error": one_line(entry.error) if entry.error else None,
         "link": link,
+        "version": version,
     }
 
 
-def table(entries: list[HistoryEntry]) -> Table:
+def table(entries: list[HistoryEntry], films: dict[int, int] | None = None) -> Table:
     """The terminal's table: every cell a `Text`, so `[/oops]` is shown, not parsed."""
     result = Table("#", "status", "clips", "created", "title / prompt", "error")
     for e in entries:
-        row = record(e)
+        row = record(e, (films or {}).get(e.id, 1))
+        if row["version"] > 1:
+            row["status"] = f"{row['status']} v{row['version']}"
         created = datetime.fromtimestamp(e.created_at).strftime("%Y-%m-%d %H:%M")
         label = f"{row['title']} — {row['prompt']}" if row["title"] else row["prompt"]
         result.add_row(

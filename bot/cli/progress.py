@@ -35,6 +35,7 @@ _STAGE = {
     GenerationStatus.RENDERING: "rendering clips",
     GenerationStatus.STITCHING: "stitching the film",
     GenerationStatus.DELIVERING: "delivering",
+    GenerationStatus.REROLLING: "rerolling a scene",
     GenerationStatus.DONE: "done",
     GenerationStatus.FAILED: "failed",
     GenerationStatus.CANCELLED: "cancelled",

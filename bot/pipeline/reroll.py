@@ -79,9 +79,9 @@ class Rerolls:
 
     # admission ---------------------------------------------------------------------------
 
-    async def admit(self, generation_id: int, scene: int, note: str | None) -> Version:
-        """Check the reroll can be made (`Refused` says why, privately; nothing is stored or
-        spent then) and store it as the next version, a new run of the member's."""
+    async def check(self, generation_id: int, scene: int, note: str | None = None) -> str | None:
+        """Whether the reroll can be made now: `Refused` says why not (privately; nothing is
+        stored or spent). Returns the note as it will be used (one line; None when blank)."""
         generation = await self._repo.generation(generation_id)
         if generation is None:
             raise Refused(f"There is no generation #{generation_id}.")
@@ -105,6 +105,14 @@ class Rerolls:
                 "(media is kept MEDIA_RETENTION_DAYS days after a film ends), so a new cut "
                 "cannot be made; nothing was spent."
             )
+        since = self._admission.since()
+        self._admission.check_usage(await self._repo.usage_since(generation.owner_id, since))
+        return note
+
+    async def admit(self, generation_id: int, scene: int, note: str | None) -> Version:
+        """Check the reroll (`check`) and store it as the next version, a new run of the
+        member's (its usage read and checked again in the same transaction)."""
+        note = await self.check(generation_id, scene, note)
         try:
             return await self._repo.begin_reroll(
                 generation_id,
@@ -116,7 +124,7 @@ class Rerolls:
             )
         except RerollRefused as exc:
             why = exc.reason
-            raise Refused(f"Generation #{generation.id} cannot be rerolled now: {why}.") from None
+            raise Refused(f"Generation #{generation_id} cannot be rerolled now: {why}.") from None
 
     def started(self, version: Version) -> None:
         assert version.scene is not None

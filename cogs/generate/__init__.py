@@ -8,6 +8,7 @@ from cogs.generate.buttons import CancelButton, RetryButton
 from cogs.generate.cog import GenerateCog, generate_command
 from cogs.generate.delivery import DiscordDeliverer
 from cogs.generate.recovery import find_reply
+from cogs.generate.reroll import RerollButton
 from cogs.generate.updater import ReplyUpdater
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ async def setup(bot: Reelbot) -> None:
         return await find_reply(bot, generation) is not None
 
     bot.services.runner.register_reply_finder("discord", has_reply)
-    bot.add_dynamic_items(CancelButton, RetryButton)
+    bot.add_dynamic_items(CancelButton, RetryButton, RerollButton)
     cog = GenerateCog(bot, updater)
     await bot.add_cog(cog)
     bot.tree.add_command(generate_command(cog, bot.settings.max_clips))

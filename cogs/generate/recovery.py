@@ -95,7 +95,7 @@ async def unsettled(bot: Reelbot) -> list[Found]:
 
 async def _found(repo: Repository, generation: Generation) -> Found:
     clips = await repo.clips(generation.id)
-    state = ReplyState.from_rows(generation, clips)
+    state = ReplyState.from_rows(generation, clips, await repo.versions(generation.id))
     state.post_failures = failed_posts(await repo.posts(generation.id))
     shot_list = ShotList.model_validate_json(generation.shot_list) if generation.shot_list else None
     made = [

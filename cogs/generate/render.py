@@ -26,6 +26,7 @@ _STAGE = {
     GenerationStatus.RENDERING: "🎬 Rendering clips",
     GenerationStatus.STITCHING: "🎞️ Stitching the film",
     GenerationStatus.DELIVERING: "📬 Delivering the film",
+    GenerationStatus.REROLLING: "🎲 Rerolling a scene",
     GenerationStatus.DONE: "✅ Done — the film was sent to you",
     GenerationStatus.FAILED: "❌ Failed",
     GenerationStatus.CANCELLED: "🛑 Cancelled",
@@ -67,6 +68,17 @@ def narration(state: ReplyState) -> str:
     return f"🔇 without narration: {reason(state.narration.reason)}"[:1024]
 
 
+def versions(state: ReplyState) -> str:
+    """The film's version and the scenes rerolled into it (and a reroll that failed)."""
+    changed = ", ".join(
+        f"scene {scene + 1} (v{take})" for scene, take in sorted(state.changed.items())
+    )
+    text = f"v{state.version}" + (f" · rerolled: {changed}" if changed else "")
+    if state.reroll_error:
+        text += f"\nReroll {reason(state.reroll_error)} — the film stays v{state.version}"
+    return text[:1024]
+
+
 def embed(state: ReplyState) -> discord.Embed:
     title = (state.title or "Reelbot — your film is on its way")[:256]
     result = discord.Embed(
@@ -83,6 +95,10 @@ def embed(state: ReplyState) -> discord.Embed:
         )
     if state.status is GenerationStatus.QUEUED and state.position:
         stage += f" — position {state.position} in your queue"
+    if state.rerolling is not None and not state.final:
+        stage = f"🎲 Rerolling scene {state.rerolling + 1} — v{state.version} on its way"
+    elif state.status is GenerationStatus.DONE and state.version > 1:
+        stage = stage.replace("the film", f"v{state.version} of the film", 1)
     result.add_field(name="Status", value=stage, inline=False)
     if state.clips:
         total = len(state.clips)
@@ -91,8 +107,14 @@ def embed(state: ReplyState) -> discord.Embed:
             value=f"{progress_bar(state.done_count, total)} clip {state.done_count}/{total} done",
             inline=False,
         )
-        lines = [f"{_CLIP_ICON[s]} clip {i}: {s}" for i, s in enumerate(state.clips, start=1)]
+        lines = [
+            f"{_CLIP_ICON[s]} clip {i}: {s}"
+            + (f" · v{state.changed[i - 1]}" if i - 1 in state.changed else "")
+            for i, s in enumerate(state.clips, start=1)
+        ]
         result.add_field(name="Clips", value="\n".join(lines)[:1024], inline=False)
+    if state.version > 1 or state.changed or state.reroll_error:
+        result.add_field(name="Version", value=versions(state), inline=False)
     if state.narration is not None:
         result.add_field(name="Narration", value=narration(state), inline=False)
     if state.post_failures:
@@ -109,14 +131,16 @@ def embed(state: ReplyState) -> discord.Embed:
 
 def _order(key: str) -> tuple[int, int]:
     kind, _, index = key.partition(":")
+    index = index.partition(":")[0]  # "clip:1:v2": a reroll's take
     return (0, 0) if kind == "shot_list" else (1, int(index) if index.isdigit() else 0)
 
 
 def _post_label(key: str) -> str:
-    """ "clip:1" → "clip 2"; "shot_list" → "the shot list"."""
-    kind, _, index = key.partition(":")
+    """ "clip:1" → "clip 2"; "clip:1:v2" → "clip 2 (v2)"; "shot_list" → "the shot list"."""
+    kind, _, rest = key.partition(":")
+    index, _, take = rest.partition(":")
     if kind == "clip" and index.isdigit():
-        return f"clip {int(index) + 1}"
+        return f"clip {int(index) + 1}" + (f" ({take})" if take else "")
     return "the shot list" if kind == "shot_list" else key.replace("_", " ")
 
 

@@ -26,6 +26,7 @@ from bot.pipeline.errors import MediaError
 from bot.pipeline.shotlist import ShotList
 from bot.tree import NO_MENTIONS
 from cogs.generate import permissions
+from cogs.generate.reroll import RerollButton
 from cogs.generate.state import ReplyState
 
 if TYPE_CHECKING:
@@ -258,17 +259,17 @@ class ThreadPoster:
         await self._send_once(state, "shot_list", make)
 
     async def post_clip(self, state: ReplyState, index: int, path: Path) -> None:
+        """Post the clip with its Reroll button (a reroll's take as "v2", posted once too)."""
         total = len(state.clips)
-        label = f"Clip {index + 1}/{total}"
-        key = f"clip:{index}"
+        take = state.changed.get(index, 1)
+        label = f"Clip {index + 1}/{total}" + (f" · v{take}" if take > 1 else "")
+        key = f"clip:{index}" + (f":v{take}" if take > 1 else "")
         await self.ensure_thread(state)
         if key in await self._repo.posts(state.generation_id):
             return
         limit = upload_limit(self._bot, self.target(state) or state.channel_id)
         try:  # a clip over the upload limit is attached transcoded smaller
-            fitted = await media.fit_to_size(
-                path, path.with_name(f"clip-{index + 1}-small.mp4"), limit
-            )
+            fitted = await media.fit_to_size(path, path.with_name(f"{path.stem}-small.mp4"), limit)
         except MediaError as exc:
             size = await asyncio.to_thread(lambda: path.stat().st_size)
             reason = (
@@ -279,6 +280,10 @@ class ThreadPoster:
             return
 
         async def make() -> dict[str, Any]:
-            return {"content": label, "file": await read_file(fitted, f"clip-{index + 1}.mp4")}
+            reroll = discord.ui.View(timeout=None).add_item(
+                RerollButton(state.generation_id, index)
+            )
+            file = await read_file(fitted, path.name)
+            return {"content": label, "file": file, "view": reroll}
 
         await self._send_once(state, key, make)

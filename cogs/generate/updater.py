@@ -28,6 +28,8 @@ from bot.pipeline.events import (
     Finished,
     Narrated,
     Queued,
+    RerollEnded,
+    RerollStarted,
     Started,
     Stitched,
 )
@@ -60,6 +62,8 @@ SHOWN = (
     Finished,
     Failed,
     Cancelled,
+    RerollStarted,
+    RerollEnded,
 )
 
 Post = Callable[[ReplyState], Awaitable[None]]

@@ -62,8 +62,16 @@ async def history_page(
     entries = await repo.history(
         owner_id, limit=render.PAGE_SIZE, offset=(page - 1) * render.PAGE_SIZE
     )
-    narrations = await repo.narration_statuses([e.id for e in entries])
-    embed = render.page_embed(entries, page=page, pages=pages, total=total, narrations=narrations)
+    ids = [e.id for e in entries]
+    narrations = await repo.narration_statuses(ids)
+    embed = render.page_embed(
+        entries,
+        page=page,
+        pages=pages,
+        total=total,
+        narrations=narrations,
+        versions=await repo.versions_of(ids),
+    )
     return embed, pager(owner_id, page, pages)
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import discord
 
-from storage.models import GenerationStatus, HistoryEntry, Narration, NarrationStatus
+from storage.models import (
+    GenerationStatus,
+    HistoryEntry,
+    Narration,
+    NarrationStatus,
+    Version,
+    VersionStatus,
+)
 
 PAGE_SIZE = 10
 _ICON = {
@@ -31,14 +38,31 @@ def narration_mark(narration: Narration | None) -> str:
     return " · 🔇 not narrated" if narration.status is NarrationStatus.DROPPED else " · 🎙️"
 
 
-def line(entry: HistoryEntry, narration: Narration | None = None) -> str:
+def versions_mark(versions: list[Version]) -> str:
+    """ " · v3 (scenes 2, 3 rerolled)", " · 🎲 v2 rerolling", or nothing (never rerolled)."""
+    done = [v for v in versions if v.status is VersionStatus.DONE and v.scene is not None]
+    mark = ""
+    if done:
+        scenes = sorted({v.scene + 1 for v in done if v.scene is not None})
+        listed = ", ".join(map(str, scenes))
+        mark = f" · v{done[-1].number} (scene{'s' if len(scenes) > 1 else ''} {listed} rerolled)"
+    running = [v for v in versions if not v.status.final]
+    if running:
+        mark += f" · 🎲 v{running[-1].number} rerolling"
+    return mark
+
+
+def line(
+    entry: HistoryEntry, narration: Narration | None = None, versions: list[Version] | None = None
+) -> str:
     prompt = discord.utils.escape_markdown(" ".join(entry.prompt.split()))
     prompt = prompt if len(prompt) <= 80 else prompt[:79] + "…"
     where = link(entry)
     target = f" · [reply]({where})" if where else ""
     return (
         f"{_ICON.get(entry.status, '⏳')} **#{entry.id}** {entry.status} · "
-        f"{entry.clips_done}/{entry.clips_total} clips{narration_mark(narration)} · "
+        f"{entry.clips_done}/{entry.clips_total} clips{narration_mark(narration)}"
+        f"{versions_mark(versions or [])} · "
         f"<t:{int(entry.created_at)}:R>{target}\n"
         f"  {prompt}"
     )
@@ -51,6 +75,7 @@ def page_embed(
     pages: int,
     total: int,
     narrations: dict[int, Narration] | None = None,
+    versions: dict[int, list[Version]] | None = None,
 ) -> discord.Embed:
     embed = discord.Embed(title="Your films", colour=discord.Colour.blurple())
     if not entries:
@@ -58,8 +83,10 @@ def page_embed(
             "You have no generations yet — try `/generate`." if total == 0 else "No such page."
         )
     else:
-        marks = narrations or {}
-        embed.description = "\n".join(line(e, marks.get(e.id)) for e in entries)[:4096]
+        marks, takes = narrations or {}, versions or {}
+        embed.description = "\n".join(line(e, marks.get(e.id), takes.get(e.id)) for e in entries)[
+            :4096
+        ]
     embed.set_footer(text=f"Page {page}/{max(1, pages)} · {total} generation(s)")
     return embed
 

@@ -69,7 +69,8 @@ async def test_piped_history_prints_one_plain_line_per_generation(env, tmp_path)
     lines = run.out.splitlines()
     assert len(lines) == 3  # no header, no border, no wrapped continuation
     rows = [line.split("\t") for line in lines]
-    assert all(len(row) == 8 for row in rows)  # id status clips created title prompt error link
+    # id status clips created title prompt error link version
+    assert all(len(row) == 9 for row in rows)
     assert [row[0] for row in rows] == ["3", "2", "1"]
     assert [row[1] for row in rows] == ["failed"] * 3
     assert rows[1][5] == LONG  # `| grep seal` finds it, whole

@@ -66,6 +66,53 @@ class InjectMixin:
             message=copy.deepcopy(message.payload),
         )
 
+    async def submit_modal(
+        self, shown: Interaction, values: dict[str, str], *, user: str | int | User | None = None
+    ) -> Interaction:
+        """Submit the modal the bot answered `shown` with (callback type 9), its text inputs
+        filled from `values` (custom_id → text; others empty), as Discord sends it: a
+        MODAL_SUBMIT interaction (type 5) whose data has the modal's ``custom_id`` and its
+        components, each text input as ``{"type": 4, "id", "custom_id", "value"}``, inside its
+        Label (``{"type": 18, "id", "component"}``) or action row (``{"type": 1, "id",
+        "components"}``); the message the button was on comes along as ``message`` ("for
+        components or modals triggered by components"). https://discord.com/developers/docs/
+        interactions/receiving-and-responding#interaction-object-modal-submit-data-structure
+        and .../components/reference#label-label-interaction-response-structure."""
+        modal = shown.modal
+        if modal is None:
+            raise ValueError(f"interaction {shown.id} was not answered with a modal")
+        ids = iter(range(1, 1000))
+
+        def submitted(component: dict[str, Any]) -> dict[str, Any] | None:
+            kind = component["type"]
+            number = component.get("id") or next(ids)
+            if kind == 18:
+                inner = submitted(component["component"])
+                return None if inner is None else {"type": 18, "id": number, "component": inner}
+            if kind == 1:
+                inner_rows = [c for c in map(submitted, component["components"]) if c]
+                return {"type": 1, "id": number, "components": inner_rows}
+            if kind == 4:
+                value = values.get(component["custom_id"], component.get("value") or "")
+                return {
+                    "type": 4,
+                    "id": number,
+                    "custom_id": component["custom_id"],
+                    "value": value,
+                }
+            return None  # text displays carry nothing back
+
+        components = [c for c in map(submitted, modal["components"]) if c]
+        data = {"custom_id": modal["custom_id"], "components": components}
+        return await self._inject(
+            5,
+            data,
+            shown.user_id if user is None else user,
+            shown.channel_id,
+            custom_id=modal["custom_id"],
+            message=shown.payload.get("message"),
+        )
+
     async def _inject(
         self,
         kind: int,

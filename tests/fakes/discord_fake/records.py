@@ -209,6 +209,7 @@ class Interaction:
     original_message_id: int | None = None
     followups: list[Message] = field(default_factory=list)
     expired: bool = False
+    modal: dict[str, Any] | None = None  # the modal the bot answered with (callback type 9)
     _done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     @property

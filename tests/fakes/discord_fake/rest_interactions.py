@@ -22,6 +22,10 @@ INVALID_TOKEN = DiscordError(401, 50027, "Invalid Webhook Token")
 UNKNOWN_INTERACTION = DiscordError(404, 10062, "Unknown interaction")
 ACKNOWLEDGED = DiscordError(400, 40060, "Interaction has already been acknowledged.")
 SLASH_TYPES, COMPONENT_TYPES = {4, 5, 8, 9, 10, 12}, {4, 5, 6, 7, 9, 10, 12}
+# A MODAL_SUBMIT (interaction type 5) may not be answered with another modal (response type 9:
+# "not available for MODAL_SUBMIT and PING interactions"), https://discord.com/developers/docs/
+# interactions/receiving-and-responding#interaction-response-object-interaction-callback-type
+MODAL_SUBMIT_TYPES = {4, 5, 6, 7}
 
 
 def _truthy(value: str | None) -> bool:
@@ -60,7 +64,7 @@ class InteractionRoutes:
             raise UNKNOWN_INTERACTION
         body: dict[str, Any] = request[BODY] or {}
         kind = body.get("type")
-        allowed = SLASH_TYPES if record.type == 2 else COMPONENT_TYPES
+        allowed = {2: SLASH_TYPES, 5: MODAL_SUBMIT_TYPES}.get(record.type, COMPONENT_TYPES)
         if kind not in allowed:
             error = {"_errors": [{"code": "INTERACTION_RESPONSE_TYPE_INVALID", "message": "bad"}]}
             raise DiscordError(400, 50035, "Invalid Form Body", {"type": error})
@@ -115,6 +119,8 @@ class InteractionRoutes:
             if kind == 7:
                 await actions.edit_message(fake, message, data, files, route=CALLBACK)
             return message
+        if kind == 9:  # MODAL: shown to the member, who may submit it (`submit_modal`)
+            record.modal = data
         return None
 
     def _metadata(self, record: Interaction) -> dict[str, Any]:
@@ -128,6 +134,10 @@ class InteractionRoutes:
         }
         if record.type == 2:
             meta.update(name=record.name, command_type=1)
+        elif record.type == 5:  # ModalSubmitInteractionMetadataResponse (the OpenAPI spec)
+            trigger = {k: v for k, v in meta.items() if k != "type"}
+            trigger.update(type=3, interacted_message_id=record.payload["message"]["id"])
+            meta["triggering_interaction_metadata"] = trigger
         else:
             meta["interacted_message_id"] = record.payload["message"]["id"]
         legacy = {"id": str(record.id), "type": record.type, "name": record.name or ""}
