@@ -1,4 +1,5 @@
-"""`python -m bot [run | generate PROMPT | history]`; exit 0 ok, 1 failed, 2 bad config or args."""
+"""`python -m bot [run | generate PROMPT | reroll GENERATION SCENE | history]`; exit 0 ok,
+1 failed, 2 bad config or args."""
 
 from __future__ import annotations
 
@@ -34,6 +35,11 @@ def _parser() -> argparse.ArgumentParser:
         help="a spoken voice-over written with the shot list (default: NARRATION_DEFAULT)",
     )
     gen.add_argument("--voice", help="the narrator's voice, e.g. coral, marin, onyx (TTS_VOICE)")
+    again = sub.add_parser("reroll", help="render one scene of a film again: its next version")
+    again.add_argument("generation", type=int, help="the generation's number (#N)")
+    again.add_argument("scene", type=int, help="the scene to render again, from 1")
+    again.add_argument("--note", help='what to change, e.g. "closer on the seal\'s face"')
+    again.add_argument("--out", help="where to write the new cut (film-<N>-v<version>.mp4)")
     hist = sub.add_parser("history", help="print recent generations")
     hist.add_argument("--user", type=int, help="only this member's (Discord user id; 0 = terminal)")
     hist.add_argument("--limit", type=int, default=20, help="how many (20)")
@@ -49,7 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         return EXIT_CONFIG
     logs.configure(
-        settings.log_level if args.command != "generate" else "WARNING", settings.secrets()
+        settings.log_level if args.command not in ("generate", "reroll") else "WARNING",
+        settings.secrets(),
     )
     return _run(_dispatch(args, settings))
 
@@ -83,6 +90,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.cli.generate import generate
 
         return await generate(settings, args)
+    if args.command == "reroll":
+        from bot.cli.reroll import reroll
+
+        return await reroll(settings, args)
     if args.command == "history":
         from bot.cli.history import history
 

@@ -11,14 +11,16 @@ from storage.models import Generation
 
 class FileDeliverer:
     """Delivers a terminal generation by copying the film to `out` (a `.part` file renamed
-    into place, so `out` is never half written)."""
+    into place, so `out` is never half written); a reroll's cut too (`version`)."""
 
-    def __init__(self, out: Path) -> None:
-        self._out = out
+    def __init__(self, out: Path | None) -> None:
+        self._out = out  # None: film-<id>.mp4, or film-<id>-v<N>.mp4 for a reroll's cut
 
     async def deliver(self, generation: Generation, film: Path, *, version: int = 1) -> str:
-        await asyncio.to_thread(_copy, film, self._out)
-        return f"file:{self._out}"
+        tag = "" if version == 1 else f"-v{version}"
+        out = self._out or Path(f"film-{generation.id}{tag}.mp4")
+        await asyncio.to_thread(_copy, film, out)
+        return f"file:{out}"
 
 
 def _copy(src: Path, dest: Path) -> None:

@@ -17,6 +17,7 @@ from bot.pipeline.events import (
     ClipStarted,
     Event,
     Narrated,
+    RerollStarted,
 )
 from bot.pipeline.progress import ClipShows, Progress
 from bot.pipeline.text import one_line, shorten
@@ -55,6 +56,12 @@ def stage(progress: Progress) -> str:
         return f"stitched {duration:.1f} s ({how}); delivering"
     if status is GenerationStatus.FAILED and progress.error:
         return f"failed: {one_line(progress.error)}"
+    if progress.rerolling is not None and not progress.final:
+        return f"rerolling scene {progress.rerolling + 1} (v{progress.version})"
+    if status is GenerationStatus.DONE and progress.reroll_error:
+        return f"reroll {one_line(progress.reroll_error)}; the film stays v{progress.version}"
+    if status is GenerationStatus.DONE and progress.version > 1:
+        return f"done (v{progress.version})"
     return _STAGE[status]
 
 
@@ -71,6 +78,7 @@ class TerminalProgress:
         self._generation: int | None = None
         self._progress: Progress | None = None  # from the first event followed
         self._notes: list[str] = []
+        self._said: list[str] = []  # the lines of the latest event
         self._started = time.monotonic()
         self._live = (
             Live(self._render(), console=console, refresh_per_second=8, transient=False)
@@ -80,6 +88,10 @@ class TerminalProgress:
 
     def follow(self, generation_id: int) -> None:
         self._generation = generation_id
+
+    def start_from(self, progress: Progress) -> None:
+        """Show a generation as stored (a reroll of a finished film) before its events."""
+        self._generation, self._progress = progress.generation_id, progress
 
     def __enter__(self) -> TerminalProgress:
         if self._live is not None:
@@ -109,8 +121,9 @@ class TerminalProgress:
         lines = self._lines(self._progress, event, before)
         if self._live is not None:
             self._live.update(self._render())
-        else:
+        elif lines != self._said:  # an event published again (a reroll's start) says nothing new
             self._write([f"generation #{event.generation_id}: {line}" for line in lines])
+        self._said = lines
 
     def _lines(self, progress: Progress, event: Event, before: list[ClipShows]) -> list[str]:
         """What `event` changed, as plain lines."""
@@ -134,6 +147,8 @@ class TerminalProgress:
                 return lines
             case Narrated():
                 return []  # the Done line says whether the film is narrated
+            case RerollStarted(scene=scene, prompt=str(prompt)):
+                return [f"scene {scene + 1} rewritten: {one_line(prompt)}"]
         return [stage(progress)]
 
     def _header(self) -> list[tuple[str, str]]:

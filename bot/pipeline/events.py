@@ -88,10 +88,12 @@ class Cancelled(Event):
 
 @dataclass(frozen=True, slots=True)
 class RerollStarted(Event):
-    """A done film's `scene` is being made again, as film `version` (bot/pipeline/reroll.py)."""
+    """A done film's `scene` is being made again, as film `version` (bot/pipeline/reroll.py);
+    published again with its new `prompt` once a note rewrote it."""
 
     version: int
     scene: int
+    prompt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -146,8 +146,10 @@ class Progress:
                 self.status, self.ended_at, self.position = GenerationStatus.REROLLING, None, None
                 self.version, self.rerolling, self.reroll_error = version, scene, None
                 self.changed[scene] = version
-                if 0 <= scene < len(self.clips):
-                    self.clips[scene] = ClipShows.WAITING
+                if 0 <= scene < len(self.clips) and self.clips[scene] == ClipShows.DONE:
+                    self.clips[scene] = ClipShows.WAITING  # the take being made is not done
+                if event.prompt is not None and 0 <= scene < len(self.scenes):
+                    self.scenes[scene] = event.prompt
             case RerollEnded(version=version, scene=scene, reason=reason):
                 self._end(GenerationStatus.DONE, None)
                 self.version, self.rerolling = event.shown, None

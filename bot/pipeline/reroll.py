@@ -179,6 +179,8 @@ class Rerolls:
         current = shot_list.model_copy(update={"scenes": scenes})
         prompt = await self._analyst.rewrite_scene(current, version.scene, version.note)
         await self._repo.set_version_prompt(version, prompt)
+        number, scene = version.number, version.scene
+        self._bus.publish(RerollStarted(version.generation_id, number, scene, prompt))
         log.info(
             "generation %s scene %s rewritten for v%s",
             version.generation_id,

@@ -1,0 +1,99 @@
+"""`python -m bot reroll GENERATION SCENE [--note TEXT]`: one scene of a finished film made
+again, and the next version of the film written to a file — with the progress `generate` shows.
+
+A film made on Discord is rerolled with its Reroll button (its new cut goes by DM, which only
+the running bot can send); the terminal rerolls the terminal's own films.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+
+from bot.cli import interrupted
+from bot.cli.files import FileDeliverer
+from bot.cli.progress import TerminalProgress
+from bot.config import Settings
+from bot.pipeline.admission import Refused
+from bot.pipeline.progress import Progress
+from bot.pipeline.text import one_line
+from bot.services import check_configuration, open_services
+from storage.models import VersionStatus
+
+LEFT_UNFINISHED = (
+    "Interrupted: the reroll of generation #{id} is left unfinished (its prediction may still "
+    "be running at Replicate). The next `python -m bot` terminal command asks whether to "
+    "resume or cancel it."
+)
+
+
+async def reroll(settings: Settings, args: argparse.Namespace) -> int:
+    console = Console(stderr=True)
+    missing = settings.missing_generation_keys()
+    if missing:
+        console.print(
+            f"[red]Missing {', '.join(missing)}[/]: set it in the environment or in .env "
+            "(see .env.example)."
+        )
+        return 2
+    if args.scene < 1:
+        console.print("SCENE is a scene's number, from 1.", style="red", markup=False)
+        return 2
+    checked = await check_configuration(settings)  # the keys and models, before any spend
+    for problem in checked.problems:
+        style = "red" if problem in checked.errors else "yellow"
+        console.print(problem.text, style=style, markup=False, highlight=False)
+    if checked.errors:
+        return 2
+    async with open_services(settings) as services:
+        await interrupted.settle(services, console)  # what an earlier run left unfinished
+        generation = await services.repo.generation(args.generation)
+        if generation is not None and generation.source != "cli":
+            console.print(
+                f"Generation #{generation.id} was made on Discord: reroll it with the Reroll "
+                "button on its clip, so the new cut goes where the first went.",
+                style="red",
+                markup=False,
+            )
+            return 2
+        out = Path(args.out) if args.out else None
+        services.runner.register_deliverer("cli", FileDeliverer(out))
+        progress = TerminalProgress(console)
+        unsubscribe = services.bus.subscribe(progress.handle)
+        try:
+            if generation is not None:  # the film as it stands: its scenes, then the reroll
+                clips = await services.repo.clips(generation.id)
+                versions = await services.repo.versions(generation.id)
+                progress.start_from(Progress.from_rows(generation, clips, versions))
+            progress.follow(args.generation)
+            with progress:
+                version = await services.runner.reroll(args.generation, args.scene - 1, args.note)
+                final = await services.runner.wait(args.generation)
+            made = await services.repo.version(version.id)
+        except Refused as exc:  # the terminal passes the same admission as a member
+            console.print(f"[red]{escape(exc.reason)}[/]")
+            return 1
+        except asyncio.CancelledError:  # Ctrl-C: say what is left behind, then stop
+            console.print(LEFT_UNFINISHED.format(id=args.generation), style="yellow", markup=False)
+            raise
+        finally:
+            unsubscribe()
+    assert made is not None
+    if made.status is VersionStatus.DONE:
+        where = (made.delivery_ref or "").removeprefix("file:")
+        print(
+            f"Done: generation #{final.id} v{made.number} “{one_line(final.title or '')}”, "
+            f"scene {args.scene} rerolled → {where}"
+        )
+        return 0
+    print(
+        f"Reroll v{made.number} of generation #{final.id} {made.status}: "
+        f"{one_line(made.error or '')} (the film stays as it was)",
+        file=sys.stderr,
+    )
+    return 1
