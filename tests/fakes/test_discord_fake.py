@@ -431,3 +431,48 @@ async def test_a_thread_on_a_message_in_a_thread_or_a_voice_chat_is_50024(
     in_thread = await bot.next_interaction()
     assert thread_record.payload["channel"]["type"] == 11
     assert isinstance(in_thread.channel, discord.Thread)
+
+
+class NoteModal(discord.ui.Modal):
+    """A modal like the Reroll one: one optional text input inside a Label."""
+
+    def __init__(self, inbox: asyncio.Queue[discord.Interaction]) -> None:
+        super().__init__(title="Reroll scene 2", custom_id="note:1")
+        self.inbox = inbox
+        self.note: discord.ui.TextInput[NoteModal] = discord.ui.TextInput(
+            custom_id="note", required=False, max_length=200
+        )
+        self.add_item(discord.ui.Label(text="What should change?", component=self.note))
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
+        await self.inbox.put(interaction)
+
+
+async def test_a_button_answered_with_a_modal_then_its_submit(
+    fake: FakeDiscord, bot: QueueBot
+) -> None:
+    """Response type 9 (MODAL) to a component interaction, validated against the OpenAPI
+    description; the member's submit arrives as a MODAL_SUBMIT (type 5) that discord.py hands
+    to the modal with the text filled in; a modal may not answer a MODAL_SUBMIT."""
+    record, interaction = await slash(fake, bot)
+    await interaction.response.send_message("Clip 2/3", view=CancelView(bot.inbox))
+    original = await interaction.original_response()
+    click = await fake.click("cancel:1", original.id)
+    pressed = await bot.next_interaction()
+    modal = NoteModal(bot.inbox)
+    await pressed.response.send_modal(modal)
+    assert (await click.wait_callback())["type"] == 9
+    assert click.modal is not None and click.modal["custom_id"] == "note:1"
+    assert click.modal["components"][0]["type"] == 18
+
+    submit = await fake.submit_modal(click, {"note": "closer on the seal's face"})
+    submitted = await bot.next_interaction()
+    assert submitted.type is discord.InteractionType.modal_submit
+    assert modal.note.value == "closer on the seal's face"
+    assert submit.payload["message"]["id"] == str(original.id)
+    with pytest.raises(discord.HTTPException) as refused:
+        await submitted.response.send_modal(NoteModal(bot.inbox))
+    assert refused.value.status == 400
+    await submitted.response.send_message("Rerolling", ephemeral=True)
+    assert (await submit.wait_callback())["type"] == 4
+    fake.assert_clean()
