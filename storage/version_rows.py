@@ -67,32 +67,32 @@ class VersionRows(Rows):
         when the generation is not done or the scene has no finished take; `admit` raises
         to refuse (nothing is stored then)."""
         now = time.time()
-        async with self._transaction() as db:
-            rows = await db.execute_fetchall(
+        async with self._transaction() as tx:
+            generation = await tx.one(
                 "SELECT owner_id, status, video_path, delivered_at, delivery_ref, created_at,"
                 " finished_at FROM generations WHERE id = ?",
                 (generation_id,),
             )
-            generation = next(iter(rows), None)
             if generation is None or generation["status"] != GenerationStatus.DONE:
                 raise RerollRefused("only a finished film can have a scene rerolled")
-            clips = await db.execute_fetchall(
+            clip = await tx.one(
                 "SELECT * FROM clips WHERE generation_id = ? AND idx = ?", (generation_id, scene)
             )
-            clip = next(iter(clips), None)
             if clip is None or clip["status"] != ClipStatus.SUCCEEDED:
                 raise RerollRefused(f"scene {scene + 1} has no finished clip to reroll")
             owner_id = int(generation["owner_id"])
-            if admit is not None:
-                usage = next(iter(await db.execute_fetchall(_USAGE, (owner_id, since) * 2)))
+            if admit is not None:  # under the member's lock, as every admission
+                await tx.lock(owner_id)
+                usage = await tx.one(_USAGE, (owner_id, since, owner_id, since))
+                assert usage is not None
                 admit(Usage(int(usage[0]), float(usage[1])))
-            numbers = await db.execute_fetchall(
+            numbers = await tx.one(
                 "SELECT COALESCE(MAX(number), 0) FROM versions WHERE generation_id = ?",
                 (generation_id,),
             )
-            last = int(next(iter(numbers))[0])
+            last = int(numbers[0]) if numbers else 0
             if last == 0:  # the first film becomes version 1
-                await db.execute(
+                await tx.execute(
                     "INSERT INTO versions (generation_id, number, status, film_path,"
                     " delivered_at, delivery_ref, created_at, updated_at, finished_at)"
                     " VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?)",
@@ -109,7 +109,7 @@ class VersionRows(Rows):
                 )
                 last = 1
             number = last + 1
-            cursor = await db.execute(
+            version_id = await tx.insert(
                 "INSERT INTO versions (generation_id, number, scene, note, prompt, seed, status,"
                 " previous_prompt, previous_prediction_id, previous_clip_path,"
                 " previous_predict_seconds, previous_seed, previous_version, created_at,"
@@ -132,18 +132,17 @@ class VersionRows(Rows):
                     now,
                 ),
             )
-            version_id = int(cursor.lastrowid or 0)
-            await db.execute(
+            await tx.execute(
                 "UPDATE clips SET status = ?, attempts = 0, prediction_id = NULL,"
                 " output_path = NULL, predict_seconds = 0, error = NULL,"
                 " create_started_at = NULL, version = ?, seed = ?, updated_at = ? WHERE id = ?",
                 (ClipStatus.PENDING, number, seed, now, clip["id"]),
             )
-            await db.execute(
+            await tx.execute(
                 "UPDATE generations SET status = ?, error = NULL, updated_at = ? WHERE id = ?",
                 (GenerationStatus.REROLLING, now, generation_id),
             )
-            await db.execute(
+            await tx.execute(
                 "INSERT INTO runs (generation_id, owner_id, admitted_at) VALUES (?, ?, ?)",
                 (generation_id, owner_id, now),
             )
@@ -191,12 +190,12 @@ class VersionRows(Rows):
     async def set_version_prompt(self, version: Version, prompt: str) -> None:
         """The scene's prompt for this take (rewritten from the note), on the clip row too."""
         now = time.time()
-        async with self._transaction() as db:
-            await db.execute(
+        async with self._transaction() as tx:
+            await tx.execute(
                 "UPDATE versions SET prompt = ?, updated_at = ? WHERE id = ?",
                 (prompt, now, version.id),
             )
-            await db.execute(
+            await tx.execute(
                 "UPDATE clips SET prompt = ?, updated_at = ? WHERE generation_id = ? AND idx = ?",
                 (prompt, now, version.generation_id, version.scene),
             )
@@ -228,8 +227,8 @@ class VersionRows(Rows):
         """The version was delivered: it is done, the generation done again with it as its
         film (its clip's prediction noted on the version). False when it had ended."""
         now = time.time()
-        async with self._transaction() as db:
-            cursor = await db.execute(
+        async with self._transaction() as tx:
+            changed = await tx.execute(
                 "UPDATE versions SET status = ?, finished_at = ?, updated_at = ?,"
                 " prediction_id = (SELECT prediction_id FROM clips c WHERE c.generation_id = ?"
                 "   AND c.idx = ?),"
@@ -248,9 +247,9 @@ class VersionRows(Rows):
                     *_ENDED,
                 ),
             )
-            if cursor.rowcount == 0:
+            if changed == 0:
                 return False
-            await db.execute(
+            await tx.execute(
                 "UPDATE generations SET status = ?, video_path = v.film_path,"
                 " delivery_ref = v.delivery_ref, finished_at = ?, updated_at = ?,"
                 " predict_seconds = (SELECT COALESCE(SUM(predict_seconds), 0) FROM clips c"
@@ -273,8 +272,8 @@ class VersionRows(Rows):
         earlier take is put back, the generation is done again with its earlier film, and the
         run is not counted when it spent nothing. False when it had ended already."""
         now = time.time()
-        async with self._transaction() as db:
-            cursor = await db.execute(
+        async with self._transaction() as tx:
+            changed = await tx.execute(
                 "UPDATE versions SET status = ?, error = ?, finished_at = ?, updated_at = ?,"
                 " prediction_id = (SELECT prediction_id FROM clips c WHERE c.generation_id = ?"
                 "   AND c.idx = ?)"
@@ -290,9 +289,9 @@ class VersionRows(Rows):
                     *_ENDED,
                 ),
             )
-            if cursor.rowcount == 0:
+            if changed == 0:
                 return False
-            await db.execute(
+            await tx.execute(
                 "UPDATE clips SET status = ?, prompt = v.previous_prompt,"
                 " prediction_id = v.previous_prediction_id, output_path = v.previous_clip_path,"
                 " predict_seconds = COALESCE(v.previous_predict_seconds, 0),"
@@ -302,7 +301,7 @@ class VersionRows(Rows):
                 " WHERE clips.generation_id = v.generation_id AND clips.idx = v.scene",
                 (ClipStatus.SUCCEEDED, now, version.id),
             )
-            await db.execute(
+            await tx.execute(
                 "UPDATE generations SET status = ?, finished_at = ?, updated_at = ?"
                 " WHERE id = ? AND status = ?",
                 (
@@ -313,7 +312,7 @@ class VersionRows(Rows):
                     GenerationStatus.REROLLING,
                 ),
             )
-            await db.execute(
+            await tx.execute(
                 "UPDATE runs SET refunded = 1 WHERE id = (SELECT MAX(id) FROM runs"
                 " WHERE generation_id = ?) AND spent_at IS NULL",
                 (version.generation_id,),

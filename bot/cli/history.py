@@ -31,7 +31,7 @@ async def history(
         Console(stderr=True).print("--limit must be at least 1", style="red", markup=False)
         return 2
     await interrupted.settle_before_history(settings, Console(stderr=True))
-    async with open_database(settings.database_path) as db:
+    async with open_database(settings) as db:
         repo = Repository(db)
         entries = await repo.history(user, limit=limit)
         versions = await repo.versions_of([e.id for e in entries])

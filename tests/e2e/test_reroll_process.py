@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.e2e.test_admission import IDEA, live, private
 from tests.e2e.harness import status_of
+from tests.e2e.test_admission import IDEA, live, private
 from tests.fakes.discord_fake import Message
 from tests.fakes.mp4 import frame_rgb
 from tests.pipeline.test_runner import looks_like

@@ -454,7 +454,7 @@ async def test_a_button_answered_with_a_modal_then_its_submit(
     """Response type 9 (MODAL) to a component interaction, validated against the OpenAPI
     description; the member's submit arrives as a MODAL_SUBMIT (type 5) that discord.py hands
     to the modal with the text filled in; a modal may not answer a MODAL_SUBMIT."""
-    record, interaction = await slash(fake, bot)
+    _, interaction = await slash(fake, bot)
     await interaction.response.send_message("Clip 2/3", view=CancelView(bot.inbox))
     original = await interaction.original_response()
     click = await fake.click("cancel:1", original.id)
