@@ -16,7 +16,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bot.pipeline import media
 from bot.pipeline.admission import Admission, Refused
@@ -33,9 +33,6 @@ from storage.models import Clip, ClipStatus, Generation, GenerationStatus, Versi
 from storage.repository import Repository
 from storage.version_rows import RerollRefused
 
-if TYPE_CHECKING:
-    from bot.pipeline.runner import Deliverer
-
 log = logging.getLogger(__name__)
 
 NOT_DONE = {
@@ -46,6 +43,12 @@ NOT_DONE = {
 
 
 UNEXPECTED = "something went wrong on our side; it has been logged"
+
+
+class Deliverer(Protocol):
+    """The runner's deliverers (`bot.pipeline.runner.Deliverer`), as a reroll uses them."""
+
+    async def deliver(self, generation: Generation, film: Path, *, version: int = 1) -> str: ...
 
 
 class _Ended(Exception):
