@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.pipeline.admission import Refused
-from bot.pipeline.events import ClipStarted, Delivered, RerollEnded, RerollStarted
+from bot.pipeline.events import ClipStarted, Delivered, Queued, RerollEnded, RerollStarted
 from bot.pipeline.progress import Progress
 from storage.models import ClipStatus, GenerationStatus, VersionStatus
 from tests.conftest import IDEA, TEST_OWNER
@@ -184,3 +184,38 @@ async def test_a_reroll_resumes_after_a_restart_and_is_delivered_once(
         (delivered,) = second_run.of(first.id, Delivered)
         assert delivered.ref == "test:delivered-1-v2.mp4"
         assert len(second_run.deliverer.calls) == 1
+
+
+async def test_a_reroll_waits_for_the_members_running_generation(harness, replicate_fake) -> None:
+    """USER_CONCURRENCY holds: a reroll is queued behind the member's running generation."""
+    first = await _done_film(harness, clips=1)
+    replicate_fake.auto_complete = False
+    other = await harness.submit(clips=1)
+    await harness.wait_for(lambda: len(replicate_fake.predictions) == 2, what="the other's clip")
+    running = list(replicate_fake.predictions)[-1]
+
+    await harness.runner.reroll(first.id, 0)
+    await harness.wait_for(lambda: bool(harness.of(first.id, Queued)), what="queued")
+    await asyncio.sleep(0.3)
+    assert len(replicate_fake.predictions) == 2  # nothing created while the other runs
+
+    replicate_fake.complete(running)
+    replicate_fake.auto_complete = True
+    async with asyncio.timeout(30):
+        assert (await harness.runner.wait(other.id)).status is GenerationStatus.DONE
+        final = await harness.runner.wait(first.id)
+    assert final.status is GenerationStatus.DONE
+    assert len(replicate_fake.predictions) == 3
+    assert (await harness.repo.versions(first.id))[-1].status is VersionStatus.DONE
+
+
+async def test_a_narrated_film_is_narrated_again_over_the_new_cut(harness, openai_fake) -> None:
+    first = await harness.generate(clips=2, narration=True, voice="coral")
+    assert first.status is GenerationStatus.DONE, first.error
+    spoken = openai_fake.calls["speech"]
+    version, final = await _reroll(harness, first.id, 1)
+    assert final.status is GenerationStatus.DONE
+    v2 = await harness.repo.version(version.id)
+    assert Path(v2.film_path or "").name == "film-v2-narrated.mp4"
+    assert harness.deliverer.calls[-1][1].name == "film-v2-narrated.mp4"
+    assert openai_fake.calls["speech"] == spoken  # the lines spoken for v1 are mixed in again
