@@ -80,6 +80,7 @@ class Progress:
     rerolling: int | None = None  # the scene a reroll is making again
     changed: dict[int, int] = field(default_factory=dict)  # scene → version of its take (>1)
     reroll_error: str | None = None  # why the last reroll did not make a new version
+    shown_ref: str | None = field(default=None, repr=False)  # the film's ref while rerolling
 
     @classmethod
     def from_rows(
@@ -100,6 +101,7 @@ class Progress:
         last = versions[-1] if versions else None
         if last is not None and not last.status.final:
             progress.version, progress.rerolling = last.number, last.scene
+            progress.shown_ref, progress.delivered = progress.delivered, last.delivery_ref
         elif last is not None and last.status is not VersionStatus.DONE:
             progress.reroll_error = f"v{last.number}: {last.error or last.status}"
         return progress
@@ -144,6 +146,8 @@ class Progress:
                 self.delivered = ref
             case RerollStarted(version=version, scene=scene):
                 self.status, self.ended_at, self.position = GenerationStatus.REROLLING, None, None
+                if self.rerolling is None:  # where the film went so far: not this version's
+                    self.shown_ref, self.delivered = self.delivered, None
                 self.version, self.rerolling, self.reroll_error = version, scene, None
                 self.changed[scene] = version
                 if 0 <= scene < len(self.clips) and self.clips[scene] == ClipShows.DONE:
@@ -160,6 +164,8 @@ class Progress:
                 if 0 <= scene < len(self.clips):
                     self.clips[scene] = ClipShows.DONE  # the new take, or the earlier one back
                 self.reroll_error = None if reason is None else f"v{version}: {reason}"
+                if reason is not None:  # the film stays the version before, sent where it went
+                    self.delivered = self.shown_ref
             case Finished():
                 self._end(GenerationStatus.DONE, None)
             case Failed(reason=reason):

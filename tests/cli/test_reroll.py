@@ -24,6 +24,8 @@ async def test_reroll_renders_one_scene_and_writes_the_next_version(
     assert "generation #1: clip 2/3 done" in run.err
     assert f"2. done Scene 2: {IDEA}, {NOTE}" in run.err
     assert "1. done Scene 1" in run.err and "done (v2)" in run.err
+    assert "delivered (file:film-1-v2.mp4)" in run.err
+    assert "v1.mp4" not in run.err  # where the first film went is not this version's
     assert replicate_fake.counts["create"] == 4  # scene 2 only
     film, before = tmp_path / "film-1-v2.mp4", tmp_path / "v1.mp4"
     assert frame_rgb(film, 0.5) == frame_rgb(before, 0.5)
