@@ -97,6 +97,8 @@ def embed(state: ReplyState) -> discord.Embed:
         stage += f" — position {state.position} in your queue"
     if state.rerolling is not None and not state.final:
         stage = f"🎲 Rerolling scene {state.rerolling + 1} — v{state.version} on its way"
+        if state.position:
+            stage += f" (position {state.position} in your queue)"
     elif state.status is GenerationStatus.DONE and state.version > 1:
         stage = stage.replace("the film", f"v{state.version} of the film", 1)
     result.add_field(name="Status", value=stage, inline=False)

@@ -9,6 +9,7 @@ from bot.pipeline.events import (
     ClipCompleted,
     ClipStarted,
     Delivered,
+    Queued,
     RerollEnded,
     RerollStarted,
     Stitched,
@@ -39,7 +40,10 @@ def test_a_reroll_reads_as_it_goes_then_shows_v2() -> None:
     assert [
         b["custom_id"] for row in render.view(state).to_components() for b in row["components"]
     ] == ["reelbot:cancel:7"]
-    state.apply(RerollStarted(7, 2, 1, "Scene 2, closer"))
+    state.apply(Queued(7, 1))  # behind the member's other generation
+    assert fields(render.embed(state))["Status"].endswith("(position 1 in your queue)")
+    state.apply(RerollStarted(7, 2, 1, "Scene 2, closer"))  # its turn: the note rewrote it
+    assert state.position is None
     assert state.scenes[1] == "Scene 2, closer"
     state.apply(ClipStarted(7, 1, "p"))
     state.apply(ClipCompleted(7, 1, Path("clip-2-v2.mp4")))
