@@ -3,10 +3,12 @@ the latest version at start-up; `open_database` picks the backend from the setti
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -15,6 +17,8 @@ from storage.migrations import migrations
 from storage.sqlite import connect, migrate, statements
 
 __all__ = ["DatabaseSettings", "connect", "migrate", "migrations", "open_database", "statements"]
+
+log = logging.getLogger(__name__)
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -47,7 +51,10 @@ async def connect_database(target: DatabaseSettings | str | Path) -> Backend:
     if is_postgres(where):
         from storage.postgres import connect_postgres
 
+        url = urlsplit(str(where))  # named without its user and password
+        log.info("database: PostgreSQL at %s:%s%s", url.hostname, url.port or 5432, url.path)
         return await connect_postgres(str(where))
+    log.info("database: SQLite at %s", where)
     return await connect(where)
 
 

@@ -12,6 +12,8 @@ If the server cannot start, the fixture raises: the PostgreSQL tests fail, they 
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import importlib.util
 import itertools
@@ -93,6 +95,11 @@ class PgServer:
         finally:
             await conn.close()
         return self.url(name)
+
+    def create_database_blocking(self, prefix: str = "test") -> str:
+        """`create_database` from synchronous code (even inside a running loop): a thread."""
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, self.create_database(prefix)).result()
 
     def stop(self) -> None:
         if self.process.poll() is None:
