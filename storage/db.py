@@ -10,17 +10,31 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import urlsplit
 
+import asyncpg
 from pydantic import SecretStr
 
 from storage.backend import Backend
 from storage.migrations import migrations
 from storage.sqlite import connect, migrate, statements
 
-__all__ = ["DatabaseSettings", "connect", "migrate", "migrations", "open_database", "statements"]
+__all__ = [
+    "DatabaseSettings",
+    "DatabaseUnavailable",
+    "connect",
+    "migrate",
+    "migrations",
+    "open_database",
+    "statements",
+]
 
 log = logging.getLogger(__name__)
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened (a server down, a refused login); the message names
+    where, never the password."""
 
 
 class DatabaseSettings(Protocol):
@@ -52,8 +66,14 @@ async def connect_database(target: DatabaseSettings | str | Path) -> Backend:
         from storage.postgres import connect_postgres
 
         url = urlsplit(str(where))  # named without its user and password
-        log.info("database: PostgreSQL at %s:%s%s", url.hostname, url.port or 5432, url.path)
-        return await connect_postgres(str(where))
+        named = f"{url.hostname}:{url.port or 5432}{url.path}"
+        log.info("database: PostgreSQL at %s", named)
+        try:
+            return await connect_postgres(str(where))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise DatabaseUnavailable(
+                f"cannot open the PostgreSQL database at {named} (DATABASE_URL): {exc}"
+            ) from exc
     log.info("database: SQLite at %s", where)
     return await connect(where)
 
