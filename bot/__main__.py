@@ -15,6 +15,7 @@ from typing import Any
 from bot import logs
 from bot.config import Settings, SettingsError, load_settings
 from bot.pipeline.video_models import ASPECT_RATIOS
+from storage.db import DatabaseUnavailable
 
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
@@ -66,7 +67,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings.log_level if args.command not in ("generate", "reroll") else "WARNING",
         settings.secrets(),
     )
-    return _run(_dispatch(args, settings))
+    try:
+        return _run(_dispatch(args, settings))
+    except DatabaseUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
 
 
 def _run(main: Coroutine[Any, Any, int]) -> int:

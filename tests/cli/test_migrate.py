@@ -132,3 +132,15 @@ async def test_it_needs_a_postgresql_url_and_a_sqlite_file(
     )
     assert code == 2 and "no SQLite database" in err
     assert not missing.exists()  # not created empty
+
+
+async def test_a_database_that_cannot_be_opened_is_named_without_its_password(
+    base_env: dict[str, str],
+) -> None:
+    url = "postgresql://reel:pg-secret@127.0.0.1:1/reel"  # nothing listens on port 1
+
+    code, out, err = await _bot({**base_env, "DATABASE_URL": url}, "history")
+
+    assert code == 2
+    assert "cannot open the PostgreSQL database at 127.0.0.1:1/reel" in err
+    assert "pg-secret" not in err + out and "Traceback" not in err
