@@ -475,4 +475,8 @@ async def test_a_button_answered_with_a_modal_then_its_submit(
     assert refused.value.status == 400
     await submitted.response.send_message("Rerolling", ephemeral=True)
     assert (await submit.wait_callback())["type"] == 4
+    answer = fake.message(submit.original_message_id or 0)
+    metadata = answer.payload["interaction_metadata"]
+    assert validate_response("ModalSubmitInteractionMetadataResponse", metadata) == []
+    assert metadata["triggering_interaction_metadata"]["interacted_message_id"] == str(original.id)
     fake.assert_clean()
