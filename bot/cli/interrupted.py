@@ -143,8 +143,8 @@ async def _settle_one(
 
 
 async def _resume(services: Services, console: Console, generation: Generation) -> None:
-    out = Path(f"film-{generation.id}.mp4")
-    services.runner.register_deliverer("cli", FileDeliverer(out))
+    # film-<id>.mp4, or film-<id>-v<N>.mp4 for a reroll's cut
+    services.runner.register_deliverer("cli", FileDeliverer(None))
     progress = TerminalProgress(console)
     progress.follow(generation.id)
     unsubscribe = services.bus.subscribe(progress.handle)
@@ -155,7 +155,8 @@ async def _resume(services: Services, console: Console, generation: Generation) 
     finally:
         unsubscribe()
     if final.status is GenerationStatus.DONE:
-        console.print(f"Generation #{final.id} resumed and done → {out}")
+        out = (final.delivery_ref or "").removeprefix("file:")
+        console.print(f"Generation #{final.id} resumed and done → {escape(out)}")
     else:
         console.print(f"Generation #{final.id} {final.status}: {escape(final.error or '')}")
 

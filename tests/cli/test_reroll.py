@@ -3,7 +3,13 @@ the same progress as `generate`, scene N only rendered again, the next version w
 
 from __future__ import annotations
 
+import asyncio
+import signal
+import sqlite3
+
+from bot.cli.interrupted import GRACE
 from tests.cli.test_cli import IDEA, bot
+from tests.cli.test_interrupted import row, start, until
 from tests.fakes.mp4 import frame_rgb
 
 NOTE = "closer on the seal's face"
@@ -42,3 +48,34 @@ async def test_reroll_of_a_missing_scene_is_refused_and_spends_nothing(
     assert run.code == 1
     assert "Generation #1 has scenes 1 to 2." in run.err
     assert replicate_fake.counts["create"] == 2
+
+
+async def test_an_interrupted_reroll_is_cancelled_by_the_next_command_and_the_film_stays(
+    env, tmp_path, replicate_fake
+) -> None:
+    """A `reroll` killed mid-render (a closed terminal) is settled by the next terminal command
+    like an interrupted generation: without a terminal to ask in, its prediction is cancelled
+    and the film stays v1."""
+    first = await bot("generate", IDEA, "--clips", "2", env=env, cwd=tmp_path)
+    assert first.code == 0, first.err
+    replicate_fake.script(["stuck"])
+    child = await start("reroll", "1", "2", env=env, cwd=tmp_path)
+    await until(lambda: len(replicate_fake.predictions) == 3)
+    take = list(replicate_fake.predictions)[-1]
+    await until(lambda: row(env, 1)[0] == "rerolling")
+    child.send_signal(signal.SIGKILL)
+    await child.wait()
+    await asyncio.sleep(GRACE)
+
+    history = await bot("history", env=env, cwd=tmp_path)
+
+    assert history.code == 0, history.err
+    assert "cancelled" in history.err
+    assert replicate_fake.predictions[take].canceled
+    assert row(env, 1)[0] == "done"
+    with sqlite3.connect(env["DATABASE_PATH"]) as db:
+        versions = db.execute("SELECT number, status FROM versions ORDER BY number").fetchall()
+        (clip,) = db.execute("SELECT output_path FROM clips WHERE idx = 1").fetchall()
+    assert versions == [(1, "done"), (2, "cancelled")]
+    assert clip[0].endswith("clip-2.mp4")  # the first take is back
+    assert len(replicate_fake.predictions) == 3
