@@ -8,7 +8,7 @@ from cogs.generate.buttons import CancelButton, RetryButton
 from cogs.generate.cog import GenerateCog, generate_command
 from cogs.generate.delivery import DiscordDeliverer
 from cogs.generate.recovery import find_reply
-from cogs.generate.reroll import RerollButton
+from cogs.generate.reroll import RerollButton, submitted_after_restart
 from cogs.generate.updater import ReplyUpdater
 
 if TYPE_CHECKING:
@@ -27,6 +27,7 @@ async def setup(bot: Reelbot) -> None:
 
     bot.services.runner.register_reply_finder("discord", has_reply)
     bot.add_dynamic_items(CancelButton, RetryButton, RerollButton)
+    bot.add_listener(submitted_after_restart, "on_interaction")
     cog = GenerateCog(bot, updater)
     await bot.add_cog(cog)
     bot.tree.add_command(generate_command(cog, bot.settings.max_clips))
@@ -34,3 +35,4 @@ async def setup(bot: Reelbot) -> None:
 
 async def teardown(bot: Reelbot) -> None:
     bot.tree.remove_command("generate")
+    bot.remove_listener(submitted_after_restart, "on_interaction")

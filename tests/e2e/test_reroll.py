@@ -115,3 +115,23 @@ async def test_a_reroll_whose_stored_clips_are_gone_is_refused_privately(tmp_pat
         assert pressed.callback["data"]["flags"] & 64
         assert w.replicate.counts["create"] == 2
         assert (await w.services.repo.usage_since(w.discord.users["alice"].id, 0)).runs == 1
+
+
+async def test_a_note_form_shown_before_a_restart_is_answered_after_it(tmp_path: Path) -> None:
+    async with world(tmp_path) as w:
+        reply = await w.generate(IDEA, clips=2)
+        assert (await w.wait_final(reply)).startswith("✅")
+        posts = await w.discord.wait_for(
+            lambda: len(clip_posts(w, reply)) == 2 and clip_posts(w, reply)
+        )
+        pressed = await w.click("reelbot:reroll:1:0", posts[0])
+        assert pressed.callback_type == 9
+
+        await w.restart()  # the process that showed the form is gone
+        submitted = await w.discord.submit_modal(pressed, {"note": NOTE})
+        await submitted.wait_callback(timeout=5)
+        assert "becomes v2" in (await w.wait_private_text(submitted))
+        await w.discord.wait_for(lambda: len(w.discord.dm_messages("alice")) == 2, timeout=20)
+        assert list(w.replicate.predictions.values())[-1].prompt.startswith(
+            f"Scene 1: {IDEA}, {NOTE}"
+        )
