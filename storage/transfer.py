@@ -104,6 +104,8 @@ async def copy_sqlite_to_postgres(sqlite_path: Path, url: str) -> dict[str, int]
                     counts[table] += len(records)
                 if "id" in columns[table]:
                     await copy.advance_identity(table)
+        for table in tables:  # statistics and the visibility map (index-only scans) now,
+            await target.update(f'VACUUM ANALYZE "{table}"')  # not at autovacuum's leisure
         return counts
     finally:
         source.close()
