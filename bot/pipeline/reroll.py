@@ -147,23 +147,16 @@ class Rerolls:
             await self._rewrite(version, shot_list)
             film = await self._cut(generation, version, shot_list.style)
             await self._deliver(generation, version, film)
-            if await self._repo.finish_reroll(version):
-                self._bus.publish(
-                    RerollEnded(
-                        generation_id, version.number, version.scene, None, *[version.number] * 2
-                    )
-                )
+            if await self._repo.finish_reroll(version):  # the new take and film are the film's
+                number, scene = version.number, version.scene
+                self._bus.publish(RerollEnded(generation_id, number, scene, None, number, number))
         except _Ended:
             log.info("the reroll of generation %s ended elsewhere", generation_id)
         except GenerationError as exc:
             await self.end(version, VersionStatus.FAILED, exc.reason)
         except Exception:
             log.exception("the reroll of generation %s failed unexpectedly", generation_id)
-            await self.end(
-                version,
-                VersionStatus.FAILED,
-                "something went wrong on our side; it has been logged",
-            )
+            await self.end(version, VersionStatus.FAILED, UNEXPECTED)
 
     async def _advance(self, version: Version, status: VersionStatus) -> None:
         if not await self._repo.set_version_status(version.id, status):
