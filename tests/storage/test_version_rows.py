@@ -126,3 +126,18 @@ async def test_a_reroll_that_ends_puts_the_earlier_take_back(
     generation = await repo.generation(gid)
     assert generation.status is GenerationStatus.DONE and generation.video_path == "/m/film.mp4"
     assert await repo.usage_since(7, 0) == Usage(1, 15.0)  # spent nothing: not counted
+
+
+async def test_retention_counts_from_the_latest_versions_end(repo: Repository) -> None:
+    """MEDIA_RETENTION_DAYS: a film being rerolled is never swept; once rerolled, its clock
+    starts again at the new version's end (every version's files are in its one folder)."""
+    gid = await _done_film(repo)
+    first_end = (await repo.generation(gid)).finished_at
+    later = first_end + 10_000
+    assert await repo.media_to_remove(ended_before=later) == [gid]
+    version = await repo.begin_reroll(gid, 0, note=None, seed=3)
+    assert await repo.media_to_remove(ended_before=later) == []  # rerolling: kept
+    assert await repo.end_reroll(version, VersionStatus.FAILED, "no")
+    ended = (await repo.generation(gid)).finished_at
+    assert ended >= first_end
+    assert await repo.media_to_remove(ended_before=ended - 0.001) == []
