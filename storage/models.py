@@ -73,6 +73,7 @@ class Generation:
     created_at: float
     updated_at: float
     finished_at: float | None
+    start_image_path: str | None = None  # the member's image: the first frame of scene 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ class Clip:
     predict_seconds: float
     create_started_at: float | None
     updated_at: float
+    start_image_url: str | None = None  # where its start image was uploaded (Replicate files)
 
 
 @dataclass(frozen=True, slots=True)
