@@ -204,9 +204,12 @@ async def decode_size(data: bytes, kind: str) -> tuple[int, int]:
     return info.width, info.height
 
 
-async def load(path: Path) -> StartImage:
-    """A stored start image, read back (a resumed generation's analysis sees it again)."""
-    data = await asyncio.to_thread(Path(path).read_bytes)
+async def data_url(path: Path) -> str:
+    """A stored start image as a data URL (the analysis model's vision input); the file was
+    checked when it was stored."""
+    try:
+        data = await asyncio.to_thread(Path(path).read_bytes)
+    except OSError as exc:
+        raise StartImageRefused("the start image is no longer on the bot's server") from exc
     kind = sniff(data) or "jpeg"
-    width, height = await decode_size(data, kind)
-    return StartImage(data, kind, width, height)
+    return f"data:image/{kind};base64,{base64.b64encode(data).decode()}"

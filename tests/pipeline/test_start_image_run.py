@@ -18,7 +18,9 @@ def close(a: tuple[int, int, int], b: tuple[int, int, int], tolerance: int = 16)
     return all(abs(x - y) <= tolerance for x, y in zip(a, b, strict=True))
 
 
-async def test_scene_one_starts_from_the_image(harness, replicate_fake, tmp_path: Path) -> None:
+async def test_scene_one_starts_from_the_image(
+    harness, openai_fake, replicate_fake, tmp_path: Path
+) -> None:
     image = make_image(tmp_path / "seal.png", width=640, height=360, color="0x2040c0")
     checked = await start_image.check(image.read_bytes(), get_model("bytedance/seedance-1-lite"))
     new = NewGeneration(owner_id=TEST_OWNER, prompt=IDEA, source="cli", clips_requested=2)
@@ -37,6 +39,7 @@ async def test_scene_one_starts_from_the_image(harness, replicate_fake, tmp_path
     )
     assert second.start_image_url is None
     assert "image" not in replicate_fake.predictions[second.prediction_id or ""].input
+    assert openai_fake.images == [checked.data_url()]  # the analysis model saw the image
     film = Path(final.video_path or "")
     assert close(frame_rgb(film, 0.0), BLUE)  # the film opens on the member's image
     assert not close(frame_rgb(film, 0.9), BLUE)  # then scene 1 goes on in its own colour
