@@ -19,9 +19,7 @@ def close(a: tuple[int, int, int], b: tuple[int, int, int], tolerance: int = 16)
 async def test_generate_from_an_image(env, tmp_path, openai_fake, replicate_fake) -> None:
     make_image(tmp_path / "seal.jpg", width=640, height=360, color="0x2040c0", fmt="jpeg")
 
-    run = await bot(
-        "generate", IDEA, "--clips", "2", "--image", "seal.jpg", env=env, cwd=tmp_path
-    )
+    run = await bot("generate", IDEA, "--clips", "2", "--image", "seal.jpg", env=env, cwd=tmp_path)
 
     assert run.code == 0, run.err
     assert close(frame_rgb(tmp_path / "film.mp4", 0.0), BLUE)
