@@ -4,7 +4,6 @@ with exit code 2 before anything is stored or spent."""
 from __future__ import annotations
 
 import sqlite3
-from pathlib import Path
 
 from tests.cli.test_cli import IDEA, bot
 from tests.fakes.mp4 import frame_rgb, make_image
