@@ -110,8 +110,12 @@ class GenerateCog(commands.Cog):
                 f"Reelbot is not configured to make films: {'; '.join(problems)}. "
                 "The operator has to fix it in the bot's environment or .env."
             )
-        # fetched and checked before anything is stored or spent (within the 3 s to answer)
-        first_frame = await start.receive(self.bot, image) if image is not None else None
+        first_frame = None
+        if image is not None:  # fetched and checked before anything is stored or spent; that
+            # can outlast the 3 s to answer, so the answer is a private "thinking" first: a
+            # refusal replaces it, the reply follows it (`_reply`)
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            first_frame = await start.receive(self.bot, image)
         assert interaction.channel_id is not None
         new = NewGeneration(
             owner_id=interaction.user.id,
@@ -129,11 +133,21 @@ class GenerateCog(commands.Cog):
     async def _reply(self, interaction: discord.Interaction, generation: Generation) -> None:
         """The public reply that shows the generation from now on; its id is stored."""
         state = ReplyState(generation.id, generation.prompt)
-        response = await interaction.response.send_message(
-            embed=render.embed(state), view=render.view(state), allowed_mentions=NO_MENTIONS
-        )
-        message = response.resource
-        message_id = message.id if isinstance(message, discord.InteractionMessage) else None
+        if interaction.response.is_done():  # deferred privately while a start image was read
+            await interaction.delete_original_response()
+            sent = await interaction.followup.send(
+                embed=render.embed(state),
+                view=render.view(state),
+                allowed_mentions=NO_MENTIONS,
+                wait=True,
+            )
+            message_id: int | None = sent.id
+        else:
+            response = await interaction.response.send_message(
+                embed=render.embed(state), view=render.view(state), allowed_mentions=NO_MENTIONS
+            )
+            message = response.resource
+            message_id = message.id if isinstance(message, discord.InteractionMessage) else None
         if message_id is None:
             message_id = (await interaction.original_response()).id
         assert interaction.channel_id is not None
