@@ -30,7 +30,7 @@ from bot.pipeline.video_models import VideoModel, with_start_image
 # see bot/pipeline/video_models.py); Replicate's files API takes up to 100 MB.
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 DISCORD_CDN_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
-FETCH_TIMEOUT = 2.0  # seconds: the image is fetched before the interaction's 3 s are up
+FETCH_TIMEOUT = 30.0  # seconds (the command is answered, privately, before the fetch)
 DECODE_TIMEOUT = 15.0
 # Magic numbers: PNG's 8-byte signature (RFC 2083 §12.12); JPEG's SOI marker followed by the
 # first segment's marker (ITU T.81 B.1.1.2). Kling, the strictest model, takes .jpg/.jpeg/.png.
