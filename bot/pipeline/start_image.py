@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,11 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 DISCORD_CDN_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
 FETCH_TIMEOUT = 30.0  # seconds (the command is answered, privately, before the fetch)
 DECODE_TIMEOUT = 15.0
+# A small file can decode to a huge picture (a PNG of one colour compresses ~1000:1): ffmpeg's
+# `max_pixels` ("Maximum number of pixels per image", an AVCodecContext option) refuses to
+# decode past it, so a 10 MB file cannot take gigabytes of memory to check.
+MAX_PIXELS = 40_000_000
+_TOO_MANY_PIXELS = re.compile(r"Picture size (\d+)x(\d+) exceeds specified max pixel count")
 # Magic numbers: PNG's 8-byte signature (RFC 2083 §12.12); JPEG's SOI marker followed by the
 # first segment's marker (ITU T.81 B.1.1.2). Kling, the strictest model, takes .jpg/.jpeg/.png.
 _SIGNATURES = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff"}
@@ -143,7 +149,13 @@ def too_large(size: int | None, max_bytes: int) -> StartImageRefused:
     )
 
 
-async def check(data: bytes, model: VideoModel, *, max_bytes: int = MAX_IMAGE_BYTES) -> StartImage:
+async def check(
+    data: bytes,
+    model: VideoModel,
+    *,
+    max_bytes: int = MAX_IMAGE_BYTES,
+    max_pixels: int = MAX_PIXELS,
+) -> StartImage:
     """`data` as a `StartImage` for `model`, or `StartImageRefused` saying what is wrong."""
     require_model(model)
     assert model.start_image is not None
@@ -154,7 +166,7 @@ async def check(data: bytes, model: VideoModel, *, max_bytes: int = MAX_IMAGE_BY
         raise StartImageRefused(
             "That file is not a PNG or JPEG image (checked by its content, not its name)."
         )
-    width, height = await decode_size(data, kind)
+    width, height = await decode_size(data, kind, max_pixels=max_pixels)
     spec = model.start_image
     if min(width, height) < spec.min_side:
         raise StartImageRefused(
@@ -170,9 +182,9 @@ async def check(data: bytes, model: VideoModel, *, max_bytes: int = MAX_IMAGE_BY
     return StartImage(data, kind, width, height)
 
 
-async def decode_size(data: bytes, kind: str) -> tuple[int, int]:
+async def decode_size(data: bytes, kind: str, *, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
     """The image's width and height, after ffmpeg decoded it whole as `kind` (a file that
-    only starts like a PNG or JPEG is refused here)."""
+    only starts like a PNG or JPEG is refused here, and one of more than `max_pixels`)."""
     with tempfile.TemporaryDirectory(prefix="reelbot-image-") as folder:
         path = Path(folder) / f"image.{kind}"
         await asyncio.to_thread(path.write_bytes, data)
@@ -182,6 +194,10 @@ async def decode_size(data: bytes, kind: str) -> tuple[int, int]:
             "-xerror",
             "-protocol_whitelist",
             "file",
+            "-format_whitelist",
+            _DEMUXERS[kind],
+            "-max_pixels",
+            str(max_pixels),
             "-f",
             _DEMUXERS[kind],
             "-i",
@@ -195,7 +211,13 @@ async def decode_size(data: bytes, kind: str) -> tuple[int, int]:
         code, _, stderr = await run_ffmpeg(
             args, timeout=DECODE_TIMEOUT, what="image check", check=False
         )
-    info = parse_ffmpeg_info(stderr.decode("utf-8", errors="replace"))
+    text = stderr.decode("utf-8", errors="replace")
+    info = parse_ffmpeg_info(text)
+    if too_big := _TOO_MANY_PIXELS.search(text):
+        shown = f"{too_big[1]}×{too_big[2]} pixels"
+        raise StartImageRefused(
+            f"The image is {shown}: at most {max_pixels / 1e6:g} megapixels, please."
+        )
     if code != 0 or info is None or info.codec.rstrip(",") != _CODECS[kind]:
         raise StartImageRefused(
             f"That file could not be read as a {kind.upper()} image "

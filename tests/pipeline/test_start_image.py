@@ -193,3 +193,10 @@ async def test_a_stored_image_is_read_back_as_a_data_url(tmp_path: Path) -> None
     assert await start_image.data_url(path) == checked.data_url()
     with pytest.raises(StartImageRefused):
         await start_image.data_url(tmp_path / "nowhere.png")
+
+
+async def test_an_image_of_too_many_pixels_is_not_decoded(tmp_path: Path) -> None:
+    with pytest.raises(StartImageRefused) as caught:
+        await check(image(tmp_path, 640, 360), SEEDANCE, max_pixels=100_000)
+
+    assert caught.value.reason == "The image is 640×360 pixels: at most 0.1 megapixels, please."
