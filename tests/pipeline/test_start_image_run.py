@@ -73,3 +73,30 @@ async def test_a_start_image_create_lost_in_flight_is_found_again_not_uploaded_a
     assert replicate_fake.counts["create"] == 1 and len(replicate_fake.files) == 1
     assert clip.prediction_id == lost.prediction_id
     assert clip.start_image_url == lost.start_image_url is not None
+
+
+async def test_a_retry_uploads_the_image_afresh_the_attempts_of_a_run_do_not(
+    harness, replicate_fake, tmp_path: Path
+) -> None:
+    """Replicate's uploads expire (about a day): a Retry, which may come much later, uploads
+    the stored image again; the attempts within one run share one upload."""
+    image = make_image(tmp_path / "seal.png", width=640, height=360)
+    checked = await start_image.check(image.read_bytes(), get_model("bytedance/seedance-1-lite"))
+    replicate_fake.script(["failed:GPU fell over"] * 3)
+    new = NewGeneration(owner_id=TEST_OWNER, prompt=IDEA, source="cli", clips_requested=1)
+
+    generation = await harness.runner.submit(new, start_image=checked)
+    failed = await harness.runner.wait(generation.id)
+    assert failed.status is GenerationStatus.FAILED
+    assert replicate_fake.counts["create"] == 3 and len(replicate_fake.files) == 1
+    (before,) = await harness.repo.clips(generation.id)
+
+    assert await harness.runner.retry(generation.id)
+    final = await harness.runner.wait(generation.id)
+
+    assert final.status is GenerationStatus.DONE, final.error
+    (after,) = await harness.repo.clips(generation.id)
+    assert len(replicate_fake.files) == 2 and after.start_image_url != before.start_image_url
+    assert replicate_fake.predictions[after.prediction_id or ""].input["image"] == (
+        after.start_image_url
+    )
