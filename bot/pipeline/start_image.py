@@ -182,7 +182,9 @@ async def check(
     return StartImage(data, kind, width, height)
 
 
-async def decode_size(data: bytes, kind: str, *, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
+async def decode_size(
+    data: bytes, kind: str, *, max_pixels: int = MAX_PIXELS, timeout: float = DECODE_TIMEOUT
+) -> tuple[int, int]:
     """The image's width and height, after ffmpeg decoded it whole as `kind` (a file that
     only starts like a PNG or JPEG is refused here, and one of more than `max_pixels`)."""
     with tempfile.TemporaryDirectory(prefix="reelbot-image-") as folder:
@@ -208,9 +210,12 @@ async def decode_size(data: bytes, kind: str, *, max_pixels: int = MAX_PIXELS) -
             "null",
             "-",
         ]
-        code, _, stderr = await run_ffmpeg(
-            args, timeout=DECODE_TIMEOUT, what="image check", check=False
-        )
+        try:
+            code, _, stderr = await run_ffmpeg(
+                args, timeout=timeout, what="image check", check=False
+            )
+        except MediaError as exc:  # ffmpeg took too long, or could not start
+            raise StartImageRefused(f"Your image could not be checked ({exc.reason}).") from exc
     text = stderr.decode("utf-8", errors="replace")
     info = parse_ffmpeg_info(text)
     if too_big := _TOO_MANY_PIXELS.search(text):

@@ -200,3 +200,10 @@ async def test_an_image_of_too_many_pixels_is_not_decoded(tmp_path: Path) -> Non
         await check(image(tmp_path, 640, 360), SEEDANCE, max_pixels=100_000)
 
     assert caught.value.reason == "The image is 640×360 pixels: at most 0.1 megapixels, please."
+
+
+async def test_a_check_that_takes_too_long_is_a_refusal_not_a_crash(tmp_path: Path) -> None:
+    with pytest.raises(StartImageRefused) as caught:
+        await start_image.decode_size(image(tmp_path), "png", timeout=0.0001)
+
+    assert "could not be checked" in caught.value.reason and "took longer" in caught.value.reason
