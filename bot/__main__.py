@@ -32,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, help="seed for reproducible clips")
     gen.add_argument("--out", default="film.mp4", help="where to write the film (film.mp4)")
     gen.add_argument(
+        "--image", type=Path, help="a PNG or JPEG to start from: the first frame of scene 1"
+    )
+    gen.add_argument(
         "--narration",
         action=argparse.BooleanOptionalAction,
         default=None,

@@ -74,6 +74,7 @@ class Generation:
     created_at: float
     updated_at: float
     finished_at: float | None
+    start_image_path: str | None = None  # the member's image: the first frame of scene 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ class Clip:
     updated_at: float
     version: int = 1  # the film version that made this take (a reroll makes a new one)
     seed: int | None = None  # the take's own seed (a reroll's); else the generation's + index
+    start_image_url: str | None = None  # where its start image was uploaded (Replicate files)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from storage.models import (
 from storage.narration_rows import NarrationRows
 from storage.post_rows import PostRows
 from storage.rows import _FINAL, _NOT_FINAL, _generation
+from storage.start_image_rows import StartImageRows
 from storage.version_rows import VersionRows
 
 # a run counts towards the daily limit unless it was refunded before it spent anything
@@ -38,8 +39,8 @@ Admit = Callable[[Usage], None]
 refuse (the transaction then stores nothing)."""
 
 
-class Repository(ClipRows, PostRows, NarrationRows, VersionRows):
-    """Generations, clips, posts, narration and film versions over one open database (SQLite
+class Repository(ClipRows, PostRows, NarrationRows, VersionRows, StartImageRows):
+    """Generations, clips, posts, narration, film versions and start images over one open database (SQLite
     or PostgreSQL)."""
 
     # generations -------------------------------------------------------------------------

@@ -71,12 +71,41 @@ class ClipMaker:
         self.cancels = Cancels(repo, predictions)
 
     def inputs(self, generation: Generation, clip: Clip, style: str) -> dict[str, object]:
+        """The prediction input for `clip` as stored (its start image's URL included), so the
+        same clip always gives the same input: a lost create is found by it."""
         prompt = f"{clip.prompt} {style}".strip() if style else clip.prompt
         seed = clip.seed  # a reroll's take has its own seed
         if seed is None and generation.seed is not None:
             seed = generation.seed + clip.index
-        request = ClipRequest(prompt, clip.duration, generation.aspect_ratio, seed)
+        request = ClipRequest(
+            prompt, clip.duration, generation.aspect_ratio, seed, clip.start_image_url
+        )
         return self._model.inputs(request)
+
+    async def start_image(self, generation: Generation, clip: Clip) -> Path | None:
+        """The image file `clip` starts from, if any: the member's image for the first scene."""
+        if clip.index == 0 and generation.start_image_path:
+            return Path(generation.start_image_path)
+        return None
+
+    async def _with_start_image(self, generation: Generation, clip: Clip) -> Clip:
+        """The clip, its start image uploaded (once a run: the URL is stored before any
+        prediction names it). A run that has made no attempt yet (a Retry, maybe days later:
+        Replicate's uploads expire) with no create in flight uploads it afresh."""
+        clip = await self._repo.clip(clip.id)
+        fresh_run = clip.status is ClipStatus.PENDING and clip.attempts == 0
+        if clip.start_image_url is not None and not fresh_run:
+            return clip
+        path = await self.start_image(generation, clip)
+        if path is None:
+            return clip
+        if not path.exists():
+            reason = "its start image is no longer on the bot's server"
+            reason = await self._ended(generation, clip, reason, will_retry=False)
+            raise ClipError(clip.index, reason)
+        url = await self._predictions.upload(path, image_type(path))
+        await self._repo.set_clip_start_image(clip.id, url)
+        return await self._repo.clip(clip.id)
 
     async def make(self, generation: Generation, clip: Clip, style: str) -> Path:
         """The clip's file, rendering it if needed; raises ClipError after its retries. Any
@@ -138,6 +167,7 @@ class ClipMaker:
         reused = await self._earlier_output(generation, clip)
         if reused is not None:
             return await self._download(generation, clip, reused)
+        clip = await self._with_start_image(generation, clip)
         inputs = self.inputs(generation, clip, style)
         remade = 0
         async with self._slots.slot(generation.owner_id):
@@ -344,6 +374,12 @@ def clip_name(clip: Clip) -> str:
     """The take's file name in its generation's folder: every version's take is kept."""
     take = "" if clip.version == 1 else f"-v{clip.version}"
     return f"clip-{clip.index + 1}{take}.mp4"
+
+
+def image_type(path: Path) -> str:
+    """The content type of a stored start image, by the suffix it was stored under (the file
+    was checked by content before: `bot.pipeline.start_image`)."""
+    return {".png": "image/png", ".webp": "image/webp"}.get(path.suffix.lower(), "image/jpeg")
 
 
 def _output_removed(prediction: Snapshot) -> bool:
