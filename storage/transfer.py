@@ -83,11 +83,11 @@ async def copy_sqlite_to_postgres(sqlite_path: Path, url: str) -> dict[str, int]
         missing = [table for table in tables if not columns[table]]
         if missing:
             raise RuntimeError(f"tables missing in PostgreSQL: {', '.join(missing)}")
-        for table in tables:
-            if await target.one(f'SELECT 1 FROM "{table}" LIMIT 1'):
-                raise TargetNotEmpty(f"the PostgreSQL database already has rows in {table}")
         counts: dict[str, int] = {}
         async with target.copying() as copy:
+            for table in tables:  # checked under the lock: two copies at once cannot both pass
+                if await copy.has_rows(table):
+                    raise TargetNotEmpty(f"the PostgreSQL database already has rows in {table}")
             for table in tables:
                 cursor = await asyncio.to_thread(source.execute, f'SELECT * FROM "{table}"')
                 names = [d[0] for d in cursor.description]
