@@ -34,6 +34,13 @@ def _parser() -> argparse.ArgumentParser:
         help="a spoken voice-over written with the shot list (default: NARRATION_DEFAULT)",
     )
     gen.add_argument("--voice", help="the narrator's voice, e.g. coral, marin, onyx (TTS_VOICE)")
+    gen.add_argument(
+        "--continuity",
+        choices=("parallel", "chained"),
+        default=None,
+        help="parallel (default): scenes at once; chained: each scene starts from the last "
+        "frame of the one before, so they render one after another",
+    )
     hist = sub.add_parser("history", help="print recent generations")
     hist.add_argument("--user", type=int, help="only this member's (Discord user id; 0 = terminal)")
     hist.add_argument("--limit", type=int, default=20, help="how many (20)")

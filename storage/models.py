@@ -35,6 +35,13 @@ class ClipStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class Continuity(StrEnum):
+    """How the scenes follow each other (stored with the generation)."""
+
+    PARALLEL = "parallel"  # every scene rendered at once
+    CHAINED = "chained"  # scene N+1 starts from the last frame of scene N: one after another
+
+
 @dataclass(frozen=True, slots=True)
 class NewGeneration:
     owner_id: int
@@ -47,6 +54,7 @@ class NewGeneration:
     channel_id: int | None = None
     narration: bool = False  # a voice-over (in `voice`) is written, spoken and mixed in
     voice: str | None = None
+    continuity: Continuity = Continuity.PARALLEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +81,7 @@ class Generation:
     created_at: float
     updated_at: float
     finished_at: float | None
+    continuity: Continuity = Continuity.PARALLEL
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,10 @@ def cast_of(characters: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     cast: list[tuple[str, str]] = []
     seen: set[str] = set()
     for raw_name, raw_look in characters:
-        name, look = _cut(one_line(raw_name), MAX_NAME_CHARS), _cut(one_line(raw_look), MAX_LOOK_CHARS)
+        name, look = (
+            _cut(one_line(raw_name), MAX_NAME_CHARS),
+            _cut(one_line(raw_look), MAX_LOOK_CHARS),
+        )
         if not name or not look or name.casefold() in seen:
             continue
         seen.add(name.casefold())

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Self
 
+from bot.pipeline.continuity import ChainedRender
 from bot.pipeline.events import (
     AnalysisDone,
     Cancelled,
@@ -27,7 +28,7 @@ from bot.pipeline.events import (
     Started,
     Stitched,
 )
-from storage.models import Clip, ClipStatus, Generation, GenerationStatus
+from storage.models import Clip, ClipStatus, Continuity, Generation, GenerationStatus
 
 
 class ClipShows(StrEnum):
@@ -73,6 +74,7 @@ class Progress:
     stitched: tuple[float, bool] | None = None  # the film's seconds, and whether re-encoded
     narration: Narrated | None = None  # the voice-over: mixed in, or left out and why
     delivered: str | None = None  # where the film went ("dm:…", "thread:…")
+    chained: ChainedRender | None = None  # scenes rendered one after another, and the wait
 
     @classmethod
     def from_rows(cls, generation: Generation, clips: list[Clip]) -> Self:
@@ -85,6 +87,8 @@ class Progress:
         progress.delivered = generation.delivery_ref
         progress.scenes = [c.prompt for c in clips]
         progress.clips = [_FROM_ROW.get(c.status, ClipShows.WAITING) for c in clips]
+        if generation.continuity is Continuity.CHAINED:
+            progress.chained = ChainedRender(len(clips) or generation.clips_requested or 0)
         return progress
 
     @property
@@ -107,8 +111,9 @@ class Progress:
             case Started():
                 self.status, self.error, self.ended_at = GenerationStatus.ANALYSING, None, None
                 self.position = None
-            case AnalysisDone(shot_list=shot_list):
+            case AnalysisDone(shot_list=shot_list, chained=chained):
                 self.title = shot_list.title
+                self.chained = chained or self.chained
                 self.scenes = [s.prompt for s in shot_list.scenes]
                 if len(self.clips) != len(shot_list.scenes):
                     self.clips = [ClipShows.WAITING] * len(shot_list.scenes)

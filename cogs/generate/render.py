@@ -84,6 +84,8 @@ def embed(state: ReplyState) -> discord.Embed:
     if state.status is GenerationStatus.QUEUED and state.position:
         stage += f" — position {state.position} in your queue"
     result.add_field(name="Status", value=stage, inline=False)
+    if state.chained is not None and not state.final:
+        result.add_field(name="Continuity", value=state.chained.notice()[:1024], inline=False)
     if state.clips:
         total = len(state.clips)
         result.add_field(
