@@ -81,6 +81,7 @@ class Generation:
     created_at: float
     updated_at: float
     finished_at: float | None
+    start_image_path: str | None = None  # the member's image: the first frame of scene 1
     continuity: Continuity = Continuity.PARALLEL
 
 
@@ -100,6 +101,7 @@ class Clip:
     predict_seconds: float
     create_started_at: float | None
     updated_at: float
+    start_image_url: str | None = None  # where its start image was uploaded (Replicate files)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ from storage.models import (
 from storage.narration_rows import NarrationRows
 from storage.post_rows import PostRows
 from storage.rows import _FINAL, _NOT_FINAL, _generation
+from storage.start_image_rows import StartImageRows
 
 # a run counts towards the daily limit unless it was refunded before it spent anything
 _USAGE = (
@@ -38,7 +39,7 @@ Admit = Callable[[Usage], None]
 refuse (the transaction then stores nothing)."""
 
 
-class Repository(ClipRows, PostRows, NarrationRows):
+class Repository(ClipRows, PostRows, NarrationRows, StartImageRows):
     """Generations, clips, posts and narration over one long-lived aiosqlite connection."""
 
     # generations -------------------------------------------------------------------------

@@ -71,10 +71,36 @@ class ClipMaker:
         self.cancels = Cancels(repo, predictions)
 
     def inputs(self, generation: Generation, clip: Clip, style: str) -> dict[str, object]:
+        """The prediction input for `clip` as stored (its start image's URL included), so the
+        same clip always gives the same input: a lost create is found by it."""
         prompt = f"{clip.prompt} {style}".strip() if style else clip.prompt
         seed = None if generation.seed is None else generation.seed + clip.index
-        request = ClipRequest(prompt, clip.duration, generation.aspect_ratio, seed)
+        request = ClipRequest(
+            prompt, clip.duration, generation.aspect_ratio, seed, clip.start_image_url
+        )
         return self._model.inputs(request)
+
+    async def start_image(self, generation: Generation, clip: Clip) -> Path | None:
+        """The image file `clip` starts from, if any: the member's image for the first scene."""
+        if clip.index == 0 and generation.start_image_path:
+            return Path(generation.start_image_path)
+        return None
+
+    async def _with_start_image(self, generation: Generation, clip: Clip) -> Clip:
+        """The clip, its start image uploaded (once: the URL is stored before any prediction
+        names it)."""
+        if clip.start_image_url is not None:
+            return clip
+        path = await self.start_image(generation, clip)
+        if path is None:
+            return clip
+        if not path.exists():
+            reason = "its start image is no longer on the bot's server"
+            reason = await self._ended(generation, clip, reason, will_retry=False)
+            raise ClipError(clip.index, reason)
+        url = await self._predictions.upload(path, image_type(path))
+        await self._repo.set_clip_start_image(clip.id, url)
+        return await self._repo.clip(clip.id)
 
     async def make(self, generation: Generation, clip: Clip, style: str) -> Path:
         """The clip's file, rendering it if needed; raises ClipError after its retries. Any
@@ -136,6 +162,7 @@ class ClipMaker:
         reused = await self._earlier_output(generation, clip)
         if reused is not None:
             return await self._download(generation, clip, reused)
+        clip = await self._with_start_image(generation, clip)
         inputs = self.inputs(generation, clip, style)
         remade = 0
         async with self._slots.slot(generation.owner_id):
@@ -336,6 +363,12 @@ class ClipMaker:
         still pending stay stored for the next start."""
         await self.cancels.close()
         await self._predictions.close()
+
+
+def image_type(path: Path) -> str:
+    """The content type of a stored start image, by the suffix it was stored under (the file
+    was checked by content before: `bot.pipeline.start_image`)."""
+    return {".png": "image/png", ".webp": "image/webp"}.get(path.suffix.lower(), "image/jpeg")
 
 
 def _output_removed(prediction: Snapshot) -> bool:

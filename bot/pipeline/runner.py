@@ -39,6 +39,7 @@ from bot.pipeline.pacing import AnswersFirst
 from bot.pipeline.preflight import Problem
 from bot.pipeline.shotlist import ShotList
 from bot.pipeline.speech import Narrator
+from bot.pipeline.start_image import StartImage
 from bot.tasks import spawn
 from storage.models import ClipStatus, Generation, GenerationStatus, NewGeneration
 from storage.repository import Repository
@@ -125,10 +126,17 @@ class Runner:
         reply's id was stored has a reply at all (a resume runs it only then)."""
         self._reply_finders[source] = find
 
-    async def submit(self, new: NewGeneration, *, announce: Announce | None = None) -> Generation:
+    async def submit(
+        self,
+        new: NewGeneration,
+        *,
+        announce: Announce | None = None,
+        start_image: StartImage | None = None,
+    ) -> Generation:
         """Admit a new generation (the allow-list and its member's daily budget; `Refused`
-        says why not), store it, `announce` it (e.g. send the reply that will show it) and
-        start it; it waits in its member's queue if need be.
+        says why not), store it (with its `start_image`, checked before: the first frame of
+        scene 1), `announce` it (e.g. send the reply that will show it) and start it; it
+        waits in its member's queue if need be.
 
         When `announce` fails, the generation ends failed before anything was spent, and is
         not counted: a generation nobody was shown never runs."""
@@ -137,6 +145,9 @@ class Runner:
             generation = await self.repo.create_generation(
                 new, admit=self._admission.check_usage, since=self._admission.since()
             )
+            if start_image is not None:  # a crash before this is never shown, never run
+                path = await start_image.save(self._policy.folder(generation.id))
+                await self.repo.set_start_image(generation.id, str(path))
             if announce is not None:
                 try:
                     await announce(generation)
@@ -147,7 +158,7 @@ class Runner:
                         self._never_shown(generation), name=f"generation-{generation.id}"
                     )
                     raise
-        if announce is not None:
+        if announce is not None or start_image is not None:
             fresh = await self.repo.generation(generation.id)
             generation = fresh or generation
         self.start(generation)

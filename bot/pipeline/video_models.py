@@ -1,4 +1,10 @@
-"""The text-to-video models we support, and how a clip request maps onto each one's inputs."""
+"""The text-to-video models we support, and how a clip request maps onto each one's inputs.
+
+A model that can start from an image declares it with a `StartImage`: the name of its input
+(each model's own schema on Replicate) and the image sizes it takes. A request with a start
+image for a model without one raises `NoStartImage` rather than sending an input the model
+would drop or refuse.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,28 @@ class ClipRequest:
     duration: int
     aspect_ratio: str = "16:9"
     seed: int | None = None
+    start_image: str | None = None  # the first frame: a URL Replicate can fetch (our upload)
+
+
+# Kling's image-to-video reference: ".jpg/.jpeg/.png. Image size cannot exceed 10MB, dimensions
+# not less than 300px, aspect ratio between 1:2.5 ~ 2.5:1" (KlingAI API docs, `image`; Tencent
+# Cloud's VOD API repeats it for Kling). Replicate's schema pages state no limits for the other
+# models, so the same bounds are used for them: an image inside them suits every model here.
+MIN_IMAGE_SIDE = 300
+MAX_IMAGE_RATIO = 2.5
+
+
+@dataclass(frozen=True)
+class StartImage:
+    """How a model takes a first frame: its input's name and the images it accepts."""
+
+    input: str
+    min_side: int = MIN_IMAGE_SIDE  # pixels, the shorter side
+    max_ratio: float = MAX_IMAGE_RATIO  # longer side / shorter side
+
+
+class NoStartImage(ValueError):
+    """A start image was asked of a model that has no start-image input."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +55,7 @@ class VideoModel:
     durations: tuple[int, ...]
     aspect_ratios: tuple[str, ...]
     build: Callable[[ClipRequest, int], dict[str, Any]]
+    start_image: StartImage | None = None
 
     def nearest_duration(self, seconds: int) -> int:
         """The supported duration closest to `seconds` (the shorter one on a tie)."""
@@ -40,6 +69,13 @@ class VideoModel:
                 f"it supports {', '.join(self.aspect_ratios)}"
             )
         inputs = self.build(request, self.nearest_duration(request.duration))
+        if request.start_image is not None:
+            if self.start_image is None:
+                raise NoStartImage(
+                    f"{self.name} cannot start from an image; "
+                    f"models that can: {', '.join(with_start_image())}"
+                )
+            inputs[self.start_image.input] = request.start_image
         return {key: value for key, value in inputs.items() if value is not None}
 
 
@@ -87,16 +123,44 @@ def _veo(r: ClipRequest, duration: int) -> dict[str, Any]:
     }
 
 
+# Start-image inputs, from each model's schema on Replicate (the "API" tab of its page):
+# - seedance: `image` (bytedance/seedance-1-lite's schema as public Replicate callers list it:
+#   `image`, "Input image URL"; the family's page, https://replicate.com/bytedance/seedance-2.0/
+#   versions/d456b64a.../api: `image`, "Input image for image-to-video generation (first frame)").
+# - wan-2.2-t2v-fast: text-to-video only, no image input (Replicate has a separate i2v model).
+# - kling: `start_image`, "First frame of the video" (https://replicate.com/kwaivgi/kling-v1.6-pro/
+#   versions/03b02153.../api; kling-v2.0 the same); "aspect_ratio ... Ignored if start_image is
+#   provided".
+# - ray-flash-2-540p: `start_image_url`, "URL of an image to use as the starting frame"
+#   (https://replicate.com/luma/ray-flash-2-540p/versions/4f9b34fa.../api; the 720p model
+#   renames it `start_image`).
+# - veo-3-fast: `image`, "Input image to start generating from. Ideal images are 16:9 or 9:16 and
+#   1280x720 or 720x1280" (https://replicate.com/google/veo-3-fast/versions/368d4063.../api).
 MODELS: dict[str, VideoModel] = {
     m.name: m
     for m in (
-        VideoModel("bytedance/seedance-1-lite", (5, 10), ASPECT_RATIOS, _seedance),
+        VideoModel(
+            "bytedance/seedance-1-lite", (5, 10), ASPECT_RATIOS, _seedance, StartImage("image")
+        ),
         VideoModel("wan-video/wan-2.2-t2v-fast", (5, 7), ("16:9", "9:16"), _wan),
-        VideoModel("kwaivgi/kling-v1.6-standard", (5, 10), ASPECT_RATIOS, _kling),
-        VideoModel("luma/ray-flash-2-540p", (5, 9), ASPECT_RATIOS, _ray),
-        VideoModel("google/veo-3-fast", (4, 6, 8), ("16:9", "9:16"), _veo),
+        VideoModel(
+            "kwaivgi/kling-v1.6-standard",
+            (5, 10),
+            ASPECT_RATIOS,
+            _kling,
+            StartImage("start_image"),
+        ),
+        VideoModel(
+            "luma/ray-flash-2-540p", (5, 9), ASPECT_RATIOS, _ray, StartImage("start_image_url")
+        ),
+        VideoModel("google/veo-3-fast", (4, 6, 8), ("16:9", "9:16"), _veo, StartImage("image")),
     )
 }
+
+
+def with_start_image() -> list[str]:
+    """The models that can start from an image, by name."""
+    return [name for name, model in MODELS.items() if model.start_image is not None]
 
 
 def get_model(name: str) -> VideoModel:

@@ -214,9 +214,17 @@ def _render_clip(key: ClipKey) -> bytes:
     from tests.fakes.mp4 import make_clip  # lazily: a sibling module, heavy to import
 
     seconds, width, height, color = key
-    final = _clips_dir() / f"{width}x{height}_{seconds:g}s_{color}.mp4"
+    first, _, color = color.rpartition(">")  # "FIRST>COLOR": opens on FIRST (a start image's)
+    final = _clips_dir() / f"{width}x{height}_{seconds:g}s_{first}_{color}.mp4"
     if not final.exists():  # make_clip writes atomically
-        make_clip(final, seconds=seconds, width=width, height=height, color=color)
+        make_clip(
+            final,
+            seconds=seconds,
+            width=width,
+            height=height,
+            color=color,
+            first_color=first or None,
+        )
     return final.read_bytes()
 
 
@@ -297,6 +305,7 @@ class PredictionRecord:
     delay: float | None = None  # its own clip_delay (set when the fake jitters delays)
     source: str = "api"  # "api" or "web": how it was created (web data is kept for good)
     overrides: dict[str, Any] = field(default_factory=dict)  # fault injection: fields as served
+    start_color: str | None = None  # the start image's colour ("0xRRGGBB"): the clip opens on it
 
     @property
     def status(self) -> str:

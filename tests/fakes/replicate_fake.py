@@ -29,6 +29,13 @@ from tests.fakes._common import (
     read_json,
 )
 from tests.fakes.replicate_catalog import add_catalog_routes
+from tests.fakes.replicate_files import (
+    FakeFile,
+    add_file_routes,
+    invalid_input,
+    start_color,
+    unknown_image_input,
+)
 
 OUTCOMES = frozenset({"succeeded", "failed", "filtered", "empty", "stuck", "canceled", "aborted"})
 DEFAULT_ERROR = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.15 GiB total capacity)"
@@ -102,8 +109,12 @@ class FakeReplicate(LoopbackServer):
         next_base_url (None): fault injection, not a documented behaviour: the list's
             ``next``/``previous`` URLs name this origin instead of the API's own.
         truncate_downloads (False), redirect_downloads_to (None), download_status (None).
-        counts: "create", "get", "list", "cancel", "download" (requests that passed auth and
-            rate limit, injected failures included) and "throttled".
+        counts: "create", "get", "list", "cancel", "download", "files" (requests that passed
+            auth and rate limit, injected failures included) and "throttled".
+        files: id -> ``FakeFile`` uploaded through ``POST /v1/files`` (tests/fakes/replicate_files).
+        unknown_inputs ("reject"): a start image given to a model without that input is answered
+            422; "drop" accepts and ignores it (tests/fakes/replicate_files.py says which
+            Replicate does when).
         predictions: id -> ``PredictionRecord`` (id, model, version, input, prompt, status,
             canceled, created, color, seconds, width, height, output, error).
 
@@ -121,7 +132,10 @@ class FakeReplicate(LoopbackServer):
         advance(seconds): move the fake's clock on, as if that long had passed.
         corrupt(id, **fields): fault injection: serve these fields as they are (e.g. an
             ``error`` object) in this prediction's JSON, to test a client's defences.
-        color_for(id), created_for(match), output_url(id).
+        color_for(id), start_color_for(id), created_for(match), output_url(id).
+
+    A prediction given a start image (on a model that takes one) renders a clip that opens on
+    the image's average colour, then turns to its own palette colour.
     """
 
     def __init__(self, *, api_token: str | None = None) -> None:
@@ -148,6 +162,8 @@ class FakeReplicate(LoopbackServer):
         self.data_retention = DATA_RETENTION
         self.list_status: int | None = None
         self.next_base_url: str | None = None
+        self.files: dict[str, FakeFile] = {}
+        self.unknown_inputs = "reject"
         self._answer_delays: dict[str, float] = {}
         self._skew = 0.0
         self.counts = dict.fromkeys(("create", "get", "list", "cancel", "download", "throttled"), 0)
@@ -224,6 +240,9 @@ class FakeReplicate(LoopbackServer):
 
     def color_for(self, prediction_id: str) -> str:
         return self.predictions[prediction_id].color
+
+    def start_color_for(self, prediction_id: str) -> str | None:
+        return self.predictions[prediction_id].start_color
 
     def created_for(self, match: str) -> list[PredictionRecord]:
         return [r for r in self.predictions.values() if match in r.prompt]
@@ -372,6 +391,7 @@ class FakeReplicate(LoopbackServer):
         app.router.add_post("/v1/predictions/{id}/cancel", self._cancel)
         app.router.add_get("/files/{name}", self._download)
         add_catalog_routes(app, self)  # GET /v1/account, GET /v1/models/{owner}/{name}
+        add_file_routes(app, self)  # POST /v1/files, GET/DELETE /v1/files/{id}
 
     def _error_body(self, request: web.Request, status: int, message: str) -> dict[str, Any]:
         detail = "Method not allowed." if status == 405 else "The requested resource was not found."
@@ -441,11 +461,16 @@ class FakeReplicate(LoopbackServer):
             problem = problem_json(422, detail, "Input validation failed")
             problem["invalid_fields"] = [{"type": "required", "field": "input.prompt"}]
             return json_response(problem, 422)
+        assert isinstance(inputs, dict)
+        extra = unknown_image_input(model, inputs)
+        if extra is not None and self.unknown_inputs == "reject":
+            return invalid_input(extra)
         fault = self._create_faults.take()
         if fault is not None and not fault["created"]:
             return self._injected(fault["status"])
-        assert isinstance(inputs, dict)
+        opening = await start_color(self, model, inputs)
         rec = self._new_prediction(model, version, inputs)
+        rec.start_color = opening
         delay = max(
             [self.answer_delay] + [s for m, s in self._answer_delays.items() if m in rec.prompt]
         )
@@ -518,7 +543,8 @@ class FakeReplicate(LoopbackServer):
         rec = self.predictions.get(request.match_info["name"].removesuffix(".mp4"))
         if rec is None or self._refresh(rec) != "succeeded" or self.data_removed(rec):
             return web.Response(status=404, text="Not Found")
-        data = await self._clips.get(rec.seconds, rec.width, rec.height, rec.color)
+        color = rec.color if rec.start_color is None else f"{rec.start_color}>{rec.color}"
+        data = await self._clips.get(rec.seconds, rec.width, rec.height, color)
         if not self.truncate_downloads:
             return web.Response(body=data, content_type="video/mp4")
         response = web.StreamResponse(headers={"Content-Type": "video/mp4"})

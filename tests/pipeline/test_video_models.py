@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from bot.pipeline.video_models import ASPECT_RATIOS, MODELS, ClipRequest, get_model
+from bot.pipeline.video_models import (
+    ASPECT_RATIOS,
+    MODELS,
+    ClipRequest,
+    NoStartImage,
+    get_model,
+    with_start_image,
+)
 
 # model -> (duration input for 2, 5, 6, 9 and 30 seconds asked)
 EXPECTED_DURATIONS = {
@@ -88,3 +95,38 @@ def test_an_unsupported_ratio_raises(name: str) -> None:
 def test_an_unknown_model_names_the_supported_ones() -> None:
     with pytest.raises(KeyError, match="bytedance/seedance-1-lite"):
         get_model("acme/nope")
+
+
+# -- start images (issue 11 §2) ------------------------------------------------------------
+
+# each model's first-frame input, from its schema on Replicate (bot/pipeline/video_models.py)
+START_IMAGE_INPUTS = {
+    "bytedance/seedance-1-lite": "image",
+    "kwaivgi/kling-v1.6-standard": "start_image",
+    "luma/ray-flash-2-540p": "start_image_url",
+    "google/veo-3-fast": "image",
+}
+
+
+@pytest.mark.parametrize(("name", "input_name"), sorted(START_IMAGE_INPUTS.items()))
+def test_a_start_image_goes_in_the_models_own_input(name: str, input_name: str) -> None:
+    model = get_model(name)
+    url = "https://api.replicate.com/v1/files/abc"
+
+    inputs = model.inputs(ClipRequest("a seal", 5, model.aspect_ratios[0], start_image=url))
+
+    assert inputs[input_name] == url
+    assert not {"image", "start_image", "start_image_url"} - {input_name} & inputs.keys()
+    assert input_name not in model.inputs(ClipRequest("a seal", 5, model.aspect_ratios[0]))
+
+
+def test_a_text_only_model_refuses_a_start_image_naming_those_that_take_one() -> None:
+    wan = get_model("wan-video/wan-2.2-t2v-fast")
+
+    with pytest.raises(NoStartImage) as refused:
+        wan.inputs(ClipRequest("a seal", 5, "16:9", start_image="https://x/y.png"))
+
+    assert wan.start_image is None
+    assert with_start_image() == sorted(START_IMAGE_INPUTS, key=list(MODELS).index)
+    for name in START_IMAGE_INPUTS:
+        assert name in str(refused.value)

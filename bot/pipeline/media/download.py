@@ -92,6 +92,7 @@ async def download(
     allowed_hosts: Sequence[str],
     max_bytes: int,
     timeout: float = 120,
+    what: str = "clip",
 ) -> Path:
     """Stream ``url`` into ``dest`` and return ``dest``.
 
@@ -102,13 +103,16 @@ async def download(
     than ``max_bytes`` (announced or streamed), a truncated body, a timeout, a malformed URL
     (a redirect's Location) or a file that cannot be written (a full disk); the ones that
     may pass when tried again (a 5xx or 429, a cut, a timeout) as ``MediaUnavailable``.
+    ``what`` names the file in those messages ("clip", "image").
     """
     dest = Path(dest)
     part = dest.with_suffix(dest.suffix + ".part")
     done = False
     try:
         async with asyncio.timeout(timeout):
-            await _fetch(session, url, part, allowed_hosts=allowed_hosts, max_bytes=max_bytes)
+            await _fetch(
+                session, url, part, allowed_hosts=allowed_hosts, max_bytes=max_bytes, what=what
+            )
         await asyncio.to_thread(os.replace, part, dest)
         done = True
     except TimeoutError:
@@ -125,7 +129,8 @@ async def download(
         ) from exc
     except OSError as exc:  # after ClientError (ClientOSError is both): a full disk, say
         raise MediaError(
-            f"the clip could not be saved on the bot's server: {exc.strerror or type(exc).__name__}"
+            f"the {what} could not be saved on the bot's server: "
+            f"{exc.strerror or type(exc).__name__}"
         ) from exc
     finally:
         if not done:
@@ -149,6 +154,7 @@ async def _fetch(
     *,
     allowed_hosts: Sequence[str],
     max_bytes: int,
+    what: str,
 ) -> None:
     if not host_allowed(url, allowed_hosts):
         raise MediaError(f"refusing to download from {_display(url)}: host not allowed")
@@ -176,15 +182,17 @@ async def _fetch(
                 reason = f"HTTP {resp.status} {resp.reason or ''}".strip()
                 error = MediaUnavailable if resp.status >= 500 or resp.status == 429 else MediaError
                 raise error(f"download of {_display(url)} failed: {reason}")
-            await _save_body(resp, part, max_bytes=max_bytes)
+            await _save_body(resp, part, max_bytes=max_bytes, what=what)
             return
     raise MediaError(f"download of {_display(url)}: too many redirects")  # pragma: no cover
 
 
-async def _save_body(resp: aiohttp.ClientResponse, part: Path, *, max_bytes: int) -> None:
+async def _save_body(
+    resp: aiohttp.ClientResponse, part: Path, *, max_bytes: int, what: str
+) -> None:
     expected = resp.content_length
     if expected is not None and expected > max_bytes:
-        raise MediaError(f"clip is too large: {expected} bytes, the limit is {max_bytes}")
+        raise MediaError(f"{what} is too large: {expected} bytes, the limit is {max_bytes}")
     part.parent.mkdir(parents=True, exist_ok=True)
     fh: BinaryIO = await asyncio.to_thread(open, part, "wb")
     try:
@@ -193,7 +201,7 @@ async def _save_body(resp: aiohttp.ClientResponse, part: Path, *, max_bytes: int
         async for chunk in resp.content.iter_chunked(_CHUNK):
             received += len(chunk)
             if received > max_bytes:
-                raise MediaError(f"clip is too large: over {max_bytes} bytes")
+                raise MediaError(f"{what} is too large: over {max_bytes} bytes")
             buffer += chunk
             if len(buffer) >= _FLUSH_AT:
                 await asyncio.to_thread(fh.write, bytes(buffer))

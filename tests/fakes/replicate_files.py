@@ -1,0 +1,214 @@
+"""The fake Replicate's file inputs: the files API and the models' start-image inputs.
+
+- ``POST /v1/files``: "Create a file by uploading its content and optional metadata"; a
+  multipart form with the file in ``content`` (replicate-python 1.0.7 ``replicate/file.py``
+  ``_create_file_params``: ``files={"content": (filename, file, content_type)}``, metadata as a
+  JSON form field). Answers 201 with the file object: id, name, content_type, size, etag,
+  checksums (md5, sha256), metadata, created_at, expires_at, urls.get =
+  ``https://api.replicate.com/v1/files/{id}`` (replicate-python ``tests/test_file.py``; its
+  ``File`` resource). Replicate's docs: a file "up to 100MB" is uploaded this way, a data URI
+  "is only recommended if the file is less than 1MB"
+  (https://replicate.com/docs/topics/predictions/input-files). Files expire (``expires_at``,
+  24 hours after upload in the answers public callers show).
+- ``GET /v1/files/{id}`` and ``DELETE /v1/files/{id}`` (204), as ``Files.async_get`` /
+  ``async_delete`` use them.
+
+Start images: ``START_IMAGE_INPUTS`` is the fake's own copy of each model's schema on Replicate
+(the "API" tab of the model's page): the input a model takes its first frame from, or None for a
+text-only model. A create whose input names a start image the model does not have is answered
+422 ``Input validation failed`` with ``invalid_fields`` (the shape of Replicate's validation
+errors: https://replicate.com/changelog/2024-05-01-improved-validation-for-api-prediction-payloads
+-- ``type``, ``field``, ``description``), as models whose Cog validated inputs strictly did
+("Unexpected field", replicate/cog PR #2943). That PR also says Replicate's API "has
+historically ignored unknown inputs": ``FakeReplicate.unknown_inputs = "drop"`` does that
+instead (the input is accepted and has no effect).
+
+A start image is read from the fake's own file URL or a ``data:`` URI; its average colour
+becomes the opening colour of the prediction's clip (``PredictionRecord.start_color``), so a
+test can tell from the frames which image a clip started from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import binascii
+import email.policy
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.parser import BytesParser
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+
+from tests.fakes._common import iso_z, json_response, problem_json, random_id
+from tests.fakes.mp4 import image_rgb
+
+if TYPE_CHECKING:
+    from tests.fakes.replicate_fake import FakeReplicate
+
+FILE_LIFETIME = 24 * 3600.0
+# model -> the input its first frame is given in (None: the model takes no image). From each
+# model's schema on Replicate: seedance `image`; wan-2.2-t2v-fast is text-to-video only; kling
+# `start_image` (kwaivgi/kling-v1.6-pro and kling-v2.0 API pages: "First frame of the video");
+# ray-flash-2-540p `start_image_url` ("URL of an image to use as the starting frame"); veo-3-fast
+# `image` ("Input image to start generating from").
+START_IMAGE_INPUTS: dict[str, str | None] = {
+    "bytedance/seedance-1-lite": "image",
+    "wan-video/wan-2.2-t2v-fast": None,
+    "kwaivgi/kling-v1.6-standard": "start_image",
+    "luma/ray-flash-2-540p": "start_image_url",
+    "google/veo-3-fast": "image",
+}
+IMAGE_INPUT_NAMES = frozenset(
+    {"image", "start_image", "start_image_url", "first_frame_image", "image_url"}
+)
+
+
+@dataclass
+class FakeFile:
+    """One uploaded file."""
+
+    id: str
+    name: str
+    content_type: str
+    data: bytes
+    metadata: dict[str, Any]
+    created_wall: float
+
+
+def file_json(fake: FakeReplicate, f: FakeFile) -> dict[str, Any]:
+    md5 = hashlib.md5(f.data).hexdigest()  # a checksum, as Replicate's etag
+    return {
+        "id": f.id,
+        "name": f.name,
+        "content_type": f.content_type,
+        "size": len(f.data),
+        "etag": md5,
+        "checksums": {"md5": md5, "sha256": hashlib.sha256(f.data).hexdigest()},
+        "metadata": f.metadata,
+        "created_at": iso_z(f.created_wall),
+        "expires_at": iso_z(f.created_wall + FILE_LIFETIME),
+        "urls": {"get": file_url(fake, f.id)},
+    }
+
+
+def file_url(fake: FakeReplicate, file_id: str) -> str:
+    return f"{fake.base_url}/v1/files/{file_id}"
+
+
+def add_file_routes(app: web.Application, fake: FakeReplicate) -> None:
+    """Register ``POST /v1/files``, ``GET`` and ``DELETE /v1/files/{id}`` for `fake`."""
+    fake.counts.setdefault("files", 0)
+
+    async def create(request: web.Request) -> web.Response:
+        if (failure := fake._gate(request, "files")) is not None:
+            return failure
+        if not request.content_type.startswith("multipart/"):
+            body = problem_json(400, "Expected a multipart/form-data body.", "Bad Request")
+            return json_response(body, 400)
+        parts = _form_parts(request.headers["Content-Type"], await request.read())
+        if "content" not in parts:
+            detail = "- content: content is required\n"
+            return json_response(problem_json(422, detail, "Input validation failed"), 422)
+        filename, content_type, data = parts["content"]
+        metadata = json.loads(parts["metadata"][2]) if "metadata" in parts else {}
+        f = FakeFile(
+            id=random_id(),
+            name=filename or "file",
+            content_type=content_type,
+            data=data,
+            metadata=metadata,
+            created_wall=time.time(),
+        )
+        fake.files[f.id] = f
+        return json_response(file_json(fake, f), 201)
+
+    async def get(request: web.Request) -> web.Response:
+        if (failure := fake._gate(request, "files")) is not None:
+            return failure
+        f = fake.files.get(request.match_info["id"])
+        if f is None:
+            return json_response(problem_json(404, "File not found.", "Not found"), 404)
+        return json_response(file_json(fake, f))
+
+    async def delete(request: web.Request) -> web.Response:
+        if (failure := fake._gate(request, "files")) is not None:
+            return failure
+        if fake.files.pop(request.match_info["id"], None) is None:
+            return json_response(problem_json(404, "File not found.", "Not found"), 404)
+        return web.Response(status=204)
+
+    app.router.add_post("/v1/files", create)
+    app.router.add_get("/v1/files/{id}", get)
+    app.router.add_delete("/v1/files/{id}", delete)
+
+
+def _form_parts(content_type: str, body: bytes) -> dict[str, tuple[str | None, str, bytes]]:
+    """A multipart/form-data body's parts: name -> (filename, content type, bytes). Parsed from
+    the bytes (the fake's request log has already read the stream)."""
+    head = f"Content-Type: {content_type}\r\n\r\n".encode()
+    message = BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    parts: dict[str, tuple[str | None, str, bytes]] = {}
+    for part in message.iter_parts():
+        assert isinstance(part, EmailMessage)
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(payload, bytes):
+            parts[name] = (part.get_filename(), part.get_content_type(), payload)
+    return parts
+
+
+def unknown_image_input(model: str, inputs: dict[str, Any]) -> str | None:
+    """The name of a start-image input `inputs` give a model that has none (or another one)."""
+    if model not in START_IMAGE_INPUTS:
+        return None  # a model the fake has no schema for: anything goes
+    own = START_IMAGE_INPUTS[model]
+    for name in sorted(IMAGE_INPUT_NAMES & inputs.keys()):
+        if name != own:
+            return name
+    return None
+
+
+def invalid_input(name: str) -> web.Response:
+    """422 for an input the model's schema does not have."""
+    description = f"Additional property {name} is not allowed"
+    problem = problem_json(422, f"- input: {description}\n", "Input validation failed")
+    problem["invalid_fields"] = [
+        {"type": "additional_property_not_allowed", "field": "input", "description": description}
+    ]
+    return json_response(problem, 422)
+
+
+def image_bytes(fake: FakeReplicate, value: object) -> bytes | None:
+    """The bytes of a start image given as the fake's file URL or a data URI; None otherwise."""
+    if not isinstance(value, str):
+        return None
+    prefix = f"{fake.base_url}/v1/files/"
+    if value.startswith(prefix):
+        f = fake.files.get(value.removeprefix(prefix))
+        return None if f is None else f.data
+    if value.startswith("data:") and ";base64," in value:
+        try:
+            return base64.b64decode(value.partition(";base64,")[2], validate=True)
+        except binascii.Error:
+            return None
+    return None
+
+
+async def start_color(fake: FakeReplicate, model: str, inputs: dict[str, Any]) -> str | None:
+    """The start image's average colour as ``0xRRGGBB``, when the model takes one and it was
+    given; None otherwise (no image, or one the fake cannot read)."""
+    name = START_IMAGE_INPUTS.get(model)
+    if name is None or name not in inputs:
+        return None
+    data = image_bytes(fake, inputs[name])
+    if data is None:
+        return None
+    rgb = await asyncio.to_thread(image_rgb, data)
+    if rgb is None:
+        return None
+    return "0x{:02x}{:02x}{:02x}".format(*rgb)
