@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from bot.pipeline import continuity, media
 from bot.pipeline.errors import MediaError
 from bot.pipeline.video_models import VideoModel
-from storage.models import Clip, ClipStatus, Generation
+from storage.models import Clip, ClipStatus, Continuity, Generation
 
 if TYPE_CHECKING:
     from bot.pipeline.clips import ClipMaker
@@ -46,9 +46,13 @@ async def in_order(
     return [await maker.make(generation, clip, style) for clip in sorted(clips, key=_index)]
 
 
-async def expected(repo: Repository, scenes: int) -> continuity.ChainedRender:
-    """What the member is told about a chained render: its scenes and the expected wait, from
-    the recent clips' render times."""
+async def announced(
+    repo: Repository, generation: Generation, scenes: int
+) -> continuity.ChainedRender | None:
+    """What the member is told about a chained generation's render: its scenes and the
+    expected wait, from the recent clips' render times. None for a parallel one."""
+    if generation.continuity is not Continuity.CHAINED:
+        return None
     recent = await repo.recent_render_seconds(continuity.RECENT_CLIPS)
     return continuity.expected(scenes, recent)
 

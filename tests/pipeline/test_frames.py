@@ -82,7 +82,7 @@ async def test_a_file_that_is_not_a_video_is_a_media_error(tmp_path: Path) -> No
     bogus = tmp_path / "clip.mp4"
     bogus.write_bytes(b"not a video at all")
 
-    with pytest.raises(MediaError, match="last frame of clip.mp4"):
+    with pytest.raises(MediaError, match=r"last frame of clip\.mp4"):
         await last_frame(bogus, tmp_path / "f.png")
     assert not (tmp_path / "f.png").exists()
 
@@ -90,5 +90,5 @@ async def test_a_file_that_is_not_a_video_is_a_media_error(tmp_path: Path) -> No
 async def test_only_png_or_jpeg(tmp_path: Path) -> None:
     clip = make_clip(tmp_path / "c.mp4", seconds=0.5, width=64, height=36)
 
-    with pytest.raises(ValueError, match=".gif"):
+    with pytest.raises(ValueError, match=r"\.gif"):
         await last_frame(clip, tmp_path / "f.gif")
