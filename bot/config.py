@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -67,6 +68,9 @@ class Settings(BaseSettings):
     ffmpeg_concurrency: int | None = Field(default=None, ge=1, le=64)  # None: half the CPUs
     log_level: str = "INFO"
 
+    # PostgreSQL instead of SQLite (several processes on one database): postgresql://user:pw@host/db
+    database_url: SecretStr | None = None
+
     # configuration errors the start-up check of the providers found (bot.pipeline.preflight)
     _provider_errors: list[str] = PrivateAttr(default_factory=list)
 
@@ -103,6 +107,15 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown voice; choose one of {', '.join(VOICES)}")
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ValueError("use a postgresql:// URL (unset = SQLite at DATABASE_PATH)")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -114,7 +127,11 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """The secret values in force, for the log redactor."""
         values = (self.discord_token, self.openai_api_key, self.replicate_api_token)
-        return [v.get_secret_value() for v in values if v is not None]
+        found = [v.get_secret_value() for v in values if v is not None]
+        if self.database_url is not None:
+            password = urlsplit(self.database_url.get_secret_value()).password
+            found += [self.database_url.get_secret_value(), *([password] if password else [])]
+        return found
 
     def missing_generation_keys(self) -> list[str]:
         """Names of the provider keys `/generate` needs and does not have."""
