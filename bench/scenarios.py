@@ -209,10 +209,12 @@ async def single(opts: Options) -> Outcome:
             "s",
             f"≤ {n} × (clip + 2 s) + analysis + stitch",
             {"value": chained["wall"], "parallel": par["wall"]},
-            lambda m: m["value"]
-            <= n * (opts.clip_delay * (1 + opts.clip_jitter) + 2.0)
-            + opts.analysis_delay
-            + par["stitch"],
+            lambda m: (
+                m["value"]
+                <= n * (opts.clip_delay * (1 + opts.clip_jitter) + 2.0)
+                + opts.analysis_delay
+                + par["stitch"]
+            ),
             note=f"chained {chained['wall']:.2f} s · parallel {par['wall']:.2f} s"
             f" ({chained['wall'] / par['wall']:.1f}×) · slowest clip"
             f" {chained['longest_clip']:.2f} s",

@@ -7,6 +7,7 @@ then turns to the scene's own colour: tests/fakes/replicate_files.py); parallel 
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 
 from bot.pipeline.video_models import with_start_image
@@ -24,7 +25,9 @@ def near(a: tuple[int, int, int], b: tuple[int, int, int], tolerance: int = 40) 
 
 
 def clip_files(run: Live, generation_id: int = 1) -> list[Path]:
-    rows = run.rows(f"SELECT output_path FROM clips WHERE generation_id = {generation_id} ORDER BY idx")
+    rows = run.rows(
+        f"SELECT output_path FROM clips WHERE generation_id = {generation_id} ORDER BY idx"
+    )
     return [Path(path) for (path,) in rows]
 
 
@@ -64,7 +67,7 @@ async def test_chained_scenes_start_from_the_last_frame_of_the_scene_before(
     # with the previous scene's last frame as their start image (seedance's `image` input)
     assert len(predictions) == 3
     assert "image" not in predictions[0].input
-    for before, after in zip(predictions, predictions[1:], strict=False):
+    for before, after in itertools.pairwise(predictions):
         assert before.completed is not None and after.created >= before.completed
         assert str(after.input["image"]).startswith("http")
     # the reply said so while it rendered, with the wait
