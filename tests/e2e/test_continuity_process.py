@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import subprocess
 from pathlib import Path
+
+import imageio_ffmpeg
 
 from bot.pipeline.video_models import with_start_image
 from tests.e2e.harness import status_of
 from tests.e2e.test_admission import IDEA, Live, field, live, private
-from tests.fakes.mp4 import frame_rgb
 from tests.fakes.replicate_fake import PALETTE
 
 WAN = "wan-video/wan-2.2-t2v-fast"  # text-to-video only: it cannot start from an image
@@ -32,7 +34,15 @@ def clip_files(run: Live, generation_id: int = 1) -> list[Path]:
 
 
 def first_and_last(clip: Path) -> tuple[tuple[int, int, int], tuple[int, int, int]]:
-    return frame_rgb(clip, 0.0), frame_rgb(clip, 0.95)  # the fake's clips last 1 s
+    """The average colour of the clip's first and last frames: every frame decoded down to one
+    pixel (independently of the bot's own last-frame code)."""
+    pixels = subprocess.run(
+        [imageio_ffmpeg.get_ffmpeg_exe(), "-loglevel", "error", "-i", str(clip), "-vf",
+         "scale=1:1:flags=area", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        check=True, capture_output=True, timeout=60,
+    ).stdout  # fmt: skip
+    first, last = pixels[:3], pixels[-3:]
+    return (first[0], first[1], first[2]), (last[0], last[1], last[2])
 
 
 async def generate(run: Live, continuity: str) -> int:
