@@ -14,6 +14,7 @@ created: `ClipMaker._with_start_image`), and the rest follow in order.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,7 +24,6 @@ from bot.pipeline.video_models import VideoModel
 from storage.models import Clip, ClipStatus, Continuity, Generation
 
 if TYPE_CHECKING:
-    from bot.pipeline.clips import ClipMaker
     from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -37,13 +37,11 @@ class BrokenChain(Exception):
         self.reason = reason
 
 
-async def in_order(
-    maker: ClipMaker, generation: Generation, clips: list[Clip], style: str
-) -> list[Path]:
-    """The clips' files, made one after another in scene order (each starts from the one
-    before). The first failure ends it: the scenes after a failed one never start (a Retry
-    goes on from there)."""
-    return [await maker.make(generation, clip, style) for clip in sorted(clips, key=_index)]
+async def in_order(make: Callable[[Clip], Awaitable[Path]], clips: list[Clip]) -> list[Path]:
+    """The clips' files, each made by `make` (`ClipMaker.make`) one after another in scene
+    order (each starts from the one before). The first failure ends it: the scenes after a
+    failed one never start (a Retry goes on from there)."""
+    return [await make(clip) for clip in sorted(clips, key=_index)]
 
 
 async def announced(

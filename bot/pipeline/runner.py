@@ -419,7 +419,8 @@ class Runner:
         clips = await self.repo.clips(generation.id)
         jobs: list[Awaitable[object]]
         if generation.continuity is Continuity.CHAINED:  # one after another: bot/pipeline/chain
-            jobs = [chain.in_order(self._clips, generation, clips, shot_list.style)]
+            make = self._clips.make
+            jobs = [chain.in_order(lambda c: make(generation, c, shot_list.style), clips)]
         else:
             jobs = [self._clips.make(generation, clip, shot_list.style) for clip in clips]
         if self._narrator is not None:  # the voice-over is spoken while the clips render
