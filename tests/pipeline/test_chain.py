@@ -64,7 +64,11 @@ async def test_a_failed_scene_stops_the_chain_and_retry_goes_on_from_it(
     assert failed.status is GenerationStatus.FAILED
     assert replicate_fake.created_for("Scene 3") == []  # never started without scene 2
     clips = await harness.repo.clips(failed.id)
-    assert [c.status for c in clips] == [ClipStatus.SUCCEEDED, ClipStatus.FAILED, ClipStatus.PENDING]
+    assert [c.status for c in clips] == [
+        ClipStatus.SUCCEEDED,
+        ClipStatus.FAILED,
+        ClipStatus.PENDING,
+    ]
 
     assert await harness.runner.retry(failed.id)
     final = await harness.runner.wait(failed.id)
