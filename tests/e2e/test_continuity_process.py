@@ -152,11 +152,16 @@ async def test_chained_on_a_model_without_a_start_image_is_refused_privately(
         )
         await asyncio.sleep(0.5)
 
+        (generate,) = [c for c in run.discord.commands if c["name"] == "generate"]
+        options = {o["name"]: o for o in generate["options"]}
         answer = private(command) or ""
         assert WAN in answer and "cannot start from an image" in answer, command.callback
         assert all(name in answer for name in with_start_image())
         assert run.replicate.predictions == {}
         assert run.rows("SELECT COUNT(*) FROM generations") == [(0,)]
+    # Discord is told the choices (and checks them before the bot sees a value)
+    choices = [c["value"] for c in options["continuity"]["choices"]]
+    assert choices == ["parallel", "chained"] and not options["continuity"].get("required")
 
 
 def _fields(body: dict[str, object], name: str) -> list[str]:
