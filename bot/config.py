@@ -67,6 +67,11 @@ class Settings(BaseSettings):
     media_retention_days: float = Field(default=30.0, ge=0)  # 0 = keep every file
     ffmpeg_concurrency: int | None = Field(default=None, ge=1, le=64)  # None: half the CPUs
     log_level: str = "INFO"
+    # start images (issue 11 §2): hosts a /generate image may be fetched from (Discord's CDN)
+    start_image_hosts: Annotated[tuple[str, ...], NoDecode] = (
+        "cdn.discordapp.com",
+        "media.discordapp.net",
+    )
 
     # PostgreSQL instead of SQLite (several processes on one database): postgresql://user:pw@host/db
     database_url: SecretStr | None = None
@@ -74,7 +79,7 @@ class Settings(BaseSettings):
     # configuration errors the start-up check of the providers found (bot.pipeline.preflight)
     _provider_errors: list[str] = PrivateAttr(default_factory=list)
 
-    @field_validator("media_allowed_hosts", mode="before")
+    @field_validator("media_allowed_hosts", "start_image_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:
         if isinstance(value, str):

@@ -40,8 +40,8 @@ refuse (the transaction then stores nothing)."""
 
 
 class Repository(ClipRows, PostRows, NarrationRows, StartImageRows, ContinuityRows):
-    """Generations, clips, posts and narration over one open database (SQLite or
-    PostgreSQL)."""
+    """Generations, clips, posts, narration, start images and continuity over one open
+    database (SQLite or PostgreSQL)."""
 
     # generations -------------------------------------------------------------------------
 

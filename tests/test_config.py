@@ -33,6 +33,11 @@ CONTRACT = {
         "media_allowed_hosts",
         ("replicate.delivery", "example.com", "cdn.test"),
     ),
+    "START_IMAGE_HOSTS": (
+        "cdn.discordapp.com, Media.Discordapp.NET",
+        "start_image_hosts",
+        ("cdn.discordapp.com", "media.discordapp.net"),
+    ),
     "LOG_LEVEL": ("debug", "log_level", "DEBUG"),
     "CLIP_TIMEOUT_SECONDS": ("30.5", "clip_timeout_seconds", 30.5),
     "REPLICATE_POLL_SECONDS": ("0.25", "replicate_poll_seconds", 0.25),
@@ -67,6 +72,7 @@ def test_defaults() -> None:
     assert settings.database_path == Path("data/reelbot.sqlite3")
     assert settings.media_dir == Path("data/media")
     assert settings.media_allowed_hosts == ("replicate.delivery",)
+    assert settings.start_image_hosts == ("cdn.discordapp.com", "media.discordapp.net")
     assert settings.log_level == "INFO"
     assert settings.missing_generation_keys() == ["OPENAI_API_KEY", "REPLICATE_API_TOKEN"]
 

@@ -14,10 +14,13 @@ from bot.cli import interrupted
 from bot.cli.files import FileDeliverer
 from bot.cli.progress import TerminalProgress
 from bot.config import Settings
+from bot.pipeline import start_image
 from bot.pipeline.admission import Refused
 from bot.pipeline.errors import GenerationError
+from bot.pipeline.start_image import StartImage, StartImageRefused
 from bot.pipeline.text import one_line
 from bot.pipeline.validation import validate_request
+from bot.pipeline.video_models import get_model
 from bot.services import check_configuration, open_services
 from storage.models import (
     Generation,
@@ -33,6 +36,21 @@ LEFT_UNFINISHED = (
     "at Replicate). The next `python -m bot generate` or `python -m bot history` asks whether "
     "to resume or cancel it (without a terminal to ask in, it cancels it and its predictions)."
 )
+
+
+async def read_start_image(path: Path, settings: Settings) -> StartImage:
+    """`--image FILE` checked like a /generate attachment (by content, size and shape, for the
+    configured model) before anything is stored or spent."""
+    model = get_model(settings.video_model)
+    start_image.require_model(model)
+    try:
+        size = path.stat().st_size
+        if size > start_image.MAX_IMAGE_BYTES:
+            raise start_image.too_large(size, start_image.MAX_IMAGE_BYTES)
+        data = await asyncio.to_thread(path.read_bytes)
+    except OSError as exc:
+        raise StartImageRefused(f"cannot read it ({exc.strerror or type(exc).__name__})") from exc
+    return await start_image.check(data, model)
 
 
 def narration_line(narration: Narration) -> str:
@@ -64,6 +82,13 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
     except GenerationError as exc:
         console.print(exc.reason, style="red", markup=False, highlight=False)
         return 2
+    first_frame: StartImage | None = None
+    if getattr(args, "image", None) is not None:
+        try:
+            first_frame = await read_start_image(Path(args.image), settings)
+        except StartImageRefused as exc:
+            console.print(f"{args.image}: {exc.reason}", style="red", markup=False, highlight=False)
+            return 2
     checked = await check_configuration(settings)  # the keys and models, before any spend
     for problem in checked.problems:
         style = "red" if problem in checked.errors else "yellow"
@@ -80,7 +105,8 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
         try:
             with progress:
                 generation = await services.runner.submit(
-                    NewGeneration(owner_id=CLI_OWNER, source="cli", **request)
+                    NewGeneration(owner_id=CLI_OWNER, source="cli", **request),
+                    start_image=first_frame,
                 )
                 progress.follow(generation.id)
                 final = await services.runner.wait(generation.id)

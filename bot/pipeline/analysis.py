@@ -48,6 +48,11 @@ at most {ASKED_WORDS_PER_SECOND:g} words per second of the scene's duration (10 
 5-second scene). Together the lines tell the story; do not describe the camera."""
 
 
+IMAGE_RULE = """The attached image is the first frame of scene 1: write scene 1 to start from
+exactly what it shows, and keep the film's look (subjects, setting, palette) consistent with
+it."""
+
+
 def _scene_rule(clips: int | None, max_clips: int) -> str:
     if clips is not None:
         clips = min(clips, max_clips)
@@ -80,17 +85,21 @@ class Analyst:
             raise ModerationRefused(f"The prompt was refused by moderation ({listed}).")
 
     async def shot_list(
-        self, prompt: str, *, clips: int | None, narration: bool = False
+        self,
+        prompt: str,
+        *,
+        clips: int | None,
+        narration: bool = False,
+        image: str | None = None,
     ) -> ShotList:
         """The model's shot list for `prompt`, clamped to `clips` (or 1..max_clips) scenes;
-        with `narration`, a voice-over line per scene too (fitted to the scene's length)."""
+        with `narration`, a voice-over line per scene too (fitted to the scene's length); with
+        `image` (a data URL: the first frame of scene 1), the model sees it too."""
         system = f"{SYSTEM_PROMPT}\n\n{NARRATION_RULE}" if narration else SYSTEM_PROMPT
+        text = f"{_scene_rule(clips, self._max_clips)}\n\nIdea:\n<<<\n{prompt}\n>>>"
         messages = [
             {"role": "system", "content": system},
-            {
-                "role": "user",
-                "content": f"{_scene_rule(clips, self._max_clips)}\n\nIdea:\n<<<\n{prompt}\n>>>",
-            },
+            {"role": "user", "content": text if image is None else _with_image(text, image)},
         ]
         problem = "no answer"
         for attempt in range(1, SHAPE_ATTEMPTS + 1):
@@ -118,6 +127,19 @@ class Analyst:
                 problem = str(exc)
             log.warning("analysis attempt %d/%d: %s", attempt, SHAPE_ATTEMPTS, problem)
         raise AnalysisError(f"The analysis model did not write a usable shot list: {problem}.")
+
+
+def _with_image(text: str, image: str) -> list[dict[str, object]]:
+    """A user message's content parts: the text, then the image (openapi.json
+    `ChatCompletionRequestMessageContentPartImage`: `{"type": "image_url", "image_url": {"url",
+    "detail"}}`, the url "a URL of the image or the base64 encoded image data"). The image is
+    sent as a data URL: Discord's attachment URLs are signed and expire, the stored file does
+    not. `detail: low`: the model reads a 512 px version for a small fixed number of tokens
+    (OpenAI's vision guide), enough to write scenes that match it."""
+    return [
+        {"type": "text", "text": f"{text}\n\n{IMAGE_RULE}"},
+        {"type": "image_url", "image_url": {"url": image, "detail": "low"}},
+    ]
 
 
 def describe_openai_error(exc: openai.OpenAIError) -> str:

@@ -60,8 +60,9 @@ async def start_frame(
 ) -> Path:
     """The image scene `clip` starts from: the last frame of the scene before it, written once
     next to its clip (`frame-N.png`, N the scene it starts; the same bytes whenever it is
-    rebuilt). Raises BrokenChain when the scene before has no stored clip to continue from, or
-    the video model cannot start from an image (VIDEO_MODEL changed since it was asked for)."""
+    rebuilt; taken again when the scene before was made again since). Raises BrokenChain when
+    the scene before has no stored clip to continue from, or the video model cannot start from
+    an image (VIDEO_MODEL changed since it was asked for)."""
     if model.start_image is None:
         raise BrokenChain(continuity.cannot_chain(model))
     clips = {c.index: c for c in await repo.clips(generation.id)}
@@ -70,7 +71,7 @@ async def start_frame(
     if previous is None or previous.status is not ClipStatus.SUCCEEDED or output is None:
         raise BrokenChain(f"scene {clip.index} has no clip to continue from")
     dest = folder / f"frame-{clip.index + 1}.png"
-    if dest.exists():
+    if _newer(dest, than=output):  # taken from this very clip (a scene made again is not)
         return dest
     if not output.exists():
         raise BrokenChain(f"the clip of scene {clip.index} is no longer on the bot's server")
@@ -90,3 +91,15 @@ async def start_frame(
 
 def _index(clip: Clip) -> int:
     return clip.index
+
+
+def _newer(frame: Path, *, than: Path) -> bool:
+    """Whether `frame` exists and was written after the clip `than` (or the clip is gone)."""
+    try:
+        written = frame.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    try:
+        return written >= than.stat().st_mtime
+    except FileNotFoundError:
+        return True

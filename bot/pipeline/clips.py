@@ -95,9 +95,12 @@ class ClipMaker:
         return None
 
     async def _with_start_image(self, generation: Generation, clip: Clip) -> Clip:
-        """The clip, its start image uploaded (once: the URL is stored before any prediction
-        names it)."""
-        if clip.start_image_url is not None:
+        """The clip, its start image uploaded (once a run: the URL is stored before any
+        prediction names it). A run that has made no attempt yet (a Retry, maybe days later:
+        Replicate's uploads expire) with no create in flight uploads it afresh."""
+        clip = await self._repo.clip(clip.id)
+        fresh_run = clip.status is ClipStatus.PENDING and clip.attempts == 0
+        if clip.start_image_url is not None and not fresh_run:
             return clip
         path = await self.start_image(generation, clip)
         if path is None:

@@ -38,7 +38,7 @@ from bot.pipeline.pacing import AnswersFirst
 from bot.pipeline.preflight import Problem
 from bot.pipeline.shotlist import ShotList
 from bot.pipeline.speech import Narrator
-from bot.pipeline.start_image import StartImage
+from bot.pipeline.start_image import StartImage, data_url
 from bot.tasks import spawn
 from storage.backend import TransientError
 from storage.models import ClipStatus, Continuity, Generation, GenerationStatus, NewGeneration
@@ -398,8 +398,14 @@ class Runner:
             await self._advance(generation, GenerationStatus.ANALYSING)
             await self._analyst.moderate(generation.prompt)
             narration = self._narrator is not None and await self._narrator.wanted(generation.id)
+            image = None
+            if generation.start_image_path:  # the model sees the member's first frame too
+                image = await data_url(Path(generation.start_image_path))
             shot_list = await self._analyst.shot_list(
-                generation.prompt, clips=generation.clips_requested, narration=narration
+                generation.prompt,
+                clips=generation.clips_requested,
+                narration=narration,
+                image=image,
             )
             await self.repo.set_shot_list(
                 generation.id,

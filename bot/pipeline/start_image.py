@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,8 +31,13 @@ from bot.pipeline.video_models import VideoModel, with_start_image
 # see bot/pipeline/video_models.py); Replicate's files API takes up to 100 MB.
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 DISCORD_CDN_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
-FETCH_TIMEOUT = 2.0  # seconds: the image is fetched before the interaction's 3 s are up
+FETCH_TIMEOUT = 30.0  # seconds (the command is answered, privately, before the fetch)
 DECODE_TIMEOUT = 15.0
+# A small file can decode to a huge picture (a PNG of one colour compresses ~1000:1): ffmpeg's
+# `max_pixels` ("Maximum number of pixels per image", an AVCodecContext option) refuses to
+# decode past it, so a 10 MB file cannot take gigabytes of memory to check.
+MAX_PIXELS = 40_000_000
+_TOO_MANY_PIXELS = re.compile(r"Picture size (\d+)x(\d+) exceeds specified max pixel count")
 # Magic numbers: PNG's 8-byte signature (RFC 2083 §12.12); JPEG's SOI marker followed by the
 # first segment's marker (ITU T.81 B.1.1.2). Kling, the strictest model, takes .jpg/.jpeg/.png.
 _SIGNATURES = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff"}
@@ -143,7 +149,13 @@ def too_large(size: int | None, max_bytes: int) -> StartImageRefused:
     )
 
 
-async def check(data: bytes, model: VideoModel, *, max_bytes: int = MAX_IMAGE_BYTES) -> StartImage:
+async def check(
+    data: bytes,
+    model: VideoModel,
+    *,
+    max_bytes: int = MAX_IMAGE_BYTES,
+    max_pixels: int = MAX_PIXELS,
+) -> StartImage:
     """`data` as a `StartImage` for `model`, or `StartImageRefused` saying what is wrong."""
     require_model(model)
     assert model.start_image is not None
@@ -154,7 +166,7 @@ async def check(data: bytes, model: VideoModel, *, max_bytes: int = MAX_IMAGE_BY
         raise StartImageRefused(
             "That file is not a PNG or JPEG image (checked by its content, not its name)."
         )
-    width, height = await decode_size(data, kind)
+    width, height = await decode_size(data, kind, max_pixels=max_pixels)
     spec = model.start_image
     if min(width, height) < spec.min_side:
         raise StartImageRefused(
@@ -170,9 +182,11 @@ async def check(data: bytes, model: VideoModel, *, max_bytes: int = MAX_IMAGE_BY
     return StartImage(data, kind, width, height)
 
 
-async def decode_size(data: bytes, kind: str) -> tuple[int, int]:
+async def decode_size(
+    data: bytes, kind: str, *, max_pixels: int = MAX_PIXELS, timeout: float = DECODE_TIMEOUT
+) -> tuple[int, int]:
     """The image's width and height, after ffmpeg decoded it whole as `kind` (a file that
-    only starts like a PNG or JPEG is refused here)."""
+    only starts like a PNG or JPEG is refused here, and one of more than `max_pixels`)."""
     with tempfile.TemporaryDirectory(prefix="reelbot-image-") as folder:
         path = Path(folder) / f"image.{kind}"
         await asyncio.to_thread(path.write_bytes, data)
@@ -182,6 +196,10 @@ async def decode_size(data: bytes, kind: str) -> tuple[int, int]:
             "-xerror",
             "-protocol_whitelist",
             "file",
+            "-format_whitelist",
+            _DEMUXERS[kind],
+            "-max_pixels",
+            str(max_pixels),
             "-f",
             _DEMUXERS[kind],
             "-i",
@@ -192,10 +210,19 @@ async def decode_size(data: bytes, kind: str) -> tuple[int, int]:
             "null",
             "-",
         ]
-        code, _, stderr = await run_ffmpeg(
-            args, timeout=DECODE_TIMEOUT, what="image check", check=False
+        try:
+            code, _, stderr = await run_ffmpeg(
+                args, timeout=timeout, what="image check", check=False
+            )
+        except MediaError as exc:  # ffmpeg took too long, or could not start
+            raise StartImageRefused(f"Your image could not be checked ({exc.reason}).") from exc
+    text = stderr.decode("utf-8", errors="replace")
+    info = parse_ffmpeg_info(text)
+    if too_big := _TOO_MANY_PIXELS.search(text):
+        shown = f"{too_big[1]}×{too_big[2]} pixels"
+        raise StartImageRefused(
+            f"The image is {shown}: at most {max_pixels / 1e6:g} megapixels, please."
         )
-    info = parse_ffmpeg_info(stderr.decode("utf-8", errors="replace"))
     if code != 0 or info is None or info.codec.rstrip(",") != _CODECS[kind]:
         raise StartImageRefused(
             f"That file could not be read as a {kind.upper()} image "
@@ -204,9 +231,12 @@ async def decode_size(data: bytes, kind: str) -> tuple[int, int]:
     return info.width, info.height
 
 
-async def load(path: Path) -> StartImage:
-    """A stored start image, read back (a resumed generation's analysis sees it again)."""
-    data = await asyncio.to_thread(Path(path).read_bytes)
+async def data_url(path: Path) -> str:
+    """A stored start image as a data URL (the analysis model's vision input); the file was
+    checked when it was stored."""
+    try:
+        data = await asyncio.to_thread(Path(path).read_bytes)
+    except OSError as exc:
+        raise StartImageRefused("the start image is no longer on the bot's server") from exc
     kind = sniff(data) or "jpeg"
-    width, height = await decode_size(data, kind)
-    return StartImage(data, kind, width, height)
+    return f"data:image/{kind};base64,{base64.b64encode(data).decode()}"

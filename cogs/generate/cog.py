@@ -14,7 +14,7 @@ from bot.pipeline.errors import GenerationError
 from bot.pipeline.speech import VOICES
 from bot.pipeline.validation import MAX_PROMPT_CHARS, MAX_SEED, validate_request
 from bot.tree import NO_MENTIONS, UserFacingError
-from cogs.generate import render
+from cogs.generate import render, start
 from cogs.generate.access import check_may_manage
 from cogs.generate.permissions import check_channel
 from cogs.generate.state import ReplyState
@@ -51,11 +51,12 @@ def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[A
         seed: app_commands.Range[int, 0, MAX_SEED] | None = None,
         narration: bool | None = None,
         voice: app_commands.Choice[str] | None = None,
+        image: discord.Attachment | None = None,
         continuity: app_commands.Choice[str] | None = None,
     ) -> None:
         """Turn one sentence into a short film."""
         await cog.generate(
-            interaction, prompt, clips, aspect_ratio, seed, narration, voice, continuity
+            interaction, prompt, clips, aspect_ratio, seed, narration, voice, image, continuity
         )
 
     generate.__annotations__["clips"] = Optional[app_commands.Range[int, 1, max_clips]]  # noqa: UP045
@@ -68,6 +69,7 @@ def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[A
         seed="A number to make the clips reproducible",
         narration="A spoken voice-over written with the shot list",
         voice="The narrator's voice (default: the operator's)",
+        image="A PNG or JPEG to start from: the first frame of scene 1",
         continuity="Chained: each scene starts from the last frame of the one before (slower)",
     )(command)
     return app_commands.choices(aspect_ratio=RATIOS, voice=VOICE_CHOICES, continuity=CONTINUITY)(
@@ -96,6 +98,7 @@ class GenerateCog(commands.Cog):
         seed: int | None,
         narration: bool | None = None,
         voice: app_commands.Choice[str] | None = None,
+        image: discord.Attachment | None = None,
         continuity: app_commands.Choice[str] | None = None,
     ) -> None:
         """/generate: validated, then one way in — `runner.submit`, which admits, stores, has
@@ -121,6 +124,12 @@ class GenerateCog(commands.Cog):
                 f"Reelbot is not configured to make films: {'; '.join(problems)}. "
                 "The operator has to fix it in the bot's environment or .env."
             )
+        first_frame = None
+        if image is not None:  # fetched and checked before anything is stored or spent; that
+            # can outlast the 3 s to answer, so the answer is a private "thinking" first: a
+            # refusal replaces it, the reply follows it (`_reply`)
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            first_frame = await start.receive(self.bot, image)
         assert interaction.channel_id is not None
         new = NewGeneration(
             owner_id=interaction.user.id,
@@ -129,7 +138,9 @@ class GenerateCog(commands.Cog):
             **request,
         )
         try:
-            await self.runner.submit(new, announce=lambda g: self._reply(interaction, g))
+            await self.runner.submit(
+                new, announce=lambda g: self._reply(interaction, g), start_image=first_frame
+            )
         except Refused as exc:
             raise UserFacingError(exc.reason) from None
 
@@ -138,11 +149,21 @@ class GenerateCog(commands.Cog):
         state = ReplyState(generation.id, generation.prompt)
         if generation.continuity is Continuity.CHAINED:  # the wait is added once it is known
             state.chained = ChainedRender(generation.clips_requested or 0)
-        response = await interaction.response.send_message(
-            embed=render.embed(state), view=render.view(state), allowed_mentions=NO_MENTIONS
-        )
-        message = response.resource
-        message_id = message.id if isinstance(message, discord.InteractionMessage) else None
+        if interaction.response.is_done():  # deferred privately while a start image was read
+            await interaction.delete_original_response()
+            sent = await interaction.followup.send(
+                embed=render.embed(state),
+                view=render.view(state),
+                allowed_mentions=NO_MENTIONS,
+                wait=True,
+            )
+            message_id: int | None = sent.id
+        else:
+            response = await interaction.response.send_message(
+                embed=render.embed(state), view=render.view(state), allowed_mentions=NO_MENTIONS
+            )
+            message = response.resource
+            message_id = message.id if isinstance(message, discord.InteractionMessage) else None
         if message_id is None:
             message_id = (await interaction.original_response()).id
         assert interaction.channel_id is not None

@@ -228,3 +228,23 @@ def image_rgb(data: bytes) -> tuple[int, int, int] | None:
         return None
     r, g, b = proc.stdout[:3]
     return (r, g, b)
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """An image's width and height as ffmpeg reads them; None when it is not an image."""
+    import re
+
+    proc = subprocess.run(
+        [_ffmpeg(), "-hide_banner", "-i", "pipe:0", "-frames:v", "1", "-f", "null", "-"],
+        input=data,
+        check=False,
+        capture_output=True,
+        timeout=60,
+    )
+    text = proc.stderr.decode(errors="replace")
+    match = re.search(
+        r"Stream #0:0\S*: Video: (png|mjpeg|webp|gif|bmp)\b.*?(\d{2,5})x(\d{2,5})", text
+    )
+    if proc.returncode != 0 or match is None:
+        return None
+    return int(match[2]), int(match[3])

@@ -24,6 +24,7 @@ from tests.fakes._common import (
     read_json,
 )
 from tests.fakes.openai_speech import SPEECH_MODELS, SpeechRoute
+from tests.fakes.openai_vision import content_problem, image_urls
 
 _EXACTLY = re.compile(r"exactly (\d+) scene", re.IGNORECASE)
 _IDEA = re.compile(r"<<<(.*?)>>>", re.DOTALL)
@@ -181,6 +182,8 @@ class FakeOpenAI(LoopbackServer):
             authenticated requests per endpoint,
             injected failures included.
         last_schema: the JSON schema of the latest chat request's ``response_format``.
+        images: the image URLs (data URLs included) of every chat request's user messages, in
+            order (content parts are checked: tests/fakes/openai_vision.py).
 
     Methods (each queues ``times`` one-shot behaviours, consumed in order of registration):
         fail_next(status, times=1, path=None): answer ``status`` with an OpenAI error JSON to
@@ -214,6 +217,7 @@ class FakeOpenAI(LoopbackServer):
         self.calls: dict[str, int] = {"chat": 0, "moderations": 0}  # "speech" from its first
         self.speech = SpeechRoute(self)  # POST /v1/audio/speech (tests/fakes/openai_speech.py)
         self.last_schema: dict[str, Any] | None = None
+        self.images: list[str] = []
         self._faults = FaultQueue()
         self._content_faults = {"refuse": 0, "malformed": 0, "wrong_shape": 0}
         self._validators: dict[str, Any] = {}
@@ -401,6 +405,10 @@ class FakeOpenAI(LoopbackServer):
         if (gone := self._model_missing(str(body.get("model")))) is not None:
             return gone
         messages = [m for m in body["messages"] if isinstance(m, dict)]
+        if (problem := content_problem(messages)) is not None:
+            text, param, code = problem
+            return self._error(400, openai_error(400, text, param=param, code=code))
+        self.images += image_urls(messages)
         schema = self._schema_of(body.get("response_format"))
         self.last_schema = schema
 

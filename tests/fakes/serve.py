@@ -28,6 +28,7 @@ def provider_env(openai: FakeOpenAI, replicate: FakeReplicate) -> dict[str, str]
         "REPLICATE_API_TOKEN": FAKE_TOKEN,
         "REPLICATE_BASE_URL": replicate.base_url,
         "MEDIA_ALLOWED_HOSTS": "127.0.0.1",
+        "START_IMAGE_HOSTS": "127.0.0.1",  # the fake Discord serves attachments (its "CDN")
     }
 
 

@@ -3,9 +3,11 @@ Replicate's files API once, scene 1's prediction names it, and the film opens on
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from bot.pipeline import start_image
+from bot.pipeline.events import ClipStarted
 from bot.pipeline.video_models import get_model
 from storage.models import GenerationStatus, NewGeneration
 from tests.conftest import IDEA, TEST_OWNER
@@ -18,7 +20,9 @@ def close(a: tuple[int, int, int], b: tuple[int, int, int], tolerance: int = 16)
     return all(abs(x - y) <= tolerance for x, y in zip(a, b, strict=True))
 
 
-async def test_scene_one_starts_from_the_image(harness, replicate_fake, tmp_path: Path) -> None:
+async def test_scene_one_starts_from_the_image(
+    harness, openai_fake, replicate_fake, tmp_path: Path
+) -> None:
     image = make_image(tmp_path / "seal.png", width=640, height=360, color="0x2040c0")
     checked = await start_image.check(image.read_bytes(), get_model("bytedance/seedance-1-lite"))
     new = NewGeneration(owner_id=TEST_OWNER, prompt=IDEA, source="cli", clips_requested=2)
@@ -37,6 +41,62 @@ async def test_scene_one_starts_from_the_image(harness, replicate_fake, tmp_path
     )
     assert second.start_image_url is None
     assert "image" not in replicate_fake.predictions[second.prediction_id or ""].input
+    assert openai_fake.images == [checked.data_url()]  # the analysis model saw the image
     film = Path(final.video_path or "")
     assert close(frame_rgb(film, 0.0), BLUE)  # the film opens on the member's image
     assert not close(frame_rgb(film, 0.9), BLUE)  # then scene 1 goes on in its own colour
+
+
+async def test_a_start_image_create_lost_in_flight_is_found_again_not_uploaded_again(
+    settings, open_harness, replicate_fake, tmp_path: Path
+) -> None:
+    """The upload's URL is stored before the create: a restarted bot builds the very same
+    input, finds the prediction the lost create made, and neither uploads nor creates again."""
+    image = make_image(tmp_path / "seal.png", width=640, height=360)
+    checked = await start_image.check(image.read_bytes(), get_model("bytedance/seedance-1-lite"))
+    new = NewGeneration(owner_id=TEST_OWNER, prompt=IDEA, source="cli", clips_requested=1)
+    replicate_fake.auto_complete = False
+    async with open_harness(settings) as first:
+        generation = await first.runner.submit(new, start_image=checked)
+        await first.wait_for(lambda: len(first.of(generation.id, ClipStarted)) == 1)
+        (lost,) = await first.repo.clips(generation.id)
+        await first.repo.clip_creating(lost.id)  # as if stopped before storing the answer
+
+    replicate_fake.auto_complete = True
+    async with open_harness(settings) as second:
+        await second.runner.resume("cli")
+        async with asyncio.timeout(20):
+            final = await second.runner.wait(generation.id)
+        clip = await second.repo.clip(lost.id)
+
+    assert final.status is GenerationStatus.DONE, final.error
+    assert replicate_fake.counts["create"] == 1 and len(replicate_fake.files) == 1
+    assert clip.prediction_id == lost.prediction_id
+    assert clip.start_image_url == lost.start_image_url is not None
+
+
+async def test_a_retry_uploads_the_image_afresh_the_attempts_of_a_run_do_not(
+    harness, replicate_fake, tmp_path: Path
+) -> None:
+    """Replicate's uploads expire (about a day): a Retry, which may come much later, uploads
+    the stored image again; the attempts within one run share one upload."""
+    image = make_image(tmp_path / "seal.png", width=640, height=360)
+    checked = await start_image.check(image.read_bytes(), get_model("bytedance/seedance-1-lite"))
+    replicate_fake.script(["failed:GPU fell over"] * 3)
+    new = NewGeneration(owner_id=TEST_OWNER, prompt=IDEA, source="cli", clips_requested=1)
+
+    generation = await harness.runner.submit(new, start_image=checked)
+    failed = await harness.runner.wait(generation.id)
+    assert failed.status is GenerationStatus.FAILED
+    assert replicate_fake.counts["create"] == 3 and len(replicate_fake.files) == 1
+    (before,) = await harness.repo.clips(generation.id)
+
+    assert await harness.runner.retry(generation.id)
+    final = await harness.runner.wait(generation.id)
+
+    assert final.status is GenerationStatus.DONE, final.error
+    (after,) = await harness.repo.clips(generation.id)
+    assert len(replicate_fake.files) == 2 and after.start_image_url != before.start_image_url
+    assert replicate_fake.predictions[after.prediction_id or ""].input["image"] == (
+        after.start_image_url
+    )

@@ -13,10 +13,22 @@ Modules: ``server`` (``FakeDiscord``, knobs), ``inject`` (slash commands, clicks
 ``rest_interactions`` (routes), ``actions`` and ``messages`` (Discord's message rules),
 ``state`` (the world), ``records`` (what is recorded), ``ratelimit``, ``validation`` and
 ``limits`` (request bodies against the OpenAPI document), ``payloads`` and
-``world_payloads`` (objects the fake sends), ``wire`` (HTTP plumbing).
+``world_payloads`` (objects the fake sends), ``option_files`` (files given to ATTACHMENT
+options, served like the CDN), ``wire`` (HTTP plumbing).
 """
 
-from .records import Attachment, Call, Edit, FileUpload, Interaction, Message, Problem, Role, User
+from .records import (
+    Attachment,
+    Call,
+    Edit,
+    FileUpload,
+    Interaction,
+    Message,
+    OptionFile,
+    Problem,
+    Role,
+    User,
+)
 from .server import FakeDiscord
 from .state import MANAGE_MESSAGES
 
@@ -29,6 +41,7 @@ __all__ = [
     "FileUpload",
     "Interaction",
     "Message",
+    "OptionFile",
     "Problem",
     "Role",
     "User",

@@ -24,6 +24,7 @@ class InjectMixin:
     channel_id: int
 
     loop_time: Callable[[], float]
+    base_url: str
 
     async def send_slash(
         self,
@@ -33,9 +34,11 @@ class InjectMixin:
         user: str | int | User = "alice",
         channel_id: int | None = None,
     ) -> Interaction:
-        """Dispatch a slash command (``name`` may be ``"group sub"``) as ``user``."""
-        data = command_data(self.world, name, options)
-        return await self._inject(2, data, user, channel_id or self.channel_id, name=name)
+        """Dispatch a slash command (``name`` may be ``"group sub"``) as ``user``. An
+        ATTACHMENT option takes an ``OptionFile``: it arrives as Discord delivers one."""
+        channel = channel_id or self.channel_id
+        data = command_data(self.world, name, options, cdn=self.base_url, channel_id=channel)
+        return await self._inject(2, data, user, channel, name=name)
 
     async def click(
         self,

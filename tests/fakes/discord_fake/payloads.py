@@ -5,13 +5,15 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .records import User
+from .option_files import option_attachment
+from .records import OptionFile, User
 from .state import World
 from .world_payloads import member_payload, role_payload
 
 OPTION_SUBCOMMAND, OPTION_GROUP = 1, 2
 OPTION_STRING, OPTION_INTEGER, OPTION_BOOLEAN = 3, 4, 5
 OPTION_USER, OPTION_CHANNEL, OPTION_ROLE, OPTION_MENTIONABLE, OPTION_NUMBER = 6, 7, 8, 9, 10
+OPTION_ATTACHMENT = 11
 
 
 def _find_option(options: list[dict[str, Any]], name: str) -> dict[str, Any]:
@@ -22,13 +24,23 @@ def _find_option(options: list[dict[str, Any]], name: str) -> dict[str, Any]:
 
 
 def _typed_options(
-    world: World, defs: list[dict[str, Any]], given: dict[str, Any], resolved: dict
+    world: World,
+    defs: list[dict[str, Any]],
+    given: dict[str, Any],
+    resolved: dict,
+    files: tuple[str, int],
 ) -> list[dict[str, Any]]:
     out = []
     for name, value in given.items():
         definition = _find_option(defs, name)
         kind = definition["type"]
-        if kind in (OPTION_USER, OPTION_MENTIONABLE) and not _is_role(world, value):
+        if kind == OPTION_ATTACHMENT:  # the id; the object in resolved.attachments
+            if not isinstance(value, OptionFile):
+                raise TypeError(f"option {name!r} takes an OptionFile, not {value!r}")
+            attachment = option_attachment(world, *files, value)
+            resolved.setdefault("attachments", {})[str(attachment.id)] = attachment.payload()
+            value = str(attachment.id)
+        elif kind in (OPTION_USER, OPTION_MENTIONABLE) and not _is_role(world, value):
             user = world.user(value)
             resolved.setdefault("users", {})[str(user.id)] = user.payload()
             member = member_payload(world, user, with_permissions=True)
@@ -66,8 +78,16 @@ def _is_role(world: World, value: Any) -> bool:
         return False
 
 
-def command_data(world: World, name: str, options: dict[str, Any] | None) -> dict[str, Any]:
-    """``data`` of a slash-command interaction; ``name`` may be ``"group sub"``."""
+def command_data(
+    world: World,
+    name: str,
+    options: dict[str, Any] | None,
+    *,
+    cdn: str = "",
+    channel_id: int = 0,
+) -> dict[str, Any]:
+    """``data`` of a slash-command interaction; ``name`` may be ``"group sub"``. Files given
+    to ATTACHMENT options are served from ``cdn`` as attachments of ``channel_id``."""
     root, *path = name.split()
     command = world.find_command(root)
     resolved: dict[str, Any] = {}
@@ -77,7 +97,7 @@ def command_data(world: World, name: str, options: dict[str, Any] | None) -> dic
         definition = _find_option(current, part)
         chain.append(definition)
         current = definition.get("options") or []
-    leaf = _typed_options(world, current, options or {}, resolved)
+    leaf = _typed_options(world, current, options or {}, resolved, (cdn, channel_id))
     for definition in reversed(chain):
         leaf = [{"name": definition["name"], "type": definition["type"], "options": leaf}]
     data: dict[str, Any] = {

@@ -76,6 +76,10 @@ class Attachment:
     data: bytes
     url: str
     description: str | None = None
+    width: int | None = None  # "height/width of file (if image)": Discord's own reading
+    height: int | None = None
+    ephemeral: bool = False  # uploaded with a slash command option
+    proxy_url: str | None = None
 
     def payload(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -83,12 +87,24 @@ class Attachment:
             "filename": self.filename,
             "size": self.size,
             "url": self.url,
-            "proxy_url": self.url,
+            "proxy_url": self.proxy_url or self.url,
             "content_type": self.content_type,
         }
         if self.description is not None:
             out["description"] = self.description
+        if self.width is not None and self.height is not None:
+            out["width"], out["height"] = self.width, self.height
+        if self.ephemeral:
+            out["ephemeral"] = True
         return out
+
+
+@dataclass(frozen=True)
+class OptionFile:
+    """A file a member gives an ATTACHMENT option of a slash command (``send_slash`` value)."""
+
+    filename: str
+    data: bytes
 
 
 @dataclass

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from . import access
+from . import access, option_files
 from .gateway import Gateway
 from .inject import InjectMixin
 from .queries import QueryMixin
@@ -95,6 +95,9 @@ class FakeDiscord(InjectMixin, QueryMixin):
         app.router.add_get("/", self.gateway.handle)
         app.router.add_get("/resume", self.gateway.handle)
         app.router.add_get("/attachments/{channel_id}/{attachment_id}/{filename}", self._download)
+        app.router.add_get(
+            "/ephemeral-attachments/{channel_id}/{attachment_id}/{filename}", self._option_file
+        )
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -287,6 +290,9 @@ class FakeDiscord(InjectMixin, QueryMixin):
 
     async def dispatch(self, event: str, data: dict[str, Any], intent: int = 0) -> None:
         await self.gateway.dispatch(event, data, intent)
+
+    async def _option_file(self, request: web.Request) -> web.Response:
+        return await option_files.serve(self.world, request)
 
     async def _download(self, request: web.Request) -> web.Response:
         attachment = self.world.attachments.get(int(request.match_info["attachment_id"]))
