@@ -3,16 +3,25 @@ another, each from the scene before's last frame; a failure stops the chain, Ret
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import statistics
+from pathlib import Path
 
+from bot.pipeline import chain
 from bot.pipeline.continuity import DEFAULT_RENDER_SECONDS, ChainedRender
 from bot.pipeline.events import AnalysisDone, ClipStarted
+from bot.pipeline.video_models import get_model
 from storage.models import ClipStatus, Continuity, GenerationStatus
 from tests.conftest import Harness
+from tests.fakes.mp4 import frame_rgb, make_clip
 from tests.fakes.replicate_fake import FakeReplicate
 
 CHAINED = {"continuity": Continuity.CHAINED}
+
+
+def dominant(rgb: tuple[int, int, int]) -> str:
+    return "rgb"[max(range(3), key=lambda i: rgb[i])]
 
 
 async def test_chained_scenes_are_made_one_after_another_from_the_last_frame(
@@ -79,3 +88,22 @@ async def test_a_failed_scene_stops_the_chain_and_retry_goes_on_from_it(
     assert replicate_fake.created_for("Scene 3")[0].start_color is not None
     started = [e.index for e in harness.of(final.id, ClipStarted) if isinstance(e, ClipStarted)]
     assert started.count(0) == 1
+
+
+async def test_the_frame_is_taken_again_when_the_scene_before_was_made_again(
+    harness: Harness, replicate_fake: FakeReplicate
+) -> None:
+    final = await harness.generate(clips=2, **CHAINED)
+    clips = await harness.repo.clips(final.id)
+    folder = harness.services.settings.media_dir / str(final.id)
+    model = get_model(harness.services.settings.video_model)
+    kept = await chain.start_frame(harness.repo, model, final, clips[1], folder)
+    assert kept == folder / "frame-2.png"
+    assert dominant(frame_rgb(kept, 0)) == "r"  # scene 1 is the fake's red
+
+    # scene 1 made again since (a Retry after its file was lost): a newer, green clip
+    await asyncio.sleep(0.01)
+    make_clip(Path(clips[0].output_path or ""), seconds=0.5, width=64, height=36, color="lime")
+    again = await chain.start_frame(harness.repo, model, final, clips[1], folder)
+
+    assert dominant(frame_rgb(again, 0)) == "g"
