@@ -81,8 +81,9 @@ async def burst(opts: Options) -> Outcome:
 
 
 async def _one_generation(
-    opts: Options, name: str, concurrency: int | None, *, narration: bool = False
+    opts: Options, name: str, concurrency: int | None, **options: Any
 ) -> dict[str, Any]:
+    """One measured generation (after a warm-up) with `/generate` `options`."""
     settings = {} if concurrency is None else {"clip_concurrency": concurrency}
     config = RigConfig(
         members=2,
@@ -96,9 +97,7 @@ async def _one_generation(
         await w.generate(1, clips=1)  # warm-up: first imports, first ffmpeg
         await w.wait_final(1, timeout=opts.timeout)
         await asyncio.sleep(settle)
-        measured = await w.generate(
-            0, clips=opts.clips, **({"narration": True} if narration else {})
-        )
+        measured = await w.generate(0, clips=opts.clips, **options)
         await w.wait_final(2, timeout=opts.timeout)
         await asyncio.sleep(settle)
         message_id = measured.original_message_id
@@ -142,6 +141,7 @@ async def single(opts: Options) -> Outcome:
     par = await _one_generation(opts, "single-parallel", None)
     seq = await _one_generation(opts, "single-sequential", 1)
     narrated = await _one_generation(opts, "single-narrated", None, narration=True)
+    chained = await _one_generation(opts, "single-chained", None, continuity="chained")
     n = opts.clips
     ratio = par["wall"] / par["critical_path"]
     speedup = seq["wall"] / par["wall"]
@@ -201,8 +201,27 @@ async def single(opts: Options) -> Outcome:
             f" {par['longest_clip']:.2f} s · stitch {par['stitch']:.2f} s"
             f" · the mix itself {narrated['narration_mix'] or 0:.2f} s",
         ),
+        figure(
+            "chained_wall",
+            "single",
+            f"wall time with continuity: chained ({n} scenes one after another, each from the"
+            " last frame of the one before) next to parallel",
+            "s",
+            f"≤ {n} × (clip + 2 s) + analysis + stitch",
+            {"value": chained["wall"], "parallel": par["wall"]},
+            lambda m: (
+                m["value"]
+                <= n * (opts.clip_delay * (1 + opts.clip_jitter) + 2.0)
+                + opts.analysis_delay
+                + par["stitch"]
+            ),
+            note=f"chained {chained['wall']:.2f} s · parallel {par['wall']:.2f} s"
+            f" ({chained['wall'] / par['wall']:.1f}×) · slowest clip"
+            f" {chained['longest_clip']:.2f} s",
+        ),
     ]
-    return Outcome(figures, {"parallel": par, "sequential": seq, "narrated": narrated})
+    raw = {"parallel": par, "sequential": seq, "narrated": narrated, "chained": chained}
+    return Outcome(figures, raw)
 
 
 # channel: many generations in one channel, 200 predictions in flight -----------------------

@@ -41,6 +41,13 @@ def _parser() -> argparse.ArgumentParser:
         help="a spoken voice-over written with the shot list (default: NARRATION_DEFAULT)",
     )
     gen.add_argument("--voice", help="the narrator's voice, e.g. coral, marin, onyx (TTS_VOICE)")
+    gen.add_argument(
+        "--continuity",
+        choices=("parallel", "chained"),
+        default=None,
+        help="parallel (default): scenes at once; chained: each scene starts from the last "
+        "frame of the one before, so they render one after another",
+    )
     again = sub.add_parser("reroll", help="render one scene of a film again: its next version")
     again.add_argument("generation", type=int, help="the generation's number (#N)")
     again.add_argument("scene", type=int, help="the scene to render again, from 1")

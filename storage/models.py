@@ -36,6 +36,13 @@ class ClipStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class Continuity(StrEnum):
+    """How the scenes follow each other (stored with the generation)."""
+
+    PARALLEL = "parallel"  # every scene rendered at once
+    CHAINED = "chained"  # scene N+1 starts from the last frame of scene N: one after another
+
+
 @dataclass(frozen=True, slots=True)
 class NewGeneration:
     owner_id: int
@@ -48,6 +55,7 @@ class NewGeneration:
     channel_id: int | None = None
     narration: bool = False  # a voice-over (in `voice`) is written, spoken and mixed in
     voice: str | None = None
+    continuity: Continuity = Continuity.PARALLEL
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +83,7 @@ class Generation:
     updated_at: float
     finished_at: float | None
     start_image_path: str | None = None  # the member's image: the first frame of scene 1
+    continuity: Continuity = Continuity.PARALLEL
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from storage.backend import Tx
 from storage.clip_rows import ClipRows
+from storage.continuity_rows import ContinuityRows
 from storage.models import (
     FINAL_STATUSES,
     Clip,
@@ -39,9 +40,9 @@ Admit = Callable[[Usage], None]
 refuse (the transaction then stores nothing)."""
 
 
-class Repository(ClipRows, PostRows, NarrationRows, VersionRows, StartImageRows):
-    """Generations, clips, posts, narration, film versions and start images over one open database (SQLite
-    or PostgreSQL)."""
+class Repository(ClipRows, PostRows, NarrationRows, VersionRows, StartImageRows, ContinuityRows):
+    """Generations, clips, posts, narration, film versions, start images and continuity over
+    one open database (SQLite or PostgreSQL)."""
 
     # generations -------------------------------------------------------------------------
 
@@ -84,8 +85,8 @@ class Repository(ClipRows, PostRows, NarrationRows, VersionRows, StartImageRows)
         now = time.time()
         generation_id = await tx.insert(
             "INSERT INTO generations (owner_id, source, prompt, clips_requested, aspect_ratio,"
-            " seed, guild_id, channel_id, status, created_at, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " seed, guild_id, channel_id, status, created_at, updated_at, continuity)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 new.owner_id,
                 new.source,
@@ -98,6 +99,7 @@ class Repository(ClipRows, PostRows, NarrationRows, VersionRows, StartImageRows)
                 GenerationStatus.QUEUED,
                 now,
                 now,
+                new.continuity,
             ),
         )
         if new.narration and new.voice:

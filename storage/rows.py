@@ -15,6 +15,7 @@ from storage.models import (
     FINAL_STATUSES,
     Clip,
     ClipStatus,
+    Continuity,
     Generation,
     GenerationStatus,
 )
@@ -26,6 +27,7 @@ _NOT_FINAL = f"status NOT IN ({', '.join('?' * len(_FINAL))})"
 def _generation(row: Row) -> Generation:
     data = dict(row)
     data["status"] = GenerationStatus(data["status"])
+    data["continuity"] = Continuity(data["continuity"])
     return Generation(**data)
 
 

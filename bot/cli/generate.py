@@ -77,6 +77,7 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
             settings=settings,
             narration=getattr(args, "narration", None),
             voice=getattr(args, "voice", None),
+            continuity=getattr(args, "continuity", None),
         )
     except GenerationError as exc:
         console.print(exc.reason, style="red", markup=False, highlight=False)

@@ -129,10 +129,11 @@ class TerminalProgress:
         """What `event` changed, as plain lines."""
         total = len(progress.clips)
         match event:
-            case AnalysisDone():
+            case AnalysisDone(chained=chained):
                 return [
                     f"shot list “{one_line(progress.title or '')}”, {total} scene(s)",
                     *(f"scene {n}: {one_line(p)}" for n, p in enumerate(progress.scenes, 1)),
+                    *([chained.notice().removeprefix("🔗 ")] if chained is not None else []),
                 ]
             case ClipStarted() | ClipCompleted() | ClipFailed():
                 lines = [
@@ -190,6 +191,9 @@ class TerminalProgress:
         for n, shows, prompt in self._rows():
             table.add_row(f"{n}.", Text(shows, _CLIP_STYLE[shows]), Text(shorten(prompt, 70)))
         notes = [Text(n, "red") for n in self._notes[-3:]]
+        progress = self._progress
+        if progress is not None and progress.chained is not None and not progress.final:
+            notes.insert(0, Text(progress.chained.notice().removeprefix("🔗 "), "dim"))
         return Group(Text.assemble(*self._header()), table, *notes)
 
     def _write(self, lines: list[str]) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.pipeline import media
+from bot.pipeline import chain, media
 from bot.pipeline.cancels import Cancels
 from bot.pipeline.errors import ClipError, MediaError, MediaUnavailable, public_reason
 from bot.pipeline.events import ClipCompleted, ClipFailed, ClipStarted, EventBus
@@ -18,7 +18,7 @@ from bot.pipeline.fairness import FairQueue
 from bot.pipeline.predictions import PROVIDER_ERRORS, CreateFailed, Predictions, describe
 from bot.pipeline.snapshot import DATA_KEPT_SECONDS, UNREADABLE, Snapshot, predict_seconds
 from bot.pipeline.video_models import ClipRequest, VideoModel
-from storage.models import Clip, ClipStatus, Generation
+from storage.models import Clip, ClipStatus, Continuity, Generation
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
@@ -83,9 +83,17 @@ class ClipMaker:
         return self._model.inputs(request)
 
     async def start_image(self, generation: Generation, clip: Clip) -> Path | None:
-        """The image file `clip` starts from, if any: the member's image for the first scene."""
+        """The image file `clip` starts from, if any: the member's image for the first scene;
+        in a chained generation, the last frame of the scene before for the others."""
         if clip.index == 0 and generation.start_image_path:
             return Path(generation.start_image_path)
+        if clip.index > 0 and generation.continuity is Continuity.CHAINED:
+            folder = self._policy.folder(generation.id)
+            try:
+                return await chain.start_frame(self._repo, self._model, generation, clip, folder)
+            except chain.BrokenChain as exc:
+                reason = await self._ended(generation, clip, exc.reason, will_retry=False)
+                raise ClipError(clip.index, reason) from exc
         return None
 
     async def _with_start_image(self, generation: Generation, clip: Clip) -> Clip:

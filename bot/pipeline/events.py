@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.pipeline.continuity import ChainedRender
 from bot.pipeline.shotlist import ShotList
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class Started(Event):
 @dataclass(frozen=True, slots=True)
 class AnalysisDone(Event):
     shot_list: ShotList
+    chained: ChainedRender | None = None  # chained scenes: one after another, and the wait
 
 
 @dataclass(frozen=True, slots=True)

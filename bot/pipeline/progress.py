@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Self
 
+from bot.pipeline.continuity import ChainedRender
 from bot.pipeline.events import (
     AnalysisDone,
     Cancelled,
@@ -30,7 +31,15 @@ from bot.pipeline.events import (
     Started,
     Stitched,
 )
-from storage.models import Clip, ClipStatus, Generation, GenerationStatus, Version, VersionStatus
+from storage.models import (
+    Clip,
+    ClipStatus,
+    Continuity,
+    Generation,
+    GenerationStatus,
+    Version,
+    VersionStatus,
+)
 
 
 class ClipShows(StrEnum):
@@ -81,6 +90,7 @@ class Progress:
     changed: dict[int, int] = field(default_factory=dict)  # scene → version of its take (>1)
     reroll_error: str | None = None  # why the last reroll did not make a new version
     shown_ref: str | None = field(default=None, repr=False)  # the film's ref while rerolling
+    chained: ChainedRender | None = None  # scenes rendered one after another, and the wait
 
     @classmethod
     def from_rows(
@@ -104,6 +114,8 @@ class Progress:
             progress.shown_ref, progress.delivered = progress.delivered, last.delivery_ref
         elif last is not None and last.status is not VersionStatus.DONE:
             progress.reroll_error = f"v{last.number}: {last.error or last.status}"
+        if generation.continuity is Continuity.CHAINED:
+            progress.chained = ChainedRender(len(clips) or generation.clips_requested or 0)
         return progress
 
     @property
@@ -126,8 +138,9 @@ class Progress:
             case Started():
                 self.status, self.error, self.ended_at = GenerationStatus.ANALYSING, None, None
                 self.position = None
-            case AnalysisDone(shot_list=shot_list):
+            case AnalysisDone(shot_list=shot_list, chained=chained):
                 self.title = shot_list.title
+                self.chained = chained or self.chained
                 self.scenes = [s.prompt for s in shot_list.scenes]
                 if len(self.clips) != len(shot_list.scenes):
                     self.clips = [ClipShows.WAITING] * len(shot_list.scenes)

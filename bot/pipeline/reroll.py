@@ -25,7 +25,7 @@ from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.errors import DeliveryError, GenerationError, MediaError
 from bot.pipeline.events import Delivered, EventBus, RerollEnded, RerollStarted, Stitched
 from bot.pipeline.rewrite import MAX_NOTE_CHARS
-from bot.pipeline.shotlist import Scene, ShotList
+from bot.pipeline.shotlist import ShotList
 from bot.pipeline.speech import Narrator
 from bot.pipeline.text import one_line
 from bot.pipeline.validation import MAX_SEED
@@ -169,9 +169,8 @@ class Rerolls:
         assert version.scene is not None
         clip = await self._clip(version)
         scenes = list(shot_list.scenes)
-        scenes[version.scene] = Scene(
-            prompt=clip.prompt, duration=clip.duration, narration=scenes[version.scene].narration
-        )  # the scene's latest prompt (an earlier reroll may have rewritten it)
+        # the scene's latest prompt (an earlier reroll may have rewritten it)
+        scenes[version.scene] = scenes[version.scene].model_copy(update={"prompt": clip.prompt})
         current = shot_list.model_copy(update={"scenes": scenes})
         prompt = await self._analyst.rewrite_scene(current, version.scene, version.note)
         await self._repo.set_version_prompt(version, prompt)

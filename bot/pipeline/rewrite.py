@@ -11,6 +11,7 @@ from __future__ import annotations
 from openai.lib import type_to_response_format_param
 from pydantic import BaseModel, Field
 
+from bot.pipeline.characters import cast_of, with_looks
 from bot.pipeline.shotlist import MAX_PROMPT_CHARS, ShotList
 from bot.pipeline.text import one_line
 
@@ -41,9 +42,13 @@ def messages(shot_list: ShotList, index: int, note: str) -> list[dict[str, str]]
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
-def bounded(content: str) -> str:
-    """The answer's prompt bounded like a shot list's scene; ValueError when none is left."""
+def bounded(content: str, shot_list: ShotList, index: int) -> str:
+    """The answer's prompt bounded like a shot list's scene, carrying the look of every
+    character scene `index` shows word for word (as `shotlist.clamp` does for a shot list);
+    ValueError when none is left."""
     prompt = one_line(ScenePlan.model_validate_json(content).prompt)[:MAX_PROMPT_CHARS]
     if not prompt:
         raise ValueError("the rewritten scene was empty")
-    return prompt
+    cast = cast_of((c.name, c.look) for c in shot_list.characters)
+    named = shot_list.scenes[index].characters
+    return with_looks(prompt, named, cast, limit=MAX_PROMPT_CHARS)[0]

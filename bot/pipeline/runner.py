@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.pipeline import held, media
+from bot.pipeline import chain, held, media
 from bot.pipeline.admission import NO_LONGER_ENABLED, Admission
 from bot.pipeline.analysis import Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
@@ -44,6 +44,7 @@ from bot.tasks import spawn
 from storage.backend import TransientError
 from storage.models import (
     ClipStatus,
+    Continuity,
     Generation,
     GenerationStatus,
     NewGeneration,
@@ -473,14 +474,20 @@ class Runner:
                     (s.prompt, self._admission.clip_seconds(s.duration)) for s in shot_list.scenes
                 ],
             )
-        self.bus.publish(AnalysisDone(generation.id, shot_list))
+        chained = await chain.announced(self.repo, generation, len(shot_list.scenes))
+        self.bus.publish(AnalysisDone(generation.id, shot_list, chained))
         return shot_list
 
     async def _render(self, generation: Generation, shot_list: ShotList) -> list[Path]:
         assert self._clips is not None
         await self._advance(generation, GenerationStatus.RENDERING)
         clips = await self.repo.clips(generation.id)
-        jobs = [self._clips.make(generation, clip, shot_list.style) for clip in clips]
+        jobs: list[Awaitable[object]]
+        if generation.continuity is Continuity.CHAINED:  # one after another: bot/pipeline/chain
+            make = self._clips.make
+            jobs = [chain.in_order(lambda c: make(generation, c, shot_list.style), clips)]
+        else:
+            jobs = [self._clips.make(generation, clip, shot_list.style) for clip in clips]
         if self._narrator is not None:  # the voice-over is spoken while the clips render
             jobs.append(self._narrator.speak(generation, shot_list))  # type: ignore[arg-type]
         results = await asyncio.gather(*jobs, return_exceptions=True)
@@ -489,7 +496,9 @@ class Runner:
         clip_errors = [f for f in failures if isinstance(f, ClipError)]
         if clip_errors or failures:
             raise (clip_errors or failures)[0]
-        return [r for r in results if isinstance(r, Path)]
+        return [
+            p for r in results for p in (r if isinstance(r, list) else [r]) if isinstance(p, Path)
+        ]
 
     async def _stitch(self, generation: Generation, clips: list[Path]) -> Path:
         await self._advance(generation, GenerationStatus.STITCHING)

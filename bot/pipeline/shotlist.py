@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.pipeline.characters import CHARACTERS, LOOK, NAME, SHOWN, cast_of, with_looks
 from bot.pipeline.text import one_line
 
 # A natural speaking rate is about 150 words a minute, 2.5 words a second. The analysis is asked
@@ -26,15 +27,27 @@ class Scene(BaseModel):
     prompt: str = Field(description="A self-contained visual description of this shot.")
     duration: int = Field(description="Length of the shot in whole seconds (4 to 10).")
     narration: str = Field(default="", description=_NARRATION)
+    characters: list[str] = Field(default_factory=list, description=SHOWN)
+
+
+class Character(BaseModel):
+    """A named character and the one line that fixes their look in every scene."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = Field(description=NAME)
+    look: str = Field(description=LOOK)
 
 
 class ShotList(BaseModel):
-    """A short film's plan: title, visual style and continuity notes, and its scenes."""
+    """A short film's plan: title, visual style and continuity notes, its named characters
+    (each with a fixed look), and its scenes."""
 
     model_config = ConfigDict(frozen=True)
 
     title: str = Field(description="A short title for the film.")
     style: str = Field(description="Visual style and continuity notes shared by every scene.")
+    characters: list[Character] = Field(default_factory=list, description=CHARACTERS)
     scenes: list[Scene] = Field(description="The scenes, in order.")
 
 
@@ -47,25 +60,30 @@ MAX_TITLE_CHARS = 100
 def clamp(shot_list: ShotList, *, wanted: int | None, max_clips: int) -> ShotList:
     """Bound what the model answered: at most `wanted` (or `max_clips`) scenes, blank scenes
     dropped, durations and lengths limited, every text on one line without control characters
-    (terminal escapes: it is shown in terminals too). Raises ValueError when nothing usable is
-    left or when exactly `wanted` scenes were asked for and fewer came back."""
+    (terminal escapes: it is shown in terminals too). Every scene that shows a named character
+    carries that character's look word for word (`bot.pipeline.characters`), whatever the model
+    wrote. Raises ValueError when nothing usable is left or when exactly `wanted` scenes were
+    asked for and fewer came back."""
     limit = min(wanted or max_clips, max_clips)
-    scenes = [
-        Scene(
-            prompt=prompt[:MAX_PROMPT_CHARS],
-            duration=(seconds := _seconds(s.duration)),
-            narration=fit_line(s.narration, seconds),
-        )
-        for s in shot_list.scenes
-        if (prompt := one_line(s.prompt))
-    ][:limit]
+    cast = cast_of((c.name, c.look) for c in shot_list.characters)
+    scenes: list[Scene] = []
+    for s in shot_list.scenes:
+        if len(scenes) == limit:
+            break
+        if not (prompt := one_line(s.prompt)):
+            continue
+        prompt, shown = with_looks(prompt, s.characters, cast, limit=MAX_PROMPT_CHARS)
+        seconds = _seconds(s.duration)
+        narration = fit_line(s.narration, seconds)
+        scenes.append(Scene(prompt=prompt, duration=seconds, narration=narration, characters=shown))
     if not scenes:
         raise ValueError("the shot list has no usable scene")
     if wanted is not None and len(scenes) < limit:
         raise ValueError(f"asked for exactly {limit} scenes, got {len(scenes)}")
     title = one_line(shot_list.title)[:MAX_TITLE_CHARS] or "Untitled"
     style = one_line(shot_list.style)[:MAX_PROMPT_CHARS]
-    return ShotList(title=title, style=style, scenes=scenes)
+    characters = [Character(name=name, look=look) for name, look in cast]
+    return ShotList(title=title, style=style, characters=characters, scenes=scenes)
 
 
 def narrated(shot_list: ShotList) -> bool:
@@ -92,9 +110,15 @@ def fit_line(text: str, duration: int) -> str:
 # so the narrated one is a schema of its own; both parse into `ShotList`).
 
 
+class _Character(BaseModel):
+    name: str = Field(description=NAME)
+    look: str = Field(description=LOOK)
+
+
 class _Shot(BaseModel):
     prompt: str = Field(description="A self-contained visual description of this shot.")
     duration: int = Field(description="Length of the shot in whole seconds (4 to 10).")
+    characters: list[str] = Field(description=SHOWN)
 
 
 class _NarratedShot(_Shot):
@@ -104,10 +128,12 @@ class _NarratedShot(_Shot):
 class ShotListPlan(BaseModel):
     title: str = Field(description="A short title for the film.")
     style: str = Field(description="Visual style and continuity notes shared by every scene.")
+    characters: list[_Character] = Field(description=CHARACTERS)
     scenes: list[_Shot] = Field(description="The scenes, in order.")
 
 
 class NarratedShotListPlan(BaseModel):
     title: str = Field(description="A short title for the film.")
     style: str = Field(description="Visual style and continuity notes shared by every scene.")
+    characters: list[_Character] = Field(description=CHARACTERS)
     scenes: list[_NarratedShot] = Field(description="The scenes, in order.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.config import Settings
+from bot.pipeline import continuity as continuity_rules
 from bot.pipeline.errors import GenerationError
 from bot.pipeline.speech import voices_for
 from bot.pipeline.text import one_line
@@ -23,10 +24,12 @@ def validate_request(
     settings: Settings,
     narration: bool | None = None,
     voice: str | None = None,
+    continuity: str | None = None,
 ) -> dict[str, Any]:
     """The cleaned request (prompt, clips_requested, aspect_ratio, seed, narration, voice),
     or a `GenerationError` saying what is wrong and how to fix it. Narration defaults to
-    `NARRATION_DEFAULT`; a voice given without `narration` asks for it."""
+    `NARRATION_DEFAULT`; a voice given without `narration` asks for it. `continuity` chained
+    needs a video model that starts from an image (`bot.pipeline.continuity.check`)."""
     # control characters (terminal escapes, NUL, bidi overrides) are dropped; whitespace runs
     # become one space. Markup is escaped where the prompt is shown, not in what is stored.
     text = one_line(prompt) if prompt else ""
@@ -49,6 +52,8 @@ def validate_request(
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise GenerationError(f"seed must be between 0 and {MAX_SEED}.")
     narrated, chosen = _narration(narration, voice, settings)
+    follows = continuity_rules.parse(continuity)
+    continuity_rules.check(follows, model, video_enabled=settings.enable_video_generation)
     return {
         "prompt": text,
         "clips_requested": clips,
@@ -56,6 +61,7 @@ def validate_request(
         "seed": seed,
         "narration": narrated,
         "voice": chosen,
+        "continuity": follows,
     }
 
 

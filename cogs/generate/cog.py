@@ -9,6 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.pipeline.admission import Refused
+from bot.pipeline.continuity import ChainedRender
 from bot.pipeline.errors import GenerationError
 from bot.pipeline.speech import VOICES
 from bot.pipeline.validation import MAX_PROMPT_CHARS, MAX_SEED, validate_request
@@ -18,7 +19,7 @@ from cogs.generate.access import check_may_manage
 from cogs.generate.permissions import check_channel
 from cogs.generate.state import ReplyState
 from cogs.generate.updater import ReplyUpdater
-from storage.models import Generation, NewGeneration
+from storage.models import Continuity, Generation, NewGeneration
 
 if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
@@ -31,6 +32,11 @@ RATIOS = [
 
 
 VOICE_CHOICES = [app_commands.Choice(name=v, value=v) for v in VOICES]  # ≤ 25 choices
+
+CONTINUITY = [
+    app_commands.Choice(name="parallel: all scenes at once", value="parallel"),
+    app_commands.Choice(name="chained: each scene starts from the last frame", value="chained"),
+]
 
 
 def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[Any, Any, None]:
@@ -46,9 +52,12 @@ def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[A
         narration: bool | None = None,
         voice: app_commands.Choice[str] | None = None,
         image: discord.Attachment | None = None,
+        continuity: app_commands.Choice[str] | None = None,
     ) -> None:
         """Turn one sentence into a short film."""
-        await cog.generate(interaction, prompt, clips, aspect_ratio, seed, narration, voice, image)
+        await cog.generate(
+            interaction, prompt, clips, aspect_ratio, seed, narration, voice, image, continuity
+        )
 
     generate.__annotations__["clips"] = Optional[app_commands.Range[int, 1, max_clips]]  # noqa: UP045
     command: app_commands.Command[Any, Any, None] = app_commands.command(name="generate")(generate)
@@ -61,8 +70,11 @@ def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[A
         narration="A spoken voice-over written with the shot list",
         voice="The narrator's voice (default: the operator's)",
         image="A PNG or JPEG to start from: the first frame of scene 1",
+        continuity="Chained: each scene starts from the last frame of the one before (slower)",
     )(command)
-    return app_commands.choices(aspect_ratio=RATIOS, voice=VOICE_CHOICES)(command)
+    return app_commands.choices(aspect_ratio=RATIOS, voice=VOICE_CHOICES, continuity=CONTINUITY)(
+        command
+    )
 
 
 class GenerateCog(commands.Cog):
@@ -87,6 +99,7 @@ class GenerateCog(commands.Cog):
         narration: bool | None = None,
         voice: app_commands.Choice[str] | None = None,
         image: discord.Attachment | None = None,
+        continuity: app_commands.Choice[str] | None = None,
     ) -> None:
         """/generate: validated, then one way in — `runner.submit`, which admits, stores, has
         the reply sent (`_reply`) and starts."""
@@ -101,6 +114,7 @@ class GenerateCog(commands.Cog):
                 settings=settings,
                 narration=narration,
                 voice=voice.value if voice else None,
+                continuity=continuity.value if continuity else None,
             )
         except GenerationError as exc:
             raise UserFacingError(exc.reason) from None
@@ -133,6 +147,8 @@ class GenerateCog(commands.Cog):
     async def _reply(self, interaction: discord.Interaction, generation: Generation) -> None:
         """The public reply that shows the generation from now on; its id is stored."""
         state = ReplyState(generation.id, generation.prompt)
+        if generation.continuity is Continuity.CHAINED:  # the wait is added once it is known
+            state.chained = ChainedRender(generation.clips_requested or 0)
         if interaction.response.is_done():  # deferred privately while a start image was read
             await interaction.delete_original_response()
             sent = await interaction.followup.send(

@@ -102,6 +102,8 @@ def embed(state: ReplyState) -> discord.Embed:
     elif state.status is GenerationStatus.DONE and state.version > 1:
         stage = stage.replace("the film", f"v{state.version} of the film", 1)
     result.add_field(name="Status", value=stage, inline=False)
+    if state.chained is not None and not state.final:
+        result.add_field(name="Continuity", value=state.chained.notice()[:1024], inline=False)
     if state.clips:
         total = len(state.clips)
         result.add_field(

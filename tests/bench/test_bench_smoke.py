@@ -18,6 +18,7 @@ FIGURES = {
         "rest_calls_single",
         "stream_copy",
         "narration_overhead",
+        "chained_wall",
     },
     "channel": {
         "edit_lag",

@@ -69,7 +69,7 @@ async def test_reroll_scene_two_with_a_note_delivers_v2_once(tmp_path: Path) -> 
         assert "(v2)" in dms[1].content
         assert w.replicate.counts["create"] == 4  # scene 2 only
         new = list(w.replicate.predictions.values())[-1]
-        assert new.prompt.startswith(f"Scene 2: {IDEA}, {NOTE}")
+        assert new.prompt.startswith(f"Scene 2: {IDEA}, ") and NOTE in new.prompt
 
         # the reply shows v2 and the scene that changed; the new take is in the thread
         status = await w.discord.wait_for(
@@ -132,6 +132,5 @@ async def test_a_note_form_shown_before_a_restart_is_answered_after_it(tmp_path:
         await submitted.wait_callback(timeout=5)
         assert "becomes v2" in (await w.wait_private_text(submitted))
         await w.discord.wait_for(lambda: len(w.discord.dm_messages("alice")) == 2, timeout=20)
-        assert list(w.replicate.predictions.values())[-1].prompt.startswith(
-            f"Scene 1: {IDEA}, {NOTE}"
-        )
+        prompt = list(w.replicate.predictions.values())[-1].prompt
+        assert prompt.startswith(f"Scene 1: {IDEA}, ") and NOTE in prompt

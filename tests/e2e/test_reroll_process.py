@@ -53,7 +53,7 @@ async def test_reroll_scene_two_survives_a_restart_and_delivers_v2_once(tmp_path
         assert "becomes v2" in (private(submitted) or ""), submitted.callback
         await run.discord.wait_for(lambda: len(run.replicate.predictions) == 4, timeout=15)
         (take,) = [p for pid, p in run.replicate.predictions.items() if pid not in first]
-        assert take.prompt.startswith(f"Scene 2: {IDEA}, {NOTE}")
+        assert take.prompt.startswith(f"Scene 2: {IDEA}, ") and NOTE in take.prompt
         assert run.rows("SELECT prediction_id FROM clips WHERE idx = 1") == [(take.id,)]
 
         # SIGKILL while the take renders; the restarted bot re-attaches to it

@@ -56,6 +56,12 @@ _ERROR_TYPES = {
 
 REFUSAL = "I can't help with that."
 
+# The characters of every shot list whose schema asks for them (bot/pipeline/characters.py).
+CAST = (
+    ("Ada", "a tall woman with silver hair in a green wool coat"),
+    ("Bo", "a small grey seal with a white patch over one eye"),
+)
+
 # The models the fake serves: every chat model the installed SDK names (openai/types/shared/
 # chat_model.py, generated from OpenAI's API description) and the moderation models.
 MODELS = (
@@ -160,6 +166,14 @@ class FakeOpenAI(LoopbackServer):
         scene_duration: ``duration`` of every scene (default 2).
         narration_words_per_second: when the response_format schema asks each scene for a
             ``narration``, each line has ``scene_duration`` times this many words (default 2.0).
+        cast: when the schema asks for ``characters``, the named characters written, as
+            (name, look) pairs (default ``CAST``; empty: a film without characters). Scene 1
+            shows all of them, each look word for word; scene N > 1 shows character N-1 (round).
+        looks_left_out: like a real model, which keeps the schema's shape but not always the
+            prompt's wording (strict structured outputs guarantee "responses that adhere to
+            your supplied JSON Schema", nothing about the text: platform.openai.com/docs/guides/
+            structured-outputs), scenes after the first leave the look out (default True): an
+            even scene names its character without the look, an odd one only lists it.
         speech: the speech endpoint's state and knobs (``tests/fakes/openai_speech.py``).
         delay: seconds slept before answering each chat completion (default 0.0).
         retry_after_ms: value of ``retry-after-ms`` sent with injected 429 and 5xx answers
@@ -196,6 +210,8 @@ class FakeOpenAI(LoopbackServer):
         self.scene_count: int | None = None
         self.scene_duration: int = 2
         self.narration_words_per_second: float = 2.0  # length of the narration lines written
+        self.cast: list[tuple[str, str]] = list(CAST)
+        self.looks_left_out = True
         self.delay: float = 0.0
         self.retry_after_ms: int = 1
         self.calls: dict[str, int] = {"chat": 0, "moderations": 0}  # "speech" from its first
@@ -407,6 +423,8 @@ class FakeOpenAI(LoopbackServer):
         shot_list = self._shot_list(messages)
         if _asks_narration(schema):
             self._narrate(shot_list)
+        if _asks_characters(schema):
+            self._cast(shot_list)
         if fault == "refuse":
             content, refusal = None, REFUSAL
         elif fault == "malformed":
@@ -485,6 +503,21 @@ class FakeOpenAI(LoopbackServer):
             budget = max(1, int(scene["duration"] * self.narration_words_per_second))
             scene["narration"] = " ".join([f"Line {i + 1}:", *words][:budget])
 
+    def _cast(self, shot_list: dict[str, Any]) -> None:
+        """The named characters (``cast``) and the ones each scene shows (see ``cast``,
+        ``looks_left_out``)."""
+        shot_list["characters"] = [{"name": n, "look": look} for n, look in self.cast]
+        for i, scene in enumerate(shot_list["scenes"]):
+            scene["characters"] = []
+            if not self.cast:
+                continue
+            shown = self.cast if i == 0 else [self.cast[(i - 1) % len(self.cast)]]
+            scene["characters"] = [n for n, _ in shown]
+            if i == 0 or not self.looks_left_out:
+                scene["prompt"] += "".join(f", with {n}, {look}" for n, look in shown)
+            elif i % 2 == 1:  # scene 2, 4, ...: named, the look left out
+                scene["prompt"] += f", {shown[0][0]} looks on"
+
     @staticmethod
     def _completion(
         body: dict[str, Any],
@@ -537,3 +570,8 @@ def _asks_narration(schema: dict[str, Any] | None) -> bool:
 def _asks_one_prompt(schema: dict[str, Any] | None) -> bool:
     """Whether the schema asks for one ``prompt`` (a scene rewrite), not a shot list."""
     return schema is not None and set(schema.get("properties") or {}) == {"prompt"}
+
+
+def _asks_characters(schema: dict[str, Any] | None) -> bool:
+    """Whether the shot-list schema has a ``characters`` property."""
+    return schema is not None and '"characters"' in json.dumps(schema)

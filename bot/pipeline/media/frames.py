@@ -1,0 +1,62 @@
+"""A clip's last frame as a still image: where a chained scene starts (the next scene's start
+image, `bot.pipeline.continuity`).
+
+ffmpeg seeks to just before the end (`-sseof`, a position relative to the end of the input:
+https://ffmpeg.org/ffmpeg.html#Main-options) and decodes from there, writing every frame over
+the same image (the image2 muxer's `-update 1`: https://ffmpeg.org/ffmpeg-formats.html#image2-1),
+so what is left is the last frame decoded. When the end holds no video frame (a container
+whose audio outlasts its video), the whole clip is decoded instead (a clip is a few seconds).
+The image is written to a temporary sibling and moved into place: a file at `dest` is always
+complete, and the same clip gives the same bytes (a restart rebuilds the same inputs).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.pipeline.errors import MediaError
+from bot.pipeline.media._ffmpeg import input_args, run_ffmpeg
+from bot.pipeline.media._files import commit, discard, temp_sibling
+
+TAIL_SECONDS = 2.0  # decoded from this far before the end (a keyframe before it, then forward)
+TIMEOUT = 60.0
+_CODECS = {".png": ["-c:v", "png"], ".jpg": ["-c:v", "mjpeg", "-q:v", "2"]}
+_CODECS[".jpeg"] = _CODECS[".jpg"]
+
+
+async def last_frame(clip: Path, dest: Path) -> Path:
+    """Write the last frame of `clip` to `dest` (PNG or JPEG, by its suffix); return `dest`.
+    Runs ffmpeg as a subprocess within the process's limit of concurrent encodes (it decodes
+    and encodes an image). Raises MediaError when the clip has no decodable video frame."""
+    codec = _CODECS.get(dest.suffix.lower())
+    if codec is None:
+        raise ValueError(f"a frame is written as .png or .jpg, not {dest.suffix!r}")
+    tmp = temp_sibling(dest)
+    try:
+        for seek in (["-sseof", f"-{TAIL_SECONDS:g}"], []):
+            await run_ffmpeg(
+                [
+                    "-loglevel",
+                    "error",
+                    "-y",
+                    *seek,
+                    *input_args(clip),
+                    "-map",
+                    "0:v:0",
+                    "-an",
+                    "-update",
+                    "1",
+                    *codec,
+                    "-f",
+                    "image2",
+                    str(tmp),
+                ],
+                timeout=TIMEOUT,
+                what=f"taking the last frame of {clip.name}",
+                encode=True,
+            )
+            if tmp.exists() and tmp.stat().st_size > 0:
+                return await commit(tmp, dest)
+        raise MediaError(f"{clip.name} has no video frame to continue from")
+    finally:
+        discard(tmp)
