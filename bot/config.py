@@ -5,7 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # gpt-4.1-mini (the former default), gpt-4.1, gpt-4o and gpt-4o-mini shut down on 2027-01-14
@@ -67,6 +74,11 @@ class Settings(BaseSettings):
     ffmpeg_concurrency: int | None = Field(default=None, ge=1, le=64)  # None: half the CPUs
     log_level: str = "INFO"
 
+    # gateway shards (issue 13): the total, and this process's ids ("0,1" or "0-3"); unset =
+    # discord.py asks Discord (GET /gateway/bot) and runs every shard in this process
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
+
     # configuration errors the start-up check of the providers found (bot.pipeline.preflight)
     _provider_errors: list[str] = PrivateAttr(default_factory=list)
 
@@ -83,6 +95,42 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(int(v) for v in value.replace(";", ",").split(",") if v.strip())
         return value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _split_shards(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        ids: list[int] = []
+        for part in value.replace(";", ",").split(","):
+            first, dash, last = part.strip().partition("-")
+            if not first:
+                continue
+            if not (first.strip().isdigit() and (not dash or last.strip().isdigit())):
+                raise ValueError(f"{part.strip()!r} is not a shard id or a range like 0-3")
+            start = int(first)
+            end = int(last) if dash else start
+            if end < start:
+                raise ValueError(f"{part.strip()!r}: a range goes from low to high")
+            ids.extend(range(start, end + 1))
+        return tuple(ids)
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        if self.shard_ids is None:
+            return self
+        if self.shard_count is None:
+            raise ValueError("SHARD_IDS needs SHARD_COUNT (the total number of shards)")
+        if not self.shard_ids:
+            raise ValueError("SHARD_IDS is empty")
+        if len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError("SHARD_IDS names a shard twice")
+        outside = [i for i in self.shard_ids if i >= self.shard_count]
+        if outside:
+            raise ValueError(
+                f"SHARD_IDS {outside} not below SHARD_COUNT {self.shard_count} (ids start at 0)"
+            )
+        return self
 
     @field_validator("video_model")
     @classmethod

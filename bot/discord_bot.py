@@ -42,8 +42,14 @@ PERMISSIONS = discord.Permissions(
 INTENTS = discord.Intents(guilds=True)
 
 
-class Reelbot(commands.Bot):
-    """The bot: loads the cogs, resumes unfinished work, then syncs its commands."""
+class Reelbot(commands.AutoShardedBot):
+    """The bot: loads the cogs, resumes unfinished work, then syncs its commands.
+
+    It holds the gateway shards the settings name (`SHARD_COUNT`, `SHARD_IDS`), each on its own
+    connection; without them discord.py asks Discord how many it needs (GET /gateway/bot's
+    `shards`) and holds them all. Discord routes a guild's events to shard
+    `(guild_id >> 22) % SHARD_COUNT` and events without a guild (DMs) to shard 0
+    (https://docs.discord.com/developers/events/gateway#sharding)."""
 
     def __init__(
         self, *, settings: Settings, services: Services, guild_ready_timeout: float = 2.0
@@ -57,6 +63,8 @@ class Reelbot(commands.Bot):
             # discord.py waits this long after the last GUILD_CREATE before READY (its
             # documented `Client(guild_ready_timeout=…)`, 2 s by default)
             guild_ready_timeout=guild_ready_timeout,
+            shard_count=settings.shard_count,
+            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
         )
         self.settings = settings
         self.services = services
@@ -113,7 +121,12 @@ class Reelbot(commands.Bot):
 
     async def on_ready(self) -> None:
         log.info(
-            "connected as %s (%s) to %d guild(s)", self.user, self.application_id, len(self.guilds)
+            "connected as %s (%s) to %d guild(s) on shard(s) %s of %s",
+            self.user,
+            self.application_id,
+            len(self.guilds),
+            ",".join(str(i) for i in sorted(self.shards)),
+            self.shard_count,
         )
 
 
