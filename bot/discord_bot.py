@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 import yarl
@@ -54,6 +55,10 @@ class Reelbot(commands.AutoShardedBot):
     def __init__(
         self, *, settings: Settings, services: Services, guild_ready_timeout: float = 2.0
     ) -> None:
+        # SHARD_IDS unset: every shard of SHARD_COUNT (or of what Discord recommends)
+        shard_ids: dict[str, Any] = (
+            {"shard_ids": list(settings.shard_ids)} if settings.shard_ids else {}
+        )
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=INTENTS,
@@ -64,7 +69,7 @@ class Reelbot(commands.AutoShardedBot):
             # documented `Client(guild_ready_timeout=…)`, 2 s by default)
             guild_ready_timeout=guild_ready_timeout,
             shard_count=settings.shard_count,
-            shard_ids=list(settings.shard_ids) if settings.shard_ids is not None else None,
+            **shard_ids,
         )
         self.settings = settings
         self.services = services
