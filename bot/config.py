@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -78,6 +79,12 @@ class Settings(BaseSettings):
     # discord.py asks Discord (GET /gateway/bot) and runs every shard in this process
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
+    # several processes on one database (bot.pipeline.lease): a generation's lease lasts this
+    # long unless renewed (every third of it); a process that stops is taken over after it
+    lease_seconds: float = Field(default=30.0, ge=3, le=3600)
+    # this process's name in the leases; a restarted process takes its own back at once.
+    # Unset: the host name and the shards ("host:shards-0,1-of-2", "host:all")
+    process_name: str | None = None
 
     # configuration errors the start-up check of the providers found (bot.pipeline.preflight)
     _provider_errors: list[str] = PrivateAttr(default_factory=list)
@@ -158,6 +165,17 @@ class Settings(BaseSettings):
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("use DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return value
+
+    def lease_owner(self) -> str:
+        """This process's name in the leases (`PROCESS_NAME`, or the host and its shards)."""
+        if self.process_name:
+            return self.process_name
+        if self.shard_count is None:
+            shards = "all"
+        else:
+            ids = self.shard_ids if self.shard_ids is not None else range(self.shard_count)
+            shards = f"shards-{','.join(map(str, ids))}-of-{self.shard_count}"
+        return f"{socket.gethostname()}:{shards}"
 
     def secrets(self) -> list[str]:
         """The secret values in force, for the log redactor."""

@@ -17,6 +17,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.pipeline.held import missing_keys
+from bot.pipeline.lease import LeaseKeeper
 from bot.services import Services, check_configuration, open_services
 from bot.tasks import spawn
 from bot.tree import NO_MENTIONS, ReelbotTree
@@ -73,6 +74,15 @@ class Reelbot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.services = services
+        # the generations this process works on, when several share the database
+        self.leases = LeaseKeeper(
+            store=services.repo,
+            runner=services.runner,
+            name=settings.lease_owner(),
+            source="discord",
+            seconds=settings.lease_seconds,
+        )
+        services.runner.leases = self.leases
 
     async def setup_hook(self) -> None:
         # the providers are checked while the cogs load and commands sync; the result is in
@@ -101,8 +111,10 @@ class Reelbot(commands.AutoShardedBot):
         # resumed once the check is in: a generation that needs a provider in error ends
         # failed with that error (Retry once fixed) instead of failing at it, or paying first
         unusable = [*missing_keys(missing), *result.errors]
-        resumed = await self.services.runner.resume("discord", unusable=unusable)
-        log.info("resumed %d unfinished generation(s)", len(resumed))
+        resumed = await self.leases.start(unusable)
+        log.info(
+            "resumed %d unfinished generation(s) as %s", len(resumed), self.leases.name
+        )
 
     async def _sync(self) -> None:
         guild_id = self.settings.discord_guild_id
@@ -120,6 +132,7 @@ class Reelbot(commands.AutoShardedBot):
         seconds at most), then Discord: a step that found the connection closed would fail its
         generation, where a stopped one is resumed by the next start."""
         await self.services.runner.close()
+        await self.leases.close()
         if isinstance(self.tree, ReelbotTree):
             await self.tree.settle(COMMANDS_SETTLE_SECONDS)
         await super().close()

@@ -70,6 +70,10 @@ class ClipMaker:
         self._timeout = timeout
         self.cancels = Cancels(repo, predictions)
 
+    def share_provider_budget(self, parts: int) -> None:
+        """Replicate's request budgets, divided between `parts` live processes."""
+        self._predictions.share_budget(parts)
+
     def inputs(self, generation: Generation, clip: Clip, style: str) -> dict[str, object]:
         prompt = f"{clip.prompt} {style}".strip() if style else clip.prompt
         seed = None if generation.seed is None else generation.seed + clip.index
