@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from pydantic import (
     Field,
@@ -75,6 +76,8 @@ class Settings(BaseSettings):
     ffmpeg_concurrency: int | None = Field(default=None, ge=1, le=64)  # None: half the CPUs
     log_level: str = "INFO"
 
+    # PostgreSQL instead of SQLite (several processes on one database): postgresql://user:pw@host/db
+    database_url: SecretStr | None = None
     # gateway shards (issue 13): the total, and this process's ids ("0,1" or "0-3"); unset =
     # discord.py asks Discord (GET /gateway/bot) and runs every shard in this process
     shard_count: int | None = Field(default=None, ge=1)
@@ -158,6 +161,15 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown voice; choose one of {', '.join(VOICES)}")
         return value
 
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_url(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().startswith(
+            ("postgresql://", "postgres://")
+        ):
+            raise ValueError("use a postgresql:// URL (unset = SQLite at DATABASE_PATH)")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -180,7 +192,11 @@ class Settings(BaseSettings):
     def secrets(self) -> list[str]:
         """The secret values in force, for the log redactor."""
         values = (self.discord_token, self.openai_api_key, self.replicate_api_token)
-        return [v.get_secret_value() for v in values if v is not None]
+        found = [v.get_secret_value() for v in values if v is not None]
+        if self.database_url is not None:
+            password = urlsplit(self.database_url.get_secret_value()).password
+            found += [self.database_url.get_secret_value(), *([password] if password else [])]
+        return found
 
     def missing_generation_keys(self) -> list[str]:
         """Names of the provider keys `/generate` needs and does not have."""

@@ -128,7 +128,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
     async with (
         aiohttp.ClientSession(timeout=timeout) as http,
-        open_database(settings.database_path) as db,
+        open_database(settings) as db,
     ):
         repo = Repository(db)
         openai_client = make_openai_client(settings)

@@ -89,7 +89,8 @@ class ClipRows(Rows):
         succeeded holds what was spent on it so far."""
         await self._update(
             "UPDATE clips SET status = ?, error = ?, prediction_id = NULL,"
-            " attempts = MAX(attempts - 1, 0), predict_seconds = predict_seconds + ?,"
+            " attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END,"
+            " predict_seconds = predict_seconds + ?,"
             " updated_at = ? WHERE id = ?",
             (ClipStatus.PENDING, reason, lost_seconds, time.time(), clip_id),
         )

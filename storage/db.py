@@ -1,99 +1,62 @@
-"""The SQLite connection: WAL, foreign keys, and numbered migrations applied at start-up."""
+"""Opening the database: SQLite at a path, or PostgreSQL at a `postgresql://` URL, migrated to
+the latest version at start-up; `open_database` picks the backend from the settings."""
 
 from __future__ import annotations
 
-import logging
-import re
-import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib import resources
 from pathlib import Path
+from typing import Protocol
 
-import aiosqlite
+from pydantic import SecretStr
 
-log = logging.getLogger(__name__)
+from storage.backend import Backend
+from storage.migrations import migrations
+from storage.sqlite import connect, migrate, statements
 
-_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+__all__ = ["DatabaseSettings", "connect", "migrate", "migrations", "open_database", "statements"]
 
-
-def migrations() -> list[tuple[int, str, str]]:
-    """The numbered migrations shipped in `storage/migrations`, in order: (number, name, sql)."""
-    found = []
-    for entry in resources.files("storage.migrations").iterdir():
-        match = _MIGRATION_NAME.match(entry.name)
-        if match:
-            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
-    found.sort()
-    numbers = [number for number, _, _ in found]
-    if numbers != list(range(1, len(found) + 1)):
-        raise RuntimeError(f"migrations must be numbered 1..n without gaps, found {numbers}")
-    return found
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
-def statements(sql: str) -> list[str]:
-    """The complete SQL statements of a migration file, in order."""
-    found, buffer = [], ""
-    for line in sql.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            if buffer.strip():
-                found.append(buffer.strip())
-            buffer = ""
-    if buffer.strip() and not all(
-        part.strip().startswith("--") or not part.strip() for part in buffer.splitlines()
-    ):
-        raise RuntimeError(f"incomplete SQL statement at the end of a migration: {buffer!r}")
-    return found
+class DatabaseSettings(Protocol):
+    """What `open_database` reads from the settings (bot.config.Settings has both)."""
+
+    @property
+    def database_path(self) -> Path: ...
+
+    @property
+    def database_url(self) -> SecretStr | None: ...
 
 
-async def migrate(db: aiosqlite.Connection, *, target: int | None = None) -> int:
-    """Apply every migration above the database's `user_version`, all in one write
-    transaction (so two processes starting at once never both apply one); return the
-    new version."""
-    await db.execute("BEGIN IMMEDIATE")
-    try:
-        async with db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        current = int(row[0]) if row else 0
-        for number, name, sql in migrations():
-            if number <= current or (target is not None and number > target):
-                continue
-            log.info("applying migration %s", name)
-            for statement in statements(sql):
-                await db.execute(statement)
-            await db.execute(f"PRAGMA user_version = {number}")
-            current = number
-    except BaseException:
-        await db.execute("ROLLBACK")
-        raise
-    await db.execute("COMMIT")
-    return current
+def is_postgres(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
 
 
-async def connect(path: Path | str) -> aiosqlite.Connection:
-    """Open the database (creating its folder), in WAL mode, migrated to the latest version."""
-    if str(path) != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = await aiosqlite.connect(str(path), isolation_level=None)
-    try:
-        db.row_factory = aiosqlite.Row
-        await db.execute("PRAGMA journal_mode = WAL")
-        await db.execute("PRAGMA synchronous = NORMAL")
-        await db.execute("PRAGMA foreign_keys = ON")
-        await db.execute("PRAGMA busy_timeout = 5000")
-        await migrate(db)
-    except BaseException:
-        await db.close()
-        raise
-    return db
+def database_target(target: DatabaseSettings | str | Path) -> str | Path:
+    """The URL or path `target` names: settings give `DATABASE_URL` when set, else the path."""
+    if isinstance(target, str | Path):
+        return target
+    url = target.database_url
+    return url.get_secret_value() if url is not None else target.database_path
+
+
+async def connect_database(target: DatabaseSettings | str | Path) -> Backend:
+    """Open (and migrate) the database `target` names; the caller closes it."""
+    where = database_target(target)
+    if is_postgres(where):
+        from storage.postgres import connect_postgres
+
+        return await connect_postgres(str(where))
+    return await connect(where)
 
 
 @asynccontextmanager
-async def open_database(path: Path | str) -> AsyncIterator[aiosqlite.Connection]:
-    """`connect`, closed on exit."""
-    db = await connect(path)
+async def open_database(target: DatabaseSettings | str | Path) -> AsyncIterator[Backend]:
+    """The database `target` names (settings, a `postgresql://` URL or a SQLite path), open and
+    migrated, closed on exit."""
+    backend = await connect_database(target)
     try:
-        yield db
+        yield backend
     finally:
-        await db.close()
+        await backend.close()

@@ -16,22 +16,22 @@ class PostRows(Rows):
     async def record_post(self, generation_id: int, key: str, ref: str) -> bool:
         """Remember that `key` (e.g. "clip:2") was posted as `ref`; False if it already was."""
         return await self._update(
-            "INSERT OR IGNORE INTO posts (generation_id, key, ref, created_at) VALUES (?, ?, ?, ?)",
+            "INSERT INTO posts (generation_id, key, ref, created_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (generation_id, key) DO NOTHING",
             (generation_id, key, ref, time.time()),
         )
 
     async def mark_settled(self, generation_id: int) -> None:
         """The member sees the generation's final state (reply edited, thread complete): noted
         with its `finished_at`, so a Retry that ends again is settled anew."""
-        async with self._write:
-            await self._db.execute(
-                "INSERT INTO posts (generation_id, key, ref, created_at)"
-                " SELECT id, 'settled', finished_at, ? FROM generations"
-                f" WHERE id = ? AND finished_at IS NOT NULL AND NOT ({_NOT_FINAL})"
-                " ON CONFLICT (generation_id, key) DO UPDATE SET ref = excluded.ref,"
-                " created_at = excluded.created_at",
-                (time.time(), generation_id, *_FINAL),
-            )
+        await self._update(
+            "INSERT INTO posts (generation_id, key, ref, created_at)"
+            " SELECT id, 'settled', CAST(finished_at AS TEXT), ? FROM generations"
+            f" WHERE id = ? AND finished_at IS NOT NULL AND NOT ({_NOT_FINAL})"
+            " ON CONFLICT (generation_id, key) DO UPDATE SET ref = excluded.ref,"
+            " created_at = excluded.created_at",
+            (time.time(), generation_id, *_FINAL),
+        )
 
     async def unsettled(self, source: str, *, since: float, limit: int = 100) -> list[Generation]:
         """Generations of `source` with a reply that ended after `since` and were not marked
@@ -40,7 +40,7 @@ class PostRows(Rows):
             "SELECT * FROM generations g WHERE g.source = ? AND g.message_id IS NOT NULL"
             f" AND g.finished_at >= ? AND NOT ({_NOT_FINAL}) AND NOT EXISTS ("
             "   SELECT 1 FROM posts p WHERE p.generation_id = g.id AND p.key = 'settled'"
-            "   AND CAST(p.ref AS REAL) >= g.finished_at - 0.001)"
+            "   AND CAST(p.ref AS DOUBLE PRECISION) >= g.finished_at - 0.001)"
             " ORDER BY g.id LIMIT ?",
             (source, since, *_FINAL, limit),
         )

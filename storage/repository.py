@@ -7,9 +7,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-import aiosqlite
-
+from storage.backend import Tx
 from storage.clip_rows import ClipRows
+from storage.lease_rows import LeaseRows
 from storage.models import (
     FINAL_STATUSES,
     Clip,
@@ -38,8 +38,9 @@ Admit = Callable[[Usage], None]
 refuse (the transaction then stores nothing)."""
 
 
-class Repository(ClipRows, PostRows, NarrationRows):
-    """Generations, clips, posts and narration over one long-lived aiosqlite connection."""
+class Repository(ClipRows, PostRows, NarrationRows, LeaseRows):
+    """Generations, clips, posts and narration over one open database (SQLite or
+    PostgreSQL)."""
 
     # generations -------------------------------------------------------------------------
 
@@ -48,19 +49,21 @@ class Repository(ClipRows, PostRows, NarrationRows):
     ) -> Generation:
         """Store a new generation and its first run. With `admit`, the owner's usage since
         `since` is read and checked in the same transaction (a burst cannot slip past)."""
-        async with self._transaction() as db:
+        async with self._transaction() as tx:
             if admit is not None:
-                admit(await self._usage(db, new.owner_id, since))
-            generation_id = await self._insert_generation(db, new)
-            await self._insert_run(db, generation_id, new.owner_id)
+                admit(await self._usage(tx, new.owner_id, since))
+            generation_id = await self._insert_generation(tx, new)
+            await self._insert_run(tx, generation_id, new.owner_id)
         generation = await self.generation(generation_id)
         assert generation is not None
         return generation
 
     @staticmethod
-    async def _usage(db: aiosqlite.Connection, owner_id: int, since: float) -> Usage:
-        async with db.execute(_USAGE, (owner_id, since, owner_id, since)) as cursor:
-            row = await cursor.fetchone()
+    async def _usage(tx: Tx, owner_id: int, since: float) -> Usage:
+        """The usage, read under the member's lock: concurrent admissions of one member (from
+        any process) are checked one after the other."""
+        await tx.lock(owner_id)
+        row = await tx.one(_USAGE, (owner_id, since, owner_id, since))
         return Usage(int(row[0]), float(row[1])) if row else Usage(0, 0.0)
 
     async def usage_since(self, owner_id: int, since: float) -> Usage:
@@ -69,16 +72,16 @@ class Repository(ClipRows, PostRows, NarrationRows):
         return Usage(int(row[0]), float(row[1])) if row else Usage(0, 0.0)
 
     @staticmethod
-    async def _insert_run(db: aiosqlite.Connection, generation_id: int, owner_id: int) -> None:
-        await db.execute(
+    async def _insert_run(tx: Tx, generation_id: int, owner_id: int) -> None:
+        await tx.execute(
             "INSERT INTO runs (generation_id, owner_id, admitted_at) VALUES (?, ?, ?)",
             (generation_id, owner_id, time.time()),
         )
 
     @staticmethod
-    async def _insert_generation(db: aiosqlite.Connection, new: NewGeneration) -> int:
+    async def _insert_generation(tx: Tx, new: NewGeneration) -> int:
         now = time.time()
-        cursor = await db.execute(
+        generation_id = await tx.insert(
             "INSERT INTO generations (owner_id, source, prompt, clips_requested, aspect_ratio,"
             " seed, guild_id, channel_id, status, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -96,9 +99,8 @@ class Repository(ClipRows, PostRows, NarrationRows):
                 now,
             ),
         )
-        generation_id = int(cursor.lastrowid or 0)
         if new.narration and new.voice:
-            await db.execute(
+            await tx.execute(
                 "INSERT INTO narrations (generation_id, voice, status, updated_at)"
                 " VALUES (?, ?, ?, ?)",
                 (generation_id, new.voice, NarrationStatus.WANTED, now),
@@ -128,11 +130,10 @@ class Repository(ClipRows, PostRows, NarrationRows):
         params = (status, error, now, finished, generation_id, *_FINAL)
         if not (refund or status is GenerationStatus.CANCELLED):
             return await self._update(sql, params)
-        async with self._transaction() as db:
-            cursor = await db.execute(sql, params)
-            if cursor.rowcount == 0:
+        async with self._transaction() as tx:
+            if await tx.execute(sql, params) == 0:
                 return False
-            await db.execute(
+            await tx.execute(
                 f"UPDATE runs SET refunded = 1 WHERE id = {_LATEST_RUN} AND spent_at IS NULL",
                 (generation_id,),
             )
@@ -145,24 +146,23 @@ class Repository(ClipRows, PostRows, NarrationRows):
         when it is not failed or cancelled. With `admit`, as in `create_generation`. What the
         earlier runs spent stays spent. A clip put back keeps its last prediction id: one that
         succeeded (its download failed) is downloaded again, not paid for again."""
-        async with self._transaction() as db:
-            async with db.execute(
+        async with self._transaction() as tx:
+            row = await tx.one(
                 "SELECT owner_id FROM generations WHERE id = ? AND status IN (?, ?)",
                 (generation_id, GenerationStatus.FAILED, GenerationStatus.CANCELLED),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             if row is None:
                 return False
             owner_id = int(row[0])
             if admit is not None:
-                admit(await self._usage(db, owner_id, since))
+                admit(await self._usage(tx, owner_id, since))
             now = time.time()
-            await db.execute(
+            await tx.execute(
                 "UPDATE generations SET status = ?, error = NULL, finished_at = NULL,"
                 " updated_at = ? WHERE id = ?",
                 (GenerationStatus.QUEUED, now, generation_id),
             )
-            await db.execute(
+            await tx.execute(
                 "UPDATE clips SET status = ?, error = NULL, attempts = 0,"
                 " create_started_at = NULL, updated_at = ?"
                 " WHERE generation_id = ? AND status IN (?, ?)",
@@ -174,7 +174,7 @@ class Repository(ClipRows, PostRows, NarrationRows):
                     ClipStatus.CANCELLED,
                 ),
             )
-            await self._insert_run(db, generation_id, owner_id)
+            await self._insert_run(tx, generation_id, owner_id)
             return True
 
     async def set_message(
@@ -202,14 +202,14 @@ class Repository(ClipRows, PostRows, NarrationRows):
     ) -> list[Clip]:
         """Store the shot list and one pending clip per scene, once (a resume keeps them)."""
         now = time.time()
-        async with self._transaction() as db:
-            await db.execute(
+        async with self._transaction() as tx:
+            await tx.execute(
                 "UPDATE generations SET title = ?, shot_list = ?, updated_at = ? WHERE id = ?",
                 (title, shot_list, now, generation_id),
             )
-            await db.executemany(
-                "INSERT OR IGNORE INTO clips (generation_id, idx, prompt, duration, status,"
-                " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
+            await tx.executemany(
+                "INSERT INTO clips (generation_id, idx, prompt, duration, status, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (generation_id, idx) DO NOTHING",
                 [
                     (generation_id, index, prompt, duration, ClipStatus.PENDING, now)
                     for index, (prompt, duration) in enumerate(scenes)

@@ -1,16 +1,16 @@
-"""What every part of the repository shares: the connection, its write lock, transactions and
-one-trip reads, and turning rows into models."""
+"""What every part of the repository shares: the backend (SQLite or PostgreSQL), its one-trip
+reads, guarded updates and transactions, and turning rows into models.
+
+SQL is written once with `?` placeholders (the PostgreSQL backend rewrites them to `$n`);
+where a statement must differ, `self._dialect` / `tx.dialect` says which one runs."""
 
 from __future__ import annotations
 
-import asyncio
-import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-import aiosqlite
-
+from storage.backend import Backend, Dialect, Row, Tx
 from storage.models import (
     FINAL_STATUSES,
     Clip,
@@ -23,13 +23,13 @@ _FINAL = tuple(str(s) for s in FINAL_STATUSES)
 _NOT_FINAL = f"status NOT IN ({', '.join('?' * len(_FINAL))})"
 
 
-def _generation(row: aiosqlite.Row) -> Generation:
+def _generation(row: Row) -> Generation:
     data = dict(row)
     data["status"] = GenerationStatus(data["status"])
     return Generation(**data)
 
 
-def _clip(row: aiosqlite.Row) -> Clip:
+def _clip(row: Row) -> Clip:
     data = dict(row)
     data["index"] = data.pop("idx")
     data["status"] = ClipStatus(data["status"])
@@ -37,45 +37,26 @@ def _clip(row: aiosqlite.Row) -> Clip:
 
 
 class Rows:
-    """One long-lived aiosqlite connection and its write lock, shared by the parts of the
-    repository (generations, clips, posts, narration)."""
+    """The open database (a `Backend`), shared by the parts of the repository (generations,
+    clips, posts, narration)."""
 
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: Backend) -> None:
         self._db = db
-        self._write = asyncio.Lock()
 
-    @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        async with self._write:
-            try:
-                await self._db.execute("BEGIN IMMEDIATE")
-                yield self._db
-                await self._db.execute("COMMIT")
-            except BaseException:
-                # A cancelled await does not stop the statement in the connection's thread (a
-                # BEGIN may still run after we gave up on it); the ROLLBACK queues behind it.
-                await asyncio.shield(self._rollback())
-                raise
+    @property
+    def _dialect(self) -> Dialect:
+        return self._db.dialect
 
-    async def _rollback(self) -> None:
-        try:
-            await self._db.execute("ROLLBACK")
-        except sqlite3.OperationalError as exc:
-            if "no transaction is active" not in str(exc):
-                raise
+    def _transaction(self) -> AbstractAsyncContextManager[Tx]:
+        """`async with self._transaction() as tx:` — statements committed together."""
+        return self._db.transaction()
 
-    # Each await on the connection is a round trip to its thread (~50 µs of CPU on both sides):
-    # a read is one trip (execute_fetchall), not three (execute, fetch, close).
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        return await self._db.one(sql, params)
 
-    async def _one(self, sql: str, params: Sequence[Any] = ()) -> aiosqlite.Row | None:
-        rows = await self._db.execute_fetchall(sql, params)
-        return next(iter(rows), None)
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return await self._db.all(sql, params)
 
-    async def _all(self, sql: str, params: Sequence[Any] = ()) -> Iterable[aiosqlite.Row]:
-        return await self._db.execute_fetchall(sql, params)
-
-    async def _update(self, sql: str, params: Sequence[Any]) -> bool:
-        async with self._write:
-            # a finished UPDATE/INSERT holds nothing: closing its cursor would be a second trip
-            cursor = await self._db.execute(sql, params)
-            return cursor.rowcount > 0
+    async def _update(self, sql: str, params: Sequence[Any] = ()) -> bool:
+        """One writing statement on its own; True when it changed a row."""
+        return await self._db.update(sql, params)

@@ -30,6 +30,7 @@ from storage.repository import Repository
 from tests.fakes.openai_fake import FakeOpenAI
 from tests.fakes.replicate_fake import FakeReplicate
 from tests.fakes.serve import provider_env
+from tests.pg import pg_server, pg_url  # noqa: F401  (fixtures: a real PostgreSQL server)
 
 SETTINGS_VARIABLES = tuple(name.upper() for name in Settings.model_fields)
 TEST_OWNER = 4242

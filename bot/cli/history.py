@@ -31,7 +31,7 @@ async def history(
         Console(stderr=True).print("--limit must be at least 1", style="red", markup=False)
         return 2
     await interrupted.settle_before_history(settings, Console(stderr=True))
-    async with open_database(settings.database_path) as db:
+    async with open_database(settings) as db:
         entries = await Repository(db).history(user, limit=limit)
     console = Console()
     if as_json:

@@ -95,7 +95,7 @@ async def settle(
 async def settle_before_history(settings: Settings, console: Console) -> None:
     """`settle`, for `history`: it opens the pipeline only when there is something to settle."""
     claims = Claims(settings.media_dir)
-    async with open_database(settings.database_path) as db:
+    async with open_database(settings) as db:
         if not await _orphans(Repository(db), claims):
             return
     async with open_services(settings) as services:

@@ -12,7 +12,6 @@ import asyncio
 import functools
 import itertools
 import logging
-import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,7 @@ from bot.pipeline.preflight import Problem
 from bot.pipeline.shotlist import ShotList
 from bot.pipeline.speech import Narrator
 from bot.tasks import spawn
+from storage.backend import TransientError
 from storage.models import ClipStatus, Generation, GenerationStatus, NewGeneration
 from storage.repository import Repository
 
@@ -75,6 +75,8 @@ class RunnerConfig:
 
 
 FINAL_WRITE_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # then every 30 s until it is stored
+# a write that may land later: the database busy or unreachable, a full disk
+STORE_ERRORS: tuple[type[Exception], ...] = (*TransientError, OSError)
 
 Announce = Callable[[Generation], Awaitable[None]]
 FindReply = Callable[[Generation], Awaitable[bool]]
@@ -417,7 +419,7 @@ class Runner:
             try:
                 stored = await self.repo.set_status(generation.id, status, reason, refund=refund)
                 break
-            except (sqlite3.OperationalError, OSError) as exc:
+            except STORE_ERRORS as exc:
                 wait = FINAL_WRITE_BACKOFF[min(attempt, len(FINAL_WRITE_BACKOFF) - 1)]
                 log.warning(
                     "generation %s: storing its failure failed (%s); trying again in %g s",

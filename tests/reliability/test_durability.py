@@ -54,20 +54,15 @@ async def test_sigkill_during_writes_leaves_the_database_intact(tmp_path: Path) 
         acknowledged += await run_writer_until_killed(db_path, kill, rng.randint(30, 300))
 
     async with open_database(db_path) as db:  # reopens (and migrates) without complaint
-        integrity = await (await db.execute("PRAGMA integrity_check")).fetchall()
+        integrity = await db.all("PRAGMA integrity_check")
         assert [tuple(row) for row in integrity] == [("ok",)]
-        mode = await (await db.execute("PRAGMA journal_mode")).fetchall()
+        mode = await db.all("PRAGMA journal_mode")
         assert [tuple(row) for row in mode] == [("wal",)]
-        generations = {
-            row["id"]: dict(row)
-            for row in await (await db.execute("SELECT * FROM generations")).fetchall()
-        }
+        generations = {row["id"]: dict(row) for row in await db.all("SELECT * FROM generations")}
         clips: dict[int, list[dict]] = {}
-        for row in await (await db.execute("SELECT * FROM clips ORDER BY idx")).fetchall():
+        for row in await db.all("SELECT * FROM clips ORDER BY idx"):
             clips.setdefault(row["generation_id"], []).append(dict(row))
-        posts = {
-            row[0] for row in await (await db.execute("SELECT generation_id FROM posts")).fetchall()
-        }
+        posts = {row[0] for row in await db.all("SELECT generation_id FROM posts")}
 
     assert len(generations) >= KILLS * 5
     # every change the writer saw committed is there (durable across SIGKILL)

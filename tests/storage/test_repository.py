@@ -1,23 +1,15 @@
-"""The repository on a real SQLite file: round trips, guarded transitions, paged history."""
+"""The repository on a real database (every backend, tests/storage/conftest.py): round trips,
+guarded transitions, paged history."""
 
 from __future__ import annotations
 
-import sqlite3
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
-from storage.db import open_database
+from storage.backend import IntegrityError
 from storage.models import ClipStatus, GenerationStatus, NewGeneration, Usage
 from storage.repository import Repository
-
-
-@pytest.fixture
-async def repo(tmp_path: Path) -> AsyncIterator[Repository]:
-    async with open_database(tmp_path / "reelbot.sqlite3") as db:
-        yield Repository(db)
 
 
 async def _with_clips(repo: Repository, scenes: int = 3, **fields) -> int:
@@ -130,7 +122,7 @@ async def test_a_prediction_id_belongs_to_one_clip_only(repo: Repository) -> Non
     a, b = await repo.clips(await _with_clips(repo, scenes=2))
     await repo.clip_started(a.id, "same")
 
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):
         await repo.clip_started(b.id, "same")
 
 
