@@ -112,9 +112,7 @@ class Reelbot(commands.AutoShardedBot):
         # failed with that error (Retry once fixed) instead of failing at it, or paying first
         unusable = [*missing_keys(missing), *result.errors]
         resumed = await self.leases.start(unusable)
-        log.info(
-            "resumed %d unfinished generation(s) as %s", len(resumed), self.leases.name
-        )
+        log.info("resumed %d unfinished generation(s) as %s", len(resumed), self.leases.name)
 
     async def _sync(self) -> None:
         guild_id = self.settings.discord_guild_id

@@ -106,9 +106,7 @@ class LeaseRows(Rows):
 
     async def lease_owner(self, generation_id: int) -> str | None:
         """Who holds a generation's lease (None: nobody, or no lease)."""
-        row = await self._one(
-            "SELECT owner FROM leases WHERE generation_id = ?", (generation_id,)
-        )
+        row = await self._one("SELECT owner FROM leases WHERE generation_id = ?", (generation_id,))
         return None if row is None else row[0]
 
     async def release_leases(self, owner: str) -> None:
@@ -151,8 +149,7 @@ class LeaseRows(Rows):
             )
             if busy is not None and int(busy[0]) >= limit:
                 ahead = await tx.one(
-                    "SELECT COUNT(*) FROM generations WHERE owner_id = ? AND status = ?"
-                    " AND id < ?",
+                    "SELECT COUNT(*) FROM generations WHERE owner_id = ? AND status = ? AND id < ?",
                     (owner_id, GenerationStatus.QUEUED, generation_id),
                 )
                 return (int(ahead[0]) if ahead else 0) + 1
