@@ -22,6 +22,12 @@ from bot.services import Services, check_configuration, open_services
 from bot.tasks import spawn
 from bot.tree import NO_MENTIONS, ReelbotTree
 
+# gateway close codes about shards (https://docs.discord.com/developers/topics/
+# opcodes-and-status-codes#gateway-gateway-close-event-codes): the operator must act
+SHARD_CLOSE_CODES = {
+    4010: "invalid shard",
+    4011: "sharding required: too many guilds for this number of shards",
+}
 COMMANDS_SETTLE_SECONDS = 5.0  # a stop waits this long at most for commands being answered
 
 log = logging.getLogger(__name__)
@@ -210,5 +216,16 @@ async def run_bot(settings: Settings) -> int:
             await running.connection
     except discord.LoginFailure:
         log.error("Discord refused DISCORD_TOKEN: check the token in the Developer Portal")
+        return 2
+    except discord.ConnectionClosed as exc:
+        if exc.code not in SHARD_CLOSE_CODES:
+            raise
+        log.error(
+            "Discord closed the gateway: %s (%s). Set SHARD_COUNT to at least the number Discord "
+            "recommends (GET /gateway/bot), the same in every process, with SHARD_IDS below it; "
+            "or leave both unset for discord.py to ask",
+            SHARD_CLOSE_CODES[exc.code],
+            exc.code,
+        )
         return 2
     return 0

@@ -148,8 +148,6 @@ class Runner:
             generation = await self.repo.create_generation(
                 new, admit=self._admission.check_usage, since=self._admission.since()
             )
-            if self.leases is not None:
-                await self.leases.take(generation.id)
             if announce is not None:
                 try:
                     await announce(generation)
@@ -160,6 +158,8 @@ class Runner:
                         self._never_shown(generation), name=f"generation-{generation.id}"
                     )
                     raise
+        if self.leases is not None:  # after the answer: a claimer waits UNLEASED_GRACE for it
+            await self.leases.take(generation.id)
         if announce is not None:
             fresh = await self.repo.generation(generation.id)
             generation = fresh or generation

@@ -3,11 +3,15 @@ fake gateway, which routes each guild's events to shard `(guild_id >> 22) % coun
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bot.discord_bot import run_bot
 from tests.e2e.harness import World, settings_for
 from tests.fakes.discord_fake import FakeDiscord
 from tests.fakes.openai_fake import FakeOpenAI
@@ -67,3 +71,21 @@ async def test_without_shard_settings_discord_py_opens_the_shards_discord_recomm
                 )
                 await answered.wait_callback(timeout=5)
         discord.assert_clean()
+
+
+async def test_too_few_shards_for_the_bot_s_guilds_stops_it_with_exit_code_2(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Discord closes a session that would hold too many guilds with 4011; `python -m bot`
+    says what to set and exits 2, instead of a traceback."""
+    async with (
+        FakeDiscord(recommended_shards=2) as discord,
+        FakeOpenAI() as openai,
+        FakeReplicate() as replicate,
+    ):
+        settings = settings_for(discord, openai, replicate, tmp_path, shard_count=1)
+        with discord.patch_discord_py():
+            code = await asyncio.wait_for(run_bot(settings), 30)
+        assert code == 2
+        assert "sharding required" in caplog.text and "SHARD_COUNT" in caplog.text
+        assert discord.identify_count == 0

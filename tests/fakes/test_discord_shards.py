@@ -131,10 +131,11 @@ async def test_a_bot_that_must_shard_is_closed_with_4011_without_a_shard(
             fake.api_base + "/gateway/bot", headers={"Authorization": f"Bot {fake.token}"}
         ) as response:
             assert (await response.json())["shards"] == 2
-        session = await identify(http, fake)
-        with pytest.raises(ConnectionError):
-            await session.next()
-        assert session.ws.close_code == 4011
+        for too_few in (None, [0, 1]):  # every guild on one session: more than 2,500
+            session = await identify(http, fake, too_few)
+            with pytest.raises(ConnectionError):
+                await session.next()
+            assert session.ws.close_code == 4011
         sharded = await identify(http, fake, [0, 2])
         (ready,) = await sharded.events("READY", 1)
         assert ready["shard"] == [0, 2]

@@ -6,7 +6,8 @@ Sharding (https://docs.discord.com/developers/events/gateway#sharding): an IDENT
 Several sessions may identify with the same shard, and each gets the same events. A shard
 outside ``0 <= shard_id < num_shards`` is closed with 4010 Invalid Shard; when the fake is set
 to require sharding (``FakeDiscord(recommended_shards=N > 1)``, "apps that are in 2500+ guilds
-*must* enable sharding"), an IDENTIFY without a shard is closed with 4011 Sharding Required
+*must* enable sharding", each shard "can only support a maximum of 2500 guilds"), an IDENTIFY
+without a shard, or with fewer than N shards, is closed with 4011 Sharding Required
 (close codes: https://docs.discord.com/developers/topics/opcodes-and-status-codes).
 
 discord.py connects with ``?v=10&encoding=json&compress=zlib-stream`` (``zstd-stream`` when
@@ -178,7 +179,8 @@ class Gateway:
         if shard is not None and not valid_shard(shard):
             await connection.ws.close(code=4010, message=b"Invalid shard.")
             return None
-        if shard is None and self.fake.recommended_shards > 1:
+        if (shard[1] if shard else 1) < self.fake.recommended_shards:
+            # the session would handle more guilds than a shard may (2,500): too few shards
             await connection.ws.close(code=4011, message=b"Sharding required.")
             return None
         self.identify_count += 1
