@@ -183,6 +183,8 @@ class LeaseKeeper:
                 len(pending),
                 ", ".join(str(g.id) for g in pending),
             )
-        if not pending:
+        if not pending and not include_own:
             return []
+        # at start-up even with nothing to resume: the runner's resume also retries the
+        # cancels of predictions a past process could not stop
         return await self._runner.resume(self._source, unusable=self._unusable, pending=pending)

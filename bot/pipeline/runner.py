@@ -148,6 +148,8 @@ class Runner:
             generation = await self.repo.create_generation(
                 new, admit=self._admission.check_usage, since=self._admission.since()
             )
+            if self.leases is not None:  # at once: a claimer leaves it alone UNLEASED_GRACE only
+                await self.leases.take(generation.id)
             if announce is not None:
                 try:
                     await announce(generation)
@@ -158,8 +160,6 @@ class Runner:
                         self._never_shown(generation), name=f"generation-{generation.id}"
                     )
                     raise
-        if self.leases is not None:  # after the answer: a claimer waits UNLEASED_GRACE for it
-            await self.leases.take(generation.id)
         if announce is not None:
             fresh = await self.repo.generation(generation.id)
             generation = fresh or generation
