@@ -1,4 +1,5 @@
-"""`python -m bot [run | generate PROMPT | history]`; exit 0 ok, 1 failed, 2 bad config or args."""
+"""`python -m bot [run | generate PROMPT | history | migrate-sqlite-to-postgres]`; exit 0 ok,
+1 failed, 2 bad config or args."""
 
 from __future__ import annotations
 
@@ -7,11 +8,13 @@ import asyncio
 import os
 import sys
 from collections.abc import Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from bot import logs
 from bot.config import Settings, SettingsError, load_settings
 from bot.pipeline.video_models import ASPECT_RATIOS
+from storage.db import DatabaseUnavailable
 
 EXIT_CONFIG = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as a shell reports a command stopped by Ctrl-C
@@ -38,6 +41,12 @@ def _parser() -> argparse.ArgumentParser:
     hist.add_argument("--user", type=int, help="only this member's (Discord user id; 0 = terminal)")
     hist.add_argument("--limit", type=int, default=20, help="how many (20)")
     hist.add_argument("--json", action="store_true", help="one JSON object per line")
+    copy = sub.add_parser(
+        "migrate-sqlite-to-postgres",
+        help="copy the SQLite history (DATABASE_PATH) into an empty PostgreSQL (DATABASE_URL)",
+    )
+    copy.add_argument("--sqlite", type=Path, help="the SQLite file (DATABASE_PATH)")
+    copy.add_argument("--url", help="the PostgreSQL database, postgresql://… (DATABASE_URL)")
     return parser
 
 
@@ -51,7 +60,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     logs.configure(
         settings.log_level if args.command != "generate" else "WARNING", settings.secrets()
     )
-    return _run(_dispatch(args, settings))
+    try:
+        return _run(_dispatch(args, settings))
+    except DatabaseUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_CONFIG
 
 
 def _run(main: Coroutine[Any, Any, int]) -> int:
@@ -87,6 +100,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.cli.history import history
 
         return await history(settings, user=args.user, limit=args.limit, as_json=args.json)
+    if args.command == "migrate-sqlite-to-postgres":
+        from bot.cli.migrate import migrate_sqlite_to_postgres
+
+        return await migrate_sqlite_to_postgres(settings, sqlite=args.sqlite, url=args.url)
     from bot.discord_bot import run_bot
 
     return await run_bot(settings)

@@ -3,20 +3,38 @@ the latest version at start-up; `open_database` picks the backend from the setti
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Protocol
+from urllib.parse import urlsplit
 
+import asyncpg
 from pydantic import SecretStr
 
 from storage.backend import Backend
 from storage.migrations import migrations
 from storage.sqlite import connect, migrate, statements
 
-__all__ = ["DatabaseSettings", "connect", "migrate", "migrations", "open_database", "statements"]
+__all__ = [
+    "DatabaseSettings",
+    "DatabaseUnavailable",
+    "connect",
+    "migrate",
+    "migrations",
+    "open_database",
+    "statements",
+]
+
+log = logging.getLogger(__name__)
 
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened (a server down, a refused login); the message names
+    where, never the password."""
 
 
 class DatabaseSettings(Protocol):
@@ -47,7 +65,16 @@ async def connect_database(target: DatabaseSettings | str | Path) -> Backend:
     if is_postgres(where):
         from storage.postgres import connect_postgres
 
-        return await connect_postgres(str(where))
+        url = urlsplit(str(where))  # named without its user and password
+        named = f"{url.hostname}:{url.port or 5432}{url.path}"
+        log.info("database: PostgreSQL at %s", named)
+        try:
+            return await connect_postgres(str(where))
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
+            raise DatabaseUnavailable(
+                f"cannot open the PostgreSQL database at {named} (DATABASE_URL): {exc}"
+            ) from exc
+    log.info("database: SQLite at %s", where)
     return await connect(where)
 
 

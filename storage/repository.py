@@ -252,15 +252,18 @@ class Repository(ClipRows, PostRows, NarrationRows, LeaseRows):
     async def history(
         self, owner_id: int | None, *, limit: int = 10, offset: int = 0
     ) -> list[HistoryEntry]:
-        """Generations newest first (one member's, or everyone's when `owner_id` is None)."""
-        where, params = ("WHERE g.owner_id = ?", [owner_id]) if owner_id is not None else ("", [])
+        """Generations newest first (one member's, or everyone's when `owner_id` is None).
+        The page's ids are found first, so the clip counts are made for that page only
+        (PostgreSQL would count them for every row the OFFSET skips)."""
+        where, params = ("WHERE owner_id = ?", [owner_id]) if owner_id is not None else ("", [])
         rows = await self._all(
             "SELECT g.id, g.status, g.prompt, g.title, g.created_at, g.guild_id, g.channel_id,"
             " g.message_id, g.error,"
             " (SELECT COUNT(*) FROM clips c WHERE c.generation_id = g.id"
             "   AND c.status = 'succeeded') AS clips_done,"
             " (SELECT COUNT(*) FROM clips c WHERE c.generation_id = g.id) AS clips_total"
-            f" FROM generations g {where} ORDER BY g.id DESC LIMIT ? OFFSET ?",
+            " FROM generations g WHERE g.id IN (SELECT id FROM generations"
+            f" {where} ORDER BY id DESC LIMIT ? OFFSET ?) ORDER BY g.id DESC",
             (*params, limit, offset),
         )
         return [HistoryEntry(**{**dict(r), "status": GenerationStatus(r["status"])}) for r in rows]

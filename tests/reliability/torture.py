@@ -28,7 +28,6 @@ import os
 import random
 import re
 import signal
-import sqlite3
 import sys
 import tempfile
 import time
@@ -39,10 +38,13 @@ from typing import Any
 
 from bot.pipeline.errors import MediaError
 from bot.pipeline.media import probe
+from storage.backend import Row
 from tests.fakes.botprocess import BotProcess, bot_env
 from tests.fakes.discord_fake import FakeDiscord, Message
 from tests.fakes.openai_fake import FakeOpenAI
 from tests.fakes.replicate_fake import FakeReplicate
+from tests.pg import PgServer, running_server
+from tests.reliability.dbread import DatabaseReader
 
 ROOT = Path(__file__).resolve().parents[2]
 MEMBERS = ("alice", "bob", "mod", "carol", "dave")
@@ -83,6 +85,7 @@ class Config:
     fault_rate: float = 0.25  # chance per cycle of a recoverable provider fault as well
     workdir: Path | None = None
     log: Callable[[str], None] | None = None
+    database_url: str | None = None  # PostgreSQL instead of SQLite (`--postgres`)
 
 
 @dataclass
@@ -203,18 +206,6 @@ def _hook_fakes(
     discord.touch = touched  # type: ignore[method-assign]
 
 
-def _read_db(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    """Read the bot's database from this process (WAL allows it while the bot writes)."""
-    if not path.exists():
-        return []
-    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10)
-    try:
-        db.row_factory = sqlite3.Row
-        return db.execute(sql, params).fetchall()
-    finally:
-        db.close()
-
-
 class Torture:
     def __init__(
         self, config: Config, discord: FakeDiscord, openai: FakeOpenAI, rep: FakeReplicate
@@ -228,7 +219,7 @@ class Torture:
         root = config.workdir or Path(tempfile.mkdtemp(prefix="reelbot-torture-"))
         self.data = root / "data"
         self.data.mkdir(parents=True, exist_ok=True)
-        self.db_path = self.data / "reelbot.sqlite3"
+        self.db = DatabaseReader(self.data / "reelbot.sqlite3", config.database_url)
         self.log_path = root / "bot.log"
         self.report.log_path = self.log_path
         env = bot_env(
@@ -243,6 +234,7 @@ class Torture:
             user_concurrency=2,
             clip_concurrency=6,
             clip_timeout_seconds=60,
+            **({"database_url": config.database_url} if config.database_url else {}),
         )
         self.process = BotProcess(discord, env, root, self.log_path)
 
@@ -292,8 +284,7 @@ class Torture:
         self.report.moments[moment.split(" ")[0] if "(" not in moment else "timed out"] += 1
 
     async def submit(self) -> None:
-        unfinished = _read_db(
-            self.db_path,
+        unfinished = await self.db.all(
             "SELECT COUNT(*) FROM generations WHERE status NOT IN (?, ?, ?)",
             FINAL,
         )
@@ -334,7 +325,7 @@ class Torture:
         """Let the last bot run until every generation is final and every reply shows it."""
         deadline = time.monotonic() + self.config.settle_timeout
         while time.monotonic() < deadline:
-            rows = _read_db(self.db_path, "SELECT id, status, message_id FROM generations")
+            rows = await self.db.all("SELECT id, status, message_id FROM generations")
             if all(r["status"] in FINAL for r in rows) and all(
                 self._reply_final(r["message_id"]) for r in rows if r["message_id"]
             ):
@@ -353,15 +344,15 @@ class Torture:
 
     async def check(self) -> None:
         report, bad = self.report, self.report.violations
-        integrity = _read_db(self.db_path, "PRAGMA integrity_check")
-        if [tuple(r) for r in integrity] != [("ok",)]:
-            bad.append(f"integrity_check: {[tuple(r) for r in integrity]}")
-        generations = _read_db(self.db_path, "SELECT * FROM generations ORDER BY id")
-        clips = _read_db(self.db_path, "SELECT * FROM clips ORDER BY generation_id, idx")
+        integrity = await self.db.integrity()
+        if integrity:
+            bad.append(f"integrity check: {integrity}")
+        generations = await self.db.all("SELECT * FROM generations ORDER BY id")
+        clips = await self.db.all("SELECT * FROM clips ORDER BY generation_id, idx")
         report.generations = len(generations)
         report.statuses = collections.Counter(g["status"] for g in generations)
         report.predictions = len(self.rep.predictions)
-        clips_of: dict[int, list[sqlite3.Row]] = collections.defaultdict(list)
+        clips_of: dict[int, list[Row]] = collections.defaultdict(list)
         for clip in clips:
             clips_of[clip["generation_id"]].append(clip)
 
@@ -417,7 +408,7 @@ class Torture:
                     out[int(match.group(1))].append(message)
         return out
 
-    def _check_reply(self, g: sqlite3.Row, clips: list[sqlite3.Row]) -> None:
+    def _check_reply(self, g: Row, clips: list[Row]) -> None:
         bad, gid = self.report.violations, g["id"]
         reply = self.discord.world.live_message(int(g["message_id"]))
         if reply is None:
@@ -443,7 +434,7 @@ class Torture:
             if len(posted) != 1:
                 bad.append(f"generation {gid}: {label} was posted {len(posted)} times")
 
-    async def _check_film(self, g: sqlite3.Row, sent: list[Message]) -> None:
+    async def _check_film(self, g: Row, sent: list[Message]) -> None:
         bad, gid = self.report.violations, g["id"]
         if not g["video_path"] or not Path(g["video_path"]).is_file():
             bad.append(f"generation {gid}: its film {g['video_path']} is missing")
@@ -459,7 +450,7 @@ class Torture:
             finally:
                 copy.unlink(missing_ok=True)
 
-    def _check_predictions(self, generations: list[sqlite3.Row], clips: list[sqlite3.Row]) -> None:
+    def _check_predictions(self, generations: list[Row], clips: list[Row]) -> None:
         """No scene got a second prediction while its first was running or had succeeded."""
         bad = self.report.violations
         by_prompt: dict[str, list[Any]] = collections.defaultdict(list)
@@ -489,7 +480,7 @@ class Torture:
                 bad.append(f"clip {clip['id']} adopted a prediction of another scene ({pid})")
         del generations
 
-    async def _check_clip_files(self, clips: list[sqlite3.Row]) -> None:
+    async def _check_clip_files(self, clips: list[Row]) -> None:
         bad = self.report.violations
         for clip in clips:
             path = clip["output_path"]
@@ -536,6 +527,13 @@ async def torture(config: Config) -> Report:
         finally:
             if run.process.process is not None:
                 await run.process.kill()
+            await run.db.close()
+
+
+async def torture_on_postgres(config: Config, server: PgServer) -> Report:
+    """`torture` with the bot on a fresh database of the test PostgreSQL server."""
+    config.database_url = await server.create_database("torture")
+    return await torture(config)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -546,11 +544,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=None, help="random seed (default: random)")
     parser.add_argument("--in-flight", type=int, default=3, help="unfinished generations kept (3)")
     parser.add_argument("--workdir", type=Path, help="keep the database, media and log here")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="the bot on PostgreSQL: a server started as the tests start it (tests/pg.py)",
+    )
     args = parser.parse_args(argv)
     # a request cut by a SIGKILL is expected here: the fakes' servers need not report it
     logging.getLogger("aiohttp.server").setLevel(logging.CRITICAL)
     seed = args.seed if args.seed is not None else random.randrange(1_000_000)
-    print(f"restart torture: {args.kills} kills, seed {seed}", flush=True)
+    backend = "PostgreSQL" if args.postgres else "SQLite"
+    print(f"restart torture: {args.kills} kills, seed {seed}, {backend}", flush=True)
     config = Config(
         kills=args.kills,
         seed=seed,
@@ -559,7 +563,11 @@ def main(argv: list[str] | None = None) -> int:
         settle_timeout=max(90.0, args.kills * 0.5),
         log=lambda text: print(text, flush=True),
     )
-    report = asyncio.run(torture(config))
+    if args.postgres:
+        with running_server() as server:
+            report = asyncio.run(torture_on_postgres(config, server))
+    else:
+        report = asyncio.run(torture(config))
     print(report.summary(), flush=True)
     return 1 if report.violations else 0
 

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
+from bot.config import load_settings
 from storage.backend import Backend
+from storage.db import open_database
 from storage.migrations import migrations
 from storage.models import GenerationStatus, NewGeneration
 from storage.repository import Repository
@@ -105,3 +108,15 @@ async def test_an_older_database_is_upgraded_and_keeps_its_rows(database: Databa
         (clip,) = await repo.clips(7)
         assert (clip.prompt, clip.prediction_id) == ("Scene 1: a seal", "p1")
         assert await repo.record_post(7, "clip:1", "message:1")  # the new table works
+
+
+async def test_the_settings_choose_the_backend(tmp_path: Path, pg_url: str) -> None:
+    """DATABASE_URL set: PostgreSQL; unset: SQLite at DATABASE_PATH."""
+    path = tmp_path / "data" / "reelbot.sqlite3"
+    async with open_database(load_settings(database_path=path)) as db:
+        assert db.dialect == "sqlite" and path.is_file()
+    async with open_database(load_settings(database_path=path, database_url=pg_url)) as db:
+        assert db.dialect == "postgres"
+        assert await _version(db) == len(migrations("postgres"))
+    async with open_database(pg_url) as db, open_database(path) as lite:
+        assert (db.dialect, lite.dialect) == ("postgres", "sqlite")
