@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +70,9 @@ class ClipMaker:
         self._slots: FairQueue[int] = FairQueue(capacity=concurrency)
         self._timeout = timeout
         self.cancels = Cancels(repo, predictions)
+        # awaited before each prediction create: returns when this process may still spend on
+        # the generation, cancels its task when another process took it over (Runner._fence)
+        self.fence: Callable[[int], Awaitable[None]] | None = None
 
     def share_provider_budget(self, parts: int) -> None:
         """Replicate's request budgets, divided between `parts` live processes."""
@@ -240,6 +244,8 @@ class ClipMaker:
                 return found.prediction_id
             if found.unmatchable:
                 await self._lost_create_unmatchable(generation, clip, found.unmatchable)
+        if self.fence is not None:
+            await self.fence(generation.id)
         await self._repo.clip_creating(clip.id)
         try:
             prediction_id = await self._predictions.create(

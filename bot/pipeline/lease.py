@@ -51,6 +51,8 @@ class LeaseStore(Protocol):
 
     async def release_leases(self, owner: str) -> None: ...
 
+    async def lease_owner(self, generation_id: int) -> str | None: ...
+
     async def beat(self, name: str, *, now: float, live_after: float) -> int: ...
 
     async def leave(self, name: str) -> None: ...
@@ -110,6 +112,10 @@ class LeaseKeeper:
     async def take(self, generation_id: int) -> None:
         """Hold the lease of a generation this process accepted (a Retry of an ended one)."""
         await self._store.take_lease(generation_id, self.name, self.expiry())
+
+    async def holds(self, generation_id: int) -> bool:
+        """Whether no other process holds the generation's lease (checked before spending)."""
+        return await self._store.lease_owner(generation_id) in (None, self.name)
 
     async def start(self, unusable: Sequence[Problem] = ()) -> list[Generation]:
         """Claim and resume this process's unfinished generations and every expired one (at

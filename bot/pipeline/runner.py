@@ -89,6 +89,8 @@ class Leases(Protocol):
 
     async def take(self, generation_id: int) -> None: ...
 
+    async def holds(self, generation_id: int) -> bool: ...
+
 
 class Runner:
     """The only way in and the only writer of a generation's status: admits (`submit`,
@@ -113,6 +115,8 @@ class Runner:
         self._admission = admission
         self._analyst = analyst
         self._clips = clips
+        if clips is not None:
+            clips.fence = self._fence
         self._deliverers: dict[str, Deliverer] = {}
         self._reply_finders: dict[str, FindReply] = {}
         self._policy = policy
@@ -227,6 +231,18 @@ class Runner:
         task = self._tasks.get(generation_id)
         if task is not None and not task.done():
             task.cancel()
+
+    async def _fence(self, generation_id: int) -> None:
+        """Before a prediction is created: a generation another process took over (this one
+        stalled past its lease) stops here, as `drop` stops it, so no scene is created twice."""
+        if self.leases is None or await self.leases.holds(generation_id):
+            return
+        log.warning(
+            "generation %s: taken over by another process before a prediction; stopping here",
+            generation_id,
+        )
+        self.drop(generation_id)
+        await asyncio.sleep(0)  # the cancellation of its task lands here
 
     def share_provider_budget(self, parts: int) -> None:
         """Replicate's account-wide request budgets, divided between `parts` live processes."""

@@ -67,3 +67,28 @@ async def test_a_dropped_generation_stops_here_and_its_prediction_keeps_running(
     assert stored is not None and stored.status is GenerationStatus.RENDERING
     (clip,) = await harness.repo.clips(generation.id)
     assert clip.status is ClipStatus.RUNNING and clip.prediction_id == prediction.id
+
+
+class TakenOver:
+    """Leases of a process whose generations another process has taken over."""
+
+    async def take(self, generation_id: int) -> None:
+        return None
+
+    async def holds(self, generation_id: int) -> bool:
+        return False
+
+
+async def test_a_generation_taken_over_creates_no_prediction_here(
+    harness: Harness, replicate_fake: FakeReplicate
+) -> None:
+    """A process that stalled past its lease wakes up and would create the next prediction:
+    the lease is checked first, and the generation stops here instead."""
+    harness.runner.leases = TakenOver()
+    generation = await harness.submit(clips=2)
+
+    await harness.wait_for(lambda: not harness.runner.held(), what="its task to stop")
+    assert replicate_fake.predictions == {}
+    stored = await harness.repo.generation(generation.id)
+    assert stored is not None and not stored.status.final  # left for the process that has it
+    assert [c.status for c in await harness.repo.clips(generation.id)] == [ClipStatus.PENDING] * 2
