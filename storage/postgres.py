@@ -85,6 +85,9 @@ class PostgresCopy:
     def __init__(self, conn: asyncpg.Connection) -> None:
         self._conn = conn
 
+    async def has_rows(self, table: str) -> bool:
+        return bool(await self._conn.fetchval(f'SELECT EXISTS (SELECT 1 FROM "{table}")'))
+
     async def records(
         self, table: str, columns: Sequence[str], records: Iterable[Sequence[Any]]
     ) -> None:
@@ -114,7 +117,10 @@ class PostgresBackend:
 
     @asynccontextmanager
     async def copying(self) -> AsyncIterator[PostgresCopy]:
+        """A transaction for bulk rows, holding the migrations' lock: a second copy, or a bot
+        starting up, waits until it ends."""
         async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1, $2)", *MIGRATION_LOCK)
             yield PostgresCopy(conn)
 
     async def one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:

@@ -53,9 +53,9 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _converted(convert: list[Callable[[Any], Any]], row: tuple[Any, ...]) -> list[Any]:
+def _converted(convert: list[Callable[[Any], Any]], row: tuple[Any, ...]) -> tuple[Any, ...]:
     """A SQLite row's values as the PostgreSQL columns' types (SQLite keeps what it is given)."""
-    return [None if v is None else f(v) for f, v in zip(convert, row, strict=True)]
+    return tuple(None if v is None else f(v) for f, v in zip(convert, row, strict=True))
 
 
 async def _columns(target: PostgresBackend, table: str) -> dict[str, Callable[[Any], Any]]:
@@ -83,23 +83,18 @@ async def copy_sqlite_to_postgres(sqlite_path: Path, url: str) -> dict[str, int]
         missing = [table for table in tables if not columns[table]]
         if missing:
             raise RuntimeError(f"tables missing in PostgreSQL: {', '.join(missing)}")
-        for table in tables:
-            if await target.one(f'SELECT 1 FROM "{table}" LIMIT 1'):
-                raise TargetNotEmpty(f"the PostgreSQL database already has rows in {table}")
         counts: dict[str, int] = {}
         async with target.copying() as copy:
+            for table in tables:  # checked under the lock: two copies at once cannot both pass
+                if await copy.has_rows(table):
+                    raise TargetNotEmpty(f"the PostgreSQL database already has rows in {table}")
             for table in tables:
                 cursor = await asyncio.to_thread(source.execute, f'SELECT * FROM "{table}"')
                 names = [d[0] for d in cursor.description]
                 convert = [columns[table].get(name, lambda v: v) for name in names]
                 counts[table] = 0
                 while batch := await asyncio.to_thread(cursor.fetchmany, BATCH):
-                    records = [
-                        tuple(
-                            None if v is None else f(v) for f, v in zip(convert, row, strict=True)
-                        )
-                        for row in batch
-                    ]
+                    records = [_converted(convert, row) for row in batch]
                     await copy.records(table, names, records)
                     counts[table] += len(records)
                 if "id" in columns[table]:

@@ -175,11 +175,15 @@ def start_server() -> PgServer:
             )
             log.close()
             server = PgServer(root, port, process)
-            if _wait_ready(server, binaries):
+            ready = False
+            try:
+                ready = _wait_ready(server, binaries)
+            finally:
+                if not ready and process.poll() is None:
+                    process.kill()  # not ready, or interrupted while waiting
+                    process.wait()
+            if ready:
                 return server
-            if process.poll() is None:
-                process.kill()
-                process.wait()
         raise RuntimeError(
             "the test PostgreSQL server did not start:\n"
             + (root / "server.log").read_text(errors="replace")[-3000:]
