@@ -53,7 +53,10 @@ async def test_a_dropped_generation_stops_here_and_its_prediction_keeps_running(
     generation = await harness.submit(clips=1)
 
     async with asyncio.timeout(10):  # its prediction created and its id stored
-        while [c.status for c in await harness.repo.clips(generation.id)] != [ClipStatus.RUNNING]:
+        while True:
+            clips = await harness.repo.clips(generation.id)
+            if [c.status for c in clips] == [ClipStatus.RUNNING]:
+                break
             await asyncio.sleep(0.01)
     assert harness.runner.held() == {generation.id}
 
