@@ -123,6 +123,8 @@ class LeaseRows(Rows):
                 " ON CONFLICT (name) DO UPDATE SET beat_at = excluded.beat_at",
                 (name, now),
             )
+            # a process gone for a day (renamed, removed) leaves the table
+            await tx.execute("DELETE FROM processes WHERE beat_at < ?", (now - 86400.0,))
             row = await tx.one("SELECT COUNT(*) FROM processes WHERE beat_at >= ?", (live_after,))
         return int(row[0]) if row else 1
 

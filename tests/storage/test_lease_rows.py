@@ -152,3 +152,14 @@ async def test_two_processes_starting_one_member_at_once_respect_the_limit(
             *(processes[n].take_member_slot(gid, 100 + round_, 1) for n, gid in enumerate(ids))
         )
         assert sorted(places).count(0) == 1, places
+
+
+async def test_a_lease_goes_when_its_generation_ends(repo: Repository) -> None:
+    """Only unfinished generations have leases: what a claim reads stays as small as the work
+    in flight, however long the history."""
+    running, ending = [await _new(repo) for _ in range(2)]
+    for gid in (running, ending):
+        await repo.take_lease(gid, "me", time.time() + LEASE)
+    await repo.set_status(ending, GenerationStatus.DONE)
+    assert await repo.lease_owner(running) == "me"
+    assert await repo.lease_owner(ending) is None

@@ -11,6 +11,19 @@ CREATE TABLE leases (
 CREATE INDEX leases_owner ON leases (owner);
 CREATE INDEX leases_expiry ON leases (expires_at);
 
+-- A lease lives while its generation is unfinished: the table stays as small as the work in
+-- flight, and a claim reads only that.
+CREATE FUNCTION generations_final_lease() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM leases WHERE generation_id = NEW.id;
+    RETURN NULL;
+END;
+$$;
+
+CREATE TRIGGER generations_final_lease AFTER UPDATE OF status ON generations
+FOR EACH ROW WHEN (NEW.status IN ('done', 'failed', 'cancelled'))
+EXECUTE FUNCTION generations_final_lease();
+
 -- Each process's last heartbeat: the live ones divide Replicate's account-wide budgets.
 CREATE TABLE processes (
     name    TEXT PRIMARY KEY,

@@ -10,6 +10,14 @@ CREATE TABLE leases (
 CREATE INDEX leases_owner ON leases (owner);
 CREATE INDEX leases_expiry ON leases (expires_at);
 
+-- A lease lives while its generation is unfinished: the table stays as small as the work in
+-- flight, and a claim reads only that.
+CREATE TRIGGER generations_final_lease AFTER UPDATE OF status ON generations
+WHEN NEW.status IN ('done', 'failed', 'cancelled')
+BEGIN
+    DELETE FROM leases WHERE generation_id = NEW.id;
+END;
+
 -- Each process's last heartbeat: the live ones divide Replicate's account-wide budgets.
 CREATE TABLE processes (
     name    TEXT PRIMARY KEY,
