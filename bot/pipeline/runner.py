@@ -242,7 +242,10 @@ class Runner:
             generation_id,
         )
         self.drop(generation_id)
-        await asyncio.sleep(0)  # the cancellation of its task lands here
+        current = asyncio.current_task()  # the clip's own task, whoever started it
+        if current is not None:
+            current.cancel()
+        await asyncio.sleep(0)  # the cancellation lands here
 
     def share_provider_budget(self, parts: int) -> None:
         """Replicate's account-wide request budgets, divided between `parts` live processes."""
