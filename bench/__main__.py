@@ -26,8 +26,11 @@ from rich.table import Table
 from bench import scenarios
 from bench.figures import Figure, describe, markdown, verdict
 from bench.history import history
+from bench.processes import ProcessOptions, processes
 
 SCENARIOS = ("burst", "single", "channel", "load", "history")
+# run only when named: it starts a PostgreSQL server (tests/pg.py) and two bot processes
+ON_REQUEST = ("processes",)
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -36,7 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--scenarios",
         default=",".join(SCENARIOS),
-        help=f"comma-separated, from {', '.join(SCENARIOS)} (default: all)",
+        help=f"comma-separated, from {', '.join(SCENARIOS + ON_REQUEST)} (default: "
+        f"{', '.join(SCENARIOS)})",
     )
     parser.add_argument("--members", type=int, default=100, help="burst: /generate in 1 s (100)")
     parser.add_argument(
@@ -64,6 +68,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--history-rows", type=int, default=1_000_000, help="history: generations (1,000,000)"
+    )
+    parser.add_argument(
+        "--process-generations",
+        type=int,
+        default=40,
+        help="processes: /generate in a burst, half in each shard's guild (40)",
+    )
+    parser.add_argument(
+        "--process-clip-delay", type=float, default=5.0, help="processes: s per clip (5)"
     )
     parser.add_argument("--timeout", type=float, default=900.0, help="per scenario wait (900 s)")
     parser.add_argument("--out", type=Path, help="JSON file (default bench/results/<time>.json)")
@@ -103,11 +116,14 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "channel": lambda: scenarios.channel(opts),
         "load": lambda: scenarios.load(opts),
         "history": lambda: history(opts, args.history_rows),
+        "processes": lambda: _processes(args, workdir),
     }
     wanted = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in wanted if s not in runners]
     if unknown:
-        raise SystemExit(f"unknown scenario(s): {', '.join(unknown)}; choose from {SCENARIOS}")
+        raise SystemExit(
+            f"unknown scenario(s): {', '.join(unknown)}; choose from {SCENARIOS + ON_REQUEST}"
+        )
     figures: list[Figure] = []
     raw: dict[str, Any] = {}
     for name in wanted:
@@ -129,6 +145,22 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "raw": raw,
         "_figures": figures,
     }
+
+
+async def _processes(args: argparse.Namespace, workdir: Path) -> scenarios.Outcome:
+    figures, raw = await processes(
+        ProcessOptions(
+            workdir=workdir / "processes",
+            generations=args.process_generations,
+            clips=args.clips,
+            clip_delay=args.process_clip_delay,
+            clip_jitter=args.clip_jitter,
+            analysis_delay=args.analysis_delay,
+            per_channel=args.per_channel,
+            timeout=args.timeout,
+        )
+    )
+    return scenarios.Outcome(figures, raw)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, PrivateAttr, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # gpt-4.1-mini (the former default), gpt-4.1, gpt-4o and gpt-4o-mini shut down on 2027-01-14
@@ -75,6 +83,16 @@ class Settings(BaseSettings):
 
     # PostgreSQL instead of SQLite (several processes on one database): postgresql://user:pw@host/db
     database_url: SecretStr | None = None
+    # gateway shards (issue 13): the total, and this process's ids ("0,1" or "0-3"); unset =
+    # discord.py asks Discord (GET /gateway/bot) and runs every shard in this process
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
+    # several processes on one database (bot.pipeline.lease): a generation's lease lasts this
+    # long unless renewed (every third of it); a process that stops is taken over after it
+    lease_seconds: float = Field(default=30.0, ge=3, le=3600)
+    # this process's name in the leases; a restarted process takes its own back at once.
+    # Unset: the host name and the shards ("host:shards-0,1-of-2", "host:all")
+    process_name: str | None = None
 
     # configuration errors the start-up check of the providers found (bot.pipeline.preflight)
     _provider_errors: list[str] = PrivateAttr(default_factory=list)
@@ -92,6 +110,42 @@ class Settings(BaseSettings):
         if isinstance(value, str):
             return frozenset(int(v) for v in value.replace(";", ",").split(",") if v.strip())
         return value
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _split_shards(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        ids: list[int] = []
+        for part in value.replace(";", ",").split(","):
+            first, dash, last = part.strip().partition("-")
+            if not first:
+                continue
+            if not (first.strip().isdigit() and (not dash or last.strip().isdigit())):
+                raise ValueError(f"{part.strip()!r} is not a shard id or a range like 0-3")
+            start = int(first)
+            end = int(last) if dash else start
+            if end < start:
+                raise ValueError(f"{part.strip()!r}: a range goes from low to high")
+            ids.extend(range(start, end + 1))
+        return tuple(ids)
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        if self.shard_ids is None:
+            return self
+        if self.shard_count is None:
+            raise ValueError("SHARD_IDS needs SHARD_COUNT (the total number of shards)")
+        if not self.shard_ids:
+            raise ValueError("SHARD_IDS is empty")
+        if len(set(self.shard_ids)) != len(self.shard_ids):
+            raise ValueError("SHARD_IDS names a shard twice")
+        outside = [i for i in self.shard_ids if i >= self.shard_count]
+        if outside:
+            raise ValueError(
+                f"SHARD_IDS {outside} not below SHARD_COUNT {self.shard_count} (ids start at 0)"
+            )
+        return self
 
     @field_validator("video_model")
     @classmethod
@@ -128,6 +182,17 @@ class Settings(BaseSettings):
         if value not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("use DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return value
+
+    def lease_owner(self) -> str:
+        """This process's name in the leases (`PROCESS_NAME`, or the host and its shards)."""
+        if self.process_name:
+            return self.process_name
+        if self.shard_count is None:
+            shards = "all"
+        else:
+            ids = self.shard_ids if self.shard_ids is not None else range(self.shard_count)
+            shards = f"shards-{','.join(map(str, ids))}-of-{self.shard_count}"
+        return f"{socket.gethostname()}:{shards}"
 
     def secrets(self) -> list[str]:
         """The secret values in force, for the log redactor."""

@@ -9,6 +9,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from typing import Any
 
 import discord
 import yarl
@@ -16,10 +17,17 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.pipeline.held import missing_keys
+from bot.pipeline.lease import LeaseKeeper
 from bot.services import Services, check_configuration, open_services
 from bot.tasks import spawn
 from bot.tree import NO_MENTIONS, ReelbotTree
 
+# gateway close codes about shards (https://docs.discord.com/developers/topics/
+# opcodes-and-status-codes#gateway-gateway-close-event-codes): the operator must act
+SHARD_CLOSE_CODES = {
+    4010: "invalid shard",
+    4011: "sharding required: too many guilds for this number of shards",
+}
 COMMANDS_SETTLE_SECONDS = 5.0  # a stop waits this long at most for commands being answered
 
 log = logging.getLogger(__name__)
@@ -42,12 +50,22 @@ PERMISSIONS = discord.Permissions(
 INTENTS = discord.Intents(guilds=True)
 
 
-class Reelbot(commands.Bot):
-    """The bot: loads the cogs, resumes unfinished work, then syncs its commands."""
+class Reelbot(commands.AutoShardedBot):
+    """The bot: loads the cogs, resumes unfinished work, then syncs its commands.
+
+    It holds the gateway shards the settings name (`SHARD_COUNT`, `SHARD_IDS`), each on its own
+    connection; without them discord.py asks Discord how many it needs (GET /gateway/bot's
+    `shards`) and holds them all. Discord routes a guild's events to shard
+    `(guild_id >> 22) % SHARD_COUNT` and events without a guild (DMs) to shard 0
+    (https://docs.discord.com/developers/events/gateway#sharding)."""
 
     def __init__(
         self, *, settings: Settings, services: Services, guild_ready_timeout: float = 2.0
     ) -> None:
+        # SHARD_IDS unset: every shard of SHARD_COUNT (or of what Discord recommends)
+        shard_ids: dict[str, Any] = (
+            {"shard_ids": list(settings.shard_ids)} if settings.shard_ids else {}
+        )
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=INTENTS,
@@ -57,9 +75,20 @@ class Reelbot(commands.Bot):
             # discord.py waits this long after the last GUILD_CREATE before READY (its
             # documented `Client(guild_ready_timeout=…)`, 2 s by default)
             guild_ready_timeout=guild_ready_timeout,
+            shard_count=settings.shard_count,
+            **shard_ids,
         )
         self.settings = settings
         self.services = services
+        # the generations this process works on, when several share the database
+        self.leases = LeaseKeeper(
+            store=services.repo,
+            runner=services.runner,
+            name=settings.lease_owner(),
+            source="discord",
+            seconds=settings.lease_seconds,
+        )
+        services.runner.leases = self.leases
 
     async def setup_hook(self) -> None:
         # the providers are checked while the cogs load and commands sync; the result is in
@@ -88,8 +117,8 @@ class Reelbot(commands.Bot):
         # resumed once the check is in: a generation that needs a provider in error ends
         # failed with that error (Retry once fixed) instead of failing at it, or paying first
         unusable = [*missing_keys(missing), *result.errors]
-        resumed = await self.services.runner.resume("discord", unusable=unusable)
-        log.info("resumed %d unfinished generation(s)", len(resumed))
+        resumed = await self.leases.start(unusable)
+        log.info("resumed %d unfinished generation(s) as %s", len(resumed), self.leases.name)
 
     async def _sync(self) -> None:
         guild_id = self.settings.discord_guild_id
@@ -107,13 +136,19 @@ class Reelbot(commands.Bot):
         seconds at most), then Discord: a step that found the connection closed would fail its
         generation, where a stopped one is resumed by the next start."""
         await self.services.runner.close()
+        await self.leases.close()
         if isinstance(self.tree, ReelbotTree):
             await self.tree.settle(COMMANDS_SETTLE_SECONDS)
         await super().close()
 
     async def on_ready(self) -> None:
         log.info(
-            "connected as %s (%s) to %d guild(s)", self.user, self.application_id, len(self.guilds)
+            "connected as %s (%s) to %d guild(s) on shard(s) %s of %s",
+            self.user,
+            self.application_id,
+            len(self.guilds),
+            ",".join(str(i) for i in sorted(self.shards)),
+            self.shard_count,
         )
 
 
@@ -181,5 +216,16 @@ async def run_bot(settings: Settings) -> int:
             await running.connection
     except discord.LoginFailure:
         log.error("Discord refused DISCORD_TOKEN: check the token in the Developer Portal")
+        return 2
+    except discord.ConnectionClosed as exc:
+        if exc.code not in SHARD_CLOSE_CODES:
+            raise
+        log.error(
+            "Discord closed the gateway: %s (%s). Set SHARD_COUNT to at least the number Discord "
+            "recommends (GET /gateway/bot), the same in every process, with SHARD_IDS below it; "
+            "or leave both unset for discord.py to ask",
+            SHARD_CLOSE_CODES[exc.code],
+            exc.code,
+        )
         return 2
     return 0

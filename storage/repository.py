@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from storage.backend import Tx
 from storage.clip_rows import ClipRows
 from storage.continuity_rows import ContinuityRows
+from storage.lease_rows import LeaseRows
 from storage.models import (
     FINAL_STATUSES,
     Clip,
@@ -40,9 +41,17 @@ Admit = Callable[[Usage], None]
 refuse (the transaction then stores nothing)."""
 
 
-class Repository(ClipRows, PostRows, NarrationRows, VersionRows, StartImageRows, ContinuityRows):
-    """Generations, clips, posts, narration, film versions, start images and continuity over
-    one open database (SQLite or PostgreSQL)."""
+class Repository(
+    ClipRows,
+    PostRows,
+    NarrationRows,
+    VersionRows,
+    StartImageRows,
+    ContinuityRows,
+    LeaseRows,
+):
+    """Generations, clips, posts, narration, film versions, start images, continuity and
+    leases over one open database (SQLite or PostgreSQL)."""
 
     # generations -------------------------------------------------------------------------
 

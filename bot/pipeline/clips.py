@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,6 +70,13 @@ class ClipMaker:
         self._slots: FairQueue[int] = FairQueue(capacity=concurrency)
         self._timeout = timeout
         self.cancels = Cancels(repo, predictions)
+        # awaited before each prediction create: returns when this process may still spend on
+        # the generation, cancels its task when another process took it over (Runner._fence)
+        self.fence: Callable[[int], Awaitable[None]] | None = None
+
+    def share_provider_budget(self, parts: int) -> None:
+        """Replicate's request budgets, divided between `parts` live processes."""
+        self._predictions.share_budget(parts)
 
     def inputs(self, generation: Generation, clip: Clip, style: str) -> dict[str, object]:
         """The prediction input for `clip` as stored (its start image's URL included), so the
@@ -172,6 +180,9 @@ class ClipMaker:
             return Path(clip.output_path)
         if clip.status is ClipStatus.FAILED:  # failed for good before a restart: retries spent
             raise ClipError(clip.index, clip.error or "the clip failed")
+        made = await self._made_elsewhere(generation, clip)
+        if made is not None:
+            return await self._download(generation, clip, made, again=True)
         reused = await self._earlier_output(generation, clip)
         if reused is not None:
             return await self._download(generation, clip, reused)
@@ -197,6 +208,33 @@ class ClipMaker:
                 if not will_retry:
                     raise ClipError(clip.index, reason)
         return await self._download(generation, clip, prediction)
+
+    async def _made_elsewhere(self, generation: Generation, clip: Clip) -> Snapshot | None:
+        """A clip that succeeded in another process (taken over: its file is on the machine
+        that made it): its prediction, downloaded again while Replicate keeps the output, so
+        the scene is not paid for twice. None otherwise (its output removed: made again)."""
+        if clip.status is not ClipStatus.SUCCEEDED or not clip.prediction_id:
+            return None
+        try:
+            made = await self._predictions.get(clip.prediction_id)
+        except PROVIDER_ERRORS as exc:
+            log.warning(
+                "generation %s clip %s: reading its prediction %s failed (%s); making it again",
+                generation.id,
+                clip.index + 1,
+                clip.prediction_id,
+                describe(exc),
+            )
+            return None
+        if made.status != "succeeded" or _output_url(made.output) is None:
+            return None
+        log.info(
+            "generation %s clip %s: made as prediction %s, its file is not here: downloading it",
+            generation.id,
+            clip.index + 1,
+            made.id,
+        )
+        return made
 
     async def _earlier_output(self, generation: Generation, clip: Clip) -> Snapshot | None:
         """A Retry of a clip whose prediction of an earlier run succeeded (its download failed,
@@ -246,6 +284,8 @@ class ClipMaker:
                 return found.prediction_id
             if found.unmatchable:
                 await self._lost_create_unmatchable(generation, clip, found.unmatchable)
+        if self.fence is not None:
+            await self.fence(generation.id)
         await self._repo.clip_creating(clip.id)
         try:
             prediction_id = await self._predictions.create(
@@ -320,7 +360,11 @@ class ClipMaker:
             return "Replicate returned no video (the output was empty, possibly filtered)"
         return None
 
-    async def _download(self, generation: Generation, clip: Clip, prediction: Snapshot) -> Path:
+    async def _download(
+        self, generation: Generation, clip: Clip, prediction: Snapshot, *, again: bool = False
+    ) -> Path:
+        """Fetch the clip's output, store it as made; `again`: a prediction already counted
+        (its seconds are not added twice)."""
         folder = self._policy.folder(generation.id)
         url = _output_url(prediction.output)
         assert url is not None
@@ -336,7 +380,7 @@ class ClipMaker:
             clip.id,
             output_path=str(dest),
             thumbnail_path=None,
-            predict_seconds=spent_before + predict_seconds(prediction),
+            predict_seconds=spent_before + (0.0 if again else predict_seconds(prediction)),
         )
         self._bus.publish(ClipCompleted(generation.id, clip.index, dest))
         return dest

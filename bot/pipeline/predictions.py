@@ -117,6 +117,12 @@ class Predictions:
     def poll_interval(self) -> float:
         return self._interval
 
+    def share_budget(self, parts: int) -> None:
+        """Replicate's limits are per account: with `parts` processes on one token, this one
+        keeps a `parts`-th of each budget (`bot.pipeline.lease` counts the live ones)."""
+        self._reads.share(parts)
+        self._creates.share(parts)
+
     # create ------------------------------------------------------------------------------
 
     async def create(self, inputs: dict[str, Any], *, since: float, claimed: Claimed) -> str:

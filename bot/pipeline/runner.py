@@ -92,6 +92,16 @@ STORE_ERRORS: tuple[type[Exception], ...] = (*TransientError, OSError)
 Announce = Callable[[Generation], Awaitable[None]]
 FindReply = Callable[[Generation], Awaitable[bool]]
 
+MEMBER_SLOT_POLL = 1.0  # seconds between looks for a member's free slot held by other processes
+
+
+class Leases(Protocol):
+    """Takes the lease of a generation this process accepts (`bot.pipeline.lease`)."""
+
+    async def take(self, generation_id: int) -> None: ...
+
+    async def holds(self, generation_id: int) -> bool: ...
+
 
 class Runner:
     """The only way in and the only writer of a generation's status: admits (`submit`,
@@ -116,6 +126,8 @@ class Runner:
         self._admission = admission
         self._analyst = analyst
         self._clips = clips
+        if clips is not None:
+            clips.fence = self._fence
         self._deliverers: dict[str, Deliverer] = {}
         self._reply_finders: dict[str, FindReply] = {}
         self._policy = policy
@@ -136,6 +148,7 @@ class Runner:
             narrator=narrator,
             deliverers=self._deliverers,
         )
+        self.leases: Leases | None = None  # set when several processes may share the work
 
     # lifetime ----------------------------------------------------------------------------
 
@@ -170,6 +183,8 @@ class Runner:
             if start_image is not None:  # a crash before this is never shown, never run
                 path = await start_image.save(self._policy.folder(generation.id))
                 await self.repo.set_start_image(generation.id, str(path))
+            if self.leases is not None:  # at once: a claimer leaves it alone UNLEASED_GRACE only
+                await self.leases.take(generation.id)
             if announce is not None:
                 try:
                     await announce(generation)
@@ -204,14 +219,22 @@ class Runner:
         if self._tasks.get(generation_id) is task:  # not a newer task (a Retry) in its place
             del self._tasks[generation_id]
 
-    async def resume(self, source: str, *, unusable: Sequence[Problem] = ()) -> list[Generation]:
-        """Start every unfinished generation of `source` again; returns them. One from a guild
+    async def resume(
+        self,
+        source: str,
+        *,
+        unusable: Sequence[Problem] = (),
+        pending: Sequence[Generation] | None = None,
+    ) -> list[Generation]:
+        """Start every unfinished generation of `source` again (or those of `pending`: the
+        ones this process claimed, `bot.pipeline.lease`); returns them. One from a guild
         no longer allowed is ended instead (its predictions cancelled, the reason stored). One
         that needs a provider the start-up check found misconfigured (`unusable`) ends failed
         with that error, spending nothing more (`bot.pipeline.held`)."""
         if self._clips is not None:  # predictions a cancel could not stop before
             self._clips.cancels.watch(first_delay=0)
-        pending = await self.repo.unfinished(source)
+        if pending is None:
+            pending = await self.repo.unfinished(source)
         for generation in pending:
             if not self._admission.allows_guild(generation.source, generation.guild_id):
                 log.info("ending generation %s: its guild is no longer allowed", generation.id)
@@ -227,7 +250,38 @@ class Runner:
                 self._held[generation.id] = held.reason(stopped)
             log.info("resuming generation %s (%s)", generation.id, generation.status)
             self.start(generation)
-        return pending
+        return list(pending)
+
+    def held(self) -> set[int]:
+        """The generations this process is working on (or holding in its queue)."""
+        return {gid for gid, task in self._tasks.items() if not task.done()}
+
+    def drop(self, generation_id: int) -> None:
+        """Stop working on a generation another process has taken over: its task is cancelled
+        as at shutdown, its stored state and its predictions left as they are."""
+        task = self._tasks.get(generation_id)
+        if task is not None and not task.done():
+            task.cancel()
+
+    async def _fence(self, generation_id: int) -> None:
+        """Before a prediction is created: a generation another process took over (this one
+        stalled past its lease) stops here, as `drop` stops it, so no scene is created twice."""
+        if self.leases is None or await self.leases.holds(generation_id):
+            return
+        log.warning(
+            "generation %s: taken over by another process before a prediction; stopping here",
+            generation_id,
+        )
+        self.drop(generation_id)
+        current = asyncio.current_task()  # the clip's own task, whoever started it
+        if current is not None:
+            current.cancel()
+        await asyncio.sleep(0)  # the cancellation lands here
+
+    def share_provider_budget(self, parts: int) -> None:
+        """Replicate's account-wide request budgets, divided between `parts` live processes."""
+        if self._clips is not None:
+            self._clips.share_provider_budget(parts)
 
     def running(self, generation_id: int) -> bool:
         task = self._tasks.get(generation_id)
@@ -305,6 +359,8 @@ class Runner:
         if generation is None:
             return False
         self._admission.check_guild(generation.source, generation.guild_id)
+        if self.leases is not None:  # before it is open again: no other process claims it
+            await self.leases.take(generation_id)
         if not await self.repo.reopen(
             generation_id, admit=self._admission.check_usage, since=self._admission.since()
         ):
@@ -318,6 +374,10 @@ class Runner:
         """Render scene `scene` (0-based) of a done film again with a new seed (its prompt
         rewritten from `note`, when given), then deliver the new cut as the next version
         (bot/pipeline/reroll.py). A new run: admitted like a Retry; `Refused` says why not."""
+        if self.leases is not None:
+            # a done film has no lease: take it before the film is open again, so no other
+            # process claims the reroll and this one's heartbeat does not drop it
+            await self.leases.take(generation_id)
         version = await self._rerolls.admit(generation_id, scene, note)
         self._rerolls.started(version)
         task = self._tasks.get(generation_id)
@@ -372,10 +432,28 @@ class Runner:
 
         await self._answers.after_answers()  # a burst of commands is answered first
         async with self._queue.slot(generation.owner_id, position):
+            await self._member_slot(generation, position)
             if generation.status is GenerationStatus.REROLLING:
                 await self._rerolls.run(generation.id)
             else:
                 await self.run(generation.id)
+
+    async def _member_slot(self, generation: Generation, position: Callable[[int], None]) -> None:
+        """Wait while the member's other generations fill their `USER_CONCURRENCY` in the
+        database, so the limit holds across processes: the count and the start are one
+        transaction under the member's lock. A generation already past its queue holds its
+        slot (it was counted when it started)."""
+        shown = 0
+        while True:
+            place = await self.repo.take_member_slot(
+                generation.id, generation.owner_id, self._config.user_concurrency
+            )
+            if not place:
+                return
+            if place != shown:
+                position(place)
+                shown = place
+            await asyncio.sleep(MEMBER_SLOT_POLL)
 
     async def run(self, generation_id: int) -> None:
         """Drive one generation to a final state."""

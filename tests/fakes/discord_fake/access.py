@@ -64,10 +64,11 @@ def channel_permissions(world: World, user: User, channel: dict[str, Any]) -> in
         return ALL_PERMISSIONS
     if world.is_thread(channel) and channel.get("parent_id"):
         channel = world.channels[int(channel["parent_id"])]
-    value = world.permissions(user)
+    guild_id = world.guild_of(channel) or world.guild_id
+    value = world.permissions(user, guild_id)
     if value & ADMINISTRATOR or value == ALL_PERMISSIONS:
         return ALL_PERMISSIONS
-    allow, deny = _overwrite(channel, world.guild_id)
+    allow, deny = _overwrite(channel, guild_id)
     value = (value & ~deny) | allow
     role_allow = role_deny = 0
     for role_id in user.role_ids:

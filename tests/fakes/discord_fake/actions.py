@@ -60,7 +60,7 @@ async def message_event(fake: FakeDiscord, event: str, message: Message) -> None
             member.pop("user")
             data["member"] = member
     if in_guild:
-        data["guild_id"] = str(fake.world.guild_id)
+        data["guild_id"] = channel["guild_id"]
     await fake.gateway.dispatch(event, data, intent)
 
 

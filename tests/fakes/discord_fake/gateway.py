@@ -1,4 +1,14 @@
-"""The gateway websocket: HELLO, IDENTIFY/READY, heartbeats, RESUME with replay.
+"""The gateway websocket: HELLO, IDENTIFY/READY, heartbeats, RESUME with replay, shards.
+
+Sharding (https://docs.discord.com/developers/events/gateway#sharding): an IDENTIFY may carry
+``shard: [shard_id, num_shards]``; a guild's events go to the sessions whose shard is
+``(guild_id >> 22) % num_shards``, and events without a ``guild_id`` (DMs) only to shard 0.
+Several sessions may identify with the same shard, and each gets the same events. A shard
+outside ``0 <= shard_id < num_shards`` is closed with 4010 Invalid Shard; when the fake is set
+to require sharding (``FakeDiscord(recommended_shards=N > 1)``, "apps that are in 2500+ guilds
+*must* enable sharding", each shard "can only support a maximum of 2500 guilds"), an IDENTIFY
+without a shard, or with fewer than N shards, is closed with 4011 Sharding Required
+(close codes: https://docs.discord.com/developers/topics/opcodes-and-status-codes).
 
 discord.py connects with ``?v=10&encoding=json&compress=zlib-stream`` (``zstd-stream`` when
 the ``zstandard`` package is installed). With ``zlib-stream`` every frame is one message
@@ -55,8 +65,23 @@ class Connection:
                 await self.ws.send_str(text)
 
 
+def shard_of(guild_id: int, num_shards: int) -> int:
+    """Discord's sharding formula."""
+    return (guild_id >> 22) % num_shards
+
+
+def valid_shard(shard: Any) -> bool:
+    """``[shard_id, num_shards]`` with ``0 <= shard_id < num_shards``."""
+    return (
+        isinstance(shard, list)
+        and len(shard) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in shard)
+        and 0 <= shard[0] < shard[1]
+    )
+
+
 class Session:
-    def __init__(self, session_id: str, intents: int, shard: Any) -> None:
+    def __init__(self, session_id: str, intents: int, shard: list[int] | None) -> None:
         self.id = session_id
         self.intents = intents
         self.shard = shard
@@ -65,6 +90,15 @@ class Session:
         self.buffer: collections.deque[tuple[int, str]] = collections.deque(maxlen=REPLAY_LIMIT)
         self.connection: Connection | None = None
         self.lock = asyncio.Lock()
+
+    def handles(self, guild_id: int | None) -> bool:
+        """Whether this session receives the events of ``guild_id`` (None: no guild, a DM)."""
+        if self.shard is None:
+            return True
+        shard_id, num_shards = self.shard
+        if guild_id is None:
+            return shard_id == 0
+        return shard_of(guild_id, num_shards) == shard_id
 
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
         async with self.lock:
@@ -86,6 +120,7 @@ class Gateway:
         self.identify_count = 0
         self.resume_count = 0
         self.connections: list[dict[str, Any]] = []
+        self.identified_shards: set[tuple[int, ...]] = set()  # every [id, count] identified
         self.ready = asyncio.Event()
         self._sockets: set[web.WebSocketResponse] = set()
 
@@ -140,16 +175,32 @@ class Gateway:
         if data.get("token") != self.fake.token:
             await connection.ws.close(code=4004, message=b"Authentication failed.")
             return None
+        shard = data.get("shard")
+        if shard is not None and not valid_shard(shard):
+            await connection.ws.close(code=4010, message=b"Invalid shard.")
+            return None
+        if (shard[1] if shard else 1) < self.fake.recommended_shards:
+            # the session would handle more guilds than a shard may (2,500): too few shards
+            await connection.ws.close(code=4011, message=b"Sharding required.")
+            return None
         self.identify_count += 1
-        session = Session(secrets.token_hex(16), int(data.get("intents") or 0), data.get("shard"))
+        session = Session(secrets.token_hex(16), int(data.get("intents") or 0), shard)
         self.sessions[session.id] = session
         session.connection = connection
         world = self.fake.world
+        guild_ids = [g for g in world.guilds if session.handles(g)]
         await session.dispatch(
-            "READY", ready_payload(world, session.id, self.fake.resume_gateway_url, session.shard)
+            "READY",
+            ready_payload(world, session.id, self.fake.resume_gateway_url, shard, guild_ids),
         )
         all_members = bool(session.intents & INTENT_GUILD_MEMBERS)
-        await session.dispatch("GUILD_CREATE", guild_create_payload(world, all_members=all_members))
+        for guild_id in guild_ids:
+            await session.dispatch(
+                "GUILD_CREATE",
+                guild_create_payload(world, all_members=all_members, guild_id=guild_id),
+            )
+        if shard is not None:
+            self.identified_shards.add(tuple(shard))
         self.ready.set()
         self.fake.touch()
         return session
@@ -181,7 +232,7 @@ class Gateway:
         if wanted:
             users = [u for u in users if str(u.id) in wanted]
         chunk = {
-            "guild_id": str(world.guild_id),
+            "guild_id": str(data.get("guild_id") or world.guild_id),
             "members": [member_payload(world, u) for u in users],
             "chunk_index": 0,
             "chunk_count": 1,
@@ -192,9 +243,12 @@ class Gateway:
         await session.dispatch("GUILD_MEMBERS_CHUNK", chunk)
 
     async def dispatch(self, event: str, data: dict[str, Any], intent: int = 0) -> None:
-        """Send an event to every session that asked for ``intent`` (0: always)."""
+        """Send an event to every session that asked for ``intent`` (0: always) and whose
+        shard handles the event's guild."""
+        guild = data.get("guild_id")
+        guild_id = int(guild) if guild is not None else None
         for session in list(self.sessions.values()):
-            if intent == 0 or session.intents & intent:
+            if (intent == 0 or session.intents & intent) and session.handles(guild_id):
                 await session.dispatch(event, data)
 
     async def disconnect(self, code: int = 4000) -> None:

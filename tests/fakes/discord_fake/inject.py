@@ -34,11 +34,15 @@ class InjectMixin:
         user: str | int | User = "alice",
         channel_id: int | None = None,
     ) -> Interaction:
-        """Dispatch a slash command (``name`` may be ``"group sub"``) as ``user``. An
-        ATTACHMENT option takes an ``OptionFile``: it arrives as Discord delivers one."""
-        channel = channel_id or self.channel_id
-        data = command_data(self.world, name, options, cdn=self.base_url, channel_id=channel)
-        return await self._inject(2, data, user, channel, name=name)
+        """Dispatch a slash command (``name`` may be ``"group sub"``) as ``user``, in
+        ``channel_id`` (default: the first guild's "general"). An ATTACHMENT option takes an
+        ``OptionFile``: it arrives as Discord delivers one."""
+        channel_id = channel_id or self.channel_id
+        guild_id = self.world.guild_of(self.world.channels[channel_id])
+        data = command_data(
+            self.world, name, options, guild_id, cdn=self.base_url, channel_id=channel_id
+        )
+        return await self._inject(2, data, user, channel_id, name=name)
 
     async def click(
         self,

@@ -184,7 +184,7 @@ def new_message(
             "type": 0,
             "channel_id": str(referenced.channel_id),
             "message_id": str(referenced.id),
-            **({"guild_id": str(world.guild_id)} if in_guild else {}),
+            **({"guild_id": channel["guild_id"]} if in_guild else {}),
         }
         payload["referenced_message"] = copy.deepcopy(referenced.payload)
     if world.is_thread(channel):

@@ -82,14 +82,16 @@ def command_data(
     world: World,
     name: str,
     options: dict[str, Any] | None,
+    guild_id: int | None = None,
     *,
     cdn: str = "",
     channel_id: int = 0,
 ) -> dict[str, Any]:
-    """``data`` of a slash-command interaction; ``name`` may be ``"group sub"``. Files given
-    to ATTACHMENT options are served from ``cdn`` as attachments of ``channel_id``."""
+    """``data`` of a slash-command interaction used in ``guild_id`` (default: the first guild);
+    ``name`` may be ``"group sub"``. Files given to ATTACHMENT options are served from ``cdn``
+    as attachments of ``channel_id``."""
     root, *path = name.split()
-    command = world.find_command(root)
+    command = world.find_command(root, guild_id)
     resolved: dict[str, Any] = {}
     chain: list[dict[str, Any]] = []
     current = command["options"]
@@ -152,12 +154,15 @@ def interaction_payload(
         payload["context"] = 1
         payload["authorizing_integration_owners"] = {"0": str(world.guild_id)}
     else:
-        payload["guild_id"] = str(world.guild_id)
-        payload["guild"] = {"id": str(world.guild_id), "locale": "en-US", "features": []}
+        guild_id = str(world.guild_of(channel))
+        payload["guild_id"] = guild_id
+        payload["guild"] = {"id": guild_id, "locale": "en-US", "features": []}
         payload["guild_locale"] = "en-US"
-        payload["member"] = member_payload(world, user, with_permissions=True)
+        payload["member"] = member_payload(
+            world, user, with_permissions=True, guild_id=int(guild_id)
+        )
         payload["context"] = 0
-        payload["authorizing_integration_owners"] = {"0": str(world.guild_id)}
+        payload["authorizing_integration_owners"] = {"0": guild_id}
     if message is not None:
         payload["message"] = message
     return payload

@@ -54,9 +54,18 @@ class CoreRoutes:
         return reply({"url": self.fake.gateway_url.rstrip("/")})
 
     async def gateway_bot(self, request: web.Request) -> web.Response:
+        # "shards: Recommended number of shards to use when connecting"; max_concurrency:
+        # "Number of identify requests allowed per 5 seconds" (GET /gateway/bot,
+        # https://docs.discord.com/developers/events/gateway#get-gateway-bot). discord.py's
+        # AutoShardedClient reads `shards` and `url` when it is given no shard_count
+        # (discord/shard.py, launch_shards).
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
         return reply(
-            {"url": self.fake.gateway_url.rstrip("/"), "shards": 1, "session_start_limit": limit}
+            {
+                "url": self.fake.gateway_url.rstrip("/"),
+                "shards": self.fake.recommended_shards,
+                "session_start_limit": limit,
+            }
         )
 
     def _scope(self, request: web.Request) -> int | None:
@@ -64,7 +73,7 @@ class CoreRoutes:
         if request.match_info["application_id"] != str(world.application_id):
             raise DiscordError(403, 50001, "Missing Access")
         guild = request.match_info.get("guild_id")
-        if guild is not None and guild != str(world.guild_id):
+        if guild is not None and int(guild) not in world.guilds:
             raise DiscordError(403, 50001, "Missing Access")
         return int(guild) if guild is not None else None
 
@@ -76,20 +85,22 @@ class CoreRoutes:
         scope = self._scope(request)
         return reply(self.fake.world.put_commands(scope, request[BODY] or []))
 
-    def _guild(self, request: web.Request) -> None:
-        if request.match_info["guild_id"] != str(self.fake.world.guild_id):
+    def _guild(self, request: web.Request) -> int:
+        guild = request.match_info["guild_id"]
+        if not guild.isdigit() or int(guild) not in self.fake.world.guilds:
             raise unknown("Guild", 10004)
+        return int(guild)
 
     async def get_guild(self, request: web.Request) -> web.Response:
-        self._guild(request)
+        guild_id = self._guild(request)
         world = self.fake.world
         return reply(
             {
-                "id": str(world.guild_id),
-                "name": world.guild_name,
+                "id": str(guild_id),
+                "name": world.guilds[guild_id],
                 "icon": None,
                 "owner_id": str(world.owner_id),
-                "roles": [role_payload(r) for r in world.roles.values()],
+                "roles": [role_payload(r) for r in world.guild_roles(guild_id)],
                 "emojis": [],
                 "stickers": [],
                 "features": [],
@@ -98,17 +109,16 @@ class CoreRoutes:
                 "verification_level": 0,
                 "nsfw_level": 0,
                 "mfa_level": 0,
-                "system_channel_id": str(world.channel_id),
+                "system_channel_id": str(world.default_channels[guild_id]),
             }
         )
 
     async def get_guild_channels(self, request: web.Request) -> web.Response:
-        self._guild(request)
-        return reply(self.fake.world.guild_channels())
+        return reply(self.fake.world.guild_channels(self._guild(request)))
 
     async def get_roles(self, request: web.Request) -> web.Response:
-        self._guild(request)
-        return reply([role_payload(r) for r in self.fake.world.roles.values()])
+        guild_id = self._guild(request)
+        return reply([role_payload(r) for r in self.fake.world.guild_roles(guild_id)])
 
     async def get_member(self, request: web.Request) -> web.Response:
         self._guild(request)

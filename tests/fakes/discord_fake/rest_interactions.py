@@ -130,7 +130,9 @@ class InteractionRoutes:
             "id": str(record.id),
             "type": record.type,
             "user": user,
-            "authorizing_integration_owners": {"0": str(world.guild_id)},
+            "authorizing_integration_owners": {
+                "0": record.payload.get("guild_id") or str(world.guild_id)
+            },
         }
         if record.type == 2:
             meta.update(name=record.name, command_type=1)

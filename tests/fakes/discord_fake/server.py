@@ -51,6 +51,7 @@ class FakeDiscord(InjectMixin, QueryMixin):
         interaction_deadline: float | None = 3.0,
         nonce_ttl: float = 300.0,
         dispatch_message_events: bool = True,
+        recommended_shards: int = 1,
     ) -> None:
         self.token = token
         self.host, self.port = host, port
@@ -61,6 +62,8 @@ class FakeDiscord(InjectMixin, QueryMixin):
         self.interaction_deadline = interaction_deadline
         self.nonce_ttl = nonce_ttl
         self.dispatch_message_events = dispatch_message_events
+        # GET /gateway/bot's `shards`; above 1 an IDENTIFY without a shard is refused (4011)
+        self.recommended_shards = recommended_shards
         self.validating = False  # set by start(): whether the OpenAPI document was found
         self.world = World()
         self._forbid_threads = False
@@ -151,6 +154,15 @@ class FakeDiscord(InjectMixin, QueryMixin):
     def add_user(self, name: str, permissions: int | None = None) -> User:
         """A new guild member; ``permissions`` (bits) go on a role of its own."""
         return self.world.add_user(name, permissions)
+
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> int:
+        """Another guild the bot is in, with a "general" channel (``channel_of(guild)``);
+        ``shard=(id, count)`` puts it on that shard (add it before the bot connects)."""
+        return self.world.add_guild(name, shard=shard)
+
+    def channel_of(self, guild_id: int) -> int:
+        """The "general" channel of a guild."""
+        return self.world.default_channels[guild_id]
 
     def add_channel(self, name: str) -> int:
         """Another guild text channel (add it before the bot connects)."""
@@ -269,6 +281,10 @@ class FakeDiscord(InjectMixin, QueryMixin):
         return self.ratelimits.count_429
 
     # gateway --------------------------------------------------------------------------------
+
+    async def wait_shards(self, *shards: tuple[int, int], timeout: float = 15.0) -> None:
+        """Until a session has identified as each ``(shard_id, num_shards)``."""
+        await self.wait_for(lambda: set(shards) <= self.gateway.identified_shards, timeout)
 
     @property
     def identify_count(self) -> int:

@@ -79,6 +79,11 @@ class Snowflakes:
         self._last = value
         return value
 
+    def next_after(self, floor: int) -> int:
+        """The next snowflake, at least ``floor`` (later ones stay above it)."""
+        self._last = max(self._last, floor - 1)
+        return self.next()
+
 
 class World:
     """Mutable state of the fake Discord."""
@@ -88,6 +93,9 @@ class World:
         self.application_id = self.ids.next()
         self.guild_id = self.ids.next()
         self.guild_name = "Reelbot Test Guild"
+        # every guild the bot is in (the first one is `guild_id`); see `add_guild`
+        self.guilds: dict[int, str] = {self.guild_id: self.guild_name}
+        self.default_channels: dict[int, int] = {}
         self.bot_user = User(id=self.application_id, name="Reelbot", bot=True)
         self.users: dict[str, User] = {}
         self.users_by_id: dict[int, User] = {self.bot_user.id: self.bot_user}
@@ -114,6 +122,34 @@ class World:
         self.bot_user.role_ids.append(bot_role.id)
         self.owner_id = self.add_user("owner").id
         self.channel_id = self.add_text_channel("general")
+        self.default_channels[self.guild_id] = self.channel_id
+
+    # guilds ----------------------------------------------------------------------------------
+
+    def add_guild(self, name: str, *, shard: tuple[int, int] | None = None) -> int:
+        """Another guild with its own @everyone role and a "general" channel (add it before the
+        bot connects). ``shard=(id, count)`` picks an id that Discord's sharding formula puts on
+        that shard. The members, their roles and the boost tier are those of the first guild."""
+        guild_id = self.ids.next()
+        if shard is not None:
+            shard_id, count = shard
+            while (guild_id >> 22) % count != shard_id:
+                guild_id = self.ids.next_after(guild_id + (1 << 22))
+        self.guilds[guild_id] = name
+        everyone = self.roles[self.guild_id]
+        self.roles[guild_id] = Role(guild_id, "@everyone", everyone.permissions)
+        self.default_channels[guild_id] = self.add_text_channel("general", guild_id=guild_id)
+        return guild_id
+
+    def guild_of(self, channel: dict[str, Any]) -> int | None:
+        """The guild a channel belongs to (None: a DM)."""
+        value = channel.get("guild_id")
+        return int(value) if value is not None else None
+
+    def guild_roles(self, guild_id: int) -> list[Role]:
+        """The roles shown in a guild: its @everyone, and the shared roles (not the @everyone
+        role of another guild)."""
+        return [r for r in self.roles.values() if r.id == guild_id or r.id not in self.guilds]
 
     # users and permissions -------------------------------------------------------------
 
@@ -139,8 +175,8 @@ class World:
         except (KeyError, ValueError):
             raise KeyError(f"unknown user {who!r}") from None
 
-    def permissions(self, user: User) -> int:
-        value = self.roles[self.guild_id].permissions
+    def permissions(self, user: User, guild_id: int | None = None) -> int:
+        value = self.roles[guild_id or self.guild_id].permissions
         for role_id in user.role_ids:
             value |= self.roles[role_id].permissions
         if value & ADMINISTRATOR or user.id == self.owner_id:
@@ -149,12 +185,12 @@ class World:
 
     # channels ------------------------------------------------------------------------------
 
-    def add_text_channel(self, name: str, position: int = 0) -> int:
+    def add_text_channel(self, name: str, position: int = 0, guild_id: int | None = None) -> int:
         channel_id = self.ids.next()
         self.channels[channel_id] = {
             "id": str(channel_id),
             "type": 0,
-            "guild_id": str(self.guild_id),
+            "guild_id": str(guild_id or self.guild_id),
             "name": name,
             "position": position,
             "permission_overwrites": [],
@@ -225,12 +261,17 @@ class World:
     def guild_text_channels(self) -> list[dict[str, Any]]:
         return [c for c in self.channels.values() if c["type"] == 0]
 
-    def guild_channels(self) -> list[dict[str, Any]]:
-        """Text, voice and announcement channels (threads and DMs are not among them)."""
-        return [c for c in self.channels.values() if c["type"] in (0, 2, 5)]
+    def guild_channels(self, guild_id: int | None = None) -> list[dict[str, Any]]:
+        """Text, voice and announcement channels of a guild (default: the first one; threads
+        and DMs are not among them)."""
+        guild = str(guild_id or self.guild_id)
+        return [
+            c for c in self.channels.values() if c["type"] in (0, 2, 5) and c["guild_id"] == guild
+        ]
 
-    def threads(self) -> list[dict[str, Any]]:
-        return [c for c in self.channels.values() if self.is_thread(c)]
+    def threads(self, guild_id: int | None = None) -> list[dict[str, Any]]:
+        guild = str(guild_id or self.guild_id)
+        return [c for c in self.channels.values() if self.is_thread(c) and c["guild_id"] == guild]
 
     # messages -------------------------------------------------------------------------------
 
@@ -317,8 +358,8 @@ class World:
         self.commands[guild_id] = stored
         return list(stored.values())
 
-    def find_command(self, name: str) -> dict[str, Any]:
-        for scope in (self.guild_id, None):
+    def find_command(self, name: str, guild_id: int | None = None) -> dict[str, Any]:
+        for scope in (guild_id or self.guild_id, None):
             command = self.commands.get(scope, {}).get(name)
             if command is not None:
                 return command

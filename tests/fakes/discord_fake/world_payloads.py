@@ -31,7 +31,9 @@ def role_payload(role: Role) -> dict[str, Any]:
     return out
 
 
-def member_payload(world: World, user: User, *, with_permissions: bool = False) -> dict:
+def member_payload(
+    world: World, user: User, *, with_permissions: bool = False, guild_id: int | None = None
+) -> dict:
     out: dict[str, Any] = {
         "user": user.payload(),
         "roles": [str(r) for r in user.role_ids],
@@ -48,7 +50,7 @@ def member_payload(world: World, user: User, *, with_permissions: bool = False) 
         "unusual_dm_activity_until": None,
     }
     if with_permissions:
-        out["permissions"] = str(world.permissions(user))
+        out["permissions"] = str(world.permissions(user, guild_id))
     return out
 
 
@@ -72,17 +74,21 @@ def application_payload(world: World) -> dict[str, Any]:
         "interactions_endpoint_url": None,
         "redirect_uris": [],
         "tags": [],
-        "approximate_guild_count": 1,
+        "approximate_guild_count": len(world.guilds),
         "integration_types_config": {"0": {}},
     }
 
 
-def guild_create_payload(world: World, *, all_members: bool) -> dict[str, Any]:
+def guild_create_payload(
+    world: World, *, all_members: bool, guild_id: int | None = None
+) -> dict[str, Any]:
+    """GUILD_CREATE of a guild (default: the first one)."""
+    guild_id = guild_id or world.guild_id
     users = [world.bot_user, *world.users.values()] if all_members else [world.bot_user]
-    channels = world.guild_channels()
+    channels = world.guild_channels(guild_id)
     return {
-        "id": str(world.guild_id),
-        "name": world.guild_name,
+        "id": str(guild_id),
+        "name": world.guilds[guild_id],
         "icon": None,
         "icon_hash": None,
         "splash": None,
@@ -96,13 +102,13 @@ def guild_create_payload(world: World, *, all_members: bool) -> dict[str, Any]:
         "verification_level": 0,
         "default_message_notifications": 0,
         "explicit_content_filter": 0,
-        "roles": [role_payload(r) for r in world.roles.values()],
+        "roles": [role_payload(r) for r in world.guild_roles(guild_id)],
         "emojis": [],
         "stickers": [],
         "features": [],
         "mfa_level": 0,
         "application_id": None,
-        "system_channel_id": str(world.channel_id),
+        "system_channel_id": str(world.default_channels[guild_id]),
         "system_channel_flags": 0,
         "rules_channel_id": None,
         "public_updates_channel_id": None,
@@ -124,7 +130,7 @@ def guild_create_payload(world: World, *, all_members: bool) -> dict[str, Any]:
         "voice_states": [],
         "members": [member_payload(world, u) for u in users],
         "channels": copy.deepcopy(channels),
-        "threads": copy.deepcopy(world.threads()),
+        "threads": copy.deepcopy(world.threads(guild_id)),
         "presences": [],
         "stage_instances": [],
         "guild_scheduled_events": [],
@@ -134,12 +140,14 @@ def guild_create_payload(world: World, *, all_members: bool) -> dict[str, Any]:
     }
 
 
-def ready_payload(world: World, session_id: str, resume_url: str, shard: Any) -> dict:
+def ready_payload(
+    world: World, session_id: str, resume_url: str, shard: Any, guild_ids: list[int]
+) -> dict:
     data: dict[str, Any] = {
         "v": 10,
         "user": {**world.bot_user.payload(), "verified": True, "mfa_enabled": False, "email": None},
         "user_settings": {},
-        "guilds": [{"id": str(world.guild_id), "unavailable": True}],
+        "guilds": [{"id": str(g), "unavailable": True} for g in guild_ids],
         "guild_join_requests": [],
         "relationships": [],
         "private_channels": [],
@@ -171,7 +179,7 @@ def thread_payload(
     return {
         "id": str(thread_id),
         "type": kind,
-        "guild_id": str(world.guild_id),
+        "guild_id": world.channels[parent_id]["guild_id"],
         "parent_id": str(parent_id),
         "owner_id": str(world.bot_user.id),
         "name": name,

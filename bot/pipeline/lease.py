@@ -1,0 +1,196 @@
+"""Leases: which process works on which generation, when several share one database.
+
+A generation belongs to the process that accepted it: its lease (owner, expiry) is stored with
+the generation and renewed by this process's heartbeat every third of `LEASE_SECONDS`. A process
+that dies stops renewing; once its leases have expired, another process claims them (row locks
+make exactly one take each) and resumes the generations where they stopped: the runner's resume
+path re-attaches the stored prediction ids, so no scene gets a second prediction. A process that
+finds a lease taken from it (it stalled past the expiry and another process claimed it) stops
+working on that generation at once, without cancelling its predictions.
+
+The heartbeat also keeps this process's row in `processes`: the number of live processes
+divides Replicate's account-wide request budgets between them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from typing import Protocol
+
+from bot.pipeline.preflight import Problem
+from bot.tasks import spawn
+from storage.models import Generation
+
+log = logging.getLogger(__name__)
+
+CLAIM_LIMIT = 100  # generations one claim takes at most (the rest go to the next beat, or others)
+
+
+class LeaseStore(Protocol):
+    """The lease rows (`storage/lease_rows.py`)."""
+
+    async def take_lease(self, generation_id: int, owner: str, expires_at: float) -> None: ...
+
+    async def renew_leases(
+        self, owner: str, generation_ids: Sequence[int], expires_at: float
+    ) -> set[int]: ...
+
+    async def claim_leases(
+        self,
+        owner: str,
+        source: str,
+        *,
+        now: float,
+        expires_at: float,
+        include_own: bool,
+        limit: int,
+    ) -> list[Generation]: ...
+
+    async def release_leases(self, owner: str) -> None: ...
+
+    async def lease_owner(self, generation_id: int) -> str | None: ...
+
+    async def beat(self, name: str, *, now: float, live_after: float) -> int: ...
+
+    async def leave(self, name: str) -> None: ...
+
+
+class Resumer(Protocol):
+    """What the keeper needs of the runner (`bot.pipeline.runner.Runner`)."""
+
+    def held(self) -> set[int]: ...
+
+    def drop(self, generation_id: int) -> None: ...
+
+    def share_provider_budget(self, parts: int) -> None: ...
+
+    async def resume(
+        self,
+        source: str,
+        *,
+        unusable: Sequence[Problem] = (),
+        pending: Sequence[Generation] | None = None,
+    ) -> list[Generation]: ...
+
+
+class LeaseKeeper:
+    """This process's leases and heartbeat. `start()` claims this process's own unfinished
+    generations and every expired one and resumes them, then beats every `seconds / 3`:
+    renewing what it runs, dropping what it lost, claiming what expired, and counting the live
+    processes. `close()` stops the beat and lets its leases go (expired at once), so another
+    process, or this one started again, takes them over without waiting."""
+
+    def __init__(
+        self,
+        *,
+        store: LeaseStore,
+        runner: Resumer,
+        name: str,
+        source: str,
+        seconds: float,
+    ) -> None:
+        self._store = store
+        self._runner = runner
+        self.name = name
+        self._source = source
+        self._seconds = seconds
+        self._unusable: Sequence[Problem] = ()
+        self._live = 1
+        self._beating: asyncio.Task[None] | None = None
+
+    @property
+    def seconds(self) -> float:
+        return self._seconds
+
+    def expiry(self) -> float:
+        """When a lease taken or renewed now expires."""
+        return time.time() + self._seconds
+
+    async def take(self, generation_id: int) -> None:
+        """Hold the lease of a generation this process accepted (a Retry of an ended one)."""
+        await self._store.take_lease(generation_id, self.name, self.expiry())
+
+    async def holds(self, generation_id: int) -> bool:
+        """Whether no other process holds the generation's lease (checked before spending)."""
+        return await self._store.lease_owner(generation_id) in (None, self.name)
+
+    async def start(self, unusable: Sequence[Problem] = ()) -> list[Generation]:
+        """Claim and resume this process's unfinished generations and every expired one (at
+        start-up, before commands arrive); then beat in the background. Returns them."""
+        self._unusable = unusable
+        await self._count_live()
+        resumed = await self._claim(include_own=True)
+        self._beating = spawn(self._beat_forever(), name="lease-heartbeat")
+        return resumed
+
+    async def close(self) -> None:
+        """Stop beating; the leases this process held expire at once, its row goes."""
+        if self._beating is not None:
+            self._beating.cancel()
+            await asyncio.wait([self._beating])
+            self._beating = None
+        await self._store.release_leases(self.name)
+        await self._store.leave(self.name)
+
+    async def beat(self) -> None:
+        """One heartbeat: count the live processes, renew (dropping what was lost), claim."""
+        await self._count_live()
+        await self._renew()
+        await self._claim(include_own=False)
+
+    async def _beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._seconds / 3)
+            try:
+                await self.beat()
+            except Exception:  # the database away for a moment: the next beat tries again
+                log.exception("lease heartbeat failed; trying again in %g s", self._seconds / 3)
+
+    async def _count_live(self) -> None:
+        now = time.time()
+        live = await self._store.beat(self.name, now=now, live_after=now - self._seconds)
+        live = max(1, live)
+        if live != self._live:
+            log.info("%d live process(es) share Replicate's request budgets", live)
+        self._live = live
+        self._runner.share_provider_budget(live)
+
+    async def _renew(self) -> None:
+        running = self._runner.held()
+        if not running:
+            return
+        held = await self._store.renew_leases(self.name, sorted(running), self.expiry())
+        for generation_id in sorted(running - held):
+            if generation_id not in self._runner.held():
+                continue  # it ended meanwhile
+            log.warning(
+                "generation %s: its lease was taken over by another process; stopping here",
+                generation_id,
+            )
+            self._runner.drop(generation_id)
+
+    async def _claim(self, *, include_own: bool) -> list[Generation]:
+        claimed = await self._store.claim_leases(
+            self.name,
+            self._source,
+            now=time.time(),
+            expires_at=self.expiry(),
+            include_own=include_own,
+            limit=CLAIM_LIMIT,
+        )
+        running = self._runner.held()
+        pending = [g for g in claimed if g.id not in running]
+        if pending and not include_own:
+            log.info(
+                "taking over %d generation(s) whose process stopped: %s",
+                len(pending),
+                ", ".join(str(g.id) for g in pending),
+            )
+        if not pending and not include_own:
+            return []
+        # at start-up even with nothing to resume: the runner's resume also retries the
+        # cancels of predictions a past process could not stop
+        return await self._runner.resume(self._source, unusable=self._unusable, pending=pending)
