@@ -15,8 +15,8 @@ ENV PATH=/opt/venv/bin:$PATH \
     MEDIA_DIR=/data/media
 RUN groupadd --system --gid 10001 reelbot \
     && useradd --system --uid 10001 --gid reelbot --home-dir /app --shell /usr/sbin/nologin reelbot \
-    && mkdir -p /app /data \
-    && chown reelbot:reelbot /app /data
+    && mkdir -p /app /data/media \
+    && chown -R reelbot:reelbot /app /data
 COPY --from=build /opt/venv /opt/venv
 WORKDIR /app
 USER reelbot:reelbot
