@@ -195,7 +195,5 @@ def final_state_bound(ends: Sequence[float]) -> list[float]:
 def reply_edit_times(rig: Rig) -> list[tuple[str, int, str]]:
     """Every reply edit Discord received, in order: (timestamp, message id, status shown)."""
     return sorted(
-        (e.timestamp, int(m.id), status_of(e.body) or "")
-        for m in rig.replies()
-        for e in m.edits
+        (e.timestamp, int(m.id), status_of(e.body) or "") for m in rig.replies() for e in m.edits
     )

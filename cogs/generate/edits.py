@@ -23,10 +23,10 @@ async def _at_once() -> None:
 class ReplyEdits:
     """Owns the edit schedule of one reply: whether an edit is wanted, since when one is
     urgent and since when its state is final, when the last went out and how much progress it
-    showed, and the task sending them. `send` makes the edit (reading the latest state); `progress` counts what the reply
-    gains from an edit (clips done); `final` says whether the state to show is final; `ready`
-    waits, outside the lane, until the reply may be edited (a final state waits for its thread
-    posts)."""
+    showed, and the task sending them. `send` makes the edit (reading the latest state);
+    `progress` counts what the reply gains from an edit (clips done); `final` says whether the
+    state to show is final; `ready` waits, outside the lane, until the reply may be edited (a
+    final state waits for its thread posts)."""
 
     def __init__(
         self,
