@@ -1,14 +1,16 @@
 """Starting ffmpeg children cheaply, whatever the event loop.
 
-uvloop (which ``python -m bot`` runs on) starts a child with a plain ``fork()`` of the whole
-process and blocks the loop until the child has exec'd: at ~100 MB of memory that is page
-tables copied and every page made copy-on-write again: about 2 ms of the bot's CPU per child
-(the load bench starts 2,000, 10 a generation: 68 → 48 ms of CPU per generation). CPython's
-``subprocess.Popen`` starts it with ``vfork()``, which copies nothing (the loop waits only
-for the exec, ~0.1 ms). So where the platform
-has pidfds (Linux ≥ 5.3) a child is started with ``Popen``, its pipes are read on the loop
-and its exit is seen through a pidfd (``os.pidfd_open``) on the loop: no thread, no SIGCHLD
-handler; elsewhere asyncio's own ``create_subprocess_exec`` is used.
+uvloop (which ``python -m bot`` runs on) starts a child through libuv's ``uv_spawn``, a plain
+``fork()`` of the whole process, and blocks the loop until the child has exec'd
+(uvloop/handles/process.pyx in the installed package: ``PyOS_BeforeFork`` then ``uv_spawn``):
+at ~100 MB of memory that is page tables copied and every page made copy-on-write again,
+about 2 ms of the bot's CPU per child (the load bench starts 2,000, 10 a generation: 68 → 48
+ms of CPU per generation). CPython's ``subprocess.Popen`` starts it with ``vfork()``, which
+copies nothing ("What's New in Python 3.10": subprocess uses vfork on Linux when it is safe);
+the loop waits only for the exec, ~0.1 ms. So where the platform has pidfds (Linux ≥ 5.3) a
+child is started with ``Popen``, its pipes are read on the loop and its exit is seen through a
+pidfd (``os.pidfd_open``) on the loop: no thread, no SIGCHLD handler; elsewhere asyncio's own
+``create_subprocess_exec`` is used.
 """
 
 from __future__ import annotations
