@@ -261,7 +261,17 @@ def _edit_figures(w: Rig, scenario: str, generations: int, lags: list[float]) ->
                 "p50 ≤ 1 s, p99 ≤ 2.5 s",
                 summary(lags),
                 lambda m: m["median"] <= 1.0 and m["p99"] <= 2.5,
-            )
+            ),
+            figure(
+                "final_shown",
+                scenario,
+                f"final state stored → reply edit showing it, {generations // w.config.channels}"
+                " generations per channel",
+                "s",
+                "max ≤ 10 s",
+                summary(measure.final_state_lags(w)),
+                lambda m: m["max"] <= 10.0,
+            ),
         ]
     used = measure.channel_edit_budget_used(w)
     ends = [float(r["finished_at"]) for r in measure.final_states(w) if r["finished_at"]]

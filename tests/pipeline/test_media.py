@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import threading
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from aiohttp import web
 
 from bot.pipeline.errors import MediaError
 from bot.pipeline.media import (
+    _child,
     _ffmpeg,
     download,
     fit_to_size,
@@ -220,6 +223,35 @@ async def test_cancelling_kills_the_ffmpeg_child(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(MediaError, match="took longer than"):
         await run_ffmpeg(endless, timeout=0.3)
     assert started[1].returncode is not None
+
+
+async def test_a_child_started_for_a_caller_cancelled_meanwhile_is_killed_and_reaped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[subprocess.Popen[bytes]] = []
+    in_thread = threading.Event()
+    go_on = threading.Event()
+    real_popen = _child._popen
+
+    def slow_popen(cmd: Sequence[str]) -> subprocess.Popen[bytes]:
+        in_thread.set()
+        go_on.wait(5)  # the caller is cancelled while the child starts
+        started.append(real_popen(cmd))
+        return started[-1]
+
+    monkeypatch.setattr(_child, "_popen", slow_popen)
+    endless = ["-f", "lavfi", "-i", "color=s=16x16", "-f", "null", "-"]
+    task = asyncio.create_task(run_ffmpeg(endless))
+    await asyncio.to_thread(in_thread.wait, 5)
+    task.cancel()
+    go_on.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(200):
+        if started and started[0].returncode is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert started and started[0].returncode is not None  # killed and reaped
 
 
 async def test_a_child_is_read_to_its_end_and_reaped_on_the_running_loop() -> None:
