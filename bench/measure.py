@@ -137,19 +137,63 @@ def channel_edit_budget_used(rig: Rig) -> dict[str, float]:
     return {"value": len(at) / budget, "edits": len(at), "budget": budget}
 
 
-def final_state_lags(rig: Rig) -> list[float]:
-    """Per generation: seconds from its final state being stored (`finished_at`, wall clock)
-    to Discord receiving the reply edit that shows it (the edit's wall-clock timestamp)."""
+def final_states(rig: Rig) -> list[dict[str, float | int | None]]:
+    """Per generation with a reply: when its final state was stored (`finished_at`, wall
+    clock), when Discord received the reply edit showing it (wall clock), and the lag."""
     finished = dict(
         rig.query("SELECT message_id, finished_at FROM generations WHERE finished_at IS NOT NULL")
     )
-    lags = []
+    rows: list[dict[str, float | int | None]] = []
     for message in rig.final_replies():
         ended = finished.get(int(message.id))
         shown = next(
             (e for e in message.edits if (status_of(e.body) or "").startswith(FINAL_MARKS)),
             None,
         )
-        if ended is not None and shown is not None:
-            lags.append(datetime.fromisoformat(shown.timestamp).timestamp() - float(ended))
+        shown_at = datetime.fromisoformat(shown.timestamp).timestamp() if shown else None
+        rows.append(
+            {
+                "message_id": int(message.id),
+                "finished_at": float(ended) if ended is not None else None,
+                "shown_at": shown_at,
+                "lag": shown_at - float(ended)
+                if shown_at is not None and ended is not None
+                else None,
+            }
+        )
+    return rows
+
+
+def final_state_lags(rig: Rig) -> list[float]:
+    """Per generation: seconds from its final state being stored to Discord receiving the
+    reply edit that shows it."""
+    return [float(r["lag"]) for r in final_states(rig) if r["lag"] is not None]
+
+
+def final_state_bound(ends: Sequence[float]) -> list[float]:
+    """The lag of each final state (`ends`: when each was stored) under the best schedule the
+    channel's budget allows, counted as `channel_edit_budget_used` counts it (5 edits at once,
+    then 1 a second): final states only, none waiting behind another edit, oldest first, each
+    sent the moment the budget has room. A lower bound: no bot can show them sooner through
+    the channel endpoint."""
+    rate = EDIT_BUDGET_PER_5S / 5
+    lags: list[float] = []
+    tokens, clock = float(EDIT_BUDGET_PER_5S), None
+    for end in sorted(ends):
+        now = end if clock is None else max(end, clock)
+        if clock is not None:
+            tokens = min(float(EDIT_BUDGET_PER_5S), tokens + (now - clock) * rate)
+        if tokens < 1:
+            now += (1 - tokens) / rate
+            tokens = 1.0
+        tokens -= 1
+        clock = now
+        lags.append(now - end)
     return lags
+
+
+def reply_edit_times(rig: Rig) -> list[tuple[str, int, str]]:
+    """Every reply edit Discord received, in order: (timestamp, message id, status shown)."""
+    return sorted(
+        (e.timestamp, int(m.id), status_of(e.body) or "") for m in rig.replies() for e in m.edits
+    )

@@ -1,8 +1,9 @@
 """The edits of one reply, coalesced: one in flight, at most one every `min_interval` seconds,
 always of the latest state (the edit reads the state when it goes out, not when it was asked
 for). Replies in one channel share its lane (`lanes.EditLanes`): when the channel has room,
-a final state goes first (a member waits on it), then an urgent edit, then the reply with the
-most progress not yet shown."""
+a final state goes first (a member waits on it; the one that ended first before the others, so
+none waits while later ones pass it), then an urgent edit, then the reply with the most
+progress not yet shown."""
 
 from __future__ import annotations
 
@@ -20,12 +21,12 @@ async def _at_once() -> None:
 
 
 class ReplyEdits:
-    """Owns the edit schedule of one reply: whether an edit is wanted and since when one is
-    urgent, when the last went out and how much progress it showed, and the task sending
-    them. `send` makes the edit (reading the latest state); `progress` counts what the reply
-    gains from an edit (clips done); `final` says whether the state to show is final; `ready`
-    waits, outside the lane, until the reply may be edited (a final state waits for its thread
-    posts)."""
+    """Owns the edit schedule of one reply: whether an edit is wanted, since when one is
+    urgent and since when its state is final, when the last went out and how much progress it
+    showed, and the task sending them. `send` makes the edit (reading the latest state);
+    `progress` counts what the reply gains from an edit (clips done); `final` says whether the
+    state to show is final; `ready` waits, outside the lane, until the reply may be edited (a
+    final state waits for its thread posts)."""
 
     def __init__(
         self,
@@ -47,6 +48,7 @@ class ReplyEdits:
         self.last_edit = last_edit  # time.monotonic() of the last edit sent
         self.wanted = False
         self._urgent_since: float | None = None
+        self._final_since: float | None = None  # when an edit was first wanted of a final state
         self._shown = 0  # progress shown by the last edit
         self._task: asyncio.Task[None] | None = None
 
@@ -54,17 +56,24 @@ class ReplyEdits:
         """Ask for an edit (of whatever the state is when it goes out)."""
         if urgent and self._urgent_since is None:
             self._urgent_since = time.monotonic()
+        if self._final_since is None and self._final():
+            self._final_since = time.monotonic()
         self.wanted = True
         if self._task is None or self._task.done():
             self._task = self._spawn(self._flush(), name="reply-edit")
 
     def rank(self) -> tuple[int, int, float]:
-        """Which waiting reply the channel's next edit goes to (smaller first): a final state
-        first, then urgent ones, then the one with the most progress not yet shown, then the
-        one waiting longest."""
+        """Which waiting reply the channel's next edit goes to (smaller first): final states
+        first, the oldest first (each is due a fixed time after its end; ranked by progress,
+        one whose clips were all shown waited while later ones passed it, ~45 s with fifty
+        replies in a channel); then urgent ones, then the one with the most progress not yet
+        shown, then the one waiting longest."""
+        if self._final():
+            if self._final_since is None:  # became final while its edit waited
+                self._final_since = time.monotonic()
+            return (0, 0, self._final_since)
         since = self._urgent_since
-        kind = 0 if self._final() else 1 if since is not None else 2
-        return (kind, self._shown - self._progress(), since or 0.0)
+        return (1 if since is not None else 2, self._shown - self._progress(), since or 0.0)
 
     async def _flush(self) -> None:
         while self.wanted:

@@ -32,6 +32,7 @@ FIGURES = {
     },
     "load": {
         "edit_lag",
+        "final_shown",
         "discord_429",
         "rest_calls",
         "replicate_creates",
@@ -81,5 +82,9 @@ def test_a_tiny_run_produces_every_figure(tmp_path: Path) -> None:
     single = result["raw"]["single"]
     assert single["parallel"]["stitches"] and single["sequential"]["stitches"]
     assert result["raw"]["channel"]["done"] == 2 and result["raw"]["load"]["done"] == 2
+    ends = result["raw"]["channel"]["final_states"]  # per generation: stored, shown, lag
+    assert len(ends) == 2 and all(e["lag"] is not None for e in ends)
+    shown = next(f for f in result["figures"] if f["key"] == "final_shown")
+    assert len(shown["extra"]["bound"]) == 2  # the budget's best, beside what was measured
     lines = table.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 2 + sum(len(keys) for keys in FIGURES.values())

@@ -98,6 +98,28 @@ async def test_a_final_state_goes_before_every_other_edit_of_its_channel() -> No
     assert sent == [("h", 0), ("e", 0), ("m", 4), ("u", 0)]
 
 
+async def test_final_states_are_shown_in_the_order_they_ended_whatever_their_progress() -> None:
+    sent: list[tuple[str, int]] = []
+    lanes = EditLanes()
+    holder, first, second, third = (Reply(n, lanes, sent, lane=1) for n in "h123")
+    holder.gate = asyncio.Event()
+    holder.edits.want()
+    await settle()
+    first.final = True  # ended first, with every clip already shown
+    first.edits.want(urgent=True)
+    await asyncio.sleep(0.01)
+    second.value, second.final = 4, True  # ended later, with four clips not yet shown
+    second.edits.want(urgent=True)
+    await asyncio.sleep(0.01)
+    third.value = 2
+    third.edits.want(urgent=True)  # its edit waits in the lane while it is still running
+    await settle()
+    third.final = True  # ... and it ends while waiting: due after the ones that ended before
+    holder.gate.set()
+    await settle()
+    assert sent == [("h", 0), ("1", 0), ("2", 4), ("3", 2)]
+
+
 async def test_a_reply_not_ready_to_be_edited_does_not_hold_its_channel() -> None:
     sent: list[tuple[str, int]] = []
     lanes = EditLanes()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from bot.pipeline.events import ClipCompleted, ClipStarted
-from bot.pipeline.media import ENCODES, stitch
+from bot.pipeline.media import ENCODES, _ffmpeg, stitch
+from bot.pipeline.media._child import Child
 from bot.pipeline.retention import DAY, MediaRetention
 from bot.services import open_services
 from storage.models import GenerationStatus
@@ -97,18 +99,18 @@ async def test_reencodes_wait_for_one_of_the_ffmpeg_slots(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Four stitches that must re-encode, FFMPEG_CONCURRENCY=2: two encode, two wait."""
-    real_exec = asyncio.create_subprocess_exec
+    real_start = _ffmpeg.start_child
     encoding = 0
     release = asyncio.Event()
 
-    async def held_exec(*args: object, **kwargs: object) -> asyncio.subprocess.Process:
+    async def held_start(cmd: Sequence[str]) -> Child:
         nonlocal encoding
-        if "libx264" in args:
+        if "libx264" in cmd:
             encoding += 1
             await release.wait()  # held until the test has seen who got a slot
-        return await real_exec(*args, **kwargs)  # type: ignore[arg-type]
+        return await real_start(cmd)
 
-    monkeypatch.setattr(asyncio, "create_subprocess_exec", held_exec)
+    monkeypatch.setattr(_ffmpeg, "start_child", held_start)
     ENCODES.configure(2)
     try:
         jobs = []

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import subprocess
+import threading
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import aiohttp
@@ -12,12 +14,15 @@ from aiohttp import web
 
 from bot.pipeline.errors import MediaError
 from bot.pipeline.media import (
+    _child,
+    _ffmpeg,
     download,
     fit_to_size,
     host_allowed,
     probe,
     stitch,
 )
+from bot.pipeline.media._child import Child
 from bot.pipeline.media._ffmpeg import run_ffmpeg
 from bot.pipeline.media.stitch import concat_line
 from tests.fakes.mp4 import frame_rgb, make_clip
@@ -195,17 +200,17 @@ async def test_fit_to_size_gives_up_when_the_limit_is_absurd(tmp_path: Path) -> 
 
 
 async def test_cancelling_kills_the_ffmpeg_child(monkeypatch: pytest.MonkeyPatch) -> None:
-    started: list[asyncio.subprocess.Process] = []
+    started: list[Child] = []
     running = asyncio.Event()
-    real_exec = asyncio.create_subprocess_exec
+    real_start = _ffmpeg.start_child
 
-    async def recording_exec(*args: object, **kwargs: object) -> asyncio.subprocess.Process:
-        proc = await real_exec(*args, **kwargs)  # type: ignore[arg-type]
+    async def recording_start(cmd: Sequence[str]) -> Child:
+        proc = await real_start(cmd)
         started.append(proc)
         running.set()
         return proc
 
-    monkeypatch.setattr(asyncio, "create_subprocess_exec", recording_exec)
+    monkeypatch.setattr(_ffmpeg, "start_child", recording_start)
     endless = ["-f", "lavfi", "-i", "color=s=16x16", "-f", "null", "-"]
     task = asyncio.create_task(run_ffmpeg(endless))
     await running.wait()
@@ -218,6 +223,46 @@ async def test_cancelling_kills_the_ffmpeg_child(monkeypatch: pytest.MonkeyPatch
     with pytest.raises(MediaError, match="took longer than"):
         await run_ffmpeg(endless, timeout=0.3)
     assert started[1].returncode is not None
+
+
+async def test_a_child_started_for_a_caller_cancelled_meanwhile_is_killed_and_reaped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[subprocess.Popen[bytes]] = []
+    in_thread = threading.Event()
+    go_on = threading.Event()
+    real_popen = _child._popen
+
+    def slow_popen(cmd: Sequence[str]) -> subprocess.Popen[bytes]:
+        in_thread.set()
+        go_on.wait(5)  # the caller is cancelled while the child starts
+        started.append(real_popen(cmd))
+        return started[-1]
+
+    monkeypatch.setattr(_child, "_popen", slow_popen)
+    endless = ["-f", "lavfi", "-i", "color=s=16x16", "-f", "null", "-"]
+    task = asyncio.create_task(run_ffmpeg(endless))
+    await asyncio.to_thread(in_thread.wait, 5)
+    task.cancel()
+    go_on.set()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(200):
+        if started and started[0].returncode is not None:
+            break
+        await asyncio.sleep(0.05)
+    assert started and started[0].returncode is not None  # killed and reaped
+
+
+async def test_a_child_is_read_to_its_end_and_reaped_on_the_running_loop() -> None:
+    """More output than a pipe holds (64 KiB), on both pipes: nothing is lost or stuck."""
+    code, out, err = await run_ffmpeg(
+        ["-loglevel", "debug", "-f", "lavfi", "-i", "color=s=64x64:d=1", "-f", "rawvideo", "-"],
+        check=False,
+    )
+    assert code == 0
+    assert len(out) == 64 * 64 * 3 // 2 * 25  # 25 frames of yuv420p
+    assert b"Input #0" in err and len(err) > 1000
 
 
 # --- host_allowed --------------------------------------------------------------------------

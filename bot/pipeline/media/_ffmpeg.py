@@ -21,6 +21,7 @@ from pathlib import Path
 import imageio_ffmpeg
 
 from bot.pipeline.errors import MediaError
+from bot.pipeline.media._child import Child, start_child
 
 log = logging.getLogger(__name__)
 
@@ -143,12 +144,7 @@ async def run_ffmpeg(
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", *args]
     log.debug("running %s", cmd)
     try:
-        proc = await asyncio.create_subprocess_exec(
-            *cmd,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        proc = await start_child(cmd)
     except OSError as exc:
         raise MediaError(f"{what}: cannot start ffmpeg ({exc})") from exc
     try:
@@ -166,7 +162,7 @@ async def run_ffmpeg(
     return returncode, stdout, stderr
 
 
-async def _kill(proc: asyncio.subprocess.Process) -> None:
+async def _kill(proc: Child) -> None:
     if proc.returncode is None:
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
