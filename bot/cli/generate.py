@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from bot.cli import interrupted
+from bot.cli.checks import configuration_refused, keys_missing
 from bot.cli.files import FileDeliverer
 from bot.cli.progress import TerminalProgress
 from bot.config import Settings
@@ -21,7 +22,7 @@ from bot.pipeline.start_image import StartImage, StartImageRefused
 from bot.pipeline.text import one_line
 from bot.pipeline.validation import validate_request
 from bot.pipeline.video_models import get_model
-from bot.services import check_configuration, open_services
+from bot.services import open_services
 from storage.models import (
     Generation,
     GenerationStatus,
@@ -61,12 +62,7 @@ def narration_line(narration: Narration) -> str:
 
 async def generate(settings: Settings, args: argparse.Namespace) -> int:
     console = Console(stderr=True)
-    missing = settings.missing_generation_keys()
-    if missing:
-        console.print(
-            f"[red]Missing {', '.join(missing)}[/]: set it in the environment or in .env "
-            "(see .env.example)."
-        )
+    if keys_missing(settings, console):
         return 2
     try:
         request = validate_request(
@@ -89,11 +85,7 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
         except StartImageRefused as exc:
             console.print(f"{args.image}: {exc.reason}", style="red", markup=False, highlight=False)
             return 2
-    checked = await check_configuration(settings)  # the keys and models, before any spend
-    for problem in checked.problems:
-        style = "red" if problem in checked.errors else "yellow"
-        console.print(problem.text, style=style, markup=False, highlight=False)
-    if checked.errors:
+    if await configuration_refused(settings, console):
         return 2
     out = Path(args.out)
     async with open_services(settings) as services:

@@ -16,13 +16,14 @@ from rich.console import Console
 from rich.markup import escape
 
 from bot.cli import interrupted
+from bot.cli.checks import configuration_refused, keys_missing
 from bot.cli.files import FileDeliverer
 from bot.cli.progress import TerminalProgress
 from bot.config import Settings
 from bot.pipeline.admission import Refused
 from bot.pipeline.progress import Progress
 from bot.pipeline.text import one_line
-from bot.services import check_configuration, open_services
+from bot.services import open_services
 from storage.models import VersionStatus
 
 LEFT_UNFINISHED = (
@@ -34,21 +35,12 @@ LEFT_UNFINISHED = (
 
 async def reroll(settings: Settings, args: argparse.Namespace) -> int:
     console = Console(stderr=True)
-    missing = settings.missing_generation_keys()
-    if missing:
-        console.print(
-            f"[red]Missing {', '.join(missing)}[/]: set it in the environment or in .env "
-            "(see .env.example)."
-        )
+    if keys_missing(settings, console):
         return 2
     if args.scene < 1:
         console.print("SCENE is a scene's number, from 1.", style="red", markup=False)
         return 2
-    checked = await check_configuration(settings)  # the keys and models, before any spend
-    for problem in checked.problems:
-        style = "red" if problem in checked.errors else "yellow"
-        console.print(problem.text, style=style, markup=False, highlight=False)
-    if checked.errors:
+    if await configuration_refused(settings, console):
         return 2
     async with open_services(settings) as services:
         await interrupted.settle(services, console)  # what an earlier run left unfinished
