@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import openai
 import pydantic
@@ -20,6 +22,8 @@ from bot.pipeline.shotlist import (
 )
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # The strict JSON schema of a ShotList, built once: `chat.completions.parse` would rebuild it
 # and re-validate the whole answer through extra models on every call (most of the bot's CPU
@@ -98,17 +102,47 @@ class Analyst:
         `image` (a data URL: the first frame of scene 1), the model sees it too."""
         system = f"{SYSTEM_PROMPT}\n\n{NARRATION_RULE}" if narration else SYSTEM_PROMPT
         text = f"{_scene_rule(clips, self._max_clips)}\n\nIdea:\n<<<\n{prompt}\n>>>"
-        messages = [
+        messages: list[dict[str, Any]] = [
             {"role": "system", "content": system},
             {"role": "user", "content": text if image is None else _with_image(text, image)},
         ]
+        answer_format = NARRATED_RESPONSE_FORMAT if narration else RESPONSE_FORMAT
+
+        def parse(content: str) -> ShotList:
+            parsed = ShotList.model_validate_json(content)
+            return clamp(parsed, wanted=clips, max_clips=self._max_clips)
+
+        return await self._structured(messages, answer_format, parse, what="shot list")
+
+    async def rewrite_scene(self, shot_list: ShotList, index: int, note: str) -> str:
+        """Scene `index`'s prompt rewritten from the member's `note` (moderated first, as a
+        prompt is; the answer bounded as a shot list's scene is: `bot.pipeline.rewrite`)."""
+        await self.moderate(note)
+        return await self._structured(
+            rewrite.messages(shot_list, index, note),
+            rewrite.RESPONSE_FORMAT,
+            lambda content: rewrite.bounded(content, shot_list, index),
+            what="rewritten scene",
+        )
+
+    async def _structured(
+        self,
+        messages: Sequence[Mapping[str, Any]],
+        answer_format: Any,  # what `type_to_response_format_param` built
+        parse: Callable[[str], T],
+        *,
+        what: str,
+    ) -> T:
+        """The model's answer in `answer_format` (a strict JSON schema), read by `parse`; a
+        malformed, cut-off or empty answer is asked for once more (`SHAPE_ATTEMPTS`), a
+        refusal or an OpenAI error ends it. Raises AnalysisError naming `what`."""
         problem = "no answer"
         for attempt in range(1, SHAPE_ATTEMPTS + 1):
             try:
                 completion = await self._client.chat.completions.create(
                     model=self._model,
                     messages=messages,  # type: ignore[arg-type]
-                    response_format=NARRATED_RESPONSE_FORMAT if narration else RESPONSE_FORMAT,
+                    response_format=answer_format,
                 )
             except openai.OpenAIError as exc:
                 raise AnalysisError(f"OpenAI is unavailable: {describe_openai_error(exc)}") from exc
@@ -117,45 +151,16 @@ class Analyst:
                 raise AnalysisError(f"The analysis model declined: {choice.message.refusal}")
             try:
                 if choice.finish_reason == "length":
-                    raise ValueError("the shot list was cut off (the answer was too long)")
+                    raise ValueError(f"the {what} was cut off (the answer was too long)")
                 if not choice.message.content:
-                    raise ValueError("the shot list was empty")
-                parsed = ShotList.model_validate_json(choice.message.content)
-                return clamp(parsed, wanted=clips, max_clips=self._max_clips)
+                    raise ValueError(f"the {what} was empty")
+                return parse(choice.message.content)
             except pydantic.ValidationError as exc:
-                problem = f"the shot list was malformed ({exc.error_count()} error(s))"
+                problem = f"the {what} was malformed ({exc.error_count()} error(s))"
             except ValueError as exc:
                 problem = str(exc)
-            log.warning("analysis attempt %d/%d: %s", attempt, SHAPE_ATTEMPTS, problem)
-        raise AnalysisError(f"The analysis model did not write a usable shot list: {problem}.")
-
-    async def rewrite_scene(self, shot_list: ShotList, index: int, note: str) -> str:
-        """Scene `index`'s prompt rewritten from the member's `note` (moderated first, as a
-        prompt is; the answer bounded as a shot list's scene is: `bot.pipeline.rewrite`)."""
-        await self.moderate(note)
-        problem = "no answer"
-        for attempt in range(1, SHAPE_ATTEMPTS + 1):
-            try:
-                completion = await self._client.chat.completions.create(
-                    model=self._model,
-                    messages=rewrite.messages(shot_list, index, note),  # type: ignore[arg-type]
-                    response_format=rewrite.RESPONSE_FORMAT,
-                )
-            except openai.OpenAIError as exc:
-                raise AnalysisError(f"OpenAI is unavailable: {describe_openai_error(exc)}") from exc
-            choice = completion.choices[0]
-            if choice.message.refusal:
-                raise AnalysisError(f"The analysis model declined: {choice.message.refusal}")
-            try:
-                if choice.finish_reason == "length" or not choice.message.content:
-                    raise ValueError("the rewritten scene was cut off or empty")
-                return rewrite.bounded(choice.message.content, shot_list, index)
-            except pydantic.ValidationError as exc:
-                problem = f"the rewritten scene was malformed ({exc.error_count()} error(s))"
-            except ValueError as exc:
-                problem = str(exc)
-            log.warning("rewrite attempt %d/%d: %s", attempt, SHAPE_ATTEMPTS, problem)
-        raise AnalysisError(f"The analysis model did not rewrite the scene: {problem}.")
+            log.warning("%s attempt %d/%d: %s", what, attempt, SHAPE_ATTEMPTS, problem)
+        raise AnalysisError(f"The analysis model did not write a usable {what}: {problem}.")
 
 
 def _with_image(text: str, image: str) -> list[dict[str, object]]:
