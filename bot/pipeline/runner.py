@@ -1,9 +1,12 @@
-"""The runner: the whole story of a generation, top to bottom, resumable at every step.
+"""The runner: the only way in and the only writer of a generation's status. It admits
+(`submit`, `retry`, `reroll`), queues, starts, resumes, cancels and ends generations:
 
 queued → analysing → rendering → stitching → delivering → done | failed | cancelled.
-Every transition is stored before it is published; a step already done (shot list stored,
-clip downloaded, film stitched, delivery recorded) is never done again, so a restarted
-process picks every unfinished generation up where it stopped.
+
+What a started generation does, step by step, is its story (`bot.pipeline.story`; a reroll's,
+`bot.pipeline.reroll`). Every transition is stored before it is published; a step already done
+is never done again, so a restarted process picks every unfinished generation up where it
+stopped.
 """
 
 from __future__ import annotations
@@ -17,21 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.pipeline import chain, held, media
+from bot.pipeline import held
 from bot.pipeline.admission import NO_LONGER_ENABLED, Admission
 from bot.pipeline.analysis import Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
-from bot.pipeline.errors import ClipError, DeliveryError, GenerationError
 from bot.pipeline.events import (
-    AnalysisDone,
     Cancelled,
-    Delivered,
     EventBus,
     Failed,
-    Finished,
     Queued,
-    Started,
-    Stitched,
 )
 from bot.pipeline.fairness import FairQueue
 from bot.pipeline.pacing import AnswersFirst
@@ -39,12 +36,12 @@ from bot.pipeline.preflight import Problem
 from bot.pipeline.reroll import Rerolls
 from bot.pipeline.shotlist import ShotList
 from bot.pipeline.speech import Narrator
-from bot.pipeline.start_image import StartImage, data_url
+from bot.pipeline.start_image import StartImage
+from bot.pipeline.story import Story
 from bot.tasks import spawn
 from storage.backend import TransientError
 from storage.models import (
     ClipStatus,
-    Continuity,
     Generation,
     GenerationStatus,
     NewGeneration,
@@ -70,10 +67,6 @@ NOT_SHOWN = (
 )
 
 NEVER_SHOWN = "stopped before its reply was sent, so it was never started; nothing was spent"
-
-
-class _Ended(Exception):
-    """The generation reached a final state elsewhere (cancelled): stop quietly."""
 
 
 @dataclass
@@ -147,6 +140,18 @@ class Runner:
             admission=admission,
             narrator=narrator,
             deliverers=self._deliverers,
+        )
+        self._story = Story(
+            repo=repo,
+            analyst=analyst,
+            clips=clips,
+            bus=bus,
+            policy=policy,
+            admission=admission,
+            narrator=narrator,
+            deliverers=self._deliverers,
+            video_enabled=config.video_enabled,
+            fail=self._fail,
         )
         self.leases: Leases | None = None  # set when several processes may share the work
 
@@ -456,35 +461,8 @@ class Runner:
             await asyncio.sleep(MEMBER_SLOT_POLL)
 
     async def run(self, generation_id: int) -> None:
-        """Drive one generation to a final state."""
-        generation = await self.repo.generation(generation_id)
-        if generation is None or generation.status.final:
-            return
-        self.bus.publish(Started(generation_id))
-        try:
-            shot_list = await self._analyse(generation)
-            if not self._config.video_enabled or self._clips is None:
-                await self._advance(generation, GenerationStatus.DONE)
-                self.bus.publish(Finished(generation_id, None))
-                return
-            clips = await self._render(generation, shot_list)
-            film = await self._stitch(generation, clips)
-            if self._narrator is not None:  # the voice-over, when asked for (bot/pipeline/speech)
-                film = await self._narrator.mix(generation, film, clips)
-            await self._deliver(generation, film)
-            await self._advance(generation, GenerationStatus.DONE)
-            self.bus.publish(Finished(generation_id, film))
-        except _Ended:
-            log.info("generation %s ended elsewhere", generation_id)
-        except GenerationError as exc:
-            await self._fail(generation, exc.reason)
-        except Exception:
-            log.exception("generation %s failed unexpectedly", generation_id)
-            await self._fail(generation, "something went wrong on our side; it has been logged")
-
-    async def _advance(self, generation: Generation, status: GenerationStatus) -> None:
-        if not await self.repo.set_status(generation.id, status):
-            raise _Ended
+        """Drive one generation to a final state (`bot.pipeline.story`)."""
+        await self._story.run(generation_id)
 
     async def _fail(self, generation: Generation, reason: str) -> None:
         if await self._end(generation, reason):
@@ -527,77 +505,3 @@ class Runner:
                 Cancelled(generation.id, reason) if cancelled else Failed(generation.id, reason)
             )
         return stored
-
-    async def _analyse(self, generation: Generation) -> ShotList:
-        if generation.shot_list:  # resumed: the shot list was written already
-            shot_list = ShotList.model_validate_json(generation.shot_list)
-        else:
-            await self._advance(generation, GenerationStatus.ANALYSING)
-            await self._analyst.moderate(generation.prompt)
-            narration = self._narrator is not None and await self._narrator.wanted(generation.id)
-            image = None
-            if generation.start_image_path:  # the model sees the member's first frame too
-                image = await data_url(Path(generation.start_image_path))
-            shot_list = await self._analyst.shot_list(
-                generation.prompt,
-                clips=generation.clips_requested,
-                narration=narration,
-                image=image,
-            )
-            await self.repo.set_shot_list(
-                generation.id,
-                title=shot_list.title,
-                shot_list=shot_list.model_dump_json(),
-                scenes=[
-                    (s.prompt, self._admission.clip_seconds(s.duration)) for s in shot_list.scenes
-                ],
-            )
-        chained = await chain.announced(self.repo, generation, len(shot_list.scenes))
-        self.bus.publish(AnalysisDone(generation.id, shot_list, chained))
-        return shot_list
-
-    async def _render(self, generation: Generation, shot_list: ShotList) -> list[Path]:
-        assert self._clips is not None
-        await self._advance(generation, GenerationStatus.RENDERING)
-        clips = await self.repo.clips(generation.id)
-        jobs: list[Awaitable[object]]
-        if generation.continuity is Continuity.CHAINED:  # one after another: bot/pipeline/chain
-            make = self._clips.make
-            jobs = [chain.in_order(lambda c: make(generation, c, shot_list.style), clips)]
-        else:
-            jobs = [self._clips.make(generation, clip, shot_list.style) for clip in clips]
-        if self._narrator is not None:  # the voice-over is spoken while the clips render
-            jobs.append(self._narrator.speak(generation, shot_list))  # type: ignore[arg-type]
-        results = await asyncio.gather(*jobs, return_exceptions=True)
-        # every clip ends first (the running ones are paid for); then the first failure counts
-        failures = [r for r in results if isinstance(r, BaseException)]
-        clip_errors = [f for f in failures if isinstance(f, ClipError)]
-        if clip_errors or failures:
-            raise (clip_errors or failures)[0]
-        return [
-            p for r in results for p in (r if isinstance(r, list) else [r]) if isinstance(p, Path)
-        ]
-
-    async def _stitch(self, generation: Generation, clips: list[Path]) -> Path:
-        await self._advance(generation, GenerationStatus.STITCHING)
-        fresh = await self.repo.generation(generation.id)
-        if fresh and fresh.video_path and Path(fresh.video_path).exists():
-            return Path(fresh.video_path)
-        folder = self._policy.folder(generation.id)
-        result = await media.stitch(clips, folder / "film.mp4", workdir=folder)
-        seconds = sum(c.predict_seconds for c in await self.repo.clips(generation.id))
-        await self.repo.set_video(generation.id, str(result.path), seconds)
-        self.bus.publish(Stitched(generation.id, result.path, result.reencoded, result.duration))
-        return result.path
-
-    async def _deliver(self, generation: Generation, film: Path) -> None:
-        await self._advance(generation, GenerationStatus.DELIVERING)
-        fresh = await self.repo.generation(generation.id)
-        if fresh is not None and fresh.delivered_at is not None:
-            return
-        deliverer = self._deliverers.get(generation.source)
-        if deliverer is None:
-            raise DeliveryError(f"nothing can deliver films made from {generation.source}")
-        ref = await deliverer.deliver(fresh or generation, film)
-        await self.repo.record_delivery(generation.id, ref)
-        self.bus.publish(Delivered(generation.id, ref))

@@ -1,0 +1,180 @@
+"""The story of one generation's run, top to bottom: analyse → render (the voice-over spoken
+meanwhile) → stitch (→ mix the narration) → deliver → done. Every transition is stored before it
+is published; a step already done (shot list stored, clip downloaded, film stitched, delivery
+recorded) is skipped, so a resumed generation goes on where it stopped. The runner
+(`bot.pipeline.runner`) admits, starts, cancels and ends generations; this is what a started
+one does. A reroll's story is `bot.pipeline.reroll`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
+from typing import Protocol
+
+from bot.pipeline import chain, media
+from bot.pipeline.admission import Admission
+from bot.pipeline.analysis import Analyst
+from bot.pipeline.clips import ClipMaker, MediaPolicy
+from bot.pipeline.errors import ClipError, DeliveryError, GenerationError
+from bot.pipeline.events import (
+    AnalysisDone,
+    Delivered,
+    EventBus,
+    Finished,
+    Started,
+    Stitched,
+)
+from bot.pipeline.shotlist import ShotList
+from bot.pipeline.speech import Narrator
+from bot.pipeline.start_image import data_url
+from storage.models import Continuity, Generation, GenerationStatus
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+
+class Deliverer(Protocol):
+    """The runner's deliverers (`bot.pipeline.runner.Deliverer`), as the story uses them."""
+
+    async def deliver(self, generation: Generation, film: Path, *, version: int = 1) -> str: ...
+
+
+class _Ended(Exception):
+    """The generation reached a final state elsewhere (a cancel) while this step ran."""
+
+
+class Story:
+    """Drives one generation's run to a final state. Holds no state of its own between
+    runs: the generation's rows say where it is. A failure is ended by the runner (`fail`)."""
+
+    def __init__(
+        self,
+        *,
+        repo: Repository,
+        analyst: Analyst,
+        clips: ClipMaker | None,
+        bus: EventBus,
+        policy: MediaPolicy,
+        admission: Admission,
+        narrator: Narrator | None,
+        deliverers: Mapping[str, Deliverer],
+        video_enabled: bool,
+        fail: Callable[[Generation, str], Awaitable[None]],
+    ) -> None:
+        self._repo = repo
+        self._analyst = analyst
+        self._clips = clips
+        self._bus = bus
+        self._policy = policy
+        self._admission = admission
+        self._narrator = narrator
+        self._deliverers = deliverers
+        self._video_enabled = video_enabled
+        self._fail = fail
+
+    async def run(self, generation_id: int) -> None:
+        """Drive one generation to a final state: every step already done is skipped."""
+        generation = await self._repo.generation(generation_id)
+        if generation is None or generation.status.final:
+            return
+        self._bus.publish(Started(generation_id))
+        try:
+            shot_list = await self._analyse(generation)
+            if not self._video_enabled or self._clips is None:
+                await self._advance(generation, GenerationStatus.DONE)
+                self._bus.publish(Finished(generation_id, None))
+                return
+            clips = await self._render(generation, shot_list)
+            film = await self._stitch(generation, clips)
+            if self._narrator is not None:  # the voice-over, when asked for (bot/pipeline/speech)
+                film = await self._narrator.mix(generation, film, clips)
+            await self._deliver(generation, film)
+            await self._advance(generation, GenerationStatus.DONE)
+            self._bus.publish(Finished(generation_id, film))
+        except _Ended:
+            log.info("generation %s ended elsewhere", generation_id)
+        except GenerationError as exc:
+            await self._fail(generation, exc.reason)
+        except Exception:
+            log.exception("generation %s failed unexpectedly", generation_id)
+            await self._fail(generation, "something went wrong on our side; it has been logged")
+
+    async def _advance(self, generation: Generation, status: GenerationStatus) -> None:
+        if not await self._repo.set_status(generation.id, status):
+            raise _Ended
+
+    async def _analyse(self, generation: Generation) -> ShotList:
+        if generation.shot_list:  # resumed: the shot list was written already
+            shot_list = ShotList.model_validate_json(generation.shot_list)
+        else:
+            await self._advance(generation, GenerationStatus.ANALYSING)
+            await self._analyst.moderate(generation.prompt)
+            narration = self._narrator is not None and await self._narrator.wanted(generation.id)
+            image = None
+            if generation.start_image_path:  # the model sees the member's first frame too
+                image = await data_url(Path(generation.start_image_path))
+            shot_list = await self._analyst.shot_list(
+                generation.prompt,
+                clips=generation.clips_requested,
+                narration=narration,
+                image=image,
+            )
+            await self._repo.set_shot_list(
+                generation.id,
+                title=shot_list.title,
+                shot_list=shot_list.model_dump_json(),
+                scenes=[
+                    (s.prompt, self._admission.clip_seconds(s.duration)) for s in shot_list.scenes
+                ],
+            )
+        chained = await chain.announced(self._repo, generation, len(shot_list.scenes))
+        self._bus.publish(AnalysisDone(generation.id, shot_list, chained))
+        return shot_list
+
+    async def _render(self, generation: Generation, shot_list: ShotList) -> list[Path]:
+        assert self._clips is not None
+        await self._advance(generation, GenerationStatus.RENDERING)
+        clips = await self._repo.clips(generation.id)
+        jobs: list[Awaitable[object]]
+        if generation.continuity is Continuity.CHAINED:  # one after another: bot/pipeline/chain
+            make = self._clips.make
+            jobs = [chain.in_order(lambda c: make(generation, c, shot_list.style), clips)]
+        else:
+            jobs = [self._clips.make(generation, clip, shot_list.style) for clip in clips]
+        if self._narrator is not None:  # the voice-over is spoken while the clips render
+            jobs.append(self._narrator.speak(generation, shot_list))  # type: ignore[arg-type]
+        results = await asyncio.gather(*jobs, return_exceptions=True)
+        # every clip ends first (the running ones are paid for); then the first failure counts
+        failures = [r for r in results if isinstance(r, BaseException)]
+        clip_errors = [f for f in failures if isinstance(f, ClipError)]
+        if clip_errors or failures:
+            raise (clip_errors or failures)[0]
+        return [
+            p for r in results for p in (r if isinstance(r, list) else [r]) if isinstance(p, Path)
+        ]
+
+    async def _stitch(self, generation: Generation, clips: list[Path]) -> Path:
+        await self._advance(generation, GenerationStatus.STITCHING)
+        fresh = await self._repo.generation(generation.id)
+        if fresh and fresh.video_path and Path(fresh.video_path).exists():
+            return Path(fresh.video_path)
+        folder = self._policy.folder(generation.id)
+        result = await media.stitch(clips, folder / "film.mp4", workdir=folder)
+        seconds = sum(c.predict_seconds for c in await self._repo.clips(generation.id))
+        await self._repo.set_video(generation.id, str(result.path), seconds)
+        self._bus.publish(Stitched(generation.id, result.path, result.reencoded, result.duration))
+        return result.path
+
+    async def _deliver(self, generation: Generation, film: Path) -> None:
+        await self._advance(generation, GenerationStatus.DELIVERING)
+        fresh = await self._repo.generation(generation.id)
+        if fresh is not None and fresh.delivered_at is not None:
+            return
+        deliverer = self._deliverers.get(generation.source)
+        if deliverer is None:
+            raise DeliveryError(f"nothing can deliver films made from {generation.source}")
+        ref = await deliverer.deliver(fresh or generation, film)
+        await self._repo.record_delivery(generation.id, ref)
+        self._bus.publish(Delivered(generation.id, ref))
