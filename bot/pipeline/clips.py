@@ -215,18 +215,8 @@ class ClipMaker:
         the scene is not paid for twice. None otherwise (its output removed: made again)."""
         if clip.status is not ClipStatus.SUCCEEDED or not clip.prediction_id:
             return None
-        try:
-            made = await self._predictions.get(clip.prediction_id)
-        except PROVIDER_ERRORS as exc:
-            log.warning(
-                "generation %s clip %s: reading its prediction %s failed (%s); making it again",
-                generation.id,
-                clip.index + 1,
-                clip.prediction_id,
-                describe(exc),
-            )
-            return None
-        if made.status != "succeeded" or _output_url(made.output) is None:
+        made = await self._kept_output(generation, clip, clip.prediction_id)
+        if made is None:
             return None
         log.info(
             "generation %s clip %s: made as prediction %s, its file is not here: downloading it",
@@ -234,6 +224,27 @@ class ClipMaker:
             clip.index + 1,
             made.id,
         )
+        return made
+
+    async def _kept_output(
+        self, generation: Generation, clip: Clip, prediction_id: str
+    ) -> Snapshot | None:
+        """The prediction when it succeeded and Replicate still keeps its output (about an hour
+        after it ended); None when it failed, was cancelled, its output was removed, or it
+        cannot be read now: the clip is then made again."""
+        try:
+            made = await self._predictions.get(prediction_id)
+        except PROVIDER_ERRORS as exc:
+            log.warning(
+                "generation %s clip %s: reading its prediction %s failed (%s); making it again",
+                generation.id,
+                clip.index + 1,
+                prediction_id,
+                describe(exc),
+            )
+            return None
+        if made.status != "succeeded" or _output_url(made.output) is None:
+            return None
         return made
 
     async def _earlier_output(self, generation: Generation, clip: Clip) -> Snapshot | None:
@@ -245,19 +256,9 @@ class ClipMaker:
         clip = await self._repo.clip(clip.id)
         if clip.status is not ClipStatus.PENDING or not clip.prediction_id or clip.attempts:
             return None
-        try:
-            earlier = await self._predictions.get(clip.prediction_id)
-        except PROVIDER_ERRORS as exc:
-            log.warning(
-                "generation %s clip %s: reading its earlier prediction %s failed (%s); making it",
-                generation.id,
-                clip.index + 1,
-                clip.prediction_id,
-                describe(exc),
-            )
+        earlier = await self._kept_output(generation, clip, clip.prediction_id)
+        if earlier is None:
             return None
-        if earlier.status != "succeeded" or _output_url(earlier.output) is None:
-            return None  # failed, cancelled, or its output removed (about an hour after)
         log.info(
             "generation %s clip %s: prediction %s succeeded in an earlier run and Replicate "
             "still keeps its output: downloading it again, nothing new paid for",

@@ -16,12 +16,12 @@ import logging
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Protocol
 
 from bot.pipeline import media
 from bot.pipeline.admission import Admission, Refused
 from bot.pipeline.analysis import Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
+from bot.pipeline.deliverer import Deliverer
 from bot.pipeline.errors import DeliveryError, GenerationError, MediaError
 from bot.pipeline.events import Delivered, EventBus, RerollEnded, RerollStarted, Stitched
 from bot.pipeline.rewrite import MAX_NOTE_CHARS
@@ -43,12 +43,6 @@ NOT_DONE = {
 
 
 UNEXPECTED = "something went wrong on our side; it has been logged"
-
-
-class Deliverer(Protocol):
-    """The runner's deliverers (`bot.pipeline.runner.Deliverer`), as a reroll uses them."""
-
-    async def deliver(self, generation: Generation, film: Path, *, version: int = 1) -> str: ...
 
 
 class _Ended(Exception):

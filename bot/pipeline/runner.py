@@ -17,13 +17,13 @@ import itertools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from bot.pipeline import held
 from bot.pipeline.admission import NO_LONGER_ENABLED, Admission
 from bot.pipeline.analysis import Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
+from bot.pipeline.deliverer import Deliverer
 from bot.pipeline.events import (
     Cancelled,
     EventBus,
@@ -51,14 +51,6 @@ from storage.models import (
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
-
-
-class Deliverer(Protocol):
-    """Hands the finished film to its owner; returns a reference to what it sent.
-    It may be called again for the same generation after a crash, and must not send twice.
-    `version` > 1: a reroll's new cut (bot/pipeline/reroll.py), sent as that version."""
-
-    async def deliver(self, generation: Generation, film: Path, *, version: int = 1) -> str: ...
 
 
 NOT_SHOWN = (

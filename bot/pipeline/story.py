@@ -11,12 +11,12 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Protocol
 
 from bot.pipeline import chain, media
 from bot.pipeline.admission import Admission
 from bot.pipeline.analysis import Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
+from bot.pipeline.deliverer import Deliverer
 from bot.pipeline.errors import ClipError, DeliveryError, GenerationError
 from bot.pipeline.events import (
     AnalysisDone,
@@ -33,12 +33,6 @@ from storage.models import Continuity, Generation, GenerationStatus
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
-
-
-class Deliverer(Protocol):
-    """The runner's deliverers (`bot.pipeline.runner.Deliverer`), as the story uses them."""
-
-    async def deliver(self, generation: Generation, film: Path, *, version: int = 1) -> str: ...
 
 
 class _Ended(Exception):
