@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -13,7 +12,8 @@ import aiohttp
 
 from bot.pipeline import chain, media
 from bot.pipeline.cancels import Cancels
-from bot.pipeline.errors import ClipError, MediaError, MediaUnavailable, public_reason
+from bot.pipeline.clip_output import ClipOutputs, output_removed, output_url
+from bot.pipeline.errors import ClipError, MediaError, public_reason
 from bot.pipeline.events import ClipCompleted, ClipFailed, ClipStarted, EventBus
 from bot.pipeline.fairness import FairQueue
 from bot.pipeline.predictions import PROVIDER_ERRORS, CreateFailed, Predictions, describe
@@ -25,8 +25,6 @@ from storage.repository import Repository
 log = logging.getLogger(__name__)
 
 CLIP_ATTEMPTS = 3
-DOWNLOAD_ATTEMPTS = 3  # the prediction is paid for: a flaky download is tried again, not it
-DOWNLOAD_BACKOFF = 0.5  # seconds before the second attempt, doubled after
 MAX_CLIP_BYTES = 200 * 1024 * 1024
 MAX_REMAKES = 3  # outputs lost to Replicate's data removal, remade without spending attempts
 
@@ -64,12 +62,18 @@ class ClipMaker:
         self._repo = repo
         self._predictions = predictions
         self._model = model
-        self._http = http
         self._policy = policy
         self._bus = bus
         self._slots: FairQueue[int] = FairQueue(capacity=concurrency)
         self._timeout = timeout
         self.cancels = Cancels(repo, predictions)
+        self._outputs = ClipOutputs(
+            repo=repo,
+            predictions=predictions,
+            http=http,
+            allowed_hosts=policy.allowed_hosts,
+            max_bytes=policy.max_clip_bytes,
+        )
         # awaited before each prediction create: returns when this process may still spend on
         # the generation, cancels its task when another process took it over (Runner._fence)
         self.fence: Callable[[int], Awaitable[None]] | None = None
@@ -180,11 +184,12 @@ class ClipMaker:
             return Path(clip.output_path)
         if clip.status is ClipStatus.FAILED:  # failed for good before a restart: retries spent
             raise ClipError(clip.index, clip.error or "the clip failed")
-        made = await self._made_elsewhere(generation, clip)
+        made = await self._outputs.made_elsewhere(generation, clip)
         if made is not None:
             return await self._download(generation, clip, made, again=True)
-        reused = await self._earlier_output(generation, clip)
+        reused = await self._outputs.earlier(generation, clip)
         if reused is not None:
+            await self._started(generation, clip, reused.id)
             return await self._download(generation, clip, reused)
         clip = await self._with_start_image(generation, clip)
         inputs = self.inputs(generation, clip, style)
@@ -193,7 +198,7 @@ class ClipMaker:
             while True:
                 prediction_id = await self._attach_or_create(generation, clip, inputs)
                 prediction = await self._predictions.wait(prediction_id, timeout=self._timeout)
-                if prediction is not None and _output_removed(prediction) and remade < MAX_REMAKES:
+                if prediction is not None and output_removed(prediction) and remade < MAX_REMAKES:
                     remade += 1
                     await self._remake(generation, clip, prediction)
                     continue
@@ -208,66 +213,6 @@ class ClipMaker:
                 if not will_retry:
                     raise ClipError(clip.index, reason)
         return await self._download(generation, clip, prediction)
-
-    async def _made_elsewhere(self, generation: Generation, clip: Clip) -> Snapshot | None:
-        """A clip that succeeded in another process (taken over: its file is on the machine
-        that made it): its prediction, downloaded again while Replicate keeps the output, so
-        the scene is not paid for twice. None otherwise (its output removed: made again)."""
-        if clip.status is not ClipStatus.SUCCEEDED or not clip.prediction_id:
-            return None
-        made = await self._kept_output(generation, clip, clip.prediction_id)
-        if made is None:
-            return None
-        log.info(
-            "generation %s clip %s: made as prediction %s, its file is not here: downloading it",
-            generation.id,
-            clip.index + 1,
-            made.id,
-        )
-        return made
-
-    async def _kept_output(
-        self, generation: Generation, clip: Clip, prediction_id: str
-    ) -> Snapshot | None:
-        """The prediction when it succeeded and Replicate still keeps its output (about an hour
-        after it ended); None when it failed, was cancelled, its output was removed, or it
-        cannot be read now: the clip is then made again."""
-        try:
-            made = await self._predictions.get(prediction_id)
-        except PROVIDER_ERRORS as exc:
-            log.warning(
-                "generation %s clip %s: reading its prediction %s failed (%s); making it again",
-                generation.id,
-                clip.index + 1,
-                prediction_id,
-                describe(exc),
-            )
-            return None
-        if made.status != "succeeded" or _output_url(made.output) is None:
-            return None
-        return made
-
-    async def _earlier_output(self, generation: Generation, clip: Clip) -> Snapshot | None:
-        """A Retry of a clip whose prediction of an earlier run succeeded (its download failed,
-        or it was cancelled before the download): that prediction, when Replicate still keeps
-        its output, so it is downloaded again instead of paid for again. A Retry keeps the
-        clip's last prediction id (`Repository.reopen`) and no attempt of this run has been
-        made (attempts 0). None otherwise: the clip is made as usual."""
-        clip = await self._repo.clip(clip.id)
-        if clip.status is not ClipStatus.PENDING or not clip.prediction_id or clip.attempts:
-            return None
-        earlier = await self._kept_output(generation, clip, clip.prediction_id)
-        if earlier is None:
-            return None
-        log.info(
-            "generation %s clip %s: prediction %s succeeded in an earlier run and Replicate "
-            "still keeps its output: downloading it again, nothing new paid for",
-            generation.id,
-            clip.index + 1,
-            earlier.id,
-        )
-        await self._started(generation, clip, earlier.id)
-        return earlier
 
     async def _attach_or_create(
         self, generation: Generation, clip: Clip, inputs: dict[str, object]
@@ -357,7 +302,7 @@ class ClipMaker:
             return "the prediction was cancelled at Replicate"
         if prediction.status == "aborted":
             return "Replicate aborted the prediction before it started (its deadline passed)"
-        if not _output_url(prediction.output):
+        if not output_url(prediction.output):
             return "Replicate returned no video (the output was empty, possibly filtered)"
         return None
 
@@ -367,11 +312,11 @@ class ClipMaker:
         """Fetch the clip's output, store it as made; `again`: a prediction already counted
         (its seconds are not added twice)."""
         folder = self._policy.folder(generation.id)
-        url = _output_url(prediction.output)
+        url = output_url(prediction.output)
         assert url is not None
         dest = folder / clip_name(clip)
         try:
-            await self._fetch(generation, clip, url, dest)
+            await self._outputs.fetch(generation, clip, url, dest)
             await media.probe(dest)  # a clip that is not a readable video fails here, as a clip
         except MediaError as exc:
             reason = await self._ended(generation, clip, exc.reason, will_retry=False)
@@ -385,32 +330,6 @@ class ClipMaker:
         )
         self._bus.publish(ClipCompleted(generation.id, clip.index, dest))
         return dest
-
-    async def _fetch(self, generation: Generation, clip: Clip, url: str, dest: Path) -> None:
-        """Download the clip, trying again (a bounded number of times, backing off) when the
-        failure may pass."""
-        for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
-            try:
-                await media.download(
-                    self._http,
-                    url,
-                    dest,
-                    allowed_hosts=self._policy.allowed_hosts,
-                    max_bytes=self._policy.max_clip_bytes,
-                )
-                return
-            except MediaUnavailable as exc:
-                if attempt == DOWNLOAD_ATTEMPTS:
-                    raise
-                log.warning(
-                    "generation %s clip %s: %s; downloading again (attempt %d/%d)",
-                    generation.id,
-                    clip.index + 1,
-                    exc.reason,
-                    attempt + 1,
-                    DOWNLOAD_ATTEMPTS,
-                )
-                await asyncio.sleep(DOWNLOAD_BACKOFF * 2 ** (attempt - 1))
 
     async def cancel(self, clip: Clip, inputs: dict[str, object] | None) -> None:
         """Cancel the clip's prediction (see `Cancels.cancel`)."""
@@ -433,25 +352,3 @@ def image_type(path: Path) -> str:
     """The content type of a stored start image, by the suffix it was stored under (the file
     was checked by content before: `bot.pipeline.start_image`)."""
     return {".png": "image/png", ".webp": "image/webp"}.get(path.suffix.lower(), "image/jpeg")
-
-
-def _output_removed(prediction: Snapshot) -> bool:
-    """Succeeded, but Replicate has removed the output (its data is kept about an hour)."""
-    return (
-        prediction.status == "succeeded"
-        and prediction.data_removed
-        and _output_url(prediction.output) is None
-    )
-
-
-def _output_url(output: object) -> str | None:
-    """The video URL in a prediction's output: a string, or the first of a list."""
-    if isinstance(output, str) and output:
-        return output
-    if isinstance(output, list | tuple) and output and isinstance(output[0], str) and output[0]:
-        return output[0]
-    if isinstance(output, dict):
-        for key in ("video", "output", "url"):
-            if isinstance(output.get(key), str) and output[key]:
-                return str(output[key])
-    return None

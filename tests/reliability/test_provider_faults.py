@@ -19,7 +19,7 @@ import pytest
 
 from bot import services
 from bot.config import Settings
-from bot.pipeline import clips as clips_module
+from bot.pipeline import clip_output
 from bot.pipeline.events import ClipFailed
 from storage.models import ClipStatus, GenerationStatus
 from tests.conftest import Harness
@@ -32,7 +32,7 @@ OpenHarness = Callable[[Settings], AbstractAsyncContextManager[Harness]]
 
 @pytest.fixture(autouse=True)
 def _quick_download_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(clips_module, "DOWNLOAD_BACKOFF", 0.05)
+    monkeypatch.setattr(clip_output, "DOWNLOAD_BACKOFF", 0.05)
 
 
 def failure_logged(caplog: pytest.LogCaptureFixture, generation_id: int, reason: str) -> bool:
@@ -160,7 +160,7 @@ async def test_a_download_that_keeps_failing_fails_the_clip_clearly_and_leaves_n
     assert (final.error or "").startswith("clip 1: download of http://127.0.0.1:"), final.error
     assert reason in (final.error or ""), final.error
     assert "?" not in (final.error or "")  # no query string (signed URLs carry tokens)
-    assert replicate_fake.counts["download"] == clips_module.DOWNLOAD_ATTEMPTS  # bounded
+    assert replicate_fake.counts["download"] == clip_output.DOWNLOAD_ATTEMPTS  # bounded
     assert replicate_fake.counts["create"] == 1
     (clip,) = await harness.repo.clips(final.id)
     assert clip.status is ClipStatus.FAILED and clip.output_path is None
