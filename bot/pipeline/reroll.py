@@ -14,23 +14,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import Mapping
 from pathlib import Path
 
 from bot.pipeline import media
-from bot.pipeline.admission import Admission, Refused
-from bot.pipeline.analysis import Analyst
-from bot.pipeline.clips import ClipMaker, MediaPolicy
-from bot.pipeline.deliverer import Deliverer
+from bot.pipeline.admission import Refused
+from bot.pipeline.crew import Crew
 from bot.pipeline.errors import DeliveryError, GenerationError, MediaError
-from bot.pipeline.events import Delivered, EventBus, RerollEnded, RerollStarted, Stitched
+from bot.pipeline.events import Delivered, RerollEnded, RerollStarted, Stitched
 from bot.pipeline.rewrite import MAX_NOTE_CHARS
 from bot.pipeline.shotlist import ShotList
-from bot.pipeline.speech import Narrator
 from bot.pipeline.text import one_line
 from bot.pipeline.validation import MAX_SEED
 from storage.models import Clip, ClipStatus, Generation, GenerationStatus, Version, VersionStatus
-from storage.repository import Repository
 from storage.version_rows import RerollRefused
 
 log = logging.getLogger(__name__)
@@ -53,42 +48,24 @@ class Rerolls:
     """Admits and drives rerolls (the runner's `reroll` and its resume call in); holds no
     state of its own between calls: the version rows say where each reroll is."""
 
-    def __init__(
-        self,
-        *,
-        repo: Repository,
-        analyst: Analyst,
-        clips: ClipMaker | None,
-        bus: EventBus,
-        policy: MediaPolicy,
-        admission: Admission,
-        narrator: Narrator | None,
-        deliverers: Mapping[str, Deliverer],
-    ) -> None:
-        self._repo = repo
-        self._analyst = analyst
-        self._clips = clips
-        self._bus = bus
-        self._policy = policy
-        self._admission = admission
-        self._narrator = narrator
-        self._deliverers = deliverers
+    def __init__(self, crew: Crew) -> None:
+        self._crew = crew
 
     # admission ---------------------------------------------------------------------------
 
     async def check(self, generation_id: int, scene: int, note: str | None = None) -> str | None:
         """Whether the reroll can be made now: `Refused` says why not (privately; nothing is
         stored or spent). Returns the note as it will be used (one line; None when blank)."""
-        generation = await self._repo.generation(generation_id)
+        generation = await self._crew.repo.generation(generation_id)
         if generation is None:
             raise Refused(f"There is no generation #{generation_id}.")
-        self._admission.check_guild(generation.source, generation.guild_id)
-        if self._clips is None:
+        self._crew.admission.check_guild(generation.source, generation.guild_id)
+        if self._crew.clips is None:
             raise Refused("Video generation is off (ENABLE_VIDEO_GENERATION=false).")
         if generation.status is not GenerationStatus.DONE:
             why = NOT_DONE.get(generation.status, "this film is still being made; wait for it")
             raise Refused(f"Generation #{generation.id} cannot be rerolled now: {why}.")
-        clips = await self._repo.clips(generation_id)
+        clips = await self._crew.repo.clips(generation_id)
         if not 0 <= scene < len(clips):
             raise Refused(f"Generation #{generation.id} has scenes 1 to {len(clips)}.")
         note = one_line(note or "") or None
@@ -102,8 +79,10 @@ class Rerolls:
                 "(media is kept MEDIA_RETENTION_DAYS days after a film ends), so a new cut "
                 "cannot be made; nothing was spent."
             )
-        since = self._admission.since()
-        self._admission.check_usage(await self._repo.usage_since(generation.owner_id, since))
+        since = self._crew.admission.since()
+        self._crew.admission.check_usage(
+            await self._crew.repo.usage_since(generation.owner_id, since)
+        )
         return note
 
     async def admit(self, generation_id: int, scene: int, note: str | None) -> Version:
@@ -111,13 +90,13 @@ class Rerolls:
         member's (its usage read and checked again in the same transaction)."""
         note = await self.check(generation_id, scene, note)
         try:
-            return await self._repo.begin_reroll(
+            return await self._crew.repo.begin_reroll(
                 generation_id,
                 scene,
                 note=note,
                 seed=secrets.randbelow(MAX_SEED + 1),
-                admit=self._admission.check_usage,
-                since=self._admission.since(),
+                admit=self._crew.admission.check_usage,
+                since=self._crew.admission.since(),
             )
         except RerollRefused as exc:
             why = exc.reason
@@ -125,14 +104,14 @@ class Rerolls:
 
     def started(self, version: Version) -> None:
         assert version.scene is not None
-        self._bus.publish(RerollStarted(version.generation_id, version.number, version.scene))
+        self._crew.bus.publish(RerollStarted(version.generation_id, version.number, version.scene))
 
     # the story ---------------------------------------------------------------------------
 
     async def run(self, generation_id: int) -> None:
         """Drive the generation's reroll to a final state (from wherever a restart left it)."""
-        version = await self._repo.reroll_in_progress(generation_id)
-        generation = await self._repo.generation(generation_id)
+        version = await self._crew.repo.reroll_in_progress(generation_id)
+        generation = await self._crew.repo.generation(generation_id)
         if version is None or generation is None or version.scene is None:
             return
         self.started(version)
@@ -141,9 +120,11 @@ class Rerolls:
             await self._rewrite(version, shot_list)
             film = await self._cut(generation, version, shot_list.style)
             await self._deliver(generation, version, film)
-            if await self._repo.finish_reroll(version):  # the new take and film are the film's
+            if await self._crew.repo.finish_reroll(version):  # the new take and film are the film's
                 number, scene = version.number, version.scene
-                self._bus.publish(RerollEnded(generation_id, number, scene, None, number, number))
+                self._crew.bus.publish(
+                    RerollEnded(generation_id, number, scene, None, number, number)
+                )
         except _Ended:
             log.info("the reroll of generation %s ended elsewhere", generation_id)
         except GenerationError as exc:
@@ -153,7 +134,7 @@ class Rerolls:
             await self.end(version, VersionStatus.FAILED, UNEXPECTED)
 
     async def _advance(self, version: Version, status: VersionStatus) -> None:
-        if not await self._repo.set_version_status(version.id, status):
+        if not await self._crew.repo.set_version_status(version.id, status):
             raise _Ended
 
     async def _rewrite(self, version: Version, shot_list: ShotList) -> None:
@@ -166,10 +147,10 @@ class Rerolls:
         # the scene's latest prompt (an earlier reroll may have rewritten it)
         scenes[version.scene] = scenes[version.scene].model_copy(update={"prompt": clip.prompt})
         current = shot_list.model_copy(update={"scenes": scenes})
-        prompt = await self._analyst.rewrite_scene(current, version.scene, version.note)
-        await self._repo.set_version_prompt(version, prompt)
+        prompt = await self._crew.analyst.rewrite_scene(current, version.scene, version.note)
+        await self._crew.repo.set_version_prompt(version, prompt)
         number, scene = version.number, version.scene
-        self._bus.publish(RerollStarted(version.generation_id, number, scene, prompt))
+        self._crew.bus.publish(RerollStarted(version.generation_id, number, scene, prompt))
         log.info(
             "generation %s scene %s rewritten for v%s",
             version.generation_id,
@@ -178,60 +159,62 @@ class Rerolls:
         )
 
     async def _clip(self, version: Version) -> Clip:
-        clips = await self._repo.clips(version.generation_id)
+        clips = await self._crew.repo.clips(version.generation_id)
         return clips[version.scene or 0]
 
     async def _cut(self, generation: Generation, version: Version, style: str) -> Path:
         """The scene's new take rendered, then the new cut stitched from the stored clips."""
-        assert self._clips is not None
+        assert self._crew.clips is not None
         await self._advance(version, VersionStatus.RENDERING)
-        await self._clips.make(generation, await self._clip(version), style)
+        await self._crew.clips.make(generation, await self._clip(version), style)
         await self._advance(version, VersionStatus.STITCHING)
-        fresh = await self._repo.version(version.id)
+        fresh = await self._crew.repo.version(version.id)
         if fresh is not None and fresh.film_path and Path(fresh.film_path).exists():
             return Path(fresh.film_path)
-        clips = await self._repo.clips(generation.id)
+        clips = await self._crew.repo.clips(generation.id)
         paths = [Path(c.output_path or "") for c in clips if c.status is ClipStatus.SUCCEEDED]
         gone = await asyncio.to_thread(_missing, clips)
         if gone or len(paths) != len(clips):
             listed = ", ".join(str(i + 1) for i in gone) or "?"
             raise MediaError(f"the stored clip of scene(s) {listed} is gone")
-        folder = self._policy.folder(generation.id)
+        folder = self._crew.policy.folder(generation.id)
         result = await media.stitch(paths, folder / f"film-v{version.number}.mp4", workdir=folder)
         film = result.path
-        if self._narrator is not None:  # the voice-over mixed in again over the new timings
-            film = await self._narrator.mix(generation, film, paths)
-        await self._repo.set_version_film(version.id, str(film))
-        self._bus.publish(Stitched(generation.id, result.path, result.reencoded, result.duration))
+        if self._crew.narrator is not None:  # the voice-over mixed in again over the new timings
+            film = await self._crew.narrator.mix(generation, film, paths)
+        await self._crew.repo.set_version_film(version.id, str(film))
+        self._crew.bus.publish(
+            Stitched(generation.id, result.path, result.reencoded, result.duration)
+        )
         return film
 
     async def _deliver(self, generation: Generation, version: Version, film: Path) -> None:
         await self._advance(version, VersionStatus.DELIVERING)
-        fresh = await self._repo.version(version.id)
+        fresh = await self._crew.repo.version(version.id)
         if fresh is not None and fresh.delivered_at is not None:
             return  # delivered before a restart
-        deliverer = self._deliverers.get(generation.source)
+        deliverer = self._crew.deliverers.get(generation.source)
         if deliverer is None:
             raise DeliveryError(f"nothing can deliver films made from {generation.source}")
-        generation = await self._repo.generation(generation.id) or generation
+        generation = await self._crew.repo.generation(generation.id) or generation
         ref = await deliverer.deliver(generation, film, version=version.number)
-        await self._repo.record_version_delivery(version.id, ref)
-        self._bus.publish(Delivered(generation.id, ref))
+        await self._crew.repo.record_version_delivery(version.id, ref)
+        self._crew.bus.publish(Delivered(generation.id, ref))
 
     async def end(self, version: Version, status: VersionStatus, reason: str | None) -> bool:
         """End the reroll failed or cancelled: the scene's earlier take is put back and the
         film stays the version before. False when it had ended already."""
-        if not await self._repo.end_reroll(version, status, reason):
+        if not await self._crew.repo.end_reroll(version, status, reason):
             return False
         assert version.scene is not None
-        versions = await self._repo.versions(version.generation_id)
+        versions = await self._crew.repo.versions(version.generation_id)
         shown = max((v.number for v in versions if v.status is VersionStatus.DONE), default=1)
         take = (await self._clip(version)).version
         why = reason or str(status)
         log.warning(
             "the reroll v%s of generation %s ended: %s", version.number, version.generation_id, why
         )
-        self._bus.publish(
+        self._crew.bus.publish(
             RerollEnded(version.generation_id, version.number, version.scene, why, shown, take)
         )
         return True

@@ -23,6 +23,7 @@ from bot.pipeline import held
 from bot.pipeline.admission import NO_LONGER_ENABLED, Admission
 from bot.pipeline.analysis import Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
+from bot.pipeline.crew import Crew
 from bot.pipeline.deliverer import Deliverer
 from bot.pipeline.events import (
     Cancelled,
@@ -123,7 +124,7 @@ class Runner:
         self._ending: set[asyncio.Task[bool]] = set()  # generations ended at resume
         self._held: dict[int, str] = {}  # resumed ones a configuration error stops: why
         self._closed = False
-        self._rerolls = Rerolls(
+        crew = Crew(
             repo=repo,
             analyst=analyst,
             clips=clips,
@@ -133,18 +134,8 @@ class Runner:
             narrator=narrator,
             deliverers=self._deliverers,
         )
-        self._story = Story(
-            repo=repo,
-            analyst=analyst,
-            clips=clips,
-            bus=bus,
-            policy=policy,
-            admission=admission,
-            narrator=narrator,
-            deliverers=self._deliverers,
-            video_enabled=config.video_enabled,
-            fail=self._fail,
-        )
+        self._rerolls = Rerolls(crew)
+        self._story = Story(crew, video_enabled=config.video_enabled, fail=self._fail)
         self.leases: Leases | None = None  # set when several processes may share the work
 
     # lifetime ----------------------------------------------------------------------------

@@ -9,28 +9,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from bot.pipeline import chain, media
-from bot.pipeline.admission import Admission
-from bot.pipeline.analysis import Analyst
-from bot.pipeline.clips import ClipMaker, MediaPolicy
-from bot.pipeline.deliverer import Deliverer
+from bot.pipeline.crew import Crew
 from bot.pipeline.errors import ClipError, DeliveryError, GenerationError
 from bot.pipeline.events import (
     AnalysisDone,
     Delivered,
-    EventBus,
     Finished,
     Started,
     Stitched,
 )
 from bot.pipeline.shotlist import ShotList
-from bot.pipeline.speech import Narrator
 from bot.pipeline.start_image import data_url
 from storage.models import Continuity, Generation, GenerationStatus
-from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
@@ -45,48 +39,34 @@ class Story:
 
     def __init__(
         self,
+        crew: Crew,
         *,
-        repo: Repository,
-        analyst: Analyst,
-        clips: ClipMaker | None,
-        bus: EventBus,
-        policy: MediaPolicy,
-        admission: Admission,
-        narrator: Narrator | None,
-        deliverers: Mapping[str, Deliverer],
         video_enabled: bool,
         fail: Callable[[Generation, str], Awaitable[None]],
     ) -> None:
-        self._repo = repo
-        self._analyst = analyst
-        self._clips = clips
-        self._bus = bus
-        self._policy = policy
-        self._admission = admission
-        self._narrator = narrator
-        self._deliverers = deliverers
+        self._crew = crew
         self._video_enabled = video_enabled
         self._fail = fail
 
     async def run(self, generation_id: int) -> None:
         """Drive one generation to a final state: every step already done is skipped."""
-        generation = await self._repo.generation(generation_id)
+        generation = await self._crew.repo.generation(generation_id)
         if generation is None or generation.status.final:
             return
-        self._bus.publish(Started(generation_id))
+        self._crew.bus.publish(Started(generation_id))
         try:
             shot_list = await self._analyse(generation)
-            if not self._video_enabled or self._clips is None:
+            if not self._video_enabled or self._crew.clips is None:
                 await self._advance(generation, GenerationStatus.DONE)
-                self._bus.publish(Finished(generation_id, None))
+                self._crew.bus.publish(Finished(generation_id, None))
                 return
             clips = await self._render(generation, shot_list)
             film = await self._stitch(generation, clips)
-            if self._narrator is not None:  # the voice-over, when asked for (bot/pipeline/speech)
-                film = await self._narrator.mix(generation, film, clips)
+            if self._crew.narrator is not None:  # the voice-over (bot/pipeline/speech)
+                film = await self._crew.narrator.mix(generation, film, clips)
             await self._deliver(generation, film)
             await self._advance(generation, GenerationStatus.DONE)
-            self._bus.publish(Finished(generation_id, film))
+            self._crew.bus.publish(Finished(generation_id, film))
         except _Ended:
             log.info("generation %s ended elsewhere", generation_id)
         except GenerationError as exc:
@@ -96,7 +76,7 @@ class Story:
             await self._fail(generation, "something went wrong on our side; it has been logged")
 
     async def _advance(self, generation: Generation, status: GenerationStatus) -> None:
-        if not await self._repo.set_status(generation.id, status):
+        if not await self._crew.repo.set_status(generation.id, status):
             raise _Ended
 
     async def _analyse(self, generation: Generation) -> ShotList:
@@ -104,41 +84,44 @@ class Story:
             shot_list = ShotList.model_validate_json(generation.shot_list)
         else:
             await self._advance(generation, GenerationStatus.ANALYSING)
-            await self._analyst.moderate(generation.prompt)
-            narration = self._narrator is not None and await self._narrator.wanted(generation.id)
+            await self._crew.analyst.moderate(generation.prompt)
+            narration = self._crew.narrator is not None and await self._crew.narrator.wanted(
+                generation.id
+            )
             image = None
             if generation.start_image_path:  # the model sees the member's first frame too
                 image = await data_url(Path(generation.start_image_path))
-            shot_list = await self._analyst.shot_list(
+            shot_list = await self._crew.analyst.shot_list(
                 generation.prompt,
                 clips=generation.clips_requested,
                 narration=narration,
                 image=image,
             )
-            await self._repo.set_shot_list(
+            await self._crew.repo.set_shot_list(
                 generation.id,
                 title=shot_list.title,
                 shot_list=shot_list.model_dump_json(),
                 scenes=[
-                    (s.prompt, self._admission.clip_seconds(s.duration)) for s in shot_list.scenes
+                    (s.prompt, self._crew.admission.clip_seconds(s.duration))
+                    for s in shot_list.scenes
                 ],
             )
-        chained = await chain.announced(self._repo, generation, len(shot_list.scenes))
-        self._bus.publish(AnalysisDone(generation.id, shot_list, chained))
+        chained = await chain.announced(self._crew.repo, generation, len(shot_list.scenes))
+        self._crew.bus.publish(AnalysisDone(generation.id, shot_list, chained))
         return shot_list
 
     async def _render(self, generation: Generation, shot_list: ShotList) -> list[Path]:
-        assert self._clips is not None
+        assert self._crew.clips is not None
         await self._advance(generation, GenerationStatus.RENDERING)
-        clips = await self._repo.clips(generation.id)
+        clips = await self._crew.repo.clips(generation.id)
         jobs: list[Awaitable[object]]
         if generation.continuity is Continuity.CHAINED:  # one after another: bot/pipeline/chain
-            make = self._clips.make
+            make = self._crew.clips.make
             jobs = [chain.in_order(lambda c: make(generation, c, shot_list.style), clips)]
         else:
-            jobs = [self._clips.make(generation, clip, shot_list.style) for clip in clips]
-        if self._narrator is not None:  # the voice-over is spoken while the clips render
-            jobs.append(self._narrator.speak(generation, shot_list))  # type: ignore[arg-type]
+            jobs = [self._crew.clips.make(generation, clip, shot_list.style) for clip in clips]
+        if self._crew.narrator is not None:  # the voice-over is spoken while the clips render
+            jobs.append(self._crew.narrator.speak(generation, shot_list))  # type: ignore[arg-type]
         results = await asyncio.gather(*jobs, return_exceptions=True)
         # every clip ends first (the running ones are paid for); then the first failure counts
         failures = [r for r in results if isinstance(r, BaseException)]
@@ -151,24 +134,26 @@ class Story:
 
     async def _stitch(self, generation: Generation, clips: list[Path]) -> Path:
         await self._advance(generation, GenerationStatus.STITCHING)
-        fresh = await self._repo.generation(generation.id)
+        fresh = await self._crew.repo.generation(generation.id)
         if fresh and fresh.video_path and Path(fresh.video_path).exists():
             return Path(fresh.video_path)
-        folder = self._policy.folder(generation.id)
+        folder = self._crew.policy.folder(generation.id)
         result = await media.stitch(clips, folder / "film.mp4", workdir=folder)
-        seconds = sum(c.predict_seconds for c in await self._repo.clips(generation.id))
-        await self._repo.set_video(generation.id, str(result.path), seconds)
-        self._bus.publish(Stitched(generation.id, result.path, result.reencoded, result.duration))
+        seconds = sum(c.predict_seconds for c in await self._crew.repo.clips(generation.id))
+        await self._crew.repo.set_video(generation.id, str(result.path), seconds)
+        self._crew.bus.publish(
+            Stitched(generation.id, result.path, result.reencoded, result.duration)
+        )
         return result.path
 
     async def _deliver(self, generation: Generation, film: Path) -> None:
         await self._advance(generation, GenerationStatus.DELIVERING)
-        fresh = await self._repo.generation(generation.id)
+        fresh = await self._crew.repo.generation(generation.id)
         if fresh is not None and fresh.delivered_at is not None:
             return
-        deliverer = self._deliverers.get(generation.source)
+        deliverer = self._crew.deliverers.get(generation.source)
         if deliverer is None:
             raise DeliveryError(f"nothing can deliver films made from {generation.source}")
         ref = await deliverer.deliver(fresh or generation, film)
-        await self._repo.record_delivery(generation.id, ref)
-        self._bus.publish(Delivered(generation.id, ref))
+        await self._crew.repo.record_delivery(generation.id, ref)
+        self._crew.bus.publish(Delivered(generation.id, ref))

@@ -1,0 +1,31 @@
+"""What a run is made with: the services a generation's story (`bot.pipeline.story`) and a
+reroll's (`bot.pipeline.reroll`) both use, built once by the runner and handed to each whole."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bot.pipeline.admission import Admission
+from bot.pipeline.analysis import Analyst
+from bot.pipeline.clips import ClipMaker, MediaPolicy
+from bot.pipeline.deliverer import Deliverer
+from bot.pipeline.events import EventBus
+from bot.pipeline.speech import Narrator
+from storage.repository import Repository
+
+
+@dataclass(frozen=True)
+class Crew:
+    """The repository, the analysis model, the clip maker (None without video), the event bus,
+    where media goes, the admission rules, the narrator (None when narration is off) and the
+    deliverers by source (the runner's own mapping: registered ones appear here too)."""
+
+    repo: Repository
+    analyst: Analyst
+    clips: ClipMaker | None
+    bus: EventBus
+    policy: MediaPolicy
+    admission: Admission
+    narrator: Narrator | None
+    deliverers: Mapping[str, Deliverer]
