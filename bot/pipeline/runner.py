@@ -12,12 +12,10 @@ stopped.
 from __future__ import annotations
 
 import asyncio
-import functools
-import itertools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 from bot.pipeline import held
 from bot.pipeline.admission import NO_LONGER_ENABLED, Admission
@@ -25,13 +23,10 @@ from bot.pipeline.analysis import Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.crew import Crew
 from bot.pipeline.deliverer import Deliverer
-from bot.pipeline.events import (
-    Cancelled,
-    EventBus,
-    Failed,
-    Queued,
-)
+from bot.pipeline.endings import Endings
+from bot.pipeline.events import Cancelled, EventBus, Queued
 from bot.pipeline.fairness import FairQueue
+from bot.pipeline.generation_tasks import GenerationTasks
 from bot.pipeline.pacing import AnswersFirst
 from bot.pipeline.preflight import Problem
 from bot.pipeline.reroll import Rerolls
@@ -39,8 +34,6 @@ from bot.pipeline.shotlist import ShotList
 from bot.pipeline.speech import Narrator
 from bot.pipeline.start_image import StartImage
 from bot.pipeline.story import Story
-from bot.tasks import spawn
-from storage.backend import TransientError
 from storage.models import (
     ClipStatus,
     Generation,
@@ -70,10 +63,6 @@ class RunnerConfig:
     user_concurrency: int = 1
     video_enabled: bool = True
 
-
-FINAL_WRITE_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # then every 30 s until it is stored
-# a write that may land later: the database busy or unreachable, a full disk
-STORE_ERRORS: tuple[type[Exception], ...] = (*TransientError, OSError)
 
 Announce = Callable[[Generation], Awaitable[None]]
 FindReply = Callable[[Generation], Awaitable[bool]]
@@ -120,8 +109,8 @@ class Runner:
         self._config = config
         self._queue: FairQueue[int] = FairQueue(per_key=config.user_concurrency)
         self._answers = AnswersFirst()  # a burst's answers before the work they start
-        self._tasks: dict[int, asyncio.Task[None]] = {}
-        self._ending: set[asyncio.Task[bool]] = set()  # generations ended at resume
+        self._tasks = GenerationTasks()
+        self._endings = Endings(repo, bus)
         self._held: dict[int, str] = {}  # resumed ones a configuration error stops: why
         self._closed = False
         crew = Crew(
@@ -135,7 +124,7 @@ class Runner:
             deliverers=self._deliverers,
         )
         self._rerolls = Rerolls(crew)
-        self._story = Story(crew, video_enabled=config.video_enabled, fail=self._fail)
+        self._story = Story(crew, video_enabled=config.video_enabled, fail=self._endings.fail)
         self.leases: Leases | None = None  # set when several processes may share the work
 
     # lifetime ----------------------------------------------------------------------------
@@ -179,8 +168,8 @@ class Runner:
                 except BaseException:
                     log.warning("generation %s was never shown; it is ended", generation.id)
                     # in its own task: the caller's error path is not held up by a slow write
-                    self._tasks[generation.id] = spawn(
-                        self._never_shown(generation), name=f"generation-{generation.id}"
+                    self._tasks.start(
+                        generation.id, lambda: self._never_shown(generation), replace=True
                     )
                     raise
         if announce is not None or start_image is not None:
@@ -196,16 +185,7 @@ class Runner:
                 generation.id,
             )
             return None
-        task = self._tasks.get(generation.id)
-        if task is None or task.done():
-            task = spawn(self._queued(generation), name=f"generation-{generation.id}")
-            self._tasks[generation.id] = task
-            task.add_done_callback(functools.partial(self._forget, generation.id))
-        return task
-
-    def _forget(self, generation_id: int, task: asyncio.Task[None]) -> None:
-        if self._tasks.get(generation_id) is task:  # not a newer task (a Retry) in its place
-            del self._tasks[generation_id]
+        return self._tasks.start(generation.id, lambda: self._queued(generation))
 
     async def resume(
         self,
@@ -226,12 +206,10 @@ class Runner:
         for generation in pending:
             if not self._admission.allows_guild(generation.source, generation.guild_id):
                 log.info("ending generation %s: its guild is no longer allowed", generation.id)
-                ending = spawn(
+                self._tasks.side(
                     self.cancel(generation.id, reason=NO_LONGER_ENABLED),
                     name=f"generation-{generation.id}-end",
                 )
-                self._ending.add(ending)
-                ending.add_done_callback(self._ending.discard)
                 continue
             stopped = held.stopping(unusable, generation, video=self._config.video_enabled)
             if stopped:  # ended by its task, after the check for a reply nobody saw
@@ -242,14 +220,12 @@ class Runner:
 
     def held(self) -> set[int]:
         """The generations this process is working on (or holding in its queue)."""
-        return {gid for gid, task in self._tasks.items() if not task.done()}
+        return self._tasks.held()
 
     def drop(self, generation_id: int) -> None:
         """Stop working on a generation another process has taken over: its task is cancelled
         as at shutdown, its stored state and its predictions left as they are."""
-        task = self._tasks.get(generation_id)
-        if task is not None and not task.done():
-            task.cancel()
+        self._tasks.drop(generation_id)
 
     async def _fence(self, generation_id: int) -> None:
         """Before a prediction is created: a generation another process took over (this one
@@ -272,14 +248,11 @@ class Runner:
             self._clips.share_provider_budget(parts)
 
     def running(self, generation_id: int) -> bool:
-        task = self._tasks.get(generation_id)
-        return task is not None and not task.done()
+        return self._tasks.running(generation_id)
 
     async def wait(self, generation_id: int) -> Generation:
         """Wait for the generation's task to end; returns its stored state."""
-        task = self._tasks.get(generation_id)
-        if task is not None:
-            await asyncio.wait([task])
+        await self._tasks.finished(generation_id)
         generation = await self.repo.generation(generation_id)
         assert generation is not None
         return generation
@@ -288,13 +261,7 @@ class Runner:
         """Stop every task without changing stored state: a restart resumes them. A
         generation started after this stays queued in the database for the next start."""
         self._closed = True
-        tasks: list[asyncio.Task[Any]] = [
-            t for t in (*self._tasks.values(), *self._ending) if not t.done()
-        ]
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+        await self._tasks.close()
         if self._clips is not None:
             await self._clips.close()
 
@@ -314,10 +281,7 @@ class Runner:
         ):
             return False
         try:
-            task = self._tasks.get(generation_id)
-            if task is not None and not task.done():
-                task.cancel()
-                await asyncio.wait([task])
+            await self._tasks.stop(generation_id)
             if self._clips is not None:
                 await self._cancel_clips(generation)
         finally:
@@ -368,9 +332,7 @@ class Runner:
             await self.leases.take(generation_id)
         version = await self._rerolls.admit(generation_id, scene, note)
         self._rerolls.started(version)
-        task = self._tasks.get(generation_id)
-        if task is not None and not task.done():  # the run that made the film, ending now
-            await asyncio.wait([task])
+        await self._tasks.finished(generation_id)  # the run that made the film, ending now
         generation = await self.repo.generation(generation_id)
         assert generation is not None
         self.start(generation)
@@ -386,10 +348,7 @@ class Runner:
         version = await self.repo.reroll_in_progress(generation.id)
         if version is None:
             return False
-        task = self._tasks.get(generation.id)
-        if task is not None and not task.done():
-            task.cancel()
-            await asyncio.wait([task])
+        await self._tasks.stop(generation.id)
         if self._clips is not None:
             await self._cancel_clips(generation)
         return await self._rerolls.end(
@@ -407,12 +366,12 @@ class Runner:
             and not await find(generation)
         ):  # stored, then a crash before its reply was sent: nobody was shown it
             log.info("generation %s has no reply; it is cancelled, not run", generation.id)
-            await self._end(generation, NEVER_SHOWN, status=GenerationStatus.CANCELLED)
+            await self._endings.end(generation, NEVER_SHOWN, status=GenerationStatus.CANCELLED)
             return
         stopped = self._held.pop(generation.id, None)
         if stopped is not None:  # resumed while a provider it needs is misconfigured
             log.warning("generation %s is not resumed: %s", generation.id, stopped)
-            await self._end(generation, stopped, refund=True)
+            await self._endings.end(generation, stopped, refund=True)
             return
 
         def position(place: int) -> None:
@@ -447,44 +406,5 @@ class Runner:
         """Drive one generation to a final state (`bot.pipeline.story`)."""
         await self._story.run(generation_id)
 
-    async def _fail(self, generation: Generation, reason: str) -> None:
-        if await self._end(generation, reason):
-            log.warning(
-                "generation %s of member %s failed: %s", generation.id, generation.owner_id, reason
-            )
-
     async def _never_shown(self, generation: Generation) -> None:
-        await self._end(generation, NOT_SHOWN, refund=True)
-
-    async def _end(
-        self,
-        generation: Generation,
-        reason: str,
-        *,
-        refund: bool = False,
-        status: GenerationStatus = GenerationStatus.FAILED,
-    ) -> bool:
-        """Store the failure (or `status`), then publish it. A write that cannot land (a full
-        disk, a lock held past the busy timeout) is tried again, backing off, until it does or
-        the runner stops (the next start resumes the generation): the task lives on meanwhile,
-        so a generation is never left unfinished with nothing driving it. False when it had
-        already ended."""
-        for attempt in itertools.count():
-            try:
-                stored = await self.repo.set_status(generation.id, status, reason, refund=refund)
-                break
-            except STORE_ERRORS as exc:
-                wait = FINAL_WRITE_BACKOFF[min(attempt, len(FINAL_WRITE_BACKOFF) - 1)]
-                log.warning(
-                    "generation %s: storing its failure failed (%s); trying again in %g s",
-                    generation.id,
-                    exc,
-                    wait,
-                )
-                await asyncio.sleep(wait)
-        if stored:
-            cancelled = status is GenerationStatus.CANCELLED
-            self.bus.publish(
-                Cancelled(generation.id, reason) if cancelled else Failed(generation.id, reason)
-            )
-        return stored
+        await self._endings.end(generation, NOT_SHOWN, refund=True)

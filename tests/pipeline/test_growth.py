@@ -33,7 +33,7 @@ async def test_the_runner_forgets_each_generation_once_it_ended(harness, replica
     for _ in range(3):
         assert (await harness.generate(clips=1)).status is GenerationStatus.DONE
 
-    assert harness.runner._tasks == {}  # one entry per generation ever started, before
+    assert len(harness.runner._tasks) == 0  # one entry per generation ever started, before
 
 
 # -- MEDIA_RETENTION_DAYS -----------------------------------------------------------------------

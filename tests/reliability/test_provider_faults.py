@@ -37,7 +37,7 @@ def _quick_download_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def failure_logged(caplog: pytest.LogCaptureFixture, generation_id: int, reason: str) -> bool:
     return any(
-        r.name == "bot.pipeline.runner"
+        r.name == "bot.pipeline.endings"
         and r.levelno == logging.WARNING
         and f"generation {generation_id} " in r.getMessage()
         and reason in r.getMessage()

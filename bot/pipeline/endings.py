@@ -1,0 +1,67 @@
+"""How a generation ends failed or cancelled: the state stored first, then published, the
+write tried again until it lands (a generation is never left unfinished with nothing driving
+it). The runner and a generation's story end generations through this one place."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+
+from bot.pipeline.events import Cancelled, EventBus, Failed
+from storage.backend import TransientError
+from storage.models import Generation, GenerationStatus
+from storage.repository import Repository
+
+log = logging.getLogger(__name__)
+
+FINAL_WRITE_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # then every 30 s until it is stored
+# a write that may land later: the database busy or unreachable, a full disk
+STORE_ERRORS: tuple[type[Exception], ...] = (*TransientError, OSError)
+
+
+class Endings:
+    """Stores and publishes the failed or cancelled end of generations; holds no state."""
+
+    def __init__(self, repo: Repository, bus: EventBus) -> None:
+        self._repo = repo
+        self._bus = bus
+
+    async def fail(self, generation: Generation, reason: str) -> None:
+        """End the generation failed with `reason` (what its member reads)."""
+        if await self.end(generation, reason):
+            log.warning(
+                "generation %s of member %s failed: %s", generation.id, generation.owner_id, reason
+            )
+
+    async def end(
+        self,
+        generation: Generation,
+        reason: str,
+        *,
+        refund: bool = False,
+        status: GenerationStatus = GenerationStatus.FAILED,
+    ) -> bool:
+        """Store the failure (or `status`), then publish it. A write that cannot land (a full
+        disk, a lock held past the busy timeout) is tried again, backing off, until it does or
+        the task is cancelled (the next start resumes the generation). False when it had
+        already ended."""
+        for attempt in itertools.count():
+            try:
+                stored = await self._repo.set_status(generation.id, status, reason, refund=refund)
+                break
+            except STORE_ERRORS as exc:
+                wait = FINAL_WRITE_BACKOFF[min(attempt, len(FINAL_WRITE_BACKOFF) - 1)]
+                log.warning(
+                    "generation %s: storing its failure failed (%s); trying again in %g s",
+                    generation.id,
+                    exc,
+                    wait,
+                )
+                await asyncio.sleep(wait)
+        if stored:
+            cancelled = status is GenerationStatus.CANCELLED
+            self._bus.publish(
+                Cancelled(generation.id, reason) if cancelled else Failed(generation.id, reason)
+            )
+        return stored
