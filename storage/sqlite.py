@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +18,9 @@ from storage.backend import Dialect, Row
 from storage.migrations import migrations
 
 log = logging.getLogger(__name__)
+
+BUSY_TIMEOUT_MS = 5000  # how long a statement waits for another connection's write lock
+WAL_RETRY_SECONDS = 0.02
 
 
 class SqliteTx:
@@ -140,6 +144,22 @@ async def migrate(db: aiosqlite.Connection, *, target: int | None = None) -> int
     return current
 
 
+async def _use_wal(db: aiosqlite.Connection) -> None:
+    """Put the database in WAL mode (kept in the file: set by whichever process opens a new
+    database first). Switching needs the database to itself, and while another connection
+    switches or migrates SQLite answers "database is locked" at once, without waiting out the
+    busy timeout (it would deadlock): the switch is tried again for as long as that timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            await db.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(WAL_RETRY_SECONDS)
+
+
 async def connect(path: Path | str, *, target: int | None = None) -> SqliteBackend:
     """Open the database (creating its folder), in WAL mode, migrated to the latest version
     (or to `target`)."""
@@ -148,10 +168,10 @@ async def connect(path: Path | str, *, target: int | None = None) -> SqliteBacke
     db = await aiosqlite.connect(str(path), isolation_level=None)
     try:
         db.row_factory = aiosqlite.Row
-        await db.execute("PRAGMA journal_mode = WAL")
+        await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        await _use_wal(db)
         await db.execute("PRAGMA synchronous = NORMAL")
         await db.execute("PRAGMA foreign_keys = ON")
-        await db.execute("PRAGMA busy_timeout = 5000")
         await migrate(db, target=target)
     except BaseException:
         await db.close()
