@@ -25,11 +25,10 @@ class GenerationTasks:
     def __len__(self) -> int:
         return len(self._tasks)
 
-    def start(self, generation_id: int, work: Work, *, replace: bool = False) -> asyncio.Task[Any]:
-        """The generation's running task, or a new one running `work()` when it has none
-        (`replace`: a new one whatever it has, e.g. the task that ends it)."""
+    def start(self, generation_id: int, work: Work) -> asyncio.Task[Any]:
+        """The generation's running task, or a new one running `work()` when it has none."""
         task = self._tasks.get(generation_id)
-        if replace or task is None or task.done():
+        if task is None or task.done():
             task = spawn(work(), name=f"generation-{generation_id}")
             self._tasks[generation_id] = task
             task.add_done_callback(functools.partial(self._forget, generation_id))

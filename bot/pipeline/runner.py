@@ -168,9 +168,7 @@ class Runner:
                 except BaseException:
                     log.warning("generation %s was never shown; it is ended", generation.id)
                     # in its own task: the caller's error path is not held up by a slow write
-                    self._tasks.start(
-                        generation.id, lambda: self._never_shown(generation), replace=True
-                    )
+                    self._tasks.start(generation.id, lambda: self._never_shown(generation))
                     raise
         if announce is not None or start_image is not None:
             fresh = await self.repo.generation(generation.id)
