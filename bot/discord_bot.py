@@ -16,6 +16,8 @@ import yarl
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.gallery.links import GalleryLinks
+from bot.gallery.server import serve_gallery
 from bot.pipeline.held import missing_keys
 from bot.pipeline.lease import LeaseKeeper
 from bot.services import Services, check_configuration, open_services
@@ -60,7 +62,12 @@ class Reelbot(commands.AutoShardedBot):
     (https://docs.discord.com/developers/events/gateway#sharding)."""
 
     def __init__(
-        self, *, settings: Settings, services: Services, guild_ready_timeout: float = 2.0
+        self,
+        *,
+        settings: Settings,
+        services: Services,
+        guild_ready_timeout: float = 2.0,
+        gallery: GalleryLinks | None = None,
     ) -> None:
         # SHARD_IDS unset: every shard of SHARD_COUNT (or of what Discord recommends)
         shard_ids: dict[str, Any] = (
@@ -80,6 +87,7 @@ class Reelbot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.services = services
+        self.gallery = gallery  # the web gallery's links (None: the gallery is off)
         # the generations this process works on, when several share the database
         self.leases = LeaseKeeper(
             store=services.repo,
@@ -181,8 +189,12 @@ async def running_bot(
     point_discord_at(settings)
     async with (
         open_services(settings) as services,
+        serve_gallery(settings, services.repo) as gallery,
         Reelbot(
-            settings=settings, services=services, guild_ready_timeout=guild_ready_timeout
+            settings=settings,
+            services=services,
+            guild_ready_timeout=guild_ready_timeout,
+            gallery=gallery.links if gallery else None,
         ) as bot,
     ):
         connection = asyncio.create_task(
