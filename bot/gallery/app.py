@@ -175,7 +175,7 @@ class Gallery:
             log.info("gallery link refused: %s", exc)
             raise web.HTTPForbidden() from None
         if not isinstance(scope, kind):
-            log.info("gallery link refused: a %s link used as a %s link", scope.kind, kind)
+            log.info("gallery link refused: a %s link used as another kind", scope.kind)
             raise web.HTTPForbidden()
         return scope
 
