@@ -70,7 +70,7 @@ class Gallery:
         app.router.add_get(f"/f/{{token:{TOKEN}}}/video.mp4", self.video)
         app.router.add_get(f"/f/{{token:{TOKEN}}}/download", self.download)
         app.router.add_get(f"/f/{{token:{TOKEN}}}/poster.jpg", self.poster)
-        app.router.add_get("/static/{name:[a-z0-9-]+\\.css}", self.static)
+        app.router.add_get("/static/{name:[a-z0-9-]+\\.(?:css|svg)}", self.static)
         return app
 
     # pages ---------------------------------------------------------------------------------
@@ -161,9 +161,8 @@ class Gallery:
         body = self._static.get(request.match_info["name"])
         if body is None:
             raise web.HTTPNotFound()
-        return web.Response(
-            body=body, content_type="text/css", headers={"Cache-Control": STATIC_CACHE}
-        )
+        kind = "image/svg+xml" if request.match_info["name"].endswith(".svg") else "text/css"
+        return web.Response(body=body, content_type=kind, headers={"Cache-Control": STATIC_CACHE})
 
     # checks --------------------------------------------------------------------------------
 
@@ -203,7 +202,7 @@ class Gallery:
 
     def _render(self, template: str, *, status: int = 200, **context: Any) -> web.Response:
         html = self._env.get_template(template).render(
-            static=f"{self._prefix}/static/gallery.css", **context
+            static=f"{self._prefix}/static", **context
         )
         return web.Response(
             text=html,
