@@ -201,9 +201,7 @@ class Gallery:
     # rendering -----------------------------------------------------------------------------
 
     def _render(self, template: str, *, status: int = 200, **context: Any) -> web.Response:
-        html = self._env.get_template(template).render(
-            static=f"{self._prefix}/static", **context
-        )
+        html = self._env.get_template(template).render(static=f"{self._prefix}/static", **context)
         return web.Response(
             text=html,
             status=status,

@@ -74,8 +74,9 @@ def drive(gallery_url: str, share_url: str) -> dict[str, Any]:
             video,
         )
         seen["advanced_to"] = wait_until(
-            lambda: (t := driver.execute_script("return arguments[0].currentTime", video)) > 0.5
-            and t,
+            lambda: (
+                (t := driver.execute_script("return arguments[0].currentTime", video)) > 0.5 and t
+            ),
             "the film's time to advance",
         )
         seen["duration"] = driver.execute_script("return arguments[0].duration", video)
