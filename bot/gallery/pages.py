@@ -86,7 +86,9 @@ async def take_view(
     expires_at: int | None,
     base: str = "",
 ) -> TakeView:
-    """`take` with its links (a film token for it alone, expiring with `expires_at`)."""
+    """`take` with its links (a film token for it alone, expiring with `expires_at`). A film
+    on another process's disk is listed all the same (the proxy finds the process that holds
+    it: docs/gallery.md); its length is known where its file is."""
     path = None if film.removed_at is not None else files.film(take.film_path)
     token = links.film_token(film.generation_id, take.version, expires_at=expires_at)
     page = f"{base}/f/{token}"
@@ -94,7 +96,7 @@ async def take_view(
         version=take.version,
         made_at=take.made_at,
         length=await files.length(path) if path else None,
-        available=path is not None,
+        available=film.removed_at is None,
         page=page,
         video=f"{page}/video.mp4",
         poster=f"{page}/poster.jpg",

@@ -223,3 +223,39 @@ async def test_pages_are_paged_and_carry_strict_headers(tmp_path: Path) -> None:
         assert "<script" not in page and "http" not in page.replace(site.url, "")
         status, _, body = await get(f"{site.url}/g/{token}?page=2")
         assert b"Lighthouse seal" in body and b"Film 11" not in body
+
+
+async def test_links_keep_the_public_address_path_behind_a_proxy(tmp_path: Path) -> None:
+    """PUBLIC_BASE_URL=https://host/films: the proxy strips /films; the pages link under it."""
+    async with gallery_site(tmp_path, base_path="/films") as site:
+        assert site.links.gallery_url(ALICE).startswith(f"{site.url}/films/g/")
+        status, _, body = await get(f"{site.url}/g/{site.links.gallery_token(ALICE)}")
+        page = body.decode()
+        assert status == 200
+        assert 'href="/films/static/gallery.css"' in page
+        assert 'src="/films/f/' in page and 'src="/f/' not in page
+
+
+async def test_head_and_an_unsatisfiable_range(tmp_path: Path) -> None:
+    async with gallery_site(tmp_path) as site:
+        url = f"{site.url}/f/{site.links.film_token(site.film_id)}/video.mp4"
+        size = site.film.stat().st_size
+        async with aiohttp.ClientSession() as http:
+            async with http.head(url) as response:
+                assert response.status == 200
+                assert response.headers["Content-Length"] == str(size)
+            async with http.get(url, headers={"Range": f"bytes={size + 10}-"}) as response:
+                assert response.status == 416
+
+
+async def test_a_film_on_another_processs_disk_is_listed_but_not_served_here(
+    tmp_path: Path,
+) -> None:
+    """Without a shared media volume the proxy asks the next process on a 404 (docs)."""
+    async with gallery_site(tmp_path) as site:
+        site.film.unlink()
+        status, _, body = await get(f"{site.url}/g/{site.links.gallery_token(ALICE)}")
+        assert status == 200 and b"Lighthouse seal" in body and b"video.mp4" in body
+        token = site.links.film_token(site.film_id)
+        assert (await get(f"{site.url}/f/{token}/video.mp4"))[0] == 404
+        assert (await get(f"{site.url}/f/{token}"))[0] == 200
