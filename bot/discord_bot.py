@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.gallery.links import GalleryLinks
-from bot.gallery.server import serve_gallery
+from bot.gallery.server import GalleryUnavailable, serve_gallery
 from bot.pipeline.held import missing_keys
 from bot.pipeline.lease import LeaseKeeper
 from bot.services import Services, check_configuration, open_services
@@ -212,7 +212,7 @@ async def running_bot(
 
 async def run_bot(settings: Settings) -> int:
     """Run until stopped (SIGTERM, SIGINT). Exit code 2 when DISCORD_TOKEN is missing or
-    refused."""
+    refused, or the web gallery cannot listen."""
     if settings.discord_token is None:
         print(
             "DISCORD_TOKEN is not set: put the bot token in the environment or in .env "
@@ -228,6 +228,9 @@ async def run_bot(settings: Settings) -> int:
             await running.connection
     except discord.LoginFailure:
         log.error("Discord refused DISCORD_TOKEN: check the token in the Developer Portal")
+        return 2
+    except GalleryUnavailable as exc:
+        log.error("%s", exc)
         return 2
     except discord.ConnectionClosed as exc:
         if exc.code not in SHARD_CLOSE_CODES:

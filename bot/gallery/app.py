@@ -5,6 +5,7 @@ named by a request (films are found through the database, posters beside them)."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -86,16 +87,18 @@ class Gallery:
         films = await self._repo.gallery_films(
             scope.owner_id, limit=pages.PAGE_SIZE, offset=(page - 1) * pages.PAGE_SIZE
         )
-        views = [
-            await pages.film_view(
-                f,
-                links=self._links,
-                files=self._files,
-                expires_at=scope.expires_at,
-                base=self._prefix,
+        views = await asyncio.gather(
+            *(
+                pages.film_view(
+                    f,
+                    links=self._links,
+                    files=self._files,
+                    expires_at=scope.expires_at,
+                    base=self._prefix,
+                )
+                for f in films
             )
-            for f in films
-        ]
+        )
         here = f"{self._prefix}/g/{request.match_info['token']}"
         return self._render(
             "gallery.html",

@@ -20,6 +20,10 @@ from storage.repository import Repository
 log = logging.getLogger(__name__)
 
 
+class GalleryUnavailable(Exception):
+    """The gallery cannot listen where the settings say (the message says what to change)."""
+
+
 @dataclass(frozen=True)
 class RunningGallery:
     """The gallery while it serves: its links (for /history and the DM) and where it listens."""
@@ -61,7 +65,14 @@ async def serve_gallery(
     await runner.setup()
     try:
         site = web.TCPSite(runner, settings.gallery_host, settings.gallery_port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            raise GalleryUnavailable(
+                f"the web gallery cannot listen on {settings.gallery_host}:"
+                f"{settings.gallery_port} ({exc.strerror or exc}): choose another GALLERY_PORT, "
+                "or unset PUBLIC_BASE_URL or GALLERY_SECRET to turn the gallery off"
+            ) from exc
         log.info(
             "the web gallery listens on %s:%d for %s",
             settings.gallery_host,

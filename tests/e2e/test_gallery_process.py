@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,11 @@ import pytest
 
 from bot.gallery.links import GalleryLinks
 from tests.e2e.harness import status_of
-from tests.e2e.test_admission import IDEA, live
-from tests.fakes.discord_fake import Interaction
+from tests.e2e.test_admission import IDEA, _base, live
+from tests.fakes.botprocess import bot_env
+from tests.fakes.discord_fake import FakeDiscord, Interaction
+from tests.fakes.openai_fake import FakeOpenAI
+from tests.fakes.replicate_fake import FakeReplicate
 from tests.web.site import free_port
 
 SECRET = "process-test-gallery-secret-0123"
@@ -118,3 +123,30 @@ async def test_without_the_settings_nothing_listens(tmp_path: Path) -> None:
         with pytest.raises(OSError):
             _, writer = await asyncio.open_connection("127.0.0.1", port)
             writer.close()
+
+
+async def test_a_taken_gallery_port_stops_the_bot_with_exit_code_2(tmp_path: Path) -> None:
+    port = free_port()
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", port))
+    taken.listen()
+    try:
+        async with FakeDiscord() as discord, FakeOpenAI() as openai, FakeReplicate() as replicate:
+            data = tmp_path / "data"
+            env = bot_env(discord, openai, replicate, data, **_base(), **gallery_settings(port))
+            bot = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bot",
+                env=env,
+                cwd=tmp_path,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            out, _ = await asyncio.wait_for(bot.communicate(), timeout=60)
+    finally:
+        taken.close()
+    assert bot.returncode == 2, out.decode()
+    assert f"cannot listen on 127.0.0.1:{port}" in out.decode()
+    assert "choose another GALLERY_PORT" in out.decode()
+    assert "Traceback" not in out.decode() and SECRET not in out.decode()
