@@ -28,6 +28,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["day"] = day
+    env.filters["iso"] = iso_day
     env.filters["clock"] = clock
     return env
 
@@ -35,6 +36,11 @@ def environment() -> jinja2.Environment:
 def day(moment: float) -> str:
     """`7 Dec 2026` (UTC)."""
     return time.strftime("%-d %b %Y", time.gmtime(moment))
+
+
+def iso_day(moment: float) -> str:
+    """`2026-12-07` (UTC), for <time datetime>."""
+    return time.strftime("%Y-%m-%d", time.gmtime(moment))
 
 
 def clock(seconds: float | None) -> str:
