@@ -100,6 +100,7 @@ def drive(gallery_url: str, share_url: str) -> dict[str, Any]:
         driver.get(share_url)
         seen["share_text"] = driver.find_element(By.TAG_NAME, "main").text
         seen["share"] = screenshot(driver, PHONE, "film-phone")
+        seen["share_desktop"] = screenshot(driver, DESKTOP, "film-desktop")
         seen["console"] = [
             entry["message"]
             for entry in driver.get_log("browser")
@@ -137,5 +138,5 @@ async def test_a_browser_lists_plays_and_seeks_the_film(tmp_path: Path) -> None:
     assert abs(seen["seeked_to"] - 4.0) < 0.2
     assert "Lighthouse seal" in seen["share_text"] and "Prompt" not in seen["share_text"]
     assert seen["console"] == []  # no CSP violation, no failed request, no media error
-    for shot in ("phone", "desktop", "share"):
+    for shot in ("phone", "desktop", "share", "share_desktop"):
         assert seen[shot].stat().st_size > 5_000, seen[shot]

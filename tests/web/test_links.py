@@ -259,3 +259,23 @@ async def test_a_film_on_another_processs_disk_is_listed_but_not_served_here(
         token = site.links.film_token(site.film_id)
         assert (await get(f"{site.url}/f/{token}/video.mp4"))[0] == 404
         assert (await get(f"{site.url}/f/{token}"))[0] == 200
+
+
+async def test_another_members_id_under_ones_own_signature_is_refused(tmp_path: Path) -> None:
+    """Bob edits his gallery link to name Alice: the signature no longer matches."""
+    async with gallery_site(tmp_path) as site:
+        serializer = site.links._serializer
+        bobs = site.links.gallery_token(BOB)
+        _, _, signature = bobs.rpartition(".")
+        expires = site.links.check(bobs).expires_at
+        alices_payload = str(serializer.dumps(["g", ALICE, expires])).rpartition(".")[0]
+        forged = f"{alices_payload}.{signature}"
+        assert forged != site.links.gallery_token(ALICE)
+        status, _, body = await get(f"{site.url}/g/{forged}")
+        assert status == 403 and b"Lighthouse" not in body
+        # and one film's link does not open another film of the same member
+        other, _ = await done_film(site.repo, site.media, owner=ALICE, title="Second")
+        film = site.links.film_token(site.film_id)
+        _, _, film_signature = film.rpartition(".")
+        payload = str(serializer.dumps(["f", other, 1, expires])).rpartition(".")[0]
+        assert (await get(f"{site.url}/f/{payload}.{film_signature}/video.mp4"))[0] == 403
