@@ -94,6 +94,15 @@ class Settings(BaseSettings):
     # Unset: the host name and the shards ("host:shards-0,1-of-2", "host:all")
     process_name: str | None = None
 
+    # the web gallery (issue 23, bot/gallery): on when both PUBLIC_BASE_URL (where members
+    # reach it, behind the operator's HTTPS reverse proxy) and GALLERY_SECRET (the HMAC key of
+    # its links; a new one revokes every link) are set; off, nothing listens
+    public_base_url: str | None = None
+    gallery_secret: SecretStr | None = None
+    gallery_host: str = "0.0.0.0"  # the address it listens on (the proxy's side)
+    gallery_port: int = Field(default=8080, ge=1, le=65535)
+    gallery_link_days: float = Field(default=7.0, gt=0, le=3650)  # how long a link opens
+
     # configuration errors the start-up check of the providers found (bot.pipeline.preflight)
     _provider_errors: list[str] = PrivateAttr(default_factory=list)
 
@@ -175,6 +184,28 @@ class Settings(BaseSettings):
             raise ValueError("use a postgresql:// URL (unset = SQLite at DATABASE_PATH)")
         return value
 
+    @field_validator("public_base_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value.strip())
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("use the gallery's public address, e.g. https://films.example.org")
+        return value.strip().rstrip("/")
+
+    @field_validator("gallery_secret")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 16:
+            raise ValueError("use at least 16 random characters (e.g. `openssl rand -hex 32`)")
+        return value
+
+    @property
+    def gallery_on(self) -> bool:
+        """Both PUBLIC_BASE_URL and GALLERY_SECRET are set."""
+        return self.public_base_url is not None and self.gallery_secret is not None
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:
@@ -196,7 +227,12 @@ class Settings(BaseSettings):
 
     def secrets(self) -> list[str]:
         """The secret values in force, for the log redactor."""
-        values = (self.discord_token, self.openai_api_key, self.replicate_api_token)
+        values = (
+            self.discord_token,
+            self.openai_api_key,
+            self.replicate_api_token,
+            self.gallery_secret,
+        )
         found = [v.get_secret_value() for v in values if v is not None]
         if self.database_url is not None:
             password = urlsplit(self.database_url.get_secret_value()).password

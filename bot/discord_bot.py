@@ -16,6 +16,8 @@ import yarl
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.gallery.links import GalleryLinks
+from bot.gallery.server import GalleryUnavailable, serve_gallery
 from bot.pipeline.held import missing_keys
 from bot.pipeline.lease import LeaseKeeper
 from bot.services import Services, check_configuration, open_services
@@ -60,7 +62,12 @@ class Reelbot(commands.AutoShardedBot):
     (https://docs.discord.com/developers/events/gateway#sharding)."""
 
     def __init__(
-        self, *, settings: Settings, services: Services, guild_ready_timeout: float = 2.0
+        self,
+        *,
+        settings: Settings,
+        services: Services,
+        guild_ready_timeout: float = 2.0,
+        gallery: GalleryLinks | None = None,
     ) -> None:
         # SHARD_IDS unset: every shard of SHARD_COUNT (or of what Discord recommends)
         shard_ids: dict[str, Any] = (
@@ -80,6 +87,7 @@ class Reelbot(commands.AutoShardedBot):
         )
         self.settings = settings
         self.services = services
+        self.gallery = gallery  # the web gallery's links (None: the gallery is off)
         # the generations this process works on, when several share the database
         self.leases = LeaseKeeper(
             store=services.repo,
@@ -181,8 +189,12 @@ async def running_bot(
     point_discord_at(settings)
     async with (
         open_services(settings) as services,
+        serve_gallery(settings, services.repo) as gallery,
         Reelbot(
-            settings=settings, services=services, guild_ready_timeout=guild_ready_timeout
+            settings=settings,
+            services=services,
+            guild_ready_timeout=guild_ready_timeout,
+            gallery=gallery.links if gallery else None,
         ) as bot,
     ):
         connection = asyncio.create_task(
@@ -200,7 +212,7 @@ async def running_bot(
 
 async def run_bot(settings: Settings) -> int:
     """Run until stopped (SIGTERM, SIGINT). Exit code 2 when DISCORD_TOKEN is missing or
-    refused."""
+    refused, or the web gallery cannot listen."""
     if settings.discord_token is None:
         print(
             "DISCORD_TOKEN is not set: put the bot token in the environment or in .env "
@@ -216,6 +228,9 @@ async def run_bot(settings: Settings) -> int:
             await running.connection
     except discord.LoginFailure:
         log.error("Discord refused DISCORD_TOKEN: check the token in the Developer Portal")
+        return 2
+    except GalleryUnavailable as exc:
+        log.error("%s", exc)
         return 2
     except discord.ConnectionClosed as exc:
         if exc.code not in SHARD_CLOSE_CODES:

@@ -208,3 +208,31 @@ class Version:
     delivery_ref: str | None
     created_at: float
     finished_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryTake:
+    """One version of a film in the web gallery: its file and when it was made."""
+
+    version: int
+    film_path: str
+    made_at: float
+    scene: int | None = None  # the scene a reroll rendered again (0-based); None for v1
+    note: str | None = None  # what the member asked the reroll to change
+
+
+@dataclass(frozen=True, slots=True)
+class GalleryFilm:
+    """A member's film for the web gallery: its text, its versions oldest first, and whether
+    MEDIA_RETENTION_DAYS removed its files."""
+
+    generation_id: int
+    owner_id: int
+    title: str | None
+    prompt: str
+    created_at: float
+    removed_at: float | None
+    takes: tuple[GalleryTake, ...]
+
+    def take(self, version: int) -> GalleryTake | None:
+        return next((t for t in self.takes if t.version == version), None)

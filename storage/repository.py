@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from storage.backend import Tx
 from storage.clip_rows import ClipRows
 from storage.continuity_rows import ContinuityRows
+from storage.gallery_rows import GalleryRows
 from storage.lease_rows import LeaseRows
 from storage.models import (
     FINAL_STATUSES,
@@ -49,6 +50,7 @@ class Repository(
     StartImageRows,
     ContinuityRows,
     LeaseRows,
+    GalleryRows,
 ):
     """Generations, clips, posts, narration, film versions, start images, continuity and
     leases over one open database (SQLite or PostgreSQL)."""

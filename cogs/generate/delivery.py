@@ -66,7 +66,10 @@ class DiscordDeliverer:
             title += f" (v{version})"
         nonce = f"reelbot-film-{generation.id}{tag}"  # ≤ 25 characters, as Discord allows
         try:
-            ref = await self._retrying(lambda: self._by_dm(generation, fitted, title, nonce, tag))
+            links = self._gallery_lines(generation.id, version, shrunk=fitted != film)
+            ref = await self._retrying(
+                lambda: self._by_dm(generation, fitted, title, nonce, tag, links)
+            )
         except discord.Forbidden as exc:
             if exc.code != DM_REFUSED:
                 raise DeliveryError(f"Discord refused the DM: {exc.text}") from exc
@@ -96,12 +99,22 @@ class DiscordDeliverer:
             await asyncio.sleep(self._threads.retry_delay * 2 ** (attempt - 1))
         return await send()
 
+    def _gallery_lines(self, generation_id: int, version: int, *, shrunk: bool) -> str:
+        """The web gallery's links for the DM (none when it is off): the film at full quality
+        when the file sent was shrunk for Discord's limit, and a share link."""
+        links = self._bot.gallery
+        if links is None:
+            return ""
+        full = f"\nFull quality: <{links.download_url(generation_id, version)}>" if shrunk else ""
+        return f"{full}\nShare: <{links.film_url(generation_id, version)}>"
+
     async def _by_dm(
-        self, generation: Generation, film: Path, title: str, nonce: str, tag: str
+        self, generation: Generation, film: Path, title: str, nonce: str, tag: str, links: str
     ) -> str:
         channel = await self._bot.create_dm(discord.Object(id=generation.owner_id))
         message = await channel.send(
-            content=f"🎬 **{title}** — your film from generation #{generation.id} is ready.",
+            content=f"🎬 **{title}** — your film from generation #{generation.id} is ready."
+            + links,
             file=await read_file(film, f"reelbot-{generation.id}{tag}.mp4"),
             nonce=nonce,
             allowed_mentions=NO_MENTIONS,

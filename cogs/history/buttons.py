@@ -72,7 +72,15 @@ async def history_page(
         narrations=narrations,
         versions=await repo.versions_of(ids),
     )
-    return embed, pager(owner_id, page, pages)
+    view = pager(owner_id, page, pages)
+    if bot.gallery is not None:  # the web gallery is on: a link to the member's own
+        gallery: Any = discord.ui.Button(
+            label="Open your gallery",
+            style=discord.ButtonStyle.link,
+            url=bot.gallery.gallery_url(owner_id),
+        )
+        view.add_item(gallery)
+    return embed, view
 
 
 def pager(owner_id: int, page: int, pages: int) -> discord.ui.View:

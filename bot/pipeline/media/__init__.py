@@ -6,7 +6,7 @@ killed if the calling task is cancelled. Failures raise ``MediaError`` with a re
 
 from bot.pipeline.media._ffmpeg import ENCODES, ffmpeg_exe
 from bot.pipeline.media.download import download, host_allowed
-from bot.pipeline.media.frames import last_frame
+from bot.pipeline.media.frames import last_frame, poster_frame
 from bot.pipeline.media.probe import VideoInfo, probe
 from bot.pipeline.media.stitch import StitchResult, stitch
 from bot.pipeline.media.transcode import fit_to_size
@@ -20,6 +20,7 @@ __all__ = [
     "fit_to_size",
     "host_allowed",
     "last_frame",
+    "poster_frame",
     "probe",
     "stitch",
 ]

@@ -60,3 +60,44 @@ async def last_frame(clip: Path, dest: Path) -> Path:
         raise MediaError(f"{clip.name} has no video frame to continue from")
     finally:
         discard(tmp)
+
+
+POSTER_AT = 0.5  # seconds in: past a fade from black, still the opening shot
+POSTER_WIDTH = 640
+
+
+async def poster_frame(film: Path, dest: Path) -> Path:
+    """Write a JPEG still of `film` (half a second in, or its first frame when it is shorter),
+    at most POSTER_WIDTH wide, to `dest`; return `dest`. Written to a temporary sibling and
+    moved into place, so a file at `dest` is always complete. MediaError when no frame decodes."""
+    tmp = temp_sibling(dest)
+    try:
+        for seek in (["-ss", f"{POSTER_AT:g}"], []):
+            await run_ffmpeg(
+                [
+                    "-loglevel",
+                    "error",
+                    "-y",
+                    *seek,
+                    *input_args(film),
+                    "-map",
+                    "0:v:0",
+                    "-an",
+                    "-frames:v",
+                    "1",
+                    "-vf",
+                    f"scale='min({POSTER_WIDTH},iw)':-2",
+                    *_CODECS[".jpg"],
+                    "-f",
+                    "image2",
+                    str(tmp),
+                ],
+                timeout=TIMEOUT,
+                what=f"taking a poster frame of {film.name}",
+                encode=True,
+            )
+            if tmp.exists() and tmp.stat().st_size > 0:
+                return await commit(tmp, dest)
+        raise MediaError(f"{film.name} has no video frame for a poster")
+    finally:
+        discard(tmp)
