@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,10 +82,16 @@ async def _rows(w: Rig, url: str | None, sql: str) -> list[tuple[Any, ...]]:
         await conn.close()
 
 
-async def _cpu_sampler(w: Rig, samples: list[tuple[float, float]]) -> None:
+def _children_cpu(pid: int) -> float:
+    """User + system CPU of the process's ended children (its ffmpeg runs), from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _cpu_sampler(w: Rig, samples: list[tuple[float, float, float]]) -> None:
     while True:
         with contextlib.suppress(OSError, AssertionError):
-            samples.append((w.now(), w.bot.cpu_seconds()))
+            samples.append((w.now(), w.bot.cpu_seconds(), _children_cpu(w.bot.pid)))
         await asyncio.sleep(1.0)
 
 
@@ -138,15 +146,21 @@ async def _run(opts: SustainedOptions, database: str) -> tuple[list[Figure], dic
             w.replicate.create_limit = opts.create_cap
             w.replicate.window_retry_hint = True
             before = await _pg_stats(url) if url is not None else None
-            cpu: list[tuple[float, float]] = []
+            cpu: list[tuple[float, float, float]] = []
             sampler = asyncio.create_task(_cpu_sampler(w, cpu))
             members: list[int] = []
+            fakes_cpu = time.process_time()  # this process: the fakes and the driver
             try:
                 await _offer(w, opts, members)
                 offered_until = w.now()
-                waited = await w.wait_final(len(w.interactions), timeout=opts.timeout)
-                cpu.append((w.now(), w.bot.cpu_seconds()))
+                # Discord takes an answer within 3 s: by then each command was answered (its
+                # reply will end in a final state) or lost (no reply: counted by the ack figure)
+                await asyncio.sleep(4.0)
+                answered = sum(1 for i in w.interactions if i.original_message_id is not None)
+                waited = await w.wait_final(answered, timeout=opts.timeout)
+                cpu.append((w.now(), w.bot.cpu_seconds(), _children_cpu(w.bot.pid)))
                 rss = _rss_bytes(w.bot.pid)
+                fakes_cpu = time.process_time() - fakes_cpu
             finally:
                 sampler.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -186,6 +200,7 @@ async def _run(opts: SustainedOptions, database: str) -> tuple[list[Figure], dic
                 clip_rows=[(int(m), str(p)) for m, p in clips],
                 finished={int(m): float(f) for m, f in finished},
                 database_work=database_work,
+                fakes_cpu_seconds=fakes_cpu,
             )
             return figures(run)  # while the fakes' records are still open
 
