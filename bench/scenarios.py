@@ -321,7 +321,7 @@ def _edit_figures(w: Rig, scenario: str, generations: int, lags: list[float]) ->
             shown,
             lambda m: m["max"] <= m["bound_max"] + 3.0 and m["median"] <= m["bound_median"] + 2.0,
             note=f"bound median {best.get('median', 0.0):.2f} s · max {best.get('max', 0.0):.2f}"
-            f" s | the bot median {shown.get('median', 0.0):.2f} s · max"
+            f" s; the bot median {shown.get('median', 0.0):.2f} s · max"
             f" {shown.get('max', 0.0):.2f} s",
             bound=bound,
         ),

@@ -92,7 +92,8 @@ def _queue_shown(run: Run, gens: list[dict[str, Any]]) -> dict[str, Any]:
         held += 1
         longest = max(longest, wait)
         message = run.rig.discord.message(gen["message_id"])
-        shown = [status_of(e.body) or "" for e in message.edits if e.at <= gen["first_create"]]
+        # the reply as first sent, then each edit, until the run's first create
+        shown = [status_of(e.body) or "" for e in message.history if e.at <= gen["first_create"]]
         position += any("position" in s for s in shown)
         estimate += any(w in s.lower() for s in shown for w in _ESTIMATE_WORDS)
     return {"held": held, "position": position, "estimate": estimate, "longest": longest}
