@@ -27,10 +27,11 @@ from bench import scenarios
 from bench.figures import Figure, describe, markdown, verdict
 from bench.history import history
 from bench.processes import ProcessOptions, processes
+from bench.sustained import SustainedOptions, sustained
 
 SCENARIOS = ("burst", "single", "channel", "load", "history")
-# run only when named: it starts a PostgreSQL server (tests/pg.py) and two bot processes
-ON_REQUEST = ("processes",)
+# run only when named: they start a PostgreSQL server (tests/pg.py); `sustained` takes minutes
+ON_REQUEST = ("processes", "sustained")
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -78,6 +79,33 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--process-clip-delay", type=float, default=5.0, help="processes: s per clip (5)"
     )
+    parser.add_argument(
+        "--sustained-rate",
+        type=float,
+        default=160.0,
+        help="sustained: /generate offered a minute, each of --clips clips (160)",
+    )
+    parser.add_argument(
+        "--sustained-minutes", type=float, default=3.0, help="sustained: minutes offered (3)"
+    )
+    parser.add_argument("--sustained-members", type=int, default=50, help="sustained: members (50)")
+    parser.add_argument(
+        "--sustained-channels", type=int, default=20, help="sustained: channels (20)"
+    )
+    parser.add_argument(
+        "--sustained-clip-delay", type=float, default=20.0, help="sustained: s per clip (20)"
+    )
+    parser.add_argument(
+        "--sustained-databases",
+        default="sqlite,postgres",
+        help="sustained: one run per database, in order (sqlite,postgres)",
+    )
+    parser.add_argument(
+        "--create-cap",
+        type=int,
+        default=600,
+        help="sustained: the fake Replicate's creates per 60 s (Replicate's 600)",
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="per scenario wait (900 s)")
     parser.add_argument("--out", type=Path, help="JSON file (default bench/results/<time>.json)")
     parser.add_argument("--markdown", type=Path, help="also write the table as markdown here")
@@ -117,6 +145,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "load": lambda: scenarios.load(opts),
         "history": lambda: history(opts, args.history_rows),
         "processes": lambda: _processes(args, workdir),
+        "sustained": lambda: _sustained(args, workdir),
     }
     wanted = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in wanted if s not in runners]
@@ -157,6 +186,26 @@ async def _processes(args: argparse.Namespace, workdir: Path) -> scenarios.Outco
             clip_jitter=args.clip_jitter,
             analysis_delay=args.analysis_delay,
             per_channel=args.per_channel,
+            timeout=args.timeout,
+        )
+    )
+    return scenarios.Outcome(figures, raw)
+
+
+async def _sustained(args: argparse.Namespace, workdir: Path) -> scenarios.Outcome:
+    figures, raw = await sustained(
+        SustainedOptions(
+            workdir=workdir / "sustained",
+            rate=args.sustained_rate,
+            minutes=args.sustained_minutes,
+            members=args.sustained_members,
+            channels=args.sustained_channels,
+            clips=args.clips,
+            clip_delay=args.sustained_clip_delay,
+            clip_jitter=args.clip_jitter,
+            analysis_delay=args.analysis_delay,
+            create_cap=args.create_cap,
+            databases=[d.strip() for d in args.sustained_databases.split(",") if d.strip()],
             timeout=args.timeout,
         )
     )

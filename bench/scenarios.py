@@ -295,6 +295,10 @@ def _edit_figures(w: Rig, scenario: str, generations: int, lags: list[float]) ->
     used = measure.channel_edit_budget_used(w)
     ends = [float(r["finished_at"]) for r in measure.final_states(w) if r["finished_at"]]
     bound = measure.final_state_bound(ends)
+    best = summary(bound)
+    shown = summary(measure.final_state_lags(w))
+    if shown.get("n") and best.get("n"):
+        shown = {**shown, "bound_median": best["median"], "bound_max": best["max"]}
     return [
         figure("edit_lag", scenario, label, "s", "— (retired)", summary(lags), lambda m: None),
         figure(
@@ -310,13 +314,15 @@ def _edit_figures(w: Rig, scenario: str, generations: int, lags: list[float]) ->
         figure(
             "final_shown",
             scenario,
-            "final state stored → reply edit showing it",
+            "final state stored → reply edit showing it, next to the bound: the best any"
+            " schedule could do with the same ends at the channel's budget, final states only",
             "s",
-            "max ≤ 10 s",
-            summary(measure.final_state_lags(w)),
-            lambda m: m["max"] <= 10.0,
-            note=f"the best any schedule could do with the same ends at the channel's budget,"
-            f" final states only: max {max(bound, default=0.0):.2f} s",
+            "max ≤ bound's max + 3 s, median ≤ bound's median + 2 s",
+            shown,
+            lambda m: m["max"] <= m["bound_max"] + 3.0 and m["median"] <= m["bound_median"] + 2.0,
+            note=f"bound median {best.get('median', 0.0):.2f} s · max {best.get('max', 0.0):.2f}"
+            f" s; the bot median {shown.get('median', 0.0):.2f} s · max"
+            f" {shown.get('max', 0.0):.2f} s",
             bound=bound,
         ),
     ]
@@ -412,10 +418,11 @@ async def load(opts: Options) -> Outcome:
             "load",
             "bot CPU time per generation (ffmpeg excluded)",
             "ms",
-            "≤ 30 ms",
+            "— (retired)",
             {"value": raw["cpu_seconds"] / n},
-            lambda m: m["value"] <= 0.030,
-            note=f"{raw['cpu_seconds']:.1f} s for {n}",
+            lambda m: None,
+            note=f"{raw['cpu_seconds']:.1f} s for {n}; what holds the bot to CPU now is the"
+            " sustained scenario's CPU at Replicate's cap, per minute and per generation",
         ),
     ]
     return Outcome(figures, raw)

@@ -81,6 +81,11 @@ class SlidingWindow:
         stamps.append(now)
         return True
 
+    def free_in(self, now: float, window: float) -> float:
+        """Seconds from ``now`` until the oldest event leaves the window (0 when empty): when a
+        full window admits again."""
+        return max(0.0, self._stamps[0] + window - now) if self._stamps else 0.0
+
 
 @dataclass(slots=True)
 class FaultQueue:

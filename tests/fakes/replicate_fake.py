@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import math
 import random
 import re
 import time
@@ -102,6 +103,12 @@ class FakeReplicate(LoopbackServer):
         create_limit (600), read_limit (3000) per ``rate_window`` (60.0) seconds, sliding;
             over it: 429 with ``Retry-After: throttle_retry_after`` (1; the client sleeps that
             many seconds before retrying a GET).
+        window_retry_hint (False): a 429 over the limits says when the window admits again
+            (``Retry-After: N`` and ``"Your rate limit resets in ~Ns."``, N the whole seconds
+            until the oldest counted request leaves the window) instead of
+            ``throttle_retry_after``: what the benchmark's ``sustained`` scenario uses.
+        throttled_at: (loop time, "create" or "other") of every request answered 429 by the
+            limits (``counts["throttled_create"]`` counts the creates among them).
         page_size: predictions per list page (100).
         data_retention (3600.0): seconds after an API prediction ends until its data is removed.
         list_status (None): answer every ``GET /v1/predictions`` with this status (an outage;
@@ -154,6 +161,8 @@ class FakeReplicate(LoopbackServer):
         self.read_limit = 3000
         self.rate_window = 60.0
         self.throttle_retry_after = 1
+        self.window_retry_hint = False
+        self.throttled_at: list[tuple[float, str]] = []
         self.page_size = 100
         self.truncate_downloads = False
         self.redirect_downloads_to: str | None = None
@@ -167,6 +176,7 @@ class FakeReplicate(LoopbackServer):
         self._answer_delays: dict[str, float] = {}
         self._skew = 0.0
         self.counts = dict.fromkeys(("create", "get", "list", "cancel", "download", "throttled"), 0)
+        self.counts["throttled_create"] = 0
         self.predictions: dict[str, PredictionRecord] = {}
         self._order: list[str] = []
         self._scripts: list[tuple[str | None, deque[str]]] = []
@@ -418,15 +428,31 @@ class FakeReplicate(LoopbackServer):
             if kind == "create"
             else (self._read_window, self.read_limit)
         )
-        if not window.admit(self.now(), limit, self.rate_window):
+        # Replicate's documented budgets: "You can create predictions at 600 requests per
+        # minute. All other endpoints you can call at 3000 requests per minute." Beyond them:
+        # "status 429 with a body like {"detail":"Request was throttled. Your rate limit resets
+        # in ~30s."}" (https://replicate.com/docs/topics/predictions/rate-limits). The page
+        # also allows "short bursts ... above the default rate limits": a sliding 60 s window
+        # with no burst above it is the strict reading, so a client that passes here passes
+        # there. replicate-python 1.0.7 sleeps the `Retry-After` seconds before retrying a GET
+        # (RetryTransport._calculate_sleep, replicate/client.py) and never retries a POST.
+        now = self.now()
+        if not window.admit(now, limit, self.rate_window):
             self.counts["throttled"] += 1
+            self.throttled_at.append((now, "create" if kind == "create" else "other"))
+            if kind == "create":
+                self.counts["throttled_create"] += 1
+            if self.window_retry_hint:
+                return self._throttled(math.ceil(window.free_in(now, self.rate_window)), True)
             return self._throttled()
         self.counts[kind] += 1
         return None
 
-    def _throttled(self) -> web.Response:
-        n = self.throttle_retry_after
+    def _throttled(self, seconds: int | None = None, resets: bool = False) -> web.Response:
+        n = self.throttle_retry_after if seconds is None else max(1, seconds)
         detail = f"Request was throttled. Expected available in {n} second{'' if n == 1 else 's'}."
+        if resets:  # the documented wording (rate-limits page, above)
+            detail = f"Request was throttled. Your rate limit resets in ~{n}s."
         body = problem_json(429, detail, "Too Many Requests")
         return json_response(body, 429, {"Retry-After": str(n)})
 

@@ -147,6 +147,26 @@ async def test_create_limit_answers_429(fake, client) -> None:
     assert len(fake.predictions) == 2
 
 
+async def test_window_retry_hint_says_when_the_window_admits_again(fake, client) -> None:
+    fake.create_limit, fake.window_retry_hint = 2, True
+    await _create(client, "a")
+    fake.advance(20.0)
+    await _create(client, "b")
+    async with httpx.AsyncClient(base_url=fake.base_url) as http:
+        answer = await http.post(
+            f"/v1/models/{MODEL}/predictions",
+            json={"input": {"prompt": "c"}},
+            headers={"Authorization": "Bearer r8_test"},
+        )
+    assert answer.status_code == 429
+    assert answer.headers["Retry-After"] == "40"  # "a" leaves the 60 s window in 40 s
+    assert answer.json()["detail"] == "Request was throttled. Your rate limit resets in ~40s."
+    assert fake.counts["throttled_create"] == 1 and fake.throttled_at[0][1] == "create"
+    fake.advance(40.0)
+    await _create(client, "c")
+    assert fake.counts["create"] == 3
+
+
 async def test_read_limit_and_get_faults_are_retried_by_the_client(fake, client) -> None:
     prediction = await _create(client, "a")
     fake.fail_next_gets(503, times=2)
