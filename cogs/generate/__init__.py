@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from bot.retry import Retries
 from cogs.generate.buttons import CancelButton, RetryButton
 from cogs.generate.cog import GenerateCog, generate_command
 from cogs.generate.delivery import DiscordDeliverer
@@ -17,10 +18,13 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: Reelbot) -> None:
-    updater = ReplyUpdater(bot, min_interval=bot.settings.reply_edit_seconds)
+    retries = Retries(wait_scale=bot.settings.retry_wait_scale)
+    updater = ReplyUpdater(bot, min_interval=bot.settings.reply_edit_seconds, retries=retries)
     bot.services.bus.subscribe(updater.handle)
     updater.repair()
-    bot.services.runner.register_deliverer("discord", DiscordDeliverer(bot, updater.threads))
+    bot.services.runner.register_deliverer(
+        "discord", DiscordDeliverer(bot, updater.threads, retries=retries)
+    )
 
     async def has_reply(generation: Generation) -> bool:
         return await find_reply(bot, generation) is not None

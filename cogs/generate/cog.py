@@ -146,7 +146,7 @@ class GenerateCog(commands.Cog):
 
     async def _reply(self, interaction: discord.Interaction, generation: Generation) -> None:
         """The public reply that shows the generation from now on; its id is stored."""
-        state = ReplyState(generation.id, generation.prompt)
+        state = ReplyState(generation.id, generation.prompt, guild_id=generation.guild_id)
         if generation.continuity is Continuity.CHAINED:  # the wait is added once it is known
             state.chained = ChainedRender(generation.clips_requested or 0)
         if interaction.response.is_done():  # deferred privately while a start image was read
