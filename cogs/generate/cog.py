@@ -14,6 +14,7 @@ from bot.pipeline.errors import GenerationError
 from bot.pipeline.speech import VOICES
 from bot.pipeline.validation import MAX_PROMPT_CHARS, MAX_SEED, validate_request
 from bot.tree import NO_MENTIONS, UserFacingError
+from cogs.components import check_configured
 from cogs.generate import render, start
 from cogs.generate.access import check_may_manage
 from cogs.generate.permissions import check_channel
@@ -118,12 +119,7 @@ class GenerateCog(commands.Cog):
             )
         except GenerationError as exc:
             raise UserFacingError(exc.reason) from None
-        problems = settings.generation_config_errors()
-        if problems:
-            raise UserFacingError(
-                f"Reelbot is not configured to make films: {'; '.join(problems)}. "
-                "The operator has to fix it in the bot's environment or .env."
-            )
+        check_configured(settings)
         first_frame = None
         if image is not None:  # fetched and checked before anything is stored or spent; that
             # can outlast the 3 s to answer, so the answer is a private "thinking" first: a
