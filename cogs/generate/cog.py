@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Optional
 
 import discord
@@ -17,7 +18,11 @@ from bot.tree import NO_MENTIONS, UserFacingError
 from cogs.components import check_configured
 from cogs.generate import render, start
 from cogs.generate.access import check_may_manage
+from cogs.generate.buttons import CancelButton, RetryButton
+from cogs.generate.delivery import DiscordDeliverer
 from cogs.generate.permissions import check_channel
+from cogs.generate.recovery import find_reply
+from cogs.generate.reroll import RerollButton, submitted_after_restart
 from cogs.generate.state import ReplyState
 from cogs.generate.updater import ReplyUpdater
 from storage.models import Continuity, Generation, NewGeneration
@@ -31,6 +36,8 @@ RATIOS = [
     app_commands.Choice(name="1:1 square", value="1:1"),
 ]
 
+
+BUTTONS = (CancelButton, RetryButton, RerollButton)  # persistent: they answer after a restart
 
 VOICE_CHOICES = [app_commands.Choice(name=v, value=v) for v in VOICES]  # ≤ 25 choices
 
@@ -79,16 +86,41 @@ def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[A
 
 
 class GenerateCog(commands.Cog):
-    """/generate (added to the tree by `setup`, see `generate_command`) and /cancel."""
+    """/generate (see `generate_command`) and /cancel, and the Discord front-end's wiring:
+    what `cog_load` connects (the updater to the bus, the deliverer and the reply finder to
+    the runner, the persistent buttons, the late note-form listener, /generate to the tree),
+    `cog_unload` disconnects, in reverse (`_undo`), then closes the updater."""
 
-    def __init__(self, bot: Reelbot, updater: ReplyUpdater) -> None:
+    def __init__(self, bot: Reelbot, updater: ReplyUpdater, deliverer: DiscordDeliverer) -> None:
         self.bot = bot
         self.updater = updater
+        self.deliverer = deliverer
         self.repo = bot.services.repo
         self.runner = bot.services.runner
+        self._undo: list[Callable[[], object]] = []
+
+    async def cog_load(self) -> None:
+        bot = self.bot
+        self._undo.append(bot.services.bus.subscribe(self.updater.handle))
+        self.updater.repair()
+        # the runner keeps one deliverer and one reply finder per source: a later load
+        # replaces these (it has no way to remove one: bot/pipeline/runner.py)
+        self.runner.register_deliverer("discord", self.deliverer)
+        self.runner.register_reply_finder("discord", self._has_reply)
+        bot.add_dynamic_items(*BUTTONS)
+        self._undo.append(lambda: bot.remove_dynamic_items(*BUTTONS))
+        bot.add_listener(submitted_after_restart, "on_interaction")
+        self._undo.append(lambda: bot.remove_listener(submitted_after_restart, "on_interaction"))
+        bot.tree.add_command(generate_command(self, bot.settings.max_clips))
+        self._undo.append(lambda: bot.tree.remove_command("generate"))
 
     async def cog_unload(self) -> None:
+        while self._undo:
+            self._undo.pop()()
         await self.updater.close()
+
+    async def _has_reply(self, generation: Generation) -> bool:
+        return await find_reply(self.bot, generation) is not None
 
     async def generate(
         self,
