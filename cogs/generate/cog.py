@@ -89,7 +89,7 @@ class GenerateCog(commands.Cog):
     """/generate (see `generate_command`) and /cancel, and the Discord front-end's wiring:
     what `cog_load` connects (the updater to the bus, the deliverer and the reply finder to
     the runner, the persistent buttons, the late note-form listener, /generate to the tree),
-    `cog_unload` disconnects, in reverse (`_undo`), then closes the updater."""
+    `cog_unload` closes the updater, then disconnects in reverse (`_undo`)."""
 
     def __init__(self, bot: Reelbot, updater: ReplyUpdater, deliverer: DiscordDeliverer) -> None:
         self.bot = bot
@@ -115,9 +115,11 @@ class GenerateCog(commands.Cog):
         self._undo.append(lambda: bot.tree.remove_command("generate"))
 
     async def cog_unload(self) -> None:
+        # the updater first: an edit or post still landing sends its view, and discord.py
+        # registers a sent view's dynamic items again (ViewStore.add_view)
+        await self.updater.close()
         while self._undo:
             self._undo.pop()()
-        await self.updater.close()
 
     async def _has_reply(self, generation: Generation) -> bool:
         return await find_reply(self.bot, generation) is not None

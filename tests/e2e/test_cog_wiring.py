@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+from bot.pipeline.events import Started
 from cogs.generate.reroll import submitted_after_restart
 from tests.e2e.harness import world
 
@@ -29,6 +30,9 @@ async def test_unloading_the_generate_cog_undoes_its_setup_and_a_reload_wires_it
         reply = await w.generate(IDEA, clips=1)
         await w.clips_running(1, 1)
         wired = len(bus)
+        # an edit of the reply in flight while the cog unloads (it sends the Cancel button's
+        # view, which discord.py registers again unless the updater is closed first)
+        w.services.bus.publish(Started(1))
         assert bot.tree.get_command("generate") is not None and listening(bot) == 1
 
         await bot.unload_extension("cogs.generate")
