@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     # this process's name in the leases; a restarted process takes its own back at once.
     # Unset: the host name and the shards ("host:shards-0,1-of-2", "host:all")
     process_name: str | None = None
+    # every wait between retries (bot.retry) is multiplied by this: 1 in production; tests and
+    # load runs on loopback fakes make it small (0: try again at once)
+    retry_wait_scale: float = Field(default=1.0, ge=0)
 
     # the web gallery (issue 23, bot/gallery): on when both PUBLIC_BASE_URL (where members
     # reach it, behind the operator's HTTPS reverse proxy) and GALLERY_SECRET (the HMAC key of

@@ -27,6 +27,7 @@ from bot.pipeline.retention import MediaRetention
 from bot.pipeline.runner import Runner, RunnerConfig
 from bot.pipeline.speech import Narrator
 from bot.pipeline.video_models import get_model
+from bot.retry import Retries
 from storage.db import open_database
 from storage.repository import Repository
 
@@ -125,6 +126,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
     policy = MediaPolicy(settings.media_dir, settings.media_allowed_hosts)
     ENCODES.configure(settings.ffmpeg_concurrency)
     bus = EventBus()
+    retries = Retries(wait_scale=settings.retry_wait_scale)
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
     async with (
         aiohttp.ClientSession(timeout=timeout) as http,
@@ -150,11 +152,15 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 bus=bus,
                 concurrency=settings.clip_concurrency,
                 timeout=settings.clip_timeout_seconds,
+                retries=retries,
             )
         runner = Runner(
             repo=repo,
             analyst=Analyst(
-                openai_client, model=settings.openai_model, max_clips=settings.max_clips
+                openai_client,
+                model=settings.openai_model,
+                max_clips=settings.max_clips,
+                retries=retries,
             ),
             clips=clips,
             bus=bus,

@@ -20,6 +20,7 @@ from bot.pipeline.shotlist import (
     ShotListPlan,
     clamp,
 )
+from bot.retry import Retries
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,6 @@ RESPONSE_FORMAT = type_to_response_format_param(ShotListPlan)
 NARRATED_RESPONSE_FORMAT = type_to_response_format_param(NarratedShotListPlan)
 
 MODERATION_MODEL = "omni-moderation-latest"
-SHAPE_ATTEMPTS = 2  # a malformed answer is asked for once more; transport retries are the client's
 
 SYSTEM_PROMPT = """You are the director of a very short film. Turn the member's idea into a
 shot list: a short title, one paragraph of visual style and continuity notes (characters'
@@ -68,10 +68,19 @@ def _scene_rule(clips: int | None, max_clips: int) -> str:
 class Analyst:
     """Moderation and shot-list writing over an `AsyncOpenAI` client passed in."""
 
-    def __init__(self, client: AsyncOpenAI, *, model: str, max_clips: int) -> None:
+    def __init__(
+        self,
+        client: AsyncOpenAI,
+        *,
+        model: str,
+        max_clips: int,
+        retries: Retries | None = None,
+    ) -> None:
         self._client = client
         self._model = model
         self._max_clips = max_clips
+        # a malformed answer is asked for again (bot.retry); transport retries are the client's
+        self._again = (retries or Retries()).structured_answer
 
     async def moderate(self, prompt: str) -> None:
         """Raise `ModerationRefused` when the moderation endpoint flags `prompt`."""
@@ -134,10 +143,10 @@ class Analyst:
         what: str,
     ) -> T:
         """The model's answer in `answer_format` (a strict JSON schema), read by `parse`; a
-        malformed, cut-off or empty answer is asked for once more (`SHAPE_ATTEMPTS`), a
-        refusal or an OpenAI error ends it. Raises AnalysisError naming `what`."""
-        problem = "no answer"
-        for attempt in range(1, SHAPE_ATTEMPTS + 1):
+        malformed, cut-off or empty answer is asked for again (`bot.retry`'s structured-answer
+        policy), a refusal or an OpenAI error ends it. Raises AnalysisError naming `what`."""
+
+        async def ask() -> T:
             try:
                 completion = await self._client.chat.completions.create(
                     model=self._model,
@@ -149,18 +158,23 @@ class Analyst:
             choice = completion.choices[0]
             if choice.message.refusal:
                 raise AnalysisError(f"The analysis model declined: {choice.message.refusal}")
+            if choice.finish_reason == "length":
+                raise ValueError(f"the {what} was cut off (the answer was too long)")
+            if not choice.message.content:
+                raise ValueError(f"the {what} was empty")
             try:
-                if choice.finish_reason == "length":
-                    raise ValueError(f"the {what} was cut off (the answer was too long)")
-                if not choice.message.content:
-                    raise ValueError(f"the {what} was empty")
                 return parse(choice.message.content)
             except pydantic.ValidationError as exc:
-                problem = f"the {what} was malformed ({exc.error_count()} error(s))"
-            except ValueError as exc:
-                problem = str(exc)
-            log.warning("%s attempt %d/%d: %s", what, attempt, SHAPE_ATTEMPTS, problem)
-        raise AnalysisError(f"The analysis model did not write a usable {what}: {problem}.")
+                raise ValueError(
+                    f"the {what} was malformed ({exc.error_count()} error(s))"
+                ) from exc
+
+        try:
+            return await self._again.call(ask, "%s", what)
+        except ValueError as exc:
+            raise AnalysisError(
+                f"The analysis model did not write a usable {what}: {exc}."
+            ) from exc
 
 
 def _with_image(text: str, image: str) -> list[dict[str, object]]:

@@ -4,23 +4,19 @@ failure may pass (the prediction is paid for: the download is repeated, not it).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
 import aiohttp
 
 from bot.pipeline import media
-from bot.pipeline.errors import MediaUnavailable
 from bot.pipeline.predictions import PROVIDER_ERRORS, Predictions, describe
 from bot.pipeline.snapshot import Snapshot
+from bot.retry import Retries
 from storage.models import Clip, ClipStatus, Generation
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
-
-DOWNLOAD_ATTEMPTS = 3
-DOWNLOAD_BACKOFF = 0.5  # seconds before the second attempt, doubled after
 
 
 class ClipOutputs:
@@ -35,8 +31,10 @@ class ClipOutputs:
         http: aiohttp.ClientSession,
         allowed_hosts: tuple[str, ...],
         max_bytes: int,
+        retries: Retries,
     ) -> None:
         self._repo = repo
+        self._download = retries.download
         self._predictions = predictions
         self._http = http
         self._allowed_hosts = allowed_hosts
@@ -102,29 +100,20 @@ class ClipOutputs:
 
     async def fetch(self, generation: Generation, clip: Clip, url: str, dest: Path) -> None:
         """Download the clip's video to `dest`, trying again (a bounded number of times,
-        backing off) when the failure may pass. Raises MediaError."""
-        for attempt in range(1, DOWNLOAD_ATTEMPTS + 1):
-            try:
-                await media.download(
-                    self._http,
-                    url,
-                    dest,
-                    allowed_hosts=self._allowed_hosts,
-                    max_bytes=self._max_bytes,
-                )
-                return
-            except MediaUnavailable as exc:
-                if attempt == DOWNLOAD_ATTEMPTS:
-                    raise
-                log.warning(
-                    "generation %s clip %s: %s; downloading again (attempt %d/%d)",
-                    generation.id,
-                    clip.index + 1,
-                    exc.reason,
-                    attempt + 1,
-                    DOWNLOAD_ATTEMPTS,
-                )
-                await asyncio.sleep(DOWNLOAD_BACKOFF * 2 ** (attempt - 1))
+        backing off: `bot.retry`'s download policy) when the failure may pass. Raises
+        MediaError."""
+        await self._download.call(
+            lambda: media.download(
+                self._http,
+                url,
+                dest,
+                allowed_hosts=self._allowed_hosts,
+                max_bytes=self._max_bytes,
+            ),
+            "generation %s clip %s",
+            generation.id,
+            clip.index + 1,
+        )
 
 
 def output_removed(prediction: Snapshot) -> bool:

@@ -19,6 +19,7 @@ from bot.pipeline.fairness import FairQueue
 from bot.pipeline.predictions import PROVIDER_ERRORS, CreateFailed, Predictions, describe
 from bot.pipeline.snapshot import DATA_KEPT_SECONDS, UNREADABLE, Snapshot, predict_seconds
 from bot.pipeline.video_models import ClipRequest, VideoModel
+from bot.retry import Retries
 from storage.models import Clip, ClipStatus, Continuity, Generation
 from storage.repository import Repository
 
@@ -58,6 +59,7 @@ class ClipMaker:
         bus: EventBus,
         concurrency: int,
         timeout: float,
+        retries: Retries | None = None,
     ) -> None:
         self._repo = repo
         self._predictions = predictions
@@ -73,6 +75,7 @@ class ClipMaker:
             http=http,
             allowed_hosts=policy.allowed_hosts,
             max_bytes=policy.max_clip_bytes,
+            retries=retries or Retries(),
         )
         # awaited before each prediction create: returns when this process may still spend on
         # the generation, cancels its task when another process took it over (Runner._fence)

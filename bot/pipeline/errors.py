@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from bot.logs import redact
 from bot.pipeline.text import one_line, shorten
@@ -19,6 +20,16 @@ def public_reason(text: str) -> str:
     key fragments redacted, at most MAX_REASON_CHARS. Applying it twice changes nothing."""
     text = _PATH.sub(lambda m: m["name"] or "…", one_line(text))
     return shorten(redact(text), MAX_REASON_CHARS)
+
+
+def not_configured(problems: Sequence[str]) -> str:
+    """The one wording of "a setting keeps Reelbot from making films" (for /generate, Retry,
+    Reroll and a generation stopped on its way): each problem one sentence."""
+    said = "; ".join(p.rstrip(".") for p in problems)
+    return (
+        f"Reelbot is not configured to make films: {said}. "
+        "The operator has to fix it in the bot's environment or .env."
+    )
 
 
 class GenerationError(Exception):

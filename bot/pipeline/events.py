@@ -126,6 +126,10 @@ class EventBus:
         self._subscribers.append(handler)
         return lambda: self._subscribers.remove(handler)
 
+    def __len__(self) -> int:
+        """How many handlers are subscribed."""
+        return len(self._subscribers)
+
     def publish(self, event: Event) -> None:
         for handler in tuple(self._subscribers):
             try:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.pipeline.errors import public_reason
+from bot.pipeline.errors import not_configured, public_reason
 from bot.pipeline.preflight import Problem, Severity
 from storage.models import Generation, GenerationStatus
 
@@ -42,8 +42,7 @@ def stopping(problems: Sequence[Problem], generation: Generation, *, video: bool
 
 def reason(problems: Sequence[Problem]) -> str:
     """What the member reads on the reply of a generation `problems` stopped."""
-    said = "; ".join(p.text.rstrip(".") for p in problems)
     return public_reason(
-        f"Reelbot is not configured to make films: {said}. Nothing more was spent on it; "
-        "press Retry once the operator has fixed the setting."
+        f"{not_configured([p.text for p in problems])} Nothing more was spent on it; press "
+        "Retry once the operator has fixed the setting."
     )

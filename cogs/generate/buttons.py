@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 import discord
 
 from bot.pipeline.admission import Refused
-from bot.tree import UserFacingError, check_allowed_here, handle_error
+from bot.tree import UserFacingError
+from cogs.components import Component, check_configured
 from cogs.generate.access import check_may_manage
 from storage.models import Generation
 
@@ -16,9 +17,9 @@ if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
 
 
-class _GenerationButton:
-    """What Cancel and Retry share: the `reelbot:<action>:<generation id>` custom id, the
-    access check, and the one error path."""
+class _GenerationButton(Component):
+    """What Cancel and Retry share: the `reelbot:<action>:<generation id>` custom id and the
+    access check (the allow-list and the error path are `Component`'s)."""
 
     action: ClassVar[str]
     label: ClassVar[str]
@@ -40,18 +41,14 @@ class _GenerationButton:
     ) -> Self:
         return cls(int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            check_allowed_here(interaction)
-            bot: Reelbot = interaction.client  # type: ignore[assignment]
-            generation = check_may_manage(
-                interaction, await bot.services.repo.generation(self.generation_id)
-            )
-            await self.act(bot, interaction, generation)
-        except Exception as exc:
-            await handle_error(interaction, exc)
+    async def act(self, interaction: discord.Interaction) -> None:
+        bot: Reelbot = interaction.client  # type: ignore[assignment]
+        generation = check_may_manage(
+            interaction, await bot.services.repo.generation(self.generation_id)
+        )
+        await self.on_generation(bot, interaction, generation)
 
-    async def act(
+    async def on_generation(
         self, bot: Reelbot, interaction: discord.Interaction, generation: Generation
     ) -> None:
         raise NotImplementedError
@@ -66,7 +63,7 @@ class CancelButton(
 
     action, label, style = "cancel", "Cancel", discord.ButtonStyle.danger
 
-    async def act(
+    async def on_generation(
         self, bot: Reelbot, interaction: discord.Interaction, generation: Generation
     ) -> None:
         await interaction.response.defer()
@@ -83,12 +80,10 @@ class RetryButton(
 
     action, label, style = "retry", "Retry", discord.ButtonStyle.primary
 
-    async def act(
+    async def on_generation(
         self, bot: Reelbot, interaction: discord.Interaction, generation: Generation
     ) -> None:
-        problems = bot.settings.generation_config_errors()
-        if problems:
-            raise UserFacingError(f"Reelbot is not configured to generate: {'; '.join(problems)}.")
+        check_configured(bot.settings)
         try:
             retried = await bot.services.runner.retry(generation.id)
         except Refused as exc:

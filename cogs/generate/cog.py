@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Optional
 
 import discord
@@ -14,9 +15,14 @@ from bot.pipeline.errors import GenerationError
 from bot.pipeline.speech import VOICES
 from bot.pipeline.validation import MAX_PROMPT_CHARS, MAX_SEED, validate_request
 from bot.tree import NO_MENTIONS, UserFacingError
+from cogs.components import check_configured
 from cogs.generate import render, start
 from cogs.generate.access import check_may_manage
+from cogs.generate.buttons import CancelButton, RetryButton
+from cogs.generate.delivery import DiscordDeliverer
 from cogs.generate.permissions import check_channel
+from cogs.generate.recovery import find_reply
+from cogs.generate.reroll import RerollButton, submitted_after_restart
 from cogs.generate.state import ReplyState
 from cogs.generate.updater import ReplyUpdater
 from storage.models import Continuity, Generation, NewGeneration
@@ -30,6 +36,8 @@ RATIOS = [
     app_commands.Choice(name="1:1 square", value="1:1"),
 ]
 
+
+BUTTONS = (CancelButton, RetryButton, RerollButton)  # persistent: they answer after a restart
 
 VOICE_CHOICES = [app_commands.Choice(name=v, value=v) for v in VOICES]  # ≤ 25 choices
 
@@ -78,16 +86,43 @@ def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[A
 
 
 class GenerateCog(commands.Cog):
-    """/generate (added to the tree by `setup`, see `generate_command`) and /cancel."""
+    """/generate (see `generate_command`) and /cancel, and the Discord front-end's wiring:
+    what `cog_load` connects (the updater to the bus, the deliverer and the reply finder to
+    the runner, the persistent buttons, the late note-form listener, /generate to the tree),
+    `cog_unload` closes the updater, then disconnects in reverse (`_undo`)."""
 
-    def __init__(self, bot: Reelbot, updater: ReplyUpdater) -> None:
+    def __init__(self, bot: Reelbot, updater: ReplyUpdater, deliverer: DiscordDeliverer) -> None:
         self.bot = bot
         self.updater = updater
+        self.deliverer = deliverer
         self.repo = bot.services.repo
         self.runner = bot.services.runner
+        self._undo: list[Callable[[], object]] = []
+
+    async def cog_load(self) -> None:
+        bot = self.bot
+        self._undo.append(bot.services.bus.subscribe(self.updater.handle))
+        self.updater.repair()
+        # the runner keeps one deliverer and one reply finder per source: a later load
+        # replaces these (it has no way to remove one: bot/pipeline/runner.py)
+        self.runner.register_deliverer("discord", self.deliverer)
+        self.runner.register_reply_finder("discord", self._has_reply)
+        bot.add_dynamic_items(*BUTTONS)
+        self._undo.append(lambda: bot.remove_dynamic_items(*BUTTONS))
+        bot.add_listener(submitted_after_restart, "on_interaction")
+        self._undo.append(lambda: bot.remove_listener(submitted_after_restart, "on_interaction"))
+        bot.tree.add_command(generate_command(self, bot.settings.max_clips))
+        self._undo.append(lambda: bot.tree.remove_command("generate"))
 
     async def cog_unload(self) -> None:
+        # the updater first: an edit or post still landing sends its view, and discord.py
+        # registers a sent view's dynamic items again (ViewStore.add_view)
         await self.updater.close()
+        while self._undo:
+            self._undo.pop()()
+
+    async def _has_reply(self, generation: Generation) -> bool:
+        return await find_reply(self.bot, generation) is not None
 
     async def generate(
         self,
@@ -118,12 +153,7 @@ class GenerateCog(commands.Cog):
             )
         except GenerationError as exc:
             raise UserFacingError(exc.reason) from None
-        problems = settings.generation_config_errors()
-        if problems:
-            raise UserFacingError(
-                f"Reelbot is not configured to make films: {'; '.join(problems)}. "
-                "The operator has to fix it in the bot's environment or .env."
-            )
+        check_configured(settings)
         first_frame = None
         if image is not None:  # fetched and checked before anything is stored or spent; that
             # can outlast the 3 s to answer, so the answer is a private "thinking" first: a
@@ -146,7 +176,7 @@ class GenerateCog(commands.Cog):
 
     async def _reply(self, interaction: discord.Interaction, generation: Generation) -> None:
         """The public reply that shows the generation from now on; its id is stored."""
-        state = ReplyState(generation.id, generation.prompt)
+        state = ReplyState(generation.id, generation.prompt, guild_id=generation.guild_id)
         if generation.continuity is Continuity.CHAINED:  # the wait is added once it is known
             state.chained = ChainedRender(generation.clips_requested or 0)
         if interaction.response.is_done():  # deferred privately while a start image was read

@@ -7,25 +7,17 @@ the first message (past them, the crash's window is a duplicate: see the README)
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import aiohttp
 import discord
 
 from bot.pipeline import media
 from bot.pipeline.errors import DeliveryError, MediaError
+from bot.retry import Retries
 from bot.tree import NO_MENTIONS
-from cogs.generate.thread import (
-    POST_ATTEMPTS,
-    ThreadPoster,
-    is_transient,
-    read_file,
-    upload_limit,
-)
+from cogs.generate.thread import ThreadPoster, read_file, upload_limit
 from storage.models import Generation
 
 if TYPE_CHECKING:
@@ -41,10 +33,15 @@ class DiscordDeliverer:
     was delivered is recorded in the generation's posts; it uses the thread poster to post the
     film after the clips when DMs are closed."""
 
-    def __init__(self, bot: Reelbot, threads: ThreadPoster) -> None:
+    def __init__(
+        self, bot: Reelbot, threads: ThreadPoster, *, retries: Retries | None = None
+    ) -> None:
         self._bot = bot
         self._repo = bot.services.repo
         self._threads = threads
+        # a send Discord fails for a moment (5xx, 429, a dropped connection) is tried again;
+        # the nonce makes a repeat that did land return the first message
+        self._sends = (retries or Retries()).discord_post
 
     async def deliver(self, generation: Generation, film: Path, *, version: int = 1) -> str:
         """Send the film (`version` > 1: a reroll's new cut, sent as that version)."""
@@ -67,8 +64,10 @@ class DiscordDeliverer:
         nonce = f"reelbot-film-{generation.id}{tag}"  # ≤ 25 characters, as Discord allows
         try:
             links = self._gallery_lines(generation.id, version, shrunk=fitted != film)
-            ref = await self._retrying(
-                lambda: self._by_dm(generation, fitted, title, nonce, tag, links)
+            ref = await self._sends.call(
+                lambda: self._by_dm(generation, fitted, title, nonce, tag, links),
+                "sending generation %s by DM",
+                generation.id,
             )
         except discord.Forbidden as exc:
             if exc.code != DM_REFUSED:
@@ -78,26 +77,15 @@ class DiscordDeliverer:
                 generation.owner_id,
                 generation.id,
             )
-            ref = await self._retrying(
-                lambda: self._in_thread(generation, fitted, title, nonce, tag)
+            ref = await self._sends.call(
+                lambda: self._in_thread(generation, fitted, title, nonce, tag),
+                "posting generation %s in its thread",
+                generation.id,
             )
         except discord.HTTPException as exc:
             raise DeliveryError(f"Discord did not take the film: {exc.status} {exc.text}") from exc
         await self._repo.record_post(generation.id, key, ref)
         return ref
-
-    async def _retrying(self, send: Callable[[], Awaitable[str]]) -> str:
-        """`send()`, tried again when Discord fails for a moment (5xx, 429, a dropped
-        connection); the nonce makes a repeat that did land return the first message."""
-        for attempt in range(1, POST_ATTEMPTS):
-            try:
-                return await send()
-            except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
-                if not is_transient(exc):
-                    raise
-                log.info("sending a film failed (attempt %d), trying again: %s", attempt, exc)
-            await asyncio.sleep(self._threads.retry_delay * 2 ** (attempt - 1))
-        return await send()
 
     def _gallery_lines(self, generation_id: int, version: int, *, shrunk: bool) -> str:
         """The web gallery's links for the DM (none when it is off): the film at full quality

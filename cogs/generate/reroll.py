@@ -19,7 +19,8 @@ import discord
 
 from bot.pipeline.admission import Refused
 from bot.pipeline.rewrite import MAX_NOTE_CHARS
-from bot.tree import NO_MENTIONS, UserFacingError, check_allowed_here, handle_error
+from bot.tree import NO_MENTIONS, UserFacingError
+from cogs.components import Component, ComponentModal, check_configured
 from cogs.generate.access import check_may_manage
 
 if TYPE_CHECKING:
@@ -27,16 +28,13 @@ if TYPE_CHECKING:
 
 NOTE_EXAMPLE = "closer on the seal's face"
 BOOT = secrets.token_hex(3)  # this process, in each note form's custom id
-NOTE_ID = re.compile(r"reelbot:reroll-note:(?P<id>\d+):(?P<scene>\d+):(?P<boot>[0-9a-f]+):\d+")
-
-
-def _check_configured(bot: Reelbot) -> None:
-    problems = bot.settings.generation_config_errors()
-    if problems:
-        raise UserFacingError(f"Reelbot is not configured to generate: {'; '.join(problems)}.")
+NOTE_ID = re.compile(
+    r"reelbot:reroll-note:(?P<id>\d+):(?P<scene>\d+):(?P<boot>[0-9a-f]+):(?P<key>\d+)"
+)
 
 
 class RerollButton(
+    Component,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"reelbot:reroll:(?P<id>\d+):(?P<scene>\d+)",
 ):
@@ -60,32 +58,37 @@ class RerollButton(
     ) -> Self:
         return cls(int(match["id"]), int(match["scene"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            check_allowed_here(interaction)
-            bot: Reelbot = interaction.client  # type: ignore[assignment]
-            generation = check_may_manage(
-                interaction, await bot.services.repo.generation(self.generation_id)
-            )
-            _check_configured(bot)
-            try:  # before the member types a note: a reroll that would be refused says so now
-                await bot.services.runner.check_reroll(generation.id, self.scene)
-            except Refused as exc:
-                raise UserFacingError(exc.reason) from None
-            await interaction.response.send_modal(
-                RerollModal(generation.id, self.scene, key=interaction.id)
-            )
-        except Exception as exc:
-            await handle_error(interaction, exc)
+    async def act(self, interaction: discord.Interaction) -> None:
+        bot: Reelbot = interaction.client  # type: ignore[assignment]
+        generation = check_may_manage(
+            interaction, await bot.services.repo.generation(self.generation_id)
+        )
+        check_configured(bot.settings)
+        try:  # before the member types a note: a reroll that would be refused says so now
+            await bot.services.runner.check_reroll(generation.id, self.scene)
+        except Refused as exc:
+            raise UserFacingError(exc.reason) from None
+        await interaction.response.send_modal(
+            RerollModal(generation.id, self.scene, key=interaction.id)
+        )
 
 
-class RerollModal(discord.ui.Modal):
-    """The note of one member's reroll (optional); its custom id is unique to the press."""
+class RerollModal(ComponentModal):
+    """The note of one member's reroll (optional); its custom id is unique to the press.
+    `note`: the text submitted, for a form answered after a restart (`answer`)."""
 
-    def __init__(self, generation_id: int, scene: int, *, key: int) -> None:
+    def __init__(
+        self,
+        generation_id: int,
+        scene: int,
+        *,
+        key: int,
+        boot: str = BOOT,
+        note: str | None = None,
+    ) -> None:
         super().__init__(
             title=f"Reroll scene {scene + 1}",
-            custom_id=f"reelbot:reroll-note:{generation_id}:{scene}:{BOOT}:{key}",
+            custom_id=f"reelbot:reroll-note:{generation_id}:{scene}:{boot}:{key}",
             timeout=900,
         )
         self.generation_id, self.scene = generation_id, scene
@@ -95,6 +98,7 @@ class RerollModal(discord.ui.Modal):
             required=False,
             max_length=MAX_NOTE_CHARS,
             custom_id="note",
+            default=note,  # its `value` until a submit sets it
         )
         self.add_item(
             discord.ui.Label(
@@ -105,60 +109,60 @@ class RerollModal(discord.ui.Modal):
         )
 
     async def on_submit(self, interaction: discord.Interaction) -> None:  # type: ignore[override]
-        await _reroll(interaction, self.generation_id, self.scene, self.note.value)
-
-    async def on_error(  # type: ignore[override]
-        self, interaction: discord.Interaction, error: Exception
-    ) -> None:
-        await handle_error(interaction, error)
-
-
-async def _reroll(
-    interaction: discord.Interaction, generation_id: int, scene: int, note: str | None
-) -> None:
-    """The submitted note form: checked again (who, where, configured), then the reroll."""
-    check_allowed_here(interaction)
-    bot: Reelbot = interaction.client  # type: ignore[assignment]
-    check_may_manage(interaction, await bot.services.repo.generation(generation_id))
-    _check_configured(bot)
-    try:
-        version = await bot.services.runner.reroll(
-            generation_id, scene, (note or "").strip() or None
+        """The submitted note form: checked again (who, configured; where: the base), then
+        the reroll."""
+        generation_id, scene, note = self.generation_id, self.scene, self.note.value
+        bot: Reelbot = interaction.client  # type: ignore[assignment]
+        check_may_manage(interaction, await bot.services.repo.generation(generation_id))
+        check_configured(bot.settings)
+        try:
+            version = await bot.services.runner.reroll(generation_id, scene, note.strip() or None)
+        except Refused as exc:
+            raise UserFacingError(exc.reason) from None
+        await interaction.response.send_message(
+            f"🎲 Rerolling scene {scene + 1}: it becomes v{version.number} of the film, "
+            "sent like the first.",
+            ephemeral=True,
+            allowed_mentions=NO_MENTIONS,
         )
-    except Refused as exc:
-        raise UserFacingError(exc.reason) from None
-    await interaction.response.send_message(
-        f"🎲 Rerolling scene {scene + 1}: it becomes v{version.number} of the film, "
-        "sent like the first.",
-        ephemeral=True,
-        allowed_mentions=NO_MENTIONS,
-    )
 
 
 async def submitted_after_restart(interaction: discord.Interaction) -> None:
     """`on_interaction` listener: a note form shown by an earlier process of the bot (a
-    restart came between the press and the submit) is answered here, from the submit's own
-    data (the text input `note`, inside its Label or action row)."""
+    restart came between the press and the submit) is answered by the same `RerollModal`,
+    rebuilt from its custom id with the submitted note.
+
+    discord.py hands a submit only to a modal its own process showed (`ViewStore.dispatch_modal`
+    looks the custom id up and drops an unknown one), and has no public way to fill a modal from
+    a submit: the note is read from `Interaction.data`, the submit as Discord documents it
+    (`data.components`: action rows with `components`, labels with one `component`; the text
+    input carries its `custom_id` and `value`)."""
     if interaction.type is not discord.InteractionType.modal_submit:
         return
     data: dict[str, Any] = dict(interaction.data or {})  # type: ignore[arg-type]
     match = NOTE_ID.fullmatch(str(data.get("custom_id", "")))
     if match is None or match["boot"] == BOOT:
         return  # not a note form, or this process's own (its modal answers it)
-    try:
-        note = _submitted_value(data.get("components") or [], "note")
-        await _reroll(interaction, int(match["id"]), int(match["scene"]), note)
-    except Exception as exc:
-        await handle_error(interaction, exc)
+    form = RerollModal(
+        int(match["id"]),
+        int(match["scene"]),
+        key=int(match["key"]),
+        boot=match["boot"],
+        note=_submitted_value(data.get("components"), "note"),
+    )
+    await form.answer(interaction)
 
 
-def _submitted_value(components: list[Any], custom_id: str) -> str | None:
-    """The value of the text input `custom_id` in a modal submit's components."""
+def _submitted_value(components: object, custom_id: str) -> str | None:
+    """The value of the input `custom_id` among a modal submit's components, at any depth."""
+    if not isinstance(components, list):
+        return None
     for component in components:
-        inner = [component.get("component")] if component.get("type") == 18 else []
-        inner += component.get("components") or []
-        if component.get("custom_id") == custom_id:
+        if not isinstance(component, dict):
+            continue
+        if component.get("custom_id") == custom_id and "value" in component:
             return str(component.get("value") or "")
+        inner = [*(component.get("components") or []), component.get("component")]
         found = _submitted_value([c for c in inner if c], custom_id)
         if found is not None:
             return found

@@ -19,6 +19,7 @@ class ReplyState(Progress):
 
     channel_id: int | None = None
     message_id: int | None = None
+    guild_id: int | None = None  # the server of the channel (a thread is started there)
     thread_id: int | None = None  # where posts go: a thread, the channel itself, or undecided
     post_failures: dict[str, str] = field(default_factory=dict)  # post key → why it failed
 
@@ -28,5 +29,5 @@ class ReplyState(Progress):
     ) -> Self:
         state = super().from_rows(generation, clips, versions)
         state.channel_id, state.message_id = generation.channel_id, generation.message_id
-        state.thread_id = generation.thread_id
+        state.thread_id, state.guild_id = generation.thread_id, generation.guild_id
         return state

@@ -5,7 +5,7 @@ post or a voice channel's chat; or the bot may not create threads or post in the
 go in the channel itself, and that choice is stored so no later post asks again. Each post is
 recorded, or recorded failed with its reason (shown on the reply), so a restart never posts
 anything twice and nothing goes missing unsaid; a post Discord fails for a moment (5xx, 429,
-a dropped connection) is tried again.
+a dropped connection) is tried again (`bot.retry`'s Discord-post policy).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from bot import tasks
 from bot.pipeline import media
 from bot.pipeline.errors import MediaError
 from bot.pipeline.shotlist import ShotList
+from bot.retry import Retries
 from bot.tree import NO_MENTIONS
 from cogs.generate import permissions
 from cogs.generate.reroll import RerollButton
@@ -44,7 +45,6 @@ THREAD_EXISTS = 160004  # "A thread has already been created for this message"
 WRONG_CHANNEL_TYPE = 50024  # "Cannot execute action on this channel type"
 MISSING_ACCESS, MISSING_PERMISSIONS = 50001, 50013
 TOO_LARGE = 40005  # "Request entity too large"
-POST_ATTEMPTS = 4
 FAILED = "failed:"  # a post recorded as failed: the prefix, then the reason
 
 
@@ -76,13 +76,6 @@ def failed_posts(posts: dict[str, str]) -> dict[str, str]:
     return {k: v.removeprefix(FAILED) for k, v in posts.items() if v.startswith(FAILED)}
 
 
-def is_transient(exc: BaseException) -> bool:
-    """Worth trying again: Discord failed for a moment (5xx, 429) or the connection dropped."""
-    if isinstance(exc, discord.HTTPException):
-        return exc.status >= 500 or exc.status == 429
-    return isinstance(exc, aiohttp.ClientError | OSError | TimeoutError)
-
-
 def failure_reason(exc: BaseException) -> str:
     if isinstance(exc, discord.HTTPException):
         if exc.status == 413 or exc.code == TOO_LARGE:
@@ -105,10 +98,11 @@ class ThreadPoster:
     the channel where no thread can be. Where the posts go is stored on the generation, what
     was posted (or failed, with its reason, into the state's `post_failures`) in its posts."""
 
-    retry_delay = 1.0  # seconds before the first retry of a transient failure, then doubled
-
-    def __init__(self, bot: Reelbot, *, spawn: Spawn = tasks.spawn) -> None:
+    def __init__(
+        self, bot: Reelbot, *, retries: Retries | None = None, spawn: Spawn = tasks.spawn
+    ) -> None:
         self._bot = bot
+        self._posts = (retries or Retries()).discord_post  # 5xx, 429, a dropped connection
         self._repo = bot.services.repo
         self._spawn = spawn
         self._chains: dict[int, asyncio.Task[None]] = {}  # generation id → its last queued post
@@ -162,45 +156,51 @@ class ThreadPoster:
             await self._settle_target(state, state.channel_id)
             return
         name = (state.title or state.prompt).replace("\n", " ")[:90] or "Reelbot film"
-        for attempt in range(1, POST_ATTEMPTS + 1):
-            try:
-                thread = await self._bot.http.start_thread_with_message(
-                    state.channel_id, state.message_id, name=name, auto_archive_duration=1440
-                )
-            except discord.HTTPException as exc:
-                if exc.code == THREAD_EXISTS:  # created before a crash: its id is the message's
-                    await self._settle_target(state, state.message_id)
-                    return
-                if exc.status == 403 or exc.code == WRONG_CHANNEL_TYPE:
-                    log.warning(
-                        "%s in channel %s (code %s): posting there",
-                        "no permission to create a thread"
-                        if exc.status == 403
-                        else "Discord cannot start a thread",
-                        state.channel_id,
-                        exc.code,
-                    )
-                    await self._settle_target(state, state.channel_id)
-                    return
-                if not is_transient(exc) or attempt == POST_ATTEMPTS:
-                    log.warning(
-                        "creating the thread of generation %s failed: %s; posting in the channel",
-                        state.generation_id,
-                        exc,
-                    )
-                    await self._settle_target(state, state.channel_id)
-                    return
-            except (aiohttp.ClientError, OSError, TimeoutError) as exc:
-                if attempt == POST_ATTEMPTS:
-                    log.warning(
-                        "creating the thread of generation %s failed: %r", state.generation_id, exc
-                    )
-                    await self._settle_target(state, state.channel_id)
-                    return
-            else:
-                await self._settle_target(state, int(thread["id"]))
+        if not isinstance(guild, discord.Guild) and state.guild_id is not None:
+            guild = self._bot.get_guild(state.guild_id)  # the channel is not cached here
+        if guild is None:  # not in this process's cache: a Thread cannot be made without it
+            log.info(
+                "generation %s posts in channel %s: its server is not known to this process",
+                state.generation_id,
+                state.channel_id,
+            )
+            await self._settle_target(state, state.channel_id)
+            return
+        message = self._bot.get_partial_messageable(
+            state.channel_id, guild_id=guild.id
+        ).get_partial_message(state.message_id)
+        try:
+            thread = await self._posts.call(
+                lambda: message.create_thread(name=name, auto_archive_duration=1440),
+                "creating the thread of generation %s",
+                state.generation_id,
+            )
+        except discord.HTTPException as exc:
+            if exc.code == THREAD_EXISTS:  # created before a crash: its id is the message's
+                await self._settle_target(state, state.message_id)
                 return
-            await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
+            if exc.status == 403 or exc.code == WRONG_CHANNEL_TYPE:
+                log.warning(
+                    "%s in channel %s (code %s): posting there",
+                    "no permission to create a thread"
+                    if exc.status == 403
+                    else "Discord cannot start a thread",
+                    state.channel_id,
+                    exc.code,
+                )
+            else:
+                log.warning(
+                    "creating the thread of generation %s failed: %s; posting in the channel",
+                    state.generation_id,
+                    exc,
+                )
+            await self._settle_target(state, state.channel_id)
+            return
+        except (aiohttp.ClientError, OSError, TimeoutError) as exc:
+            log.warning("creating the thread of generation %s failed: %r", state.generation_id, exc)
+            await self._settle_target(state, state.channel_id)
+            return
+        await self._settle_target(state, thread.id)
 
     async def _settle_target(self, state: ReplyState, target: int) -> None:
         state.thread_id = target
@@ -219,31 +219,24 @@ class ThreadPoster:
         if target is None or key in await self._repo.posts(state.generation_id):
             return
         channel = self._bot.get_partial_messageable(target)
-        for attempt in range(1, POST_ATTEMPTS + 1):
-            try:
-                message = await channel.send(  # type: ignore[call-overload]
-                    # Discord enforces the nonce for a few minutes: a post resent after a
-                    # crash within them returns the first message
-                    nonce=f"rb-{state.generation_id}-{key}",
-                    allowed_mentions=NO_MENTIONS,
-                    **await make(),
-                )
-            except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
-                if is_transient(exc) and attempt < POST_ATTEMPTS:
-                    log.info(
-                        "posting %s of generation %s failed (attempt %d/%d), trying again: %s",
-                        key,
-                        state.generation_id,
-                        attempt,
-                        POST_ATTEMPTS,
-                        exc,
-                    )
-                    await asyncio.sleep(self.retry_delay * 2 ** (attempt - 1))
-                    continue
-                await self._record_failure(state, key, failure_reason(exc))
-                return
-            await self._repo.record_post(state.generation_id, key, f"{target}/{message.id}")
+
+        async def send() -> discord.Message:
+            return await channel.send(  # type: ignore[call-overload, no-any-return]
+                # Discord enforces the nonce for a few minutes: a post resent after a
+                # crash within them returns the first message
+                nonce=f"rb-{state.generation_id}-{key}",
+                allowed_mentions=NO_MENTIONS,
+                **await make(),
+            )
+
+        try:
+            message = await self._posts.call(
+                send, "posting %s of generation %s", key, state.generation_id
+            )
+        except (discord.HTTPException, aiohttp.ClientError, OSError, TimeoutError) as exc:
+            await self._record_failure(state, key, failure_reason(exc))
             return
+        await self._repo.record_post(state.generation_id, key, f"{target}/{message.id}")
 
     async def _record_failure(self, state: ReplyState, key: str, reason: str) -> None:
         log.warning("%s of generation %s could not be posted: %s", key, state.generation_id, reason)

@@ -33,6 +33,7 @@ from bot.pipeline.events import (
     Started,
     Stitched,
 )
+from bot.retry import Retries
 from bot.tasks import spawn
 from bot.tree import NO_MENTIONS
 from cogs.generate import recovery, render
@@ -47,7 +48,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-FINAL_EDIT_ATTEMPTS = 3
 # what a member waits for: edited in as soon as the channel allows (so are final states)
 URGENT = (AnalysisDone, ClipCompleted)
 # events that change what the reply shows enough to be worth an edit
@@ -74,15 +74,19 @@ class ReplyUpdater:
     one `pop`), the channel lanes their edits share, the thread poster, and every background
     task of its own (`close` stops them)."""
 
-    def __init__(self, bot: Reelbot, *, min_interval: float = 1.0) -> None:
+    def __init__(
+        self, bot: Reelbot, *, min_interval: float = 1.0, retries: Retries | None = None
+    ) -> None:
+        retries = retries or Retries()
         self._bot = bot
+        self._final_edits = retries.discord_edit
         self._repo = bot.services.repo
         self._min_interval = min_interval
         self._replies: dict[int, LiveReply] = {}
         self._lanes = EditLanes()
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
-        self.threads = ThreadPoster(bot, spawn=self._spawn)
+        self.threads = ThreadPoster(bot, retries=retries, spawn=self._spawn)
 
     # following a reply -------------------------------------------------------------------
 
@@ -204,27 +208,24 @@ class ReplyUpdater:
     async def _send_edit(self, state: ReplyState, channel_id: int, message_id: int) -> bool:
         """Edit the reply to `state`; True when it shows the final state (or is gone)."""
         message = self._bot.get_partial_messageable(channel_id).get_partial_message(message_id)
-        attempts = FINAL_EDIT_ATTEMPTS if state.final else 1
-        for attempt in range(1, attempts + 1):
-            try:
-                await message.edit(
+        # a final state is edited in until Discord takes it (bot.retry's final-edit policy);
+        # a progress edit is not repeated: a later one shows a newer state anyway
+        policy = self._final_edits if state.final else self._final_edits.once()
+        try:
+            await policy.call(
+                lambda: message.edit(
                     embed=render.embed(state), view=render.view(state), allowed_mentions=NO_MENTIONS
-                )
-                return state.final
-            except discord.NotFound:
-                log.warning("reply of generation %s is gone; no more edits", state.generation_id)
-                return True
-            except discord.HTTPException as exc:
-                log.warning(
-                    "editing the reply of generation %s failed (attempt %d/%d): %s",
-                    state.generation_id,
-                    attempt,
-                    attempts,
-                    exc,
-                )
-                if attempt < attempts:
-                    await asyncio.sleep(2.0 * attempt)
-        return False
+                ),
+                "editing the reply of generation %s",
+                state.generation_id,
+            )
+        except discord.NotFound:
+            log.warning("reply of generation %s is gone; no more edits", state.generation_id)
+            return True
+        except discord.HTTPException as exc:
+            log.warning("editing the reply of generation %s failed: %s", state.generation_id, exc)
+            return False
+        return state.final
 
     async def _forget(self, reply: LiveReply) -> None:
         """Drop a finished reply once its thread posts are done; settled when its reply and

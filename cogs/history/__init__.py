@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cogs.history.buttons import PageButton
 from cogs.history.cog import HistoryCog
 
 if TYPE_CHECKING:
@@ -12,5 +11,4 @@ if TYPE_CHECKING:
 
 
 async def setup(bot: Reelbot) -> None:
-    bot.add_dynamic_items(PageButton)
-    await bot.add_cog(HistoryCog(bot))
+    await bot.add_cog(HistoryCog(bot))  # its buttons come and go with it

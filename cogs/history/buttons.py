@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 import discord
 
-from bot.tree import UserFacingError, check_allowed_here, handle_error
+from bot.tree import UserFacingError
+from cogs.components import Component
 from cogs.history import render
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
 
 
 class PageButton(
+    Component,
     discord.ui.DynamicItem[discord.ui.Button[Any]],
     template=r"reelbot:history:(?P<owner>\d+):(?P<page>\d+)",
 ):
@@ -40,16 +42,12 @@ class PageButton(
     ) -> Self:
         return cls(int(match["owner"]), int(match["page"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        try:
-            check_allowed_here(interaction)
-            if interaction.user.id != self.owner_id:
-                raise UserFacingError("These are someone else's films; use /history for yours.")
-            bot: Reelbot = interaction.client  # type: ignore[assignment]
-            embed, view = await history_page(bot, self.owner_id, self.page)
-            await interaction.response.edit_message(embed=embed, view=view)
-        except Exception as exc:
-            await handle_error(interaction, exc)
+    async def act(self, interaction: discord.Interaction) -> None:
+        if interaction.user.id != self.owner_id:
+            raise UserFacingError("These are someone else's films; use /history for yours.")
+        bot: Reelbot = interaction.client  # type: ignore[assignment]
+        embed, view = await history_page(bot, self.owner_id, self.page)
+        await interaction.response.edit_message(embed=embed, view=view)
 
 
 async def history_page(

@@ -9,17 +9,24 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.tree import NO_MENTIONS
-from cogs.history.buttons import history_page
+from cogs.history.buttons import PageButton, history_page
 
 if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
 
 
 class HistoryCog(commands.Cog):
-    """/history; holds only the bot, whose repository it reads."""
+    """/history and its paging buttons (added while the cog is loaded); holds only the bot,
+    whose repository it reads."""
 
     def __init__(self, bot: Reelbot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.add_dynamic_items(PageButton)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(PageButton)
 
     @app_commands.command(name="history")
     @app_commands.describe(page="Which page, newest first (default 1)")

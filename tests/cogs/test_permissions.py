@@ -5,10 +5,11 @@ from __future__ import annotations
 import aiohttp
 import discord
 
+from bot.retry import http_transient as is_transient
 from cogs.generate import render
 from cogs.generate.permissions import can_start_thread, missing
 from cogs.generate.state import ReplyState
-from cogs.generate.thread import FAILED, failed_posts, failure_reason, is_transient
+from cogs.generate.thread import FAILED, failed_posts, failure_reason
 from storage.models import GenerationStatus
 
 ALL = discord.Permissions.all()

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from cogs.generate.thread import ThreadPoster
 from tests.e2e.harness import World, world
 from tests.fakes import _common
 from tests.fakes.discord_fake.access import NITRO_UPLOAD_LIMIT
@@ -153,11 +152,8 @@ async def test_a_post_discord_refuses_is_shown_on_the_reply(tmp_path: Path) -> N
         assert (await w.services.repo.generation(1)) is not None
 
 
-async def test_a_post_discord_fails_for_a_moment_is_retried(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(ThreadPoster, "retry_delay", 0.05)
-    async with world(tmp_path) as w:
+async def test_a_post_discord_fails_for_a_moment_is_retried(tmp_path: Path) -> None:
+    async with world(tmp_path, retry_wait_scale=0.05) as w:
         w.replicate.clip_delay = 0.3
         reply = await w.generate(IDEA, clips=1)
         await w.discord.wait_for(lambda: w.discord.thread_for(reply.id))

@@ -141,7 +141,7 @@ async def test_a_shut_down_model_is_named_at_start_up_in_generate_and_in_retry(
             assert await bot.stop() == 0
 
         assert text.startswith("Reelbot is not configured to make films: " + said), text
-        assert retried.startswith("Reelbot is not configured to generate: " + said), retried
+        assert retried.startswith("Reelbot is not configured to make films: " + said), retried
         assert f.generations() == 1  # only the first one
         assert (dict(f.openai.calls), f.replicate.counts["create"]) == spent  # nothing more
 

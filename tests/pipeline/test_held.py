@@ -45,6 +45,7 @@ def test_the_reason_names_the_errors_and_what_the_member_can_do() -> None:
     said = held.reason([KEY, TOKEN])
     assert said == (
         "Reelbot is not configured to make films: OpenAI refused OPENAI_API_KEY (401); "
-        "REPLICATE_API_TOKEN is not set. Nothing more was spent on it; press Retry once the "
-        "operator has fixed the setting."
+        "REPLICATE_API_TOKEN is not set. The operator has to fix it in the bot's environment "
+        "or .env. Nothing more was spent on it; press Retry once the operator has fixed the "
+        "setting."
     )
