@@ -107,4 +107,4 @@ async def test_a_line_that_cannot_be_mixed_leaves_the_film_silent_with_the_reaso
     assert (narration.reason or "").startswith("the voice-over could not be mixed in")
     (event,) = [e for e in events if isinstance(e, Narrated)]
     assert event.reason == narration.reason
-    assert openai_fake.calls.get("speech", 0) == 0
+    assert openai_fake.calls.get("realtime", 0) == 0
