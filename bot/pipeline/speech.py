@@ -20,7 +20,7 @@ from bot.pipeline.events import EventBus, Narrated
 from bot.pipeline.media._files import commit, discard, temp_sibling
 from bot.pipeline.media.narrate import Line, mix_narration, pcm_seconds
 from bot.pipeline.media.probe import probe
-from bot.pipeline.shotlist import ShotList
+from bot.pipeline.shotlist import ShotList, fit_line
 from bot.pipeline.speakers import (
     DEFAULT_TTS_MODEL,
     DEFAULT_VOICE,
@@ -105,8 +105,8 @@ class Narrator:
             await self._drop(generation, "the shot list came without narration lines")
             return
         done = {line.index for line in await self._spoken(generation.id)}
-        todo = [
-            (i, scene.narration)
+        todo = [  # fitted again: a shot list stored before the character cap may carry more
+            (i, fit_line(scene.narration, scene.duration))
             for i, scene in enumerate(shot_list.scenes)
             if scene.narration and i not in done
         ]
