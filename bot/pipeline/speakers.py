@@ -80,6 +80,10 @@ VERBATIM = (
     "only the text to read. " + INSTRUCTIONS
 )
 REALTIME_LINE_SECONDS = 60.0  # one line, connection to response.done
+# a ceiling on what one line may cost if the model talks on instead of reading: the most the
+# session takes (realtime_session_create_request_param.py: "an integer between 1 and 4096");
+# a 10-second line needs a small fraction of it
+MAX_OUTPUT_TOKENS = 4096
 # websockets' own bounds (websockets.asyncio.client.connect: open_timeout, close_timeout; the
 # SDK passes websocket_connection_options through to it). The close handshake runs after a
 # line's time is up too: it must not hold the line for websockets' default 10 s.
@@ -185,6 +189,7 @@ class RealtimeSpeaker:
                     "type": "realtime",
                     "output_modalities": ["audio"],
                     "instructions": VERBATIM,
+                    "max_output_tokens": MAX_OUTPUT_TOKENS,
                     "audio": {
                         "output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": voice}
                     },

@@ -98,3 +98,26 @@ async def test_a_line_that_takes_too_long_is_cut_off(
     fake.speech.delay = 5.0
     with pytest.raises(NarrationError, match=r"within 0\.2 s"):
         await RealtimeSpeaker(client, DEFAULT_TTS_MODEL, timeout=0.2).say("hello", "coral")
+
+
+async def test_the_speech_endpoint_takes_only_the_sdks_speech_models(
+    client: openai.AsyncOpenAI,
+) -> None:
+    with pytest.raises(openai.BadRequestError) as exc:  # a Realtime model is not served there
+        await client.audio.speech.create(model=DEFAULT_TTS_MODEL, voice="coral", input="hi")
+    assert exc.value.param == "model"
+
+
+async def test_the_fakes_clock_can_be_set_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("FAKE_OPENAI_TODAY", "2027-01-07")
+    async with (
+        FakeOpenAI() as fake,
+        openai.AsyncOpenAI(api_key="t", base_url=fake.base_url, max_retries=0) as client,
+    ):
+        assert fake.today == date(2027, 1, 7)
+        with pytest.raises(openai.NotFoundError) as exc:
+            await client.models.retrieve("tts-1")
+        assert exc.value.code == "model_not_found"
+        assert (await client.models.retrieve(DEFAULT_TTS_MODEL)).shutdown_date is None
