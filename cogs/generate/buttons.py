@@ -10,7 +10,7 @@ import discord
 from bot.pipeline.admission import Refused
 from bot.tree import UserFacingError, check_allowed_here, handle_error
 from cogs.generate.access import check_may_manage
-from storage.models import Generation
+from storage.models import Generation, NarrationStatus
 
 if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
@@ -89,6 +89,12 @@ class RetryButton(
         problems = bot.settings.generation_config_errors()
         if problems:
             raise UserFacingError(f"Reelbot is not configured to generate: {'; '.join(problems)}.")
+        if unspeakable := bot.settings.narration_config_errors():
+            narration = await bot.services.repo.narration(generation.id)
+            if narration is not None and narration.status is not NarrationStatus.NARRATED:
+                raise UserFacingError(  # its lines would be asked of a dead speech model
+                    f"Narration is not available: {'; '.join(unspeakable)}. Nothing was started."
+                )
         try:
             retried = await bot.services.runner.retry(generation.id)
         except Refused as exc:

@@ -10,6 +10,8 @@ deprecated, not shut down: the fake's `404 model_not_found` is what tells it).""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 
 from tests.e2e.harness import status_of
@@ -68,3 +70,21 @@ async def test_a_shut_down_speech_model_refuses_narration_before_any_spend(tmp_p
         reply = await run.reply_final(await run.discord.wait_for(lambda: plain.original_message_id))
         assert (status_of(reply) or "").startswith("✅"), status_of(reply)
         assert run.openai.calls.get("speech", 0) == 0
+
+
+async def test_retry_of_a_narrated_film_is_refused_once_its_speech_model_is_gone(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FAKE_OPENAI_TODAY", "2026-12-07")  # before the shutdown, at first
+    async with live(tmp_path, tts_model="gpt-4o-mini-tts", narration_required=True) as run:
+        run.openai.fail_next(503, times=100, path="/audio/speech")
+        reply = await run.reply_final(await narrated(run, clips=2))
+        assert (status_of(reply) or "").startswith("❌"), status_of(reply)  # required, failed
+        spent = (run.openai.calls.get("speech", 0), run.replicate.counts["create"])
+
+        run.openai.today = date.fromisoformat(AFTER)  # the date passes; the bot restarts
+        await run.restart(tts_model="gpt-4o-mini-tts", narration_required=True)
+        retry = await run.answered(await run.discord.click("reelbot:retry:1", reply.id))
+        text = private(retry) or ""
+        assert text.startswith("Narration is not available: OpenAI does not serve TTS_MODEL"), text
+        assert (run.openai.calls.get("speech", 0), run.replicate.counts["create"]) == spent
