@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="a spoken voice-over written with the shot list (default: NARRATION_DEFAULT)",
     )
-    gen.add_argument("--voice", help="the narrator's voice, e.g. coral, marin, onyx (TTS_VOICE)")
+    gen.add_argument("--voice", help="the narrator's voice, e.g. coral, marin, cedar (TTS_VOICE)")
     gen.add_argument(
         "--continuity",
         choices=("parallel", "chained"),

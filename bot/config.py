@@ -50,10 +50,12 @@ class Settings(BaseSettings):
     video_model: str = DEFAULT_VIDEO_MODEL
     enable_video_generation: bool = True
 
-    # narration (issue 12): a voice-over spoken with OpenAI's speech endpoint
+    # narration (issues 12, 19): a voice-over spoken through OpenAI's Realtime API
     narration_default: bool = False  # narration when /generate or the terminal does not say
     narration_required: bool = False  # true: a failed voice-over fails the generation
-    tts_model: str = "gpt-4o-mini-tts"  # bot.pipeline.speech: all speech models shut 2027-01-06
+    # bot.pipeline.speakers: a Realtime model; a /v1/audio/speech model (tts-1, tts-1-hd,
+    # gpt-4o-mini-tts) still speaks there until its shutdown on 2027-01-06
+    tts_model: str = "gpt-realtime-2.1-mini"
     tts_voice: str = "coral"  # the voice when none is chosen
 
     max_clips: int = Field(default=4, ge=1, le=10)
@@ -108,6 +110,8 @@ class Settings(BaseSettings):
 
     # configuration errors the start-up check of the providers found (bot.pipeline.preflight)
     _provider_errors: list[str] = PrivateAttr(default_factory=list)
+    # ... and those that stop only narration (TTS_MODEL shut down or unknown)
+    _narration_errors: list[str] = PrivateAttr(default_factory=list)
 
     @field_validator("media_allowed_hosts", "start_image_hosts", mode="before")
     @classmethod
@@ -171,10 +175,10 @@ class Settings(BaseSettings):
     @field_validator("tts_voice")
     @classmethod
     def _known_voice(cls, value: str) -> str:
-        from bot.pipeline.speech import VOICES
+        from bot.pipeline.speakers import KNOWN_VOICES, VOICES
 
         value = value.strip().lower()
-        if value not in VOICES:
+        if value not in KNOWN_VOICES:  # fable, onyx, nova: the nearest Realtime voice speaks
             raise ValueError(f"unknown voice; choose one of {', '.join(VOICES)}")
         return value
 
@@ -253,6 +257,16 @@ class Settings(BaseSettings):
         """Keep what the start-up check found wrong (a refused key, an unknown or shut-down
         model), for `generation_config_errors`."""
         self._provider_errors = [e.rstrip(".") for e in errors]
+
+    def record_narration_errors(self, errors: list[str]) -> None:
+        """Keep what the start-up check found wrong with the speech model, for
+        `narration_config_errors`."""
+        self._narration_errors = [e.rstrip(".") for e in errors]
+
+    def narration_config_errors(self) -> list[str]:
+        """Why narration cannot work (the speech model is shut down or unknown); empty when
+        nothing is known to be wrong."""
+        return list(self._narration_errors)
 
     def generation_config_errors(self) -> list[str]:
         """Why `/generate` cannot work, one sentence each: a missing key, then what the start-up

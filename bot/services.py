@@ -17,14 +17,21 @@ from replicate.client import RetryTransport
 
 from bot.config import DEFAULT_OPENAI_MODEL, Settings
 from bot.pipeline.admission import Admission
-from bot.pipeline.analysis import Analyst
+from bot.pipeline.analysis import MODERATION_MODEL, Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.events import EventBus
 from bot.pipeline.media import ENCODES
 from bot.pipeline.predictions import Predictions
-from bot.pipeline.preflight import CHECK_SECONDS, PreflightResult, check_providers
+from bot.pipeline.preflight import (
+    CHECK_SECONDS,
+    MODERATION,
+    OtherModel,
+    PreflightResult,
+    check_providers,
+)
 from bot.pipeline.retention import MediaRetention
 from bot.pipeline.runner import Runner, RunnerConfig
+from bot.pipeline.speakers import DEFAULT_TTS_MODEL
 from bot.pipeline.speech import Narrator
 from bot.pipeline.video_models import get_model
 from bot.retry import Retries
@@ -92,12 +99,17 @@ async def check_configuration(
             suggested_model=DEFAULT_OPENAI_MODEL,
             today=today,
             timeout=timeout,
+            others=(
+                OtherModel(MODERATION, MODERATION_MODEL, MODERATION_MODEL),
+                OtherModel("TTS_MODEL", settings.tts_model, DEFAULT_TTS_MODEL),
+            ),
         )
     finally:
         if openai_client is not None:
             await openai_client.close()
         await transport.aclose()
-    settings.record_provider_errors([p.text for p in result.errors])
+    settings.record_provider_errors([p.text for p in result.generation_errors])
+    settings.record_narration_errors([p.text for p in result.narration_errors])
     return result
 
 

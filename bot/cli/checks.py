@@ -20,11 +20,14 @@ def keys_missing(settings: Settings, console: Console) -> bool:
     return bool(missing)
 
 
-async def configuration_refused(settings: Settings, console: Console) -> bool:
+async def configuration_refused(
+    settings: Settings, console: Console, *, narration: bool = True
+) -> bool:
     """Check the keys and models before any spend, printing what was found (errors in red,
-    warnings in yellow); True when an error stops the command."""
+    warnings in yellow); True when an error stops the command (the speech model's only when
+    the command is `narration`)."""
     checked = await check_configuration(settings)
     for problem in checked.problems:
         style = "red" if problem in checked.errors else "yellow"
         console.print(problem.text, style=style, markup=False, highlight=False)
-    return bool(checked.errors)
+    return bool(checked.generation_errors or (narration and checked.narration_errors))

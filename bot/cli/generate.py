@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.pipeline import start_image
 from bot.pipeline.admission import Refused
 from bot.pipeline.errors import GenerationError
+from bot.pipeline.speakers import closest_voice
 from bot.pipeline.start_image import StartImage, StartImageRefused
 from bot.pipeline.text import one_line
 from bot.pipeline.validation import validate_request
@@ -54,9 +55,15 @@ async def read_start_image(path: Path, settings: Settings) -> StartImage:
     return await start_image.check(data, model)
 
 
-def narration_line(narration: Narration) -> str:
+def narration_line(narration: Narration, model: str) -> str:
     if narration.status is NarrationStatus.NARRATED:
-        return f"Narrated (voice {narration.voice})."
+        spoken = closest_voice(model, narration.voice)
+        if spoken != narration.voice:
+            return (
+                f"Narrated (voice {spoken}, the closest to {narration.voice}, which {model} "
+                "does not have)."
+            )
+        return f"Narrated (voice {spoken})."
     return f"Without narration: {one_line(narration.reason or 'it was not mixed in')}"
 
 
@@ -85,7 +92,7 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
         except StartImageRefused as exc:
             console.print(f"{args.image}: {exc.reason}", style="red", markup=False, highlight=False)
             return 2
-    if await configuration_refused(settings, console):
+    if await configuration_refused(settings, console, narration=request["narration"]):
         return 2
     out = Path(args.out)
     async with open_services(settings) as services:
@@ -120,7 +127,7 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
         )
         print(f"Done: generation #{final.id} “{one_line(final.title or '')}” → {where}")
         if narration is not None:
-            print(narration_line(narration))
+            print(narration_line(narration, settings.tts_model))
         return 0
     print(f"Generation #{final.id} {final.status}: {one_line(final.error or '')}", file=sys.stderr)
     return 1

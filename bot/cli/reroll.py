@@ -40,7 +40,7 @@ async def reroll(settings: Settings, args: argparse.Namespace) -> int:
     if args.scene < 1:
         console.print("SCENE is a scene's number, from 1.", style="red", markup=False)
         return 2
-    if await configuration_refused(settings, console):
+    if await configuration_refused(settings, console, narration=False):  # no line is spoken
         return 2
     async with open_services(settings) as services:
         await interrupted.settle(services, console)  # what an earlier run left unfinished

@@ -1,4 +1,4 @@
-"""Announced shutdown dates of OpenAI chat models, as the installed `openai` SDK lists them.
+"""Announced shutdown dates of OpenAI models, as the installed `openai` SDK lists them.
 
 The SDK generates `openai/types/shared/chat_model.py` from OpenAI's API description; under the
 `ChatModel` literal it keeps a "Deprecated values" note, one bullet per group of model ids:
@@ -6,9 +6,13 @@ The SDK generates `openai/types/shared/chat_model.py` from OpenAI's API descript
     - "gpt-4.1", "gpt-4.1-mini", ...: Announced shutdown date: 2027-01-14. See
       https://developers.openai.com/api/docs/deprecations for details ...
 
-Reading that note (rather than a table of our own) keeps the dates as current as the installed
-SDK; OpenAI's deprecations page is the same list. The server's own `shutdown_date` on the model
-object (`GET /v1/models/{model}`) wins over this when the start-up check reaches OpenAI.
+The speech models carry the same note under `SpeechModel` (openai/types/audio/speech_model.py)
+and the Realtime models under the `model` field of a session
+(openai/types/realtime/realtime_session_create_request.py: the note sits in the field's
+docstring, indented). Reading those notes (rather than a table of our own) keeps the dates as
+current as the installed SDK; OpenAI's deprecations page is the same list. The server's own
+`shutdown_date` on the model object (`GET /v1/models/{model}`) wins over this when the start-up
+check reaches OpenAI.
 """
 
 from __future__ import annotations
@@ -42,19 +46,23 @@ def parse_deprecation_note(note: str) -> dict[str, date]:
 
 
 def note_dates(module: ModuleType) -> dict[str, date]:
-    """Model id -> shutdown date, from the "Deprecated values" note of a module the SDK
-    generates (empty when its source no longer carries the note). Reads one small file."""
+    """Model id -> shutdown date, from every "Deprecated values" note of a module the SDK
+    generates: the one under a type alias, or one inside a field's docstring (empty when its
+    source carries none). Reads one small file."""
     assert module.__file__ is not None
-    source = Path(module.__file__).read_text(encoding="utf-8")
-    for node in ast.parse(source).body:
-        if (
-            isinstance(node, ast.Expr)
-            and isinstance(node.value, ast.Constant)
-            and isinstance(node.value.value, str)
-            and node.value.value.lstrip().startswith("Deprecated values")
-        ):
-            return parse_deprecation_note(node.value.value)
-    return {}
+    return source_dates(Path(module.__file__).read_text(encoding="utf-8"))
+
+
+def source_dates(source: str) -> dict[str, date]:
+    """Model id -> shutdown date, from the "Deprecated values" notes in the string constants of
+    one Python source file."""
+    dates: dict[str, date] = {}
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            _, marker, note = node.value.partition("Deprecated values")
+            if marker:
+                dates.update(parse_deprecation_note(note))
+    return dates
 
 
 @functools.cache
@@ -65,3 +73,20 @@ def sdk_shutdown_dates() -> dict[str, date]:
     from openai.types.shared import chat_model
 
     return note_dates(chat_model)
+
+
+@functools.cache
+def speech_shutdown_dates() -> dict[str, date]:
+    """Speech model id -> announced shutdown date: the models of `/v1/audio/speech`
+    (openai/types/audio/speech_model.py) and of the Realtime API (the `model` field of
+    openai/types/realtime/realtime_session_create_request.py). Call it off the event loop the
+    first time."""
+    from openai.types.audio import speech_model
+    from openai.types.realtime import realtime_session_create_request
+
+    return {**note_dates(speech_model), **note_dates(realtime_session_create_request)}
+
+
+def all_shutdown_dates() -> dict[str, date]:
+    """Every model id the SDK's notes name (chat, speech, Realtime) -> its shutdown date."""
+    return {**sdk_shutdown_dates(), **speech_shutdown_dates()}

@@ -62,10 +62,12 @@ class Stitched(Event):
 
 @dataclass(frozen=True, slots=True)
 class Narrated(Event):
-    """The film's voice-over: mixed in (`reason` None), or left out and why."""
+    """The film's voice-over: mixed in (`reason` None), or left out and why. `replaced` is the
+    voice the member chose when the speech model no longer has it (`voice` stood in)."""
 
     voice: str
     reason: str | None = None
+    replaced: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

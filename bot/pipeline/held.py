@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.pipeline.errors import not_configured, public_reason
-from bot.pipeline.preflight import Problem, Severity
+from bot.pipeline.preflight import MODERATION, Problem, Severity
 from storage.models import Generation, GenerationStatus
 
 _NEEDS_REPLICATE = (GenerationStatus.QUEUED, GenerationStatus.ANALYSING, GenerationStatus.RENDERING)
@@ -36,8 +36,13 @@ def stopping(problems: Sequence[Problem], generation: Generation, *, video: bool
         p
         for p in problems
         if p.severity is Severity.ERROR
-        and (needs_openai if p.setting.startswith("OPENAI_") else needs_replicate)
+        and not p.narration_only  # narration is dropped (or fails) at its turn, nothing paid
+        and (needs_openai if _openai(p) else needs_replicate)
     ]
+
+
+def _openai(problem: Problem) -> bool:
+    return problem.setting.startswith("OPENAI_") or problem.setting == MODERATION
 
 
 def reason(problems: Sequence[Problem]) -> str:

@@ -13,10 +13,30 @@ from bot.pipeline.text import one_line
 # mixer then speeds it up slightly or lets it run on, never cuts it: bot/pipeline/media/narrate.py).
 WORDS_PER_SECOND = 2.5
 ASKED_WORDS_PER_SECOND = 2.0
+# Words are counted by spaces, and Chinese and Japanese have none (a 4,200-character Chinese line
+# was one "word"; issue 19): a line is capped by characters per second too, at a rate per
+# script. Mandarin is read at about 4-5 syllables a second, one character each; Japanese at 7-8
+# morae a second (a kanji is often two): about 5 mixed characters; Korean at 5-7 syllable blocks.
+# Thai, Lao, Khmer and Burmese write several letters per syllable without spaces: about 12 a
+# second. Other scripts at 150 words a minute, about 15 characters a second with the spaces.
+CJK_CHARS_PER_SECOND = 5.0
+SEA_CHARS_PER_SECOND = 12.0
+CHARS_PER_SECOND = 15.0
+ASKED_CJK_CHARS_PER_SECOND = 4.0
+# the longest text one speech request takes (openapi.json CreateSpeechRequest.input: maxLength
+# 4096); the rates above keep a 10-second scene's line far below it
+SPEECH_INPUT_LIMIT = 4096
 _NARRATION = (
     "The narrator's line for this scene, spoken over it, in the language of the idea; at most "
-    f"{ASKED_WORDS_PER_SECOND:g} words per second of the scene's duration."
+    f"{ASKED_WORDS_PER_SECOND:g} words per second of the scene's duration (in Chinese, Japanese "
+    f"or Korean at most {ASKED_CJK_CHARS_PER_SECOND:g} characters per second)."
 )
+_CJK = (
+    (0x1100, 0x11FF), (0x3040, 0x30FF), (0x3130, 0x318F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
+    (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0xFF66, 0xFF9F), (0x20000, 0x3FFFF),
+)  # fmt: skip
+_SEA = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF))  # Thai, Lao, Burmese, Khmer
+_BREAKS = " 、。，！？；：,.!?;:"
 
 
 class Scene(BaseModel):
@@ -101,9 +121,40 @@ def narration_budget(duration: int) -> int:
 
 
 def fit_line(text: str, duration: int) -> str:
-    """`text` on one line, cut at a word to the scene's budget (never mid-word)."""
+    """`text` on one line, cut to what can be spoken in `duration` seconds: at most the word
+    budget (at a word), and at most the characters its scripts are read at in that time (at a
+    space or a punctuation mark when one is near); never more than one request takes."""
     words = one_line(text).split()
-    return " ".join(words[: narration_budget(duration)])
+    line = " ".join(words[: narration_budget(duration)])
+    return _fit_chars(line, float(duration))[:SPEECH_INPUT_LIMIT].strip()
+
+
+def char_seconds(ch: str) -> float:
+    """How long one character takes to say, by its script."""
+    code = ord(ch)
+    if any(lo <= code <= hi for lo, hi in _CJK):
+        return 1 / CJK_CHARS_PER_SECOND
+    if any(lo <= code <= hi for lo, hi in _SEA):
+        return 1 / SEA_CHARS_PER_SECOND
+    return 1 / CHARS_PER_SECOND
+
+
+def speaking_seconds(text: str) -> float:
+    """About how long `text` takes to say (characters, by script)."""
+    return sum(char_seconds(ch) for ch in text)
+
+
+def _fit_chars(line: str, seconds: float) -> str:
+    spent = 0.0
+    for i, ch in enumerate(line):
+        spent += char_seconds(ch)
+        if spent > seconds + 1e-9:
+            head = line[:i]
+            cut = max(head.rfind(b) for b in _BREAKS)
+            if cut >= len(head) // 2:  # a break in the second half: cut there
+                head = head[: cut + 1] if head[cut] != " " else head[:cut]
+            return head.rstrip(" ,;:、，；：")
+    return line
 
 
 # The JSON schemas the analysis model answers in (strict mode makes every property required,

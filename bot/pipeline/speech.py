@@ -1,12 +1,6 @@
-"""Narration: the voice-over lines of a shot list spoken with OpenAI's speech endpoint, stored
+"""Narration: the voice-over lines of a shot list spoken (bot/pipeline/speakers.py: the Realtime
+API by default, the speech endpoint for its models until their 2027-01-06 shutdown), stored
 line by line, and mixed into the stitched film.
-
-The speech models on ``/v1/audio/speech`` (``tts-1``, ``tts-1-hd``, ``gpt-4o-mini-tts`` and its
-snapshots) are all deprecated, with a shutdown announced for 2027-01-06
-(openai/types/audio/speech_model.py; https://developers.openai.com/api/docs/guides/text-to-speech
-names ``gpt-realtime-2.1-mini`` on the Realtime API as the replacement, which is not served on
-this endpoint). ``gpt-4o-mini-tts`` is the newest of them and the only one that takes
-``instructions``; ``TTS_MODEL`` changes it.
 """
 
 from __future__ import annotations
@@ -17,50 +11,50 @@ import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import openai
 from openai import AsyncOpenAI
 
-from bot.pipeline.analysis import describe_openai_error
 from bot.pipeline.clips import MediaPolicy
-from bot.pipeline.deprecations import DEPRECATIONS_URL, note_dates
+from bot.pipeline.deprecations import DEPRECATIONS_URL, speech_shutdown_dates
 from bot.pipeline.errors import MediaError, NarrationError, public_reason
 from bot.pipeline.events import EventBus, Narrated
 from bot.pipeline.media._files import commit, discard, temp_sibling
 from bot.pipeline.media.narrate import Line, mix_narration, pcm_seconds
 from bot.pipeline.media.probe import probe
-from bot.pipeline.shotlist import ShotList
+from bot.pipeline.shotlist import ShotList, fit_line
+from bot.pipeline.speakers import (
+    DEFAULT_TTS_MODEL,
+    DEFAULT_VOICE,
+    KNOWN_VOICES,
+    VOICES,
+    Speaker,
+    closest_voice,
+    make_speaker,
+    voices_for,
+)
 from storage.models import Generation, NarrationLine, NarrationStatus
 from storage.repository import Repository
 
+__all__ = [
+    "DEFAULT_TTS_MODEL",
+    "DEFAULT_VOICE",
+    "KNOWN_VOICES",
+    "VOICES",
+    "Narrator",
+    "closest_voice",
+    "tts_shutdown_dates",
+    "voices_for",
+]
+
 log = logging.getLogger(__name__)
 
-DEFAULT_TTS_MODEL = "gpt-4o-mini-tts"
-# The built-in voices (openai/types/audio/speech_create_params.py: "Supported built-in voices
-# are `alloy`, `ash`, `ballad`, `coral`, `echo`, `fable`, `onyx`, `nova`, `sage`, `shimmer`,
-# `verse`, `marin`, and `cedar`"). tts-1 and tts-1-hd have fewer: alloy, ash, coral, echo,
-# fable, onyx, nova, sage, shimmer (the text-to-speech guide's voice options).
-VOICES = (
-    "alloy", "ash", "ballad", "coral", "echo", "fable", "onyx",
-    "nova", "sage", "shimmer", "verse", "marin", "cedar",
-)  # fmt: skip
-TTS1_VOICES = ("alloy", "ash", "coral", "echo", "fable", "onyx", "nova", "sage", "shimmer")
-DEFAULT_VOICE = "coral"
-INSTRUCTIONS = "Speak as the calm, warm narrator of a short film; clear and unhurried."
 SPEECH_CONCURRENCY = 4  # lines spoken at once, per process
 
 
 @functools.cache
 def tts_shutdown_dates() -> dict[str, date]:
-    """Speech model id -> announced shutdown date, from the "Deprecated values" note of the
-    installed SDK's openai/types/audio/speech_model.py (read once)."""
-    from openai.types.audio import speech_model
-
-    return note_dates(speech_model)
-
-
-def voices_for(model: str) -> tuple[str, ...]:
-    """The voices `model` speaks with."""
-    return TTS1_VOICES if model.startswith("tts-1") else VOICES
+    """Speech model id -> announced shutdown date, from the SDK's notes (speech endpoint and
+    Realtime models: bot.pipeline.deprecations; read once)."""
+    return speech_shutdown_dates()
 
 
 class Narrator:
@@ -81,8 +75,9 @@ class Narrator:
         model: str = DEFAULT_TTS_MODEL,
         required: bool = False,
         concurrency: int = SPEECH_CONCURRENCY,
+        speaker: Speaker | None = None,
     ) -> None:
-        self._client = client
+        self._speaker = speaker or make_speaker(client, model)
         self._repo = repo
         self._policy = policy
         self._bus = bus
@@ -110,13 +105,13 @@ class Narrator:
             await self._drop(generation, "the shot list came without narration lines")
             return
         done = {line.index for line in await self._spoken(generation.id)}
-        todo = [
-            (i, scene.narration)
+        todo = [  # fitted again: a shot list stored before the character cap may carry more
+            (i, fit_line(scene.narration, scene.duration))
             for i, scene in enumerate(shot_list.scenes)
             if scene.narration and i not in done
         ]
         results = await asyncio.gather(
-            *(self._line(generation, i, text, narration.voice) for i, text in todo),
+            *(self._line(generation, i, text, self.voice(narration.voice)) for i, text in todo),
             return_exceptions=True,
         )
         failures = [r for r in results if isinstance(r, BaseException)]
@@ -128,13 +123,23 @@ class Narrator:
         elif narration.status is NarrationStatus.DROPPED:  # spoken this time (a Retry)
             await self._repo.set_narration_status(generation.id, NarrationStatus.WANTED)
 
+    def voice(self, stored: str) -> str:
+        """The voice a line is spoken with: the stored one, or the nearest the model has when
+        it has not that one (fable, onyx and nova are not Realtime voices)."""
+        return closest_voice(self._model, stored)
+
+    def narrated(self, generation_id: int, stored: str, reason: str | None = None) -> Narrated:
+        """The event that says how the film was voiced (and which voice stood in)."""
+        spoken = self.voice(stored)
+        return Narrated(generation_id, spoken, reason, None if spoken == stored else stored)
+
     async def _warn_if_deprecated(self) -> None:
         shutdown = (await asyncio.to_thread(tts_shutdown_dates)).get(self._model)
         if shutdown is None:
             return
         today = datetime.now(UTC).date()
         log.warning(
-            "TTS_MODEL %s %s on %s (%s): narrated films are then delivered without narration",
+            "TTS_MODEL %s %s on %s (%s): narration is then refused",
             self._model,
             "was shut down" if shutdown <= today else "is deprecated and shuts down",
             shutdown.isoformat(),
@@ -149,28 +154,10 @@ class Narrator:
         path = self._policy.folder(generation.id) / f"line-{index + 1}.pcm"
         if not path.exists():  # written by rename: when it exists it is whole
             async with self._slots:
-                audio = await self._say(text, voice)
+                audio = await self._speaker.say(text, voice)
             await _write(path, audio)
         size = await asyncio.to_thread(lambda: path.stat().st_size)
         await self._repo.line_spoken(generation.id, index, text, str(path), pcm_seconds(size))
-
-    async def _say(self, text: str, voice: str) -> bytes:
-        extra = {} if self._model.startswith("tts-1") else {"instructions": INSTRUCTIONS}
-        try:
-            response = await self._client.audio.speech.create(
-                model=self._model,
-                voice=voice,
-                input=text,
-                response_format="pcm",  # raw 24 kHz s16le mono: its length is its size
-                **extra,  # type: ignore[arg-type]
-            )
-        except openai.OpenAIError as exc:
-            raise NarrationError(
-                f"OpenAI text-to-speech is unavailable ({describe_openai_error(exc)})"
-            ) from exc
-        if not response.content:
-            raise NarrationError("OpenAI text-to-speech answered without audio")
-        return response.content
 
     async def _drop(self, generation: Generation, reason: str) -> None:
         reason = public_reason(reason)
@@ -189,10 +176,10 @@ class Narrator:
             return film
         dest = film.with_name(f"{film.stem}-narrated.mp4")  # film-v2.mp4: a reroll's cut
         if narration.status is NarrationStatus.NARRATED and dest.exists():
-            self._bus.publish(Narrated(generation.id, narration.voice))
+            self._bus.publish(self.narrated(generation.id, narration.voice))
             return dest
         if narration.status is NarrationStatus.DROPPED:
-            self._bus.publish(Narrated(generation.id, narration.voice, narration.reason))
+            self._bus.publish(self.narrated(generation.id, narration.voice, narration.reason))
             return film
         try:
             lines = await self._lines(generation.id, clips)
@@ -202,10 +189,10 @@ class Narrator:
         except (MediaError, NarrationError) as exc:
             reason = f"the voice-over could not be mixed in: {exc.reason}"
             await self._drop(generation, reason)
-            self._bus.publish(Narrated(generation.id, narration.voice, public_reason(reason)))
+            self._bus.publish(self.narrated(generation.id, narration.voice, public_reason(reason)))
             return film
         await self._repo.set_narration_status(generation.id, NarrationStatus.NARRATED)
-        self._bus.publish(Narrated(generation.id, narration.voice))
+        self._bus.publish(self.narrated(generation.id, narration.voice))
         return dest
 
     async def _lines(self, generation_id: int, clips: list[Path]) -> list[Line]:

@@ -7,7 +7,7 @@ from typing import Any
 from bot.config import Settings
 from bot.pipeline import continuity as continuity_rules
 from bot.pipeline.errors import GenerationError
-from bot.pipeline.speech import voices_for
+from bot.pipeline.speakers import CLOSEST, closest_voice, voices_for
 from bot.pipeline.text import one_line
 from bot.pipeline.video_models import ASPECT_RATIOS, get_model
 
@@ -68,18 +68,33 @@ def validate_request(
 def _narration(
     narration: bool | None, voice: str | None, settings: Settings
 ) -> tuple[bool, str | None]:
-    """(narrated, voice): the voice checked against the TTS model's voices."""
+    """(narrated, voice): the voice checked against the TTS model's voices (TTS_VOICE, when it
+    names a voice the model lacks, gives way to the nearest one). Refused when the start-up
+    check found the speech model shut down or unknown: nothing is spent on a film whose voice
+    would be dropped."""
     wanted = (
         narration if narration is not None else (voice is not None or settings.narration_default)
     )
     if not wanted:
         return False, None
     voices = voices_for(settings.tts_model)
-    chosen = (voice or settings.tts_voice).strip().lower()
+    chosen = (
+        voice.strip().lower()
+        if voice is not None
+        else closest_voice(settings.tts_model, settings.tts_voice)
+    )
     if chosen not in voices:
-        raise GenerationError(f"voice must be one of {', '.join(voices)}, not {voice!r}.")
+        near = closest_voice(settings.tts_model, chosen) if chosen in CLOSEST else None
+        hint = f" ({settings.tts_model} has no {chosen}; the closest is {near})" if near else ""
+        raise GenerationError(f"voice must be one of {', '.join(voices)}, not {voice!r}{hint}.")
     if not settings.enable_video_generation:  # the default is ignored; an explicit ask is not
         if narration is None and voice is None:
             return False, None
         raise GenerationError("Narration needs video generation, which is off here.")
+    if problems := settings.narration_config_errors():
+        asked = "" if narration is not None or voice is not None else " (on by default here)"
+        raise GenerationError(
+            f"Narration{asked} is not available: {'; '.join(problems)}. Nothing was started; "
+            "ask again without narration, or once the operator has fixed it."
+        )
     return True, chosen

@@ -11,7 +11,7 @@ from bot.pipeline.admission import Refused
 from bot.tree import UserFacingError
 from cogs.components import Component, check_configured
 from cogs.generate.access import check_may_manage
-from storage.models import Generation
+from storage.models import Generation, NarrationStatus
 
 if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
@@ -84,6 +84,12 @@ class RetryButton(
         self, bot: Reelbot, interaction: discord.Interaction, generation: Generation
     ) -> None:
         check_configured(bot.settings)
+        if unspeakable := bot.settings.narration_config_errors():
+            narration = await bot.services.repo.narration(generation.id)
+            if narration is not None and narration.status is not NarrationStatus.NARRATED:
+                raise UserFacingError(  # its lines would be asked of a dead speech model
+                    f"Narration is not available: {'; '.join(unspeakable)}. Nothing was started."
+                )
         try:
             retried = await bot.services.runner.retry(generation.id)
         except Refused as exc:

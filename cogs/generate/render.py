@@ -64,8 +64,16 @@ def narration(state: ReplyState) -> str:
     """The voice-over line of the reply: narrated, or delivered without it and why."""
     assert state.narration is not None
     if state.narration.reason is None:
-        return f"🎙️ narrated (voice {state.narration.voice})"
+        return f"🎙️ narrated (voice {state.narration.voice}{_stood_in(state)})"
     return f"🔇 without narration: {reason(state.narration.reason)}"[:1024]
+
+
+def _stood_in(state: ReplyState) -> str:
+    assert state.narration is not None
+    replaced = state.narration.replaced
+    if replaced is None:
+        return ""
+    return f", the closest to {replaced}, which the speech model no longer has"
 
 
 def versions(state: ReplyState) -> str:

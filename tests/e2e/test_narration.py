@@ -78,11 +78,13 @@ async def test_a_narrated_film_arrives_with_the_voice_in_every_scene(tmp_path: P
             at += len(packets)
         assert video_codec_line(film) == video_codec_line(folder / "clip-1.mp4")
 
-        # one speech request per line, each within its scene's budget, in the chosen voice
-        bodies = [r.json for r in w.openai.requests if r.path.endswith("/audio/speech")]
-        assert len(bodies) == 3 and {b["voice"] for b in bodies} == {"marin"}
-        assert all(len(b["input"].split()) <= narration_budget(SCENE) for b in bodies)
-        assert {b["model"] for b in bodies} == {"gpt-4o-mini-tts"}
+        # one Realtime session per line, each within its scene's budget, in the chosen voice
+        sessions = w.openai.realtime.sessions
+        assert len(sessions) == 3 and {s["voice"] for s in sessions} == {"marin"}
+        assert all(
+            len(text.split()) <= narration_budget(SCENE) for text in w.openai.speech.requests
+        )
+        assert {s["model"] for s in sessions} == {"gpt-realtime-2.1-mini"}
         assert "narrated" in (field(w.discord.message(reply.id), "Narration") or "")
         thread = w.discord.thread_for(reply.id)
         assert thread is not None
@@ -97,14 +99,14 @@ async def test_without_narration_nothing_is_spoken(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
         reply = await w.generate(IDEA, clips=2)
         assert (await w.wait_final(reply)).startswith("✅")
-        assert w.openai.calls.get("speech", 0) == 0
+        assert w.openai.calls.get("realtime", 0) == 0
         assert field(w.discord.message(reply.id), "Narration") is None
         assert "narration" not in str(w.openai.last_schema)
 
 
 async def test_a_tts_failure_delivers_the_silent_film_with_the_reason(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
-        w.openai.fail_next(503, times=100, path="/audio/speech")
+        w.openai.fail_next(503, times=100, path="/realtime")
         reply = await w.generate(IDEA, clips=3, narration=True)
         status = await w.wait_final(reply)
         assert status.startswith("✅"), status
@@ -121,7 +123,7 @@ async def test_a_tts_failure_delivers_the_silent_film_with_the_reason(tmp_path: 
 
 async def test_required_narration_fails_the_generation_when_tts_fails(tmp_path: Path) -> None:
     async with world(tmp_path, narration_required=True, narration_default=True) as w:
-        w.openai.fail_next(400, times=100, path="/audio/speech")
+        w.openai.fail_next(400, times=100, path="/realtime")
         reply = await w.generate(IDEA, clips=2)  # narrated by the operator's default
         status = await w.wait_final(reply)
         assert status.startswith("❌"), status
@@ -177,6 +179,6 @@ async def test_a_restart_between_the_speech_and_the_stitch_speaks_nothing_again(
 
         await w.status_reached(1, GenerationStatus.DONE)
         assert (await w.wait_final(reply)).startswith("✅")
-        assert w.openai.calls.get("speech", 0) == 3  # no line asked for again
+        assert w.openai.calls.get("realtime", 0) == 3  # no line asked for again
         assert len(w.discord.dm_messages("alice")) == 1
         assert streams(film_of(w, tmp_path)) == ["Video", "Audio"]

@@ -59,7 +59,7 @@ async def test_a_narrated_film_arrives_by_dm_with_the_voice_in_every_scene(
             video_packets(film)
         )
         assert "narrated" in (field(reply, "Narration") or "")
-        assert run.openai.calls.get("speech", 0) == 3
+        assert run.openai.calls.get("realtime", 0) == 3
 
 
 async def test_a_restart_between_the_clips_and_the_speech_speaks_no_line_twice(
@@ -106,14 +106,14 @@ async def test_a_restart_between_the_speech_and_the_stitch_speaks_nothing_again(
 
         reply = await run.reply_final(reply_id)
         assert (status_of(reply) or "").startswith("✅"), status_of(reply)
-        assert run.openai.calls.get("speech", 0) == 3  # no line asked for again
+        assert run.openai.calls.get("realtime", 0) == 3  # no line asked for again
         assert len(run.discord.dm_messages("alice")) == 1
         assert streams(film_of(run, tmp_path)) == ["Video", "Audio"]
 
 
 async def test_a_tts_failure_delivers_the_silent_film_with_the_reason(tmp_path: Path) -> None:
     async with live(tmp_path) as run:
-        run.openai.fail_next(503, times=100, path="/audio/speech")
+        run.openai.fail_next(503, times=100, path="/realtime")
         reply = await run.reply_final(await narrated(run))
         assert (status_of(reply) or "").startswith("✅"), status_of(reply)
 

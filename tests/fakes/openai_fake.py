@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,7 @@ from tests.fakes._common import (
     random_id,
     read_json,
 )
+from tests.fakes.openai_realtime import REALTIME_MODELS, RealtimeRoute
 from tests.fakes.openai_speech import SPEECH_MODELS, SpeechRoute
 from tests.fakes.openai_vision import content_problem, image_urls
 
@@ -68,7 +70,11 @@ MODELS = (
     frozenset(get_args(ChatModel))
     | {"omni-moderation-latest", "omni-moderation-2024-09-26"}
     | SPEECH_MODELS
+    | REALTIME_MODELS
 )
+# The fake's clock for shutdowns when the environment sets it (YYYY-MM-DD): a manual run of
+# `python -m tests.fakes.serve` as if it were that day. Tests set `FakeOpenAI.today` instead.
+TODAY_VARIABLE = "FAKE_OPENAI_TODAY"
 
 # Announced shutdown dates, from OpenAI's deprecations page
 # (https://developers.openai.com/api/docs/deprecations) and the "Deprecated values" note in
@@ -102,6 +108,19 @@ SHUTDOWN_DATES: dict[str, date] = {
     **dict.fromkeys(("gpt-5.1", "gpt-5.4-nano"), date(2027, 4, 1)),
     # openai/types/audio/speech_model.py: "Announced shutdown date: 2027-01-06"
     **dict.fromkeys(SPEECH_MODELS, date(2027, 1, 6)),
+    # openai/types/realtime/realtime_session_create_request.py, the `model` field's note:
+    # "Announced shutdown date: 2027-01-20"
+    **dict.fromkeys(
+        (
+            "gpt-realtime",
+            "gpt-realtime-2025-08-28",
+            "gpt-realtime-mini",
+            "gpt-realtime-mini-2025-12-15",
+            "gpt-audio-mini",
+            "gpt-audio-mini-2025-12-15",
+        ),
+        date(2027, 1, 20),
+    ),
     **dict.fromkeys(("o1-mini", "o1-mini-2024-09-12"), date(2025, 10, 27)),
     **dict.fromkeys(("gpt-3.5-turbo-0613", "gpt-3.5-turbo-16k-0613"), date(2024, 9, 13)),
 }
@@ -140,7 +159,7 @@ class FakeOpenAI(LoopbackServer):
     and ``AsyncOpenAI(api_key="test", base_url=fake.base_url)``.
 
     Routes: ``GET /v1/models/{model}``, ``POST /v1/moderations``, ``POST /v1/chat/completions``,
-    ``POST /v1/audio/speech``.
+    ``POST /v1/audio/speech``, ``GET /v1/realtime`` (a WebSocket: tests/fakes/openai_realtime.py).
     Every request, to any path, needs ``Authorization: Bearer <token>`` (any token, or exactly
     ``api_key`` when that is set), else 401 in OpenAI's error shape (``invalid_api_key`` for a
     wrong key). Unknown routes answer 404 in the same shape. A model that is not in ``models``,
@@ -158,7 +177,8 @@ class FakeOpenAI(LoopbackServer):
         api_key: when not None, the only accepted bearer token (default None: any token).
         models: the model ids served (default ``MODELS``).
         shutdown_dates: model id -> announced shutdown date (default ``SHUTDOWN_DATES``).
-        today: the fake's date for shutdowns (default None: today in UTC).
+        today: the fake's date for shutdowns (default: ``FAKE_OPENAI_TODAY`` from the
+            environment when set, else None: today in UTC).
         flag_words: moderation flags an input containing any of these words,
             case-insensitively (default ``{"FLAGME"}``).
         scene_count: when not None, the number of scenes every shot list has (no clamping).
@@ -174,7 +194,9 @@ class FakeOpenAI(LoopbackServer):
             your supplied JSON Schema", nothing about the text: platform.openai.com/docs/guides/
             structured-outputs), scenes after the first leave the look out (default True): an
             even scene names its character without the look, an odd one only lists it.
-        speech: the speech endpoint's state and knobs (``tests/fakes/openai_speech.py``).
+        speech: the speech endpoint's state and knobs (``tests/fakes/openai_speech.py``); the
+            Realtime endpoint records and obeys the same (``requests``, ``spoken``, ``hold``).
+        realtime: the Realtime endpoint's sessions and error events.
         delay: seconds slept before answering each chat completion (default 0.0).
         retry_after_ms: value of ``retry-after-ms`` sent with injected 429 and 5xx answers
             (default 1, so the client's own retries are immediate; ``retry-after`` is "0").
@@ -205,7 +227,8 @@ class FakeOpenAI(LoopbackServer):
         self.api_key = api_key
         self.models: set[str] = set(MODELS)
         self.shutdown_dates: dict[str, date] = dict(SHUTDOWN_DATES)
-        self.today: date | None = None
+        fixed = os.environ.get(TODAY_VARIABLE)
+        self.today: date | None = date.fromisoformat(fixed) if fixed else None
         self.flag_words: set[str] = {"FLAGME"}
         self.scene_count: int | None = None
         self.scene_duration: int = 2
@@ -216,6 +239,7 @@ class FakeOpenAI(LoopbackServer):
         self.retry_after_ms: int = 1
         self.calls: dict[str, int] = {"chat": 0, "moderations": 0}  # "speech" from its first
         self.speech = SpeechRoute(self)  # POST /v1/audio/speech (tests/fakes/openai_speech.py)
+        self.realtime = RealtimeRoute(self)  # GET /v1/realtime (tests/fakes/openai_realtime.py)
         self.last_schema: dict[str, Any] | None = None
         self.images: list[str] = []
         self._faults = FaultQueue()
@@ -245,6 +269,7 @@ class FakeOpenAI(LoopbackServer):
         app.router.add_post("/v1/moderations", self._moderations)
         app.router.add_post("/v1/chat/completions", self._chat)
         self.speech.register(app)
+        self.realtime.register(app)
 
     @web.middleware
     async def _middleware(

@@ -1,4 +1,5 @@
-"""The narration mixer: lines at their scenes' starts, the video copied, nothing cut."""
+"""The narration mixer: lines at their scenes' starts, the video copied, the voice ending with
+the film."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import pytest
 
 from bot.pipeline.media import ffmpeg_exe, stitch
 from bot.pipeline.media.narrate import MAX_TEMPO, Line, mix_narration, place
+from bot.pipeline.media.probe import probe
 from tests.fakes.audio import mean_volume, streams, video_packets
 from tests.fakes.mp4 import make_clip
 
@@ -22,6 +24,21 @@ def tone(path: Path, seconds: float, freq: int = 440) -> Path:
         check=True,
     )  # fmt: skip
     return path
+
+
+def audio_seconds(path: Path) -> float:
+    """The audio stream's own duration (ffmpeg decodes it to the end)."""
+    done = subprocess.run(
+        [ffmpeg_exe(), "-v", "error", "-i", str(path), "-map", "0:a:0", "-f", "null", "-",
+         "-progress", "pipe:1", "-nostats"],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    times = [
+        line.split("=", 1)[1]
+        for line in done.stdout.splitlines()
+        if line.startswith("out_time_us=")
+    ]
+    return int(times[-1]) / 1_000_000
 
 
 def test_a_line_longer_than_its_scene_is_sped_up_a_little_then_pushes_the_next() -> None:
@@ -57,14 +74,20 @@ async def test_the_voice_is_laid_at_each_scene_and_the_video_is_copied(
     assert result.overrun == 0.0
 
 
-async def test_a_last_line_past_the_end_runs_on_whole(tmp_path: Path) -> None:
-    film = make_clip(tmp_path / "film.mp4", seconds=2, width=64, height=36)
+@pytest.mark.parametrize("clip_audio", [False, True], ids=["silent-clip", "clip-with-sound"])
+async def test_a_last_line_past_the_end_is_cut_at_the_last_frame(
+    tmp_path: Path, clip_audio: bool
+) -> None:
+    """Issue 19 §4: the voice never runs past the film (it did on de57d17: 1.2 s over)."""
+    film = make_clip(tmp_path / "film.mp4", seconds=2, width=64, height=36, audio=clip_audio)
     line = Line(tone(tmp_path / "l.pcm", 4.0), 4.0, 0.0, 2.0)
 
     result = await mix_narration(film, [line], tmp_path / "narrated.mp4")
 
-    assert result.overrun == pytest.approx(4.0 / MAX_TEMPO - 2.0, abs=0.01)
-    assert mean_volume(result.path, 2.4, 3.0) > -40  # still speaking after the last frame
+    assert result.overrun == pytest.approx(4.0 / MAX_TEMPO - 2.0, abs=0.01)  # what was cut
+    assert result.duration == pytest.approx((await probe(film)).duration, abs=0.01)
+    assert audio_seconds(result.path) == pytest.approx(2.0, abs=0.15)  # not 3.2 s
+    assert mean_volume(result.path, 1.0, 1.5) > -40  # spoken up to the cut
 
 
 async def test_a_line_that_cannot_be_mixed_leaves_the_film_silent_with_the_reason(
@@ -107,4 +130,4 @@ async def test_a_line_that_cannot_be_mixed_leaves_the_film_silent_with_the_reaso
     assert (narration.reason or "").startswith("the voice-over could not be mixed in")
     (event,) = [e for e in events if isinstance(e, Narrated)]
     assert event.reason == narration.reason
-    assert openai_fake.calls.get("speech", 0) == 0
+    assert openai_fake.calls.get("realtime", 0) == 0

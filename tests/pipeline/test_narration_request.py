@@ -59,7 +59,8 @@ def test_narration_defaults_to_the_operators_setting() -> None:
         settings=settings(narration_default=True, tts_voice="onyx"),
     )  # fmt: skip
     assert (off["narration"], off["voice"]) == (False, None)
-    assert (on["narration"], on["voice"]) == (True, "onyx")
+    # onyx is no Realtime voice: the default gives way to the nearest one (speakers.CLOSEST)
+    assert (on["narration"], on["voice"]) == (True, "cedar")
 
 
 def test_a_voice_asks_for_narration_and_is_checked() -> None:
@@ -94,4 +95,5 @@ def test_an_unknown_default_voice_is_a_configuration_error() -> None:
 def test_the_sdk_names_the_speech_models_shutdown_date() -> None:
     dates = tts_shutdown_dates()
     assert dates["gpt-4o-mini-tts"] == date(2027, 1, 6)
-    assert set(voices_for("tts-1")) < set(voices_for(DEFAULT_TTS_MODEL))
+    assert set(voices_for("tts-1")) < set(voices_for("gpt-4o-mini-tts"))
+    assert DEFAULT_TTS_MODEL not in dates

@@ -60,7 +60,13 @@ async def test_a_good_configuration_has_no_problem(settings, openai_fake, replic
     assert settings.generation_config_errors() == []
     paths = [r.path for r in (*openai_fake.requests, *replicate_fake.requests)]
     assert sorted(paths) == sorted(
-        ["/v1/account", f"/v1/models/{DEFAULT_OPENAI_MODEL}", f"/v1/models/{settings.video_model}"]
+        [
+            "/v1/account",
+            f"/v1/models/{DEFAULT_OPENAI_MODEL}",
+            "/v1/models/omni-moderation-latest",  # every model the bot calls (issue 19)
+            f"/v1/models/{settings.tts_model}",
+            f"/v1/models/{settings.video_model}",
+        ]
     )
     assert openai_fake.calls == {"chat": 0, "moderations": 0}  # nothing spent
 

@@ -213,13 +213,13 @@ async def test_a_reroll_waits_for_the_members_running_generation(harness, replic
 async def test_a_narrated_film_is_narrated_again_over_the_new_cut(harness, openai_fake) -> None:
     first = await harness.generate(clips=2, narration=True, voice="coral")
     assert first.status is GenerationStatus.DONE, first.error
-    spoken = openai_fake.calls["speech"]
+    spoken = openai_fake.calls["realtime"]
     version, final = await _reroll(harness, first.id, 1)
     assert final.status is GenerationStatus.DONE
     v2 = await harness.repo.version(version.id)
     assert Path(v2.film_path or "").name == "film-v2-narrated.mp4"
     assert harness.deliverer.calls[-1][1].name == "film-v2-narrated.mp4"
-    assert openai_fake.calls["speech"] == spoken  # the lines spoken for v1 are mixed in again
+    assert openai_fake.calls["realtime"] == spoken  # the lines spoken for v1 are mixed in again
 
 
 async def test_a_reroll_holds_its_films_lease_through_the_heartbeat(

@@ -2,11 +2,13 @@
 clips' own sound (ducked under the voice), into one AAC track. The video is copied, never
 re-encoded.
 
-A line longer than its scene is never cut: it is first sped up a little (``atempo``, which keeps
-the pitch; at most ``MAX_TEMPO``), and if it still runs over, the next line starts when it ends
-instead of at its own scene's start. The last line may run past the last frame: the audio track
-is then longer than the video and players hold the last frame until the voice ends (holding it
-in the video itself would mean re-encoding the film).
+A line longer than its scene is first sped up a little (``atempo``, which keeps the pitch; at
+most ``MAX_TEMPO``), and if it still runs over, the next line starts when it ends instead of at
+its own scene's start. The voice never runs past the film: the audio track ends with the last
+frame, the voice faded out over ``FADE_SECONDS`` where it is cut (issue 19: a film whose sound
+outlasts its picture shows a frozen frame in most players). The lines are written to fit their
+scenes in the first place (bot/pipeline/shotlist.py: words and characters per second), so a cut
+is rare and short.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ log = logging.getLogger(__name__)
 PCM_RATE = 24_000
 PCM_BYTES_PER_SECOND = PCM_RATE * 2
 MAX_TEMPO = 1.25  # a line up to 25 % too long is spoken that much faster (pitch kept)
+FADE_SECONDS = 0.3  # a voice cut at the last frame fades out over this long
 LOUDNESS = "loudnorm=I=-16:TP=-1.5:LRA=11"  # EBU R128, a common target for online video
 # the clips' own sound drops under the voice while it speaks (the voice is the key)
 DUCKING = "sidechaincompress=threshold=0.02:ratio=8:attack=20:release=350"
@@ -56,8 +59,8 @@ class Placed:
 @dataclass(frozen=True)
 class MixResult:
     path: Path
-    duration: float  # of the longer of the video and the voice-over
-    overrun: float  # seconds the voice runs past the last frame (0 when it fits)
+    duration: float  # of the film (the voice-over never outlasts it)
+    overrun: float  # seconds of voice cut at the last frame (0 when it fits)
 
 
 def pcm_seconds(size: int) -> float:
@@ -92,9 +95,14 @@ def graph(placed: Sequence[Placed], *, film_seconds: float, film_has_audio: bool
             f"{tempo},adelay={delay}:all=1[n{i}]"
         )
     names = "".join(f"[n{i}]" for i in range(len(placed)))
+    end = max((spot.end for spot in placed), default=0.0)
+    fade = ""
+    if end > film_seconds:  # cut at the last frame: faded, not clipped
+        fade_at = max(0.0, film_seconds - FADE_SECONDS)
+        fade = f",afade=t=out:st={fade_at:.3f}:d={film_seconds - fade_at:.3f}"
     parts.append(
         f"{names}amix=inputs={len(placed)}:normalize=0:duration=longest,{LOUDNESS},"
-        f"aresample=48000,apad=whole_dur={film_seconds:.3f}"
+        f"aresample=48000,apad=whole_dur={film_seconds:.3f},atrim=end={film_seconds:.3f}{fade}"
         + ("[voice]" if film_has_audio else "[out]")
     )
     if film_has_audio:
@@ -102,7 +110,8 @@ def graph(placed: Sequence[Placed], *, film_seconds: float, film_has_audio: bool
             "[0:a:0]aresample=48000,aformat=sample_fmts=fltp:channel_layouts=stereo[bed]",
             "[voice]asplit=2[vo][key]",
             f"[bed][key]{DUCKING}[ducked]",
-            "[ducked][vo]amix=inputs=2:normalize=0:duration=longest[out]",
+            "[ducked][vo]amix=inputs=2:normalize=0:duration=longest,"
+            f"atrim=end={film_seconds:.3f}[out]",
         ]
     return ";".join(parts)
 
@@ -157,6 +166,6 @@ async def mix_narration(film: Path, lines: Sequence[Line], dest: Path) -> MixRes
         "narration mixed into %s: %d line(s)%s",
         dest.name,
         len(placed),
-        f", running {overrun:.1f}s past the last frame" if overrun else "",
+        f", {overrun:.1f}s of voice cut at the last frame" if overrun else "",
     )
-    return MixResult(dest, max(info.duration, end), overrun)
+    return MixResult(dest, info.duration, overrun)
