@@ -16,6 +16,7 @@ import yarl
 from discord.ext import commands
 
 from bot.config import Settings
+from bot.pipeline.allowance import limits_notice
 from bot.pipeline.held import missing_keys
 from bot.pipeline.lease import LeaseKeeper
 from bot.services import Services, check_configuration, open_services
@@ -105,6 +106,8 @@ class Reelbot(commands.AutoShardedBot):
                 scopes=("bot", "applications.commands"),
             )
             log.info("invite the bot with: %s", url)
+        for level, line in limits_notice(self.settings):  # once per process: setup_hook
+            log.log(level, "%s", line)
         missing = self.settings.missing_generation_keys()
         if missing:
             log.warning(

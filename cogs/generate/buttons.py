@@ -10,6 +10,7 @@ import discord
 from bot.pipeline.admission import Refused
 from bot.tree import UserFacingError, check_allowed_here, handle_error
 from cogs.generate.access import check_may_manage
+from cogs.generate.costs import refusal
 from storage.models import Generation
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class RetryButton(
         try:
             retried = await bot.services.runner.retry(generation.id)
         except Refused as exc:
-            raise UserFacingError(exc.reason) from None
+            raise UserFacingError(refusal(exc)) from None
         await interaction.response.defer()
         if not retried:
             await interaction.followup.send(

@@ -13,5 +13,5 @@ async def test_the_daily_limit_holds_in_the_terminal_too(env, tmp_path, replicat
     second = await bot("generate", IDEA, "--clips", "1", env=env, cwd=tmp_path)
 
     assert second.code == 1
-    assert "You have used your 5 seconds of video for today" in second.err
+    assert "of your 5 seconds of video for today" in second.err
     assert replicate_fake.counts["create"] == 1
