@@ -72,7 +72,10 @@ async def database_problems(settings: Settings) -> list[str]:
 
 
 async def provider_problems(settings: Settings) -> list[str]:
-    missing = [f"{name} is not set" for name in settings.missing_generation_keys()]
+    missing = [
+        f"{name} is not set: put it in the environment or in .env (see .env.example)"
+        for name in settings.missing_generation_keys()
+    ]
     checked = await check_configuration(settings)
     return missing + [" ".join(p.text.split()) for p in checked.problems]
 

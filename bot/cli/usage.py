@@ -34,9 +34,10 @@ async def usage(settings: Settings, *, days: int, as_json: bool = False) -> int:
     console.print(
         f"Since {report['since']} (UTC, {days} day(s)): {total['seconds']:g} s of video in "
         f"{total['creates']} prediction(s), {money(total['dollars'])} "
-        f"at {money(rate)}/s for {report['video_model']}",
+        f"at {'an unknown price' if rate is None else f'${rate:g}/s'} for {report['video_model']}",
         markup=False,
         highlight=False,
+        soft_wrap=True,
     )
     for title, key, name in (
         ("Per day (UTC)", "by_day", "day"),

@@ -210,11 +210,15 @@ class ReplyUpdater:
                 await message.edit(
                     embed=render.embed(state), view=render.view(state), allowed_mentions=NO_MENTIONS
                 )
+                if self._bot.metrics is not None:
+                    self._bot.metrics.reply_edit(sent=True)
                 return state.final
             except discord.NotFound:
                 log.warning("reply of generation %s is gone; no more edits", state.generation_id)
                 return True
             except discord.HTTPException as exc:
+                if self._bot.metrics is not None:
+                    self._bot.metrics.reply_edit(sent=False)
                 log.warning(
                     "editing the reply of generation %s failed (attempt %d/%d): %s",
                     state.generation_id,

@@ -82,4 +82,5 @@ async def test_missing_and_invalid_settings_are_one_line_each(base_env, tmp_path
     assert run.code == 2
     lines = run.err.strip().splitlines()
     assert lines[0].startswith("DISCORD_TOKEN is not set")
-    assert "OPENAI_API_KEY is not set" in lines and "REPLICATE_API_TOKEN is not set" in lines
+    assert lines[1].startswith("OPENAI_API_KEY is not set: put it in the environment")
+    assert lines[2].startswith("REPLICATE_API_TOKEN is not set")
