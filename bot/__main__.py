@@ -1,4 +1,4 @@
-"""`python -m bot [run | generate PROMPT | reroll GENERATION SCENE | history |
+"""`python -m bot [run | generate PROMPT | reroll GENERATION SCENE | history | usage | check |
 migrate-sqlite-to-postgres]`; exit 0 ok,
 1 failed, 2 bad config or args."""
 
@@ -57,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     hist.add_argument("--user", type=int, help="only this member's (Discord user id; 0 = terminal)")
     hist.add_argument("--limit", type=int, default=20, help="how many (20)")
     hist.add_argument("--json", action="store_true", help="one JSON object per line")
+    sub.add_parser("check", help="check settings, keys, models and database (exit 0 or 2)")
+    spent = sub.add_parser("usage", help="spend per member, server and day (docs/costs.md)")
+    spent.add_argument("--days", type=int, default=7, help="this many UTC days, today included (7)")
+    spent.add_argument("--json", action="store_true", help="one JSON object")
     copy = sub.add_parser(
         "migrate-sqlite-to-postgres",
         help="copy the SQLite history (DATABASE_PATH) into an empty PostgreSQL (DATABASE_URL)",
@@ -71,10 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
     except SettingsError as exc:
-        print(exc, file=sys.stderr)
+        if args.command == "check":  # one line per problem, nothing around them
+            lines = [line.strip() for line in str(exc).splitlines() if line.startswith("  ")]
+            print("\n".join(lines) or exc, file=sys.stderr)
+        else:
+            print(exc, file=sys.stderr)
         return EXIT_CONFIG
     logs.configure(
-        settings.log_level if args.command not in ("generate", "reroll") else "WARNING",
+        settings.log_level
+        if args.command not in ("generate", "reroll", "check", "usage")
+        else "WARNING",
         settings.secrets(),
     )
     try:
@@ -121,6 +131,14 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.cli.history import history
 
         return await history(settings, user=args.user, limit=args.limit, as_json=args.json)
+    if args.command == "check":
+        from bot.cli.check import check
+
+        return await check(settings)
+    if args.command == "usage":
+        from bot.cli.usage import usage
+
+        return await usage(settings, days=args.days, as_json=args.json)
     if args.command == "migrate-sqlite-to-postgres":
         from bot.cli.migrate import migrate_sqlite_to_postgres
 

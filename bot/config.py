@@ -65,7 +65,9 @@ class Settings(BaseSettings):
     replicate_poll_seconds: float = Field(default=1.0, gt=0)
     reply_edit_seconds: float = Field(default=1.0, ge=0)
     daily_generation_limit: int = Field(default=0, ge=0)
-    daily_video_seconds_limit: float = Field(default=0, ge=0)
+    # seconds of video a member may ask for per UTC day; 0 = unlimited (warned at start). The
+    # default, and why: bot/pipeline/allowance.py
+    daily_video_seconds_limit: float = Field(default=120.0, ge=0)
     # largest file the bot uploads; 0 = Discord's limit where it goes (the guild's boost tier,
     # 10 MiB in a DM). Lower it to keep uploads small; it never raises Discord's limit.
     max_upload_bytes: int = Field(default=0, ge=0)
@@ -107,6 +109,13 @@ class Settings(BaseSettings):
     gallery_host: str = "0.0.0.0"  # the address it listens on (the proxy's side)
     gallery_port: int = Field(default=8080, ge=1, le=65535)
     gallery_link_days: float = Field(default=7.0, gt=0, le=3650)  # how long a link opens
+
+    # dollars per billed unit, overriding bot/pipeline/prices.py: a JSON object, model -> dollars
+    # (video: per second; analysis: per 1M input tokens; speech: per minute)
+    prices: dict[str, float] = Field(default_factory=dict)
+    # /metrics (Prometheus) and /healthz on this port (bot/metrics); unset = nothing listens
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"  # 0.0.0.0 to be scraped from outside (a container)
 
     # configuration errors the start-up check of the providers found (bot.pipeline.preflight)
     _provider_errors: list[str] = PrivateAttr(default_factory=list)

@@ -18,6 +18,10 @@ from discord.ext import commands
 from bot.config import Settings
 from bot.gallery.links import GalleryLinks
 from bot.gallery.server import GalleryUnavailable, serve_gallery
+from bot.metrics.registry import Metrics
+from bot.metrics.server import Health
+from bot.metrics.server import serve as serve_metrics
+from bot.pipeline.allowance import limits_notice
 from bot.pipeline.held import missing_keys
 from bot.pipeline.lease import LeaseKeeper
 from bot.services import Services, check_configuration, open_services
@@ -68,6 +72,7 @@ class Reelbot(commands.AutoShardedBot):
         services: Services,
         guild_ready_timeout: float = 2.0,
         gallery: GalleryLinks | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         # SHARD_IDS unset: every shard of SHARD_COUNT (or of what Discord recommends)
         shard_ids: dict[str, Any] = (
@@ -88,6 +93,7 @@ class Reelbot(commands.AutoShardedBot):
         self.settings = settings
         self.services = services
         self.gallery = gallery  # the web gallery's links (None: the gallery is off)
+        self.metrics = metrics  # None: METRICS_PORT unset, nothing measured
         # the generations this process works on, when several share the database
         self.leases = LeaseKeeper(
             store=services.repo,
@@ -95,6 +101,7 @@ class Reelbot(commands.AutoShardedBot):
             name=settings.lease_owner(),
             source="discord",
             seconds=settings.lease_seconds,
+            on_takeover=metrics.taken_over if metrics is not None else None,
         )
         services.runner.leases = self.leases
 
@@ -113,6 +120,8 @@ class Reelbot(commands.AutoShardedBot):
                 scopes=("bot", "applications.commands"),
             )
             log.info("invite the bot with: %s", url)
+        for level, line in limits_notice(self.settings):  # once per process: setup_hook
+            log.log(level, "%s", line)
         missing = self.settings.missing_generation_keys()
         if missing:
             log.warning(
@@ -160,6 +169,13 @@ class Reelbot(commands.AutoShardedBot):
         )
 
 
+def gateway_connected(bot: Reelbot) -> bool:
+    """Every shard of the bot is connected to the gateway (for /healthz)."""
+    if bot.is_closed() or not bot.is_ready() or not bot.shards:
+        return False
+    return all(not shard.is_closed() for shard in bot.shards.values())
+
+
 def point_discord_at(settings: Settings) -> None:
     """Send discord.py's REST and gateway traffic where the settings say (a proxy, a fake)."""
     discord.http.Route.BASE = settings.discord_api_base_url.rstrip("/")
@@ -187,15 +203,22 @@ async def running_bot(
     if settings.discord_token is None:
         raise ValueError("DISCORD_TOKEN is not set")  # run_bot says so to the operator first
     point_discord_at(settings)
+    metrics = Metrics() if settings.metrics_port is not None else None
     async with (
-        open_services(settings) as services,
+        open_services(settings, metrics=metrics) as services,
         serve_gallery(settings, services.repo) as gallery,
         Reelbot(
             settings=settings,
             services=services,
             guild_ready_timeout=guild_ready_timeout,
             gallery=gallery.links if gallery else None,
+            metrics=metrics,
         ) as bot,
+        serve_metrics(
+            settings,
+            metrics,
+            Health(lambda: gateway_connected(bot), services.repo, settings),
+        ),
     ):
         connection = asyncio.create_task(
             bot.start(settings.discord_token.get_secret_value()), name="discord-connection"

@@ -8,14 +8,18 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from importlib.metadata import version
+from typing import Any
 
 import aiohttp
 import httpx
+import httpx2
 import replicate
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 from replicate.client import RetryTransport
 
 from bot.config import DEFAULT_OPENAI_MODEL, Settings
+from bot.metrics.registry import Metrics
+from bot.metrics.transport import CountingTransport, CountingTransport2
 from bot.pipeline.admission import Admission
 from bot.pipeline.analysis import MODERATION_MODEL, Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
@@ -57,20 +61,28 @@ OPENAI_TIMEOUT = 90.0  # seconds per request
 REPLICATE_DEFAULT_BASE_URL = "https://api.replicate.com"
 
 
-def make_openai_client(settings: Settings) -> AsyncOpenAI:
+def make_openai_client(settings: Settings, metrics: Metrics | None = None) -> AsyncOpenAI:
     """The OpenAI client. The base URL is always passed: the library would otherwise read
-    `OPENAI_BASE_URL` itself and take an empty value (which counts as unset) literally."""
+    `OPENAI_BASE_URL` itself and take an empty value (which counts as unset) literally. With
+    `metrics`, its HTTP answers are counted (the SDK's own client, on a counting transport)."""
     key = settings.openai_api_key
+    extra: dict[str, Any] = {}
+    if metrics is not None:
+        transport = CountingTransport2(
+            httpx2.AsyncHTTPTransport(), "openai", metrics.provider_answer
+        )
+        extra["http_client"] = DefaultAsyncHttpxClient(transport=transport)
     return AsyncOpenAI(
         api_key=key.get_secret_value() if key else "missing",
         base_url=settings.openai_base_url or OPENAI_DEFAULT_BASE_URL,
         max_retries=OPENAI_RETRIES,
         timeout=OPENAI_TIMEOUT,
+        **extra,
     )
 
 
 def make_replicate_client(
-    settings: Settings, transport: httpx.AsyncHTTPTransport
+    settings: Settings, transport: httpx.AsyncBaseTransport
 ) -> replicate.Client:
     """The Replicate client, with the base URL from the settings (or the library's), over a
     transport the caller closes (the client itself has no close)."""
@@ -114,7 +126,7 @@ async def check_configuration(
 
 
 def make_replicate_api(
-    settings: Settings, transport: httpx.AsyncHTTPTransport
+    settings: Settings, transport: httpx.AsyncBaseTransport
 ) -> httpx.AsyncClient:
     """Plain HTTP to Replicate's API (the prediction list, reads, cancels) on the same transport:
     the base URL and token of `make_replicate_client`, and the SDK's public `RetryTransport`
@@ -133,20 +145,29 @@ def make_replicate_api(
 
 
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """HTTP session, database, provider clients and the runner, closed in reverse order."""
+async def open_services(
+    settings: Settings, *, metrics: Metrics | None = None
+) -> AsyncIterator[Services]:
+    """HTTP session, database, provider clients and the runner, closed in reverse order. With
+    `metrics` (METRICS_PORT set), it hears the bus and counts the providers' answers."""
     policy = MediaPolicy(settings.media_dir, settings.media_allowed_hosts)
     ENCODES.configure(settings.ffmpeg_concurrency)
     bus = EventBus()
     retries = Retries(wait_scale=settings.retry_wait_scale)
+    if metrics is not None:
+        bus.subscribe(metrics.handle)
     timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
     async with (
         aiohttp.ClientSession(timeout=timeout) as http,
         open_database(settings) as db,
     ):
         repo = Repository(db)
-        openai_client = make_openai_client(settings)
-        replicate_transport = httpx.AsyncHTTPTransport()
+        openai_client = make_openai_client(settings, metrics)
+        replicate_transport: httpx.AsyncBaseTransport = httpx.AsyncHTTPTransport()
+        if metrics is not None:
+            replicate_transport = CountingTransport(
+                replicate_transport, "replicate", metrics.provider_answer
+            )
         replicate_api = make_replicate_api(settings, replicate_transport)
         clips = None
         if settings.enable_video_generation:

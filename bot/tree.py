@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import Any
 
 import discord
@@ -60,6 +61,15 @@ class ReelbotTree(app_commands.CommandTree[discord.Client]):
         if task is not None and task not in self._in_flight:
             self._in_flight.add(task)
             task.add_done_callback(self._in_flight.discard)
+            # how long the command took to be answered, for /metrics (the bot's `metrics`,
+            # None when METRICS_PORT is unset): from here to its task's end, answer included
+            metrics = getattr(self.client, "metrics", None)
+            if metrics is not None:
+                name = interaction.command.qualified_name if interaction.command else "unknown"
+                began = time.monotonic()
+                task.add_done_callback(
+                    lambda _: metrics.command_done(name, time.monotonic() - began)
+                )
         check_allowed_here(interaction)  # raised: the member reads why, privately (on_error)
         return True
 

@@ -27,6 +27,7 @@ from storage.narration_rows import NarrationRows
 from storage.post_rows import PostRows
 from storage.rows import _FINAL, _NOT_FINAL, _generation
 from storage.start_image_rows import StartImageRows
+from storage.usage_rows import UsageRows
 from storage.version_rows import VersionRows
 
 # a run counts towards the daily limit unless it was refunded before it spent anything
@@ -51,6 +52,7 @@ class Repository(
     ContinuityRows,
     LeaseRows,
     GalleryRows,
+    UsageRows,
 ):
     """Generations, clips, posts, narration, film versions, start images, continuity and
     leases over one open database (SQLite or PostgreSQL)."""

@@ -117,6 +117,8 @@ def make_settings(
             replicate_poll_seconds=0.05,
             clip_timeout_seconds=20.0,
             max_clips=4,
+            # tests make many films as one member: unlimited unless a test sets a limit
+            daily_video_seconds_limit=0,
         )
         if database_url:
             values["database_url"] = database_url

@@ -17,6 +17,7 @@ from bot.cli.progress import TerminalProgress
 from bot.config import Settings
 from bot.pipeline import start_image
 from bot.pipeline.admission import Refused
+from bot.pipeline.allowance import cost_text
 from bot.pipeline.errors import GenerationError
 from bot.pipeline.speakers import closest_voice
 from bot.pipeline.start_image import StartImage, StartImageRefused
@@ -108,6 +109,8 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
                     start_image=first_frame,
                 )
                 progress.follow(generation.id)
+                cost = await cost_text(settings, services.repo, generation)
+                console.print(cost, markup=False, highlight=False)
                 final = await services.runner.wait(generation.id)
             narration = await services.repo.narration(final.id)
         except Refused as exc:  # the terminal passes the same admission as a member

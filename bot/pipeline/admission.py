@@ -24,6 +24,7 @@ the spend is recorded at each create and never reset.
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import UTC, datetime
 
@@ -41,6 +42,41 @@ NO_LONGER_ENABLED = (
 
 class Refused(GenerationError):
     """The member may not start this run now; ``reason`` says why (shown privately)."""
+
+
+def resets_at(now: float | None = None) -> float:
+    """The next midnight UTC, when today's allowance starts again."""
+    return day_start(time.time() if now is None else now) + DAY
+
+
+class OverLimit(Refused):
+    """The member has used today's allowance; says what is left (nothing, or less than the
+    run needs) and when it starts again (`resets_at`, a timestamp)."""
+
+    def __init__(self, reason: str, *, limit: float, used: float, resets: float) -> None:
+        super().__init__(reason)
+        self.limit = limit
+        self.used = used
+        self.resets_at = resets
+
+    @property
+    def left(self) -> float:
+        return max(0.0, self.limit - self.used)
+
+
+def over_seconds(limit: float, usage: Usage, now: float | None = None) -> OverLimit:
+    """The refusal of a member who has used `usage.seconds` of a `limit` of seconds a day."""
+    resets = resets_at(now)
+    left = max(0.0, limit - usage.seconds)
+    at = datetime.fromtimestamp(resets, UTC).strftime("%H:%M UTC")
+    hours = max(1, math.ceil((resets - (time.time() if now is None else now)) / 3600))
+    return OverLimit(
+        f"You have used {usage.seconds:g} of your {limit:g} seconds of video for today "
+        f"({left:g} s left); your allowance starts again at {at} (in about {hours} h).",
+        limit=limit,
+        used=usage.seconds,
+        resets=resets,
+    )
 
 
 def day_start(now: float) -> float:
@@ -78,10 +114,7 @@ class Admission:
                 f"You have used your {runs} generations for today; more in about {_reset()} h."
             )
         if seconds and usage.seconds >= seconds:
-            raise Refused(
-                f"You have used your {seconds:g} seconds of video for today; "
-                f"more in about {_reset()} h."
-            )
+            raise over_seconds(seconds, usage)
 
     def clip_seconds(self, duration: int) -> int:
         """The seconds a scene of `duration` is asked for (what the model renders and bills)."""

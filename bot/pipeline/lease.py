@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from bot.pipeline.preflight import Problem
@@ -91,8 +91,10 @@ class LeaseKeeper:
         name: str,
         source: str,
         seconds: float,
+        on_takeover: Callable[[int], None] | None = None,
     ) -> None:
         self._store = store
+        self._on_takeover = on_takeover  # told how many generations were taken over (metrics)
         self._runner = runner
         self.name = name
         self._source = source
@@ -189,6 +191,8 @@ class LeaseKeeper:
                 len(pending),
                 ", ".join(str(g.id) for g in pending),
             )
+            if self._on_takeover is not None:
+                self._on_takeover(len(pending))
         if not pending and not include_own:
             return []
         # at start-up even with nothing to resume: the runner's resume also retries the

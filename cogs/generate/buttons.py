@@ -11,6 +11,7 @@ from bot.pipeline.admission import Refused
 from bot.tree import UserFacingError
 from cogs.components import Component, check_configured
 from cogs.generate.access import check_may_manage
+from cogs.generate.costs import refusal
 from storage.models import Generation, NarrationStatus
 
 if TYPE_CHECKING:
@@ -93,7 +94,7 @@ class RetryButton(
         try:
             retried = await bot.services.runner.retry(generation.id)
         except Refused as exc:
-            raise UserFacingError(exc.reason) from None
+            raise UserFacingError(refusal(exc)) from None
         await interaction.response.defer()
         if not retried:
             await interaction.followup.send(

@@ -10,6 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.pipeline.admission import Refused
+from bot.pipeline.allowance import cost_text
 from bot.pipeline.continuity import ChainedRender
 from bot.pipeline.errors import GenerationError
 from bot.pipeline.speech import VOICES
@@ -19,6 +20,7 @@ from cogs.components import check_configured
 from cogs.generate import render, start
 from cogs.generate.access import check_may_manage
 from cogs.generate.buttons import CancelButton, RetryButton
+from cogs.generate.costs import refusal
 from cogs.generate.delivery import DiscordDeliverer
 from cogs.generate.permissions import check_channel
 from cogs.generate.recovery import find_reply
@@ -172,11 +174,12 @@ class GenerateCog(commands.Cog):
                 new, announce=lambda g: self._reply(interaction, g), start_image=first_frame
             )
         except Refused as exc:
-            raise UserFacingError(exc.reason) from None
+            raise UserFacingError(refusal(exc)) from None
 
     async def _reply(self, interaction: discord.Interaction, generation: Generation) -> None:
         """The public reply that shows the generation from now on; its id is stored."""
         state = ReplyState(generation.id, generation.prompt, guild_id=generation.guild_id)
+        state.cost = await cost_text(self.bot.settings, self.repo, generation)
         if generation.continuity is Continuity.CHAINED:  # the wait is added once it is known
             state.chained = ChainedRender(generation.clips_requested or 0)
         if interaction.response.is_done():  # deferred privately while a start image was read

@@ -137,6 +137,8 @@ def embed(state: ReplyState) -> discord.Embed:
         result.add_field(name="Not posted", value="\n".join(lines)[:1024], inline=False)
     if state.error:
         result.add_field(name="Reason", value=reason(state.error), inline=False)
+    if state.cost:
+        result.add_field(name="Cost", value=state.cost[:1024], inline=False)
     result.set_footer(text=f"Generation #{state.generation_id} · {elapsed(state)}")
     return result
 

@@ -22,6 +22,7 @@ from bot.pipeline.rewrite import MAX_NOTE_CHARS
 from bot.tree import NO_MENTIONS, UserFacingError
 from cogs.components import Component, ComponentModal, check_configured
 from cogs.generate.access import check_may_manage
+from cogs.generate.costs import refusal
 
 if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
@@ -67,7 +68,7 @@ class RerollButton(
         try:  # before the member types a note: a reroll that would be refused says so now
             await bot.services.runner.check_reroll(generation.id, self.scene)
         except Refused as exc:
-            raise UserFacingError(exc.reason) from None
+            raise UserFacingError(refusal(exc)) from None
         await interaction.response.send_modal(
             RerollModal(generation.id, self.scene, key=interaction.id)
         )
@@ -118,7 +119,7 @@ class RerollModal(ComponentModal):
         try:
             version = await bot.services.runner.reroll(generation_id, scene, note.strip() or None)
         except Refused as exc:
-            raise UserFacingError(exc.reason) from None
+            raise UserFacingError(refusal(exc)) from None
         await interaction.response.send_message(
             f"🎲 Rerolling scene {scene + 1}: it becomes v{version.number} of the film, "
             "sent like the first.",

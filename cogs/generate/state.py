@@ -22,6 +22,7 @@ class ReplyState(Progress):
     guild_id: int | None = None  # the server of the channel (a thread is started there)
     thread_id: int | None = None  # where posts go: a thread, the channel itself, or undecided
     post_failures: dict[str, str] = field(default_factory=dict)  # post key → why it failed
+    cost: str | None = None  # the estimate and the member's day, shown from the first render
 
     @classmethod
     def from_rows(

@@ -211,11 +211,23 @@ class ReplyUpdater:
         # a final state is edited in until Discord takes it (bot.retry's final-edit policy);
         # a progress edit is not repeated: a later one shows a newer state anyway
         policy = self._final_edits if state.final else self._final_edits.once()
+        metrics = self._bot.metrics
+
+        async def edit() -> None:
+            try:
+                await message.edit(
+                    embed=render.embed(state), view=render.view(state), allowed_mentions=NO_MENTIONS
+                )
+            except discord.HTTPException:
+                if metrics is not None:
+                    metrics.reply_edit(sent=False)
+                raise
+            if metrics is not None:
+                metrics.reply_edit(sent=True)
+
         try:
             await policy.call(
-                lambda: message.edit(
-                    embed=render.embed(state), view=render.view(state), allowed_mentions=NO_MENTIONS
-                ),
+                edit,
                 "editing the reply of generation %s",
                 state.generation_id,
             )

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import TYPE_CHECKING, Any, Self
 
 import discord
 
+from bot.pipeline.admission import day_start
+from bot.pipeline.allowance import allowance
+from bot.pipeline.prices import money, video_dollars
+from bot.pipeline.usage import first_day
 from bot.tree import UserFacingError
 from cogs.components import Component
 from cogs.history import render
@@ -70,6 +75,7 @@ async def history_page(
         narrations=narrations,
         versions=await repo.versions_of(ids),
     )
+    embed.add_field(name="Your spend", value=await spend_text(bot, owner_id), inline=False)
     view = pager(owner_id, page, pages)
     if bot.gallery is not None:  # the web gallery is on: a link to the member's own
         gallery: Any = discord.ui.Button(
@@ -79,6 +85,19 @@ async def history_page(
         )
         view.add_item(gallery)
     return embed, view
+
+
+async def spend_text(bot: Reelbot, owner_id: int) -> str:
+    """The member's own: today against the daily limit, and the last seven UTC days."""
+    settings, repo, now = bot.settings, bot.services.repo, time.time()
+    today = allowance(settings, await repo.usage_since(owner_id, day_start(now)))
+    week = await repo.spend_since(first_day(7, now), owner_id)
+    seconds = sum(e.seconds for e in week)
+    dollars = money(video_dollars(settings.video_model, seconds, settings.prices))
+    return (
+        f"Today: {today.text(settings)}; starts again <t:{int(today.resets_at)}:R>\n"
+        f"Last 7 days: {seconds:g} s of video ({dollars})"
+    )
 
 
 def pager(owner_id: int, page: int, pages: int) -> discord.ui.View:

@@ -31,4 +31,5 @@ def env(base_env: dict[str, str], fake_env: dict[str, str], tmp_path: Path) -> d
         "DATABASE_PATH": str(tmp_path / "data" / "reelbot.sqlite3"),
         "MEDIA_DIR": str(tmp_path / "data" / "media"),
         "REPLICATE_POLL_SECONDS": "0.05",
+        "DAILY_VIDEO_SECONDS_LIMIT": "0",  # unlimited unless a test sets a limit
     }

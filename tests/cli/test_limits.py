@@ -9,9 +9,12 @@ async def test_the_daily_limit_holds_in_the_terminal_too(env, tmp_path, replicat
     env = {**env, "DAILY_VIDEO_SECONDS_LIMIT": "5"}
     first = await bot("generate", IDEA, "--clips", "1", env=env, cwd=tmp_path)
     assert first.code == 0, first.err
+    # the terminal shows, when the run starts, its estimate and what is left of the day
+    assert "Estimate: up to 10 s of video, about $0.18" in first.err
+    assert "Today: 5 of 5 s of video left today ($0.09); used 0 s ($0.00)" in first.err
 
     second = await bot("generate", IDEA, "--clips", "1", env=env, cwd=tmp_path)
 
     assert second.code == 1
-    assert "You have used your 5 seconds of video for today" in second.err
+    assert "of your 5 seconds of video for today" in second.err
     assert replicate_fake.counts["create"] == 1

@@ -33,6 +33,7 @@ def settings_for(
         "media_dir": data / "media",
         "replicate_poll_seconds": 0.05,
         "reply_edit_seconds": 0.05,
+        "daily_video_seconds_limit": 0,  # unlimited unless a test sets a limit
         **overrides,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -214,7 +214,7 @@ async def test_the_video_seconds_budget_refuses_retry_and_new_work(tmp_path: Pat
         assert w.replicate.counts["create"] == 3  # 15 s asked for: over the 10 s budget
 
         refused = await w.command("generate", {"prompt": IDEA, "clips": 1})
-        assert "You have used your 10 seconds of video for today" in (private(refused) or "")
+        assert "of your 10 seconds of video for today" in (private(refused) or "")
         usage = await w.services.repo.usage_since(w.discord.users["alice"].id, 0)
         assert (usage.runs, usage.seconds) == (1, 15.0)
         bob = await w.generate(IDEA, user="bob", clips=1)  # bob's budget is his own

@@ -37,6 +37,8 @@ def bot_env(
             "DATABASE_PATH": str(data / "reelbot.sqlite3"),
             "MEDIA_DIR": str(data / "media"),
             "PYTHONUNBUFFERED": "1",
+            # unlimited unless a test sets a limit (or "" for the default)
+            "DAILY_VIDEO_SECONDS_LIMIT": "0",
         }
     )
     env.update({key.upper(): str(value) for key, value in extra.items()})
