@@ -24,6 +24,7 @@ from bot.pipeline.preflight import PreflightResult, Severity
 from bot.services import Services, check_configuration, open_services
 from bot.tasks import spawn
 from bot.tree import NO_MENTIONS, ReelbotTree
+from storage.db import DatabaseUnavailable
 
 # gateway close codes about shards (https://docs.discord.com/developers/topics/
 # opcodes-and-status-codes#gateway-gateway-close-event-codes): the operator must act
@@ -254,8 +255,11 @@ async def run_bot(settings: Settings) -> int:
             exc.code,
         )
         return 2
+    except DatabaseUnavailable as exc:  # opened before the login: said with the rest
+        return await _not_started(settings, _error(str(exc)), checking)
     except (aiohttp.ClientError, OSError, TimeoutError, discord.DiscordServerError) as exc:
-        if any(bot.logged_in for bot in bots):  # past the login: not a start-up problem
+        # the login's own failure: the bot was built (the services opened) and not logged in
+        if not bots or bots[0].logged_in:
             raise
         return await _not_started(settings, _error(unreachable(settings, exc)), checking)
     return 0

@@ -155,3 +155,19 @@ async def test_a_refused_discord_token_and_a_refused_replicate_token_are_both_sa
         "error: Replicate refused REPLICATE_API_TOKEN (401 Unauthenticated): put a valid token "
         "from replicate.com/account/api-tokens in the environment or .env.",
     ]
+
+
+async def test_a_database_that_cannot_be_opened_is_said_with_the_keys(tmp_path: Path) -> None:
+    port = closed_port()
+    run = await python_m_bot(
+        tmp_path,
+        DISCORD_TOKEN="MTA5ODc2NTQzMjE.Gabc12.def456",
+        DATABASE_URL=f"postgresql://reel:hunter2secret@127.0.0.1:{port}/reel",
+        OPENAI_API_KEY="sk-your-key-here",
+        ENABLE_VIDEO_GENERATION="false",
+    )
+    assert_one_line_report(run)
+    database, key = run.errors()
+    assert database.startswith(f"error: cannot open the PostgreSQL database at 127.0.0.1:{port}/")
+    assert key.startswith("error: OPENAI_API_KEY holds a placeholder")
+    assert "hunter2secret" not in "\n".join(run.lines)
