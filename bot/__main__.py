@@ -30,7 +30,9 @@ def _parser() -> argparse.ArgumentParser:
     gen.add_argument("--clips", type=int, help="exactly this many scenes (1..MAX_CLIPS)")
     gen.add_argument("--aspect-ratio", choices=ASPECT_RATIOS, default="16:9")
     gen.add_argument("--seed", type=int, help="seed for reproducible clips")
-    gen.add_argument("--out", default="film.mp4", help="where to write the film (film.mp4)")
+    gen.add_argument(
+        "--out", help="where to write the film (film.mp4; film-2.mp4, ... if that is there)"
+    )
     gen.add_argument(
         "--image", type=Path, help="a PNG or JPEG to start from: the first frame of scene 1"
     )
@@ -81,11 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             print(exc, file=sys.stderr)
         return EXIT_CONFIG
+    # the terminal commands show their own progress and results: the log says only what
+    # goes wrong (not, at every `history`, which database it opened)
     logs.configure(
-        settings.log_level
-        if args.command not in ("generate", "reroll", "check", "usage")
-        else "WARNING",
-        settings.secrets(),
+        settings.log_level if args.command in (None, "run") else "WARNING", settings.secrets()
     )
     try:
         return _run(_dispatch(args, settings))

@@ -5,16 +5,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
+import aiohttp
 import discord
 import yarl
 from discord.ext import commands
 
+from bot import startup
 from bot.config import Settings
 from bot.gallery.links import GalleryLinks
 from bot.gallery.server import GalleryUnavailable, serve_gallery
@@ -24,9 +26,11 @@ from bot.metrics.server import serve as serve_metrics
 from bot.pipeline.allowance import limits_notice
 from bot.pipeline.held import missing_keys
 from bot.pipeline.lease import LeaseKeeper
+from bot.pipeline.preflight import PreflightResult, Severity
 from bot.services import Services, check_configuration, open_services
 from bot.tasks import spawn
 from bot.tree import NO_MENTIONS, ReelbotTree
+from storage.db import DatabaseUnavailable
 
 # gateway close codes about shards (https://docs.discord.com/developers/topics/
 # opcodes-and-status-codes#gateway-gateway-close-event-codes): the operator must act
@@ -55,6 +59,12 @@ PERMISSIONS = discord.Permissions(
 # cost more CPU than anything else it did per generation.
 INTENTS = discord.Intents(guilds=True)
 
+# The bot never joins a voice channel: discord.py's one-time warnings that PyNaCl and davey
+# (voice and its end-to-end encryption) are not installed would be noise at every start. These
+# public class flags are what discord.py's Client.__init__ reads, and clears, to warn once.
+discord.VoiceClient.warn_nacl = False
+discord.VoiceClient.warn_dave = False
+
 
 class Reelbot(commands.AutoShardedBot):
     """The bot: loads the cogs, resumes unfinished work, then syncs its commands.
@@ -73,6 +83,7 @@ class Reelbot(commands.AutoShardedBot):
         guild_ready_timeout: float = 2.0,
         gallery: GalleryLinks | None = None,
         metrics: Metrics | None = None,
+        checking: asyncio.Task[PreflightResult] | None = None,
     ) -> None:
         # SHARD_IDS unset: every shard of SHARD_COUNT (or of what Discord recommends)
         shard_ids: dict[str, Any] = (
@@ -94,6 +105,8 @@ class Reelbot(commands.AutoShardedBot):
         self.services = services
         self.gallery = gallery  # the web gallery's links (None: the gallery is off)
         self.metrics = metrics  # None: METRICS_PORT unset, nothing measured
+        self._checking = checking  # the start-up check, when the caller started it already
+        self.logged_in = False  # Discord took the token: the setup hook runs only after that
         # the generations this process works on, when several share the database
         self.leases = LeaseKeeper(
             store=services.repo,
@@ -106,10 +119,13 @@ class Reelbot(commands.AutoShardedBot):
         services.runner.leases = self.leases
 
     async def setup_hook(self) -> None:
+        self.logged_in = True
         # the providers are checked while the cogs load and commands sync; the result is in
         # before unfinished work resumes and before the gateway connects, so neither a resumed
         # generation nor a command goes ahead of it
-        checking = spawn(check_configuration(self.settings), name="start-up check")
+        checking = self._checking or spawn(
+            check_configuration(self.settings), name="start-up check"
+        )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         await self._sync()
@@ -194,7 +210,10 @@ class RunningBot:
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    settings: Settings, *, guild_ready_timeout: float = 2.0
+    settings: Settings,
+    *,
+    guild_ready_timeout: float = 2.0,
+    checking: asyncio.Task[PreflightResult] | None = None,
 ) -> AsyncIterator[RunningBot]:
     """The whole start-up, for `python -m bot` and the e2e harness alike: discord.py pointed
     where the settings say, the services opened, the bot built with them and connecting.
@@ -213,6 +232,7 @@ async def running_bot(
             guild_ready_timeout=guild_ready_timeout,
             gallery=gallery.links if gallery else None,
             metrics=metrics,
+            checking=checking,
         ) as bot,
         serve_metrics(
             settings,
@@ -234,27 +254,27 @@ async def running_bot(
 
 
 async def run_bot(settings: Settings) -> int:
-    """Run until stopped (SIGTERM, SIGINT). Exit code 2 when DISCORD_TOKEN is missing or
-    refused, or the web gallery cannot listen."""
-    if settings.discord_token is None:
-        print(
-            "DISCORD_TOKEN is not set: put the bot token in the environment or in .env "
-            "(see .env.example and the README's 'Run it in your server').",
-            file=sys.stderr,
-        )
-        return 2
+    """Run until stopped (SIGTERM, SIGINT). Exit 2, with every problem found on one line each
+    (`bot.startup`), when the bot cannot start: DISCORD_TOKEN missing, a placeholder, refused,
+    or Discord unreachable at the login. The keys of OpenAI and Replicate are checked at the
+    same time, so their problems are said too whatever happens to Discord's."""
+    checking = spawn(check_configuration(settings), name="start-up check")
+    token = startup.token_problem(settings)
+    if token is not None:
+        return await _not_started(settings, token, checking)
+    bots: list[Reelbot] = []
     try:
-        async with running_bot(settings) as running:
+        async with running_bot(settings, checking=checking) as running:
+            bots.append(running.bot)
             loop = asyncio.get_running_loop()
             for stop in (signal.SIGTERM, signal.SIGINT):
                 loop.add_signal_handler(stop, lambda: spawn(running.bot.close(), name="shutdown"))
             await running.connection
     except discord.LoginFailure:
-        log.error("Discord refused DISCORD_TOKEN: check the token in the Developer Portal")
-        return 2
-    except GalleryUnavailable as exc:
-        log.error("%s", exc)
-        return 2
+        refused = "Discord refused DISCORD_TOKEN (401): check the token in the Developer Portal."
+        return await _not_started(settings, _error(refused), checking)
+    except GalleryUnavailable as exc:  # its port is taken: said with the rest
+        return await _not_started(settings, _error(str(exc)), checking)
     except discord.ConnectionClosed as exc:
         if exc.code not in SHARD_CLOSE_CODES:
             raise
@@ -266,4 +286,58 @@ async def run_bot(settings: Settings) -> int:
             exc.code,
         )
         return 2
+    except DatabaseUnavailable as exc:  # opened before the login: said with the rest
+        return await _not_started(settings, _error(str(exc)), checking)
+    except (aiohttp.ClientError, OSError, TimeoutError, discord.DiscordServerError) as exc:
+        # the login's own failure: the bot was built (the services opened) and not logged in
+        if not bots or bots[0].logged_in:
+            raise
+        return await _not_started(settings, _error(unreachable(settings, exc)), checking)
     return 0
+
+
+def _error(text: str) -> startup.StartProblem:
+    return startup.StartProblem(Severity.ERROR, text)
+
+
+def unreachable(settings: Settings, exc: BaseException) -> str:
+    """One line: which Discord host could not be reached at the login, and why."""
+    where = settings.discord_api_base_url
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        host = f"{exc.host}:{exc.port}"
+        if isinstance(exc, aiohttp.ClientConnectorDNSError):
+            why = f"the name does not resolve: {exc.os_error.strerror or exc.os_error}"
+        elif isinstance(exc, aiohttp.ClientConnectorCertificateError):
+            why = "its TLS certificate was refused"
+        else:  # "Connection refused" rather than asyncio's "Connect call failed (...)"
+            error = exc.os_error
+            why = os.strerror(error.errno) if error.errno else str(error) or type(error).__name__
+        return (
+            f"Discord could not be reached at {host} (DISCORD_API_BASE_URL={where}): {why}. "
+            "Check the network, a proxy or firewall, or DISCORD_API_BASE_URL."
+        )
+    if isinstance(exc, discord.DiscordServerError):
+        return (
+            f"Discord answered the login with {exc.status} (DISCORD_API_BASE_URL={where}): "
+            "its API is having trouble; see discordstatus.com and try again later."
+        )
+    if isinstance(exc, TimeoutError):
+        why = "it did not answer in time"
+    else:
+        why = " ".join(str(exc).split()) or type(exc).__name__
+    return (
+        f"Discord could not be reached at {yarl.URL(where).host} "
+        f"(DISCORD_API_BASE_URL={where}): {why}. Check the network or DISCORD_API_BASE_URL."
+    )
+
+
+async def _not_started(
+    settings: Settings,
+    problem: startup.StartProblem,
+    checking: asyncio.Task[PreflightResult],
+) -> int:
+    """The report: Discord's problem, then the providers' (their check runs to its end: 10 s at
+    most) and the keys that are not set."""
+    result = await checking
+    found = [problem, *startup.missing_key_warnings(settings), *startup.from_check(result)]
+    return startup.report(found)

@@ -25,12 +25,15 @@ from bot.pipeline.analysis import MODERATION_MODEL, Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.events import EventBus
 from bot.pipeline.media import ENCODES
+from bot.pipeline.placeholders import is_placeholder, placeholder_text
 from bot.pipeline.predictions import Predictions
 from bot.pipeline.preflight import (
     CHECK_SECONDS,
     MODERATION,
     OtherModel,
     PreflightResult,
+    Problem,
+    Severity,
     check_providers,
 )
 from bot.pipeline.retention import MediaRetention
@@ -99,9 +102,24 @@ async def check_configuration(
 ) -> PreflightResult:
     """The start-up check of the providers (free requests only), on clients of its own. Its
     configuration errors are recorded on `settings`, where `/generate` reads them."""
-    openai_client = make_openai_client(settings) if settings.openai_api_key else None
+    placeholders = [
+        name
+        for name, key in (
+            ("OPENAI_API_KEY", settings.openai_api_key),
+            ("REPLICATE_API_TOKEN", settings.replicate_api_token),
+        )
+        if name == "OPENAI_API_KEY" or settings.enable_video_generation
+        if key is not None and is_placeholder(key.get_secret_value())
+    ]
+    # a placeholder is an error found here: it is not sent to the provider
+    usable_openai = settings.openai_api_key is not None and "OPENAI_API_KEY" not in placeholders
+    openai_client = make_openai_client(settings) if usable_openai else None
     transport = httpx.AsyncHTTPTransport()
-    check_video = settings.enable_video_generation and settings.replicate_api_token is not None
+    check_video = (
+        settings.enable_video_generation
+        and settings.replicate_api_token is not None
+        and "REPLICATE_API_TOKEN" not in placeholders
+    )
     try:
         result = await check_providers(
             openai_client=openai_client,
@@ -120,6 +138,8 @@ async def check_configuration(
         if openai_client is not None:
             await openai_client.close()
         await transport.aclose()
+    found = [Problem(Severity.ERROR, name, placeholder_text(name)) for name in placeholders]
+    result = PreflightResult((*found, *result.problems))
     settings.record_provider_errors([p.text for p in result.generation_errors])
     settings.record_narration_errors([p.text for p in result.narration_errors])
     return result

@@ -23,6 +23,16 @@ class FileDeliverer:
         return f"file:{out}"
 
 
+def unused_name(path: Path) -> Path:
+    """`path` if nothing is there, else the first free `<stem>-2<suffix>`, `-3`, ...: a film
+    written without `--out` never replaces an earlier one."""
+    candidate, n = path, 1
+    while candidate.exists() or candidate.with_name(candidate.name + ".part").exists():
+        n += 1
+        candidate = path.with_name(f"{path.stem}-{n}{path.suffix}")
+    return candidate
+
+
 def _copy(src: Path, dest: Path) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.with_name(dest.name + ".part")

@@ -12,7 +12,7 @@ from rich.markup import escape
 
 from bot.cli import interrupted
 from bot.cli.checks import configuration_refused, keys_missing
-from bot.cli.files import FileDeliverer
+from bot.cli.files import FileDeliverer, unused_name
 from bot.cli.progress import TerminalProgress
 from bot.config import Settings
 from bot.pipeline import start_image
@@ -34,6 +34,8 @@ from storage.models import (
 )
 
 CLI_OWNER = 0  # generations from the terminal belong to no Discord member
+DEFAULT_OUT = "film.mp4"  # without --out; never replaced (see _where_to_write)
+
 LEFT_UNFINISHED = (
     "Interrupted: generation #{id} is left unfinished (its predictions may still be running "
     "at Replicate). The next `python -m bot generate` or `python -m bot history` asks whether "
@@ -68,6 +70,22 @@ def narration_line(narration: Narration, model: str) -> str:
     return f"Without narration: {one_line(narration.reason or 'it was not mixed in')}"
 
 
+def _where_to_write(out: str | None, console: Console) -> Path:
+    """`--out` as given (replaced if it exists: the operator named it); without it film.mp4,
+    or the first free film-2.mp4, film-3.mp4, ... when an earlier film is there (said)."""
+    if out is not None:
+        return Path(out)
+    chosen = unused_name(Path(DEFAULT_OUT))
+    if chosen != Path(DEFAULT_OUT):
+        console.print(
+            f"{DEFAULT_OUT} is already there: this film goes to {chosen}",
+            style="yellow",
+            markup=False,
+            highlight=False,
+        )
+    return chosen
+
+
 async def generate(settings: Settings, args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     if keys_missing(settings, console):
@@ -95,7 +113,7 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
             return 2
     if await configuration_refused(settings, console, narration=request["narration"]):
         return 2
-    out = Path(args.out)
+    out = _where_to_write(args.out, console)
     async with open_services(settings) as services:
         await interrupted.settle(services, console)  # what an earlier run left unfinished
         services.runner.register_deliverer("cli", FileDeliverer(out))

@@ -45,7 +45,10 @@ async def reroll(settings: Settings, args: argparse.Namespace) -> int:
     async with open_services(settings) as services:
         await interrupted.settle(services, console)  # what an earlier run left unfinished
         generation = await services.repo.generation(args.generation)
-        if generation is not None and generation.source != "cli":
+        if generation is None:  # said before any progress panel is shown
+            console.print(f"There is no generation #{args.generation}.", style="red", markup=False)
+            return 1
+        if generation.source != "cli":
             console.print(
                 f"Generation #{generation.id} was made on Discord: reroll it with the Reroll "
                 "button on its clip, so the new cut goes where the first went.",
@@ -58,10 +61,10 @@ async def reroll(settings: Settings, args: argparse.Namespace) -> int:
         progress = TerminalProgress(console)
         unsubscribe = services.bus.subscribe(progress.handle)
         try:
-            if generation is not None:  # the film as it stands: its scenes, then the reroll
-                clips = await services.repo.clips(generation.id)
-                versions = await services.repo.versions(generation.id)
-                progress.start_from(Progress.from_rows(generation, clips, versions))
+            # the film as it stands: its scenes, then the reroll
+            clips = await services.repo.clips(generation.id)
+            versions = await services.repo.versions(generation.id)
+            progress.start_from(Progress.from_rows(generation, clips, versions))
             progress.follow(args.generation)
             with progress:
                 version = await services.runner.reroll(args.generation, args.scene - 1, args.note)

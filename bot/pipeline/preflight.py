@@ -255,8 +255,8 @@ async def _check_model(
         return [
             _warning(
                 "OPENAI_BASE_URL",
-                f"OpenAI could not be reached at start-up ({type(exc).__name__}); "
-                "/generate will still try.",
+                f"OpenAI could not be reached at start-up at {client.base_url.host} "
+                f"({_why(exc.__cause__ or exc)}); /generate will still try.",
             )
         ], True
     except openai.APIError as exc:  # an answer the client could not read
@@ -353,7 +353,7 @@ async def _check_replicate(client: replicate.Client, model: str) -> list[Problem
             ]
         return [_replicate_unchecked("REPLICATE_API_TOKEN", f"answered {exc.status}")]
     except (httpx.HTTPError, ValueError) as exc:  # unreachable, or an answer that does not parse
-        return [_replicate_unchecked("REPLICATE_BASE_URL", f"{type(exc).__name__}")]
+        return [_replicate_unchecked("REPLICATE_BASE_URL", _where(exc) + _why(exc))]
     try:
         await client.models.async_get(model)  # GET /v1/models/{owner}/{name}
     except ReplicateError as exc:
@@ -368,7 +368,7 @@ async def _check_replicate(client: replicate.Client, model: str) -> list[Problem
             ]
         return [_replicate_unchecked("VIDEO_MODEL", f"answered {exc.status}")]
     except (httpx.HTTPError, ValueError) as exc:  # unreachable, or an answer that does not parse
-        return [_replicate_unchecked("VIDEO_MODEL", f"{type(exc).__name__}")]
+        return [_replicate_unchecked("VIDEO_MODEL", _where(exc) + _why(exc))]
     return []
 
 
@@ -376,3 +376,17 @@ def _replicate_unchecked(setting: str, why: str) -> Problem:
     return _warning(
         setting, f"Replicate could not be checked at start-up ({why}); /generate will still try."
     )
+
+
+def _where(exc: BaseException) -> str:
+    """ "api.replicate.com: " for an error about a request, else nothing."""
+    try:
+        return f"{exc.request.url.host}: " if isinstance(exc, httpx.RequestError) else ""
+    except RuntimeError:  # an error raised without its request
+        return ""
+
+
+def _why(exc: BaseException) -> str:
+    """The error's type and its message on one line (no URL query or key is in either)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

@@ -2,7 +2,7 @@
 
 Exactly once: a delivery already recorded is not repeated, and the message carries a nonce
 that Discord enforces for a few minutes, so a send retried after a crash within them returns
-the first message (past them, the crash's window is a duplicate: see the README).
+the first message (past them, the crash's window is a duplicate: see docs/reliability.md).
 """
 
 from __future__ import annotations

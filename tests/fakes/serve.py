@@ -33,7 +33,12 @@ def provider_env(openai: FakeOpenAI, replicate: FakeReplicate) -> dict[str, str]
 
 
 async def serve(env_file: Path | None, clip_delay: float, clip_seconds: float) -> None:
-    async with FakeOpenAI() as openai, FakeReplicate() as replicate:
+    # each fake accepts only the key it hands out, and answers any other with the real
+    # service's 401 (tests/fakes/openai_fake.py, replicate_fake.py)
+    async with (
+        FakeOpenAI(api_key=FAKE_KEY) as openai,
+        FakeReplicate(api_token=FAKE_TOKEN) as replicate,
+    ):
         replicate.clip_delay = clip_delay
         replicate.max_clip_seconds = clip_seconds
         lines = [f"{k}={v}" for k, v in provider_env(openai, replicate).items()]
