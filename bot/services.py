@@ -143,6 +143,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                     replicate_api,
                     model=settings.video_model,
                     poll_interval=settings.replicate_poll_seconds,
+                    cancel_after=settings.clip_timeout_seconds,
                 ),
                 model=get_model(settings.video_model),
                 http=http,

@@ -208,3 +208,13 @@ class Version:
     delivery_ref: str | None
     created_at: float
     finished_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A file uploaded to Replicate's files API (a clip's start image): its id, the URL a
+    prediction's input names it by, and when Replicate removes it (epoch seconds)."""
+
+    file_id: str
+    url: str
+    expires_at: float

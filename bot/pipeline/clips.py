@@ -13,10 +13,12 @@ import aiohttp
 from bot.pipeline import chain, media
 from bot.pipeline.cancels import Cancels
 from bot.pipeline.clip_output import ClipOutputs, output_removed, output_url
+from bot.pipeline.clip_uploads import ClipUploads, MissingStartImage
 from bot.pipeline.errors import ClipError, MediaError, public_reason
 from bot.pipeline.events import ClipCompleted, ClipFailed, ClipStarted, EventBus
 from bot.pipeline.fairness import FairQueue
 from bot.pipeline.predictions import PROVIDER_ERRORS, CreateFailed, Predictions, describe
+from bot.pipeline.replicate_files import ReplicateFiles
 from bot.pipeline.snapshot import DATA_KEPT_SECONDS, UNREADABLE, Snapshot, predict_seconds
 from bot.pipeline.video_models import ClipRequest, VideoModel
 from storage.models import Clip, ClipStatus, Continuity, Generation
@@ -66,6 +68,7 @@ class ClipMaker:
         self._bus = bus
         self._slots: FairQueue[int] = FairQueue(capacity=concurrency)
         self._timeout = timeout
+        self._uploads = ClipUploads(repo, ReplicateFiles(predictions.api))
         self.cancels = Cancels(repo, predictions)
         self._outputs = ClipOutputs(
             repo=repo,
@@ -108,24 +111,15 @@ class ClipMaker:
                 raise ClipError(clip.index, reason) from exc
         return None
 
-    async def _with_start_image(self, generation: Generation, clip: Clip) -> Clip:
-        """The clip, its start image uploaded (once a run: the URL is stored before any
-        prediction names it). A run that has made no attempt yet (a Retry, maybe days later:
-        Replicate's uploads expire) with no create in flight uploads it afresh."""
-        clip = await self._repo.clip(clip.id)
-        fresh_run = clip.status is ClipStatus.PENDING and clip.attempts == 0
-        if clip.start_image_url is not None and not fresh_run:
-            return clip
-        path = await self.start_image(generation, clip)
-        if path is None:
-            return clip
-        if not path.exists():
+    async def _ready(self, generation: Generation, clip: Clip) -> Clip:
+        """The clip as its create must name it: its start image uploaded now, just before the
+        create, unless the stored upload is still usable (`ClipUploads.ready`)."""
+        try:
+            return await self._uploads.ready(clip, lambda: self.start_image(generation, clip))
+        except MissingStartImage as exc:
             reason = "its start image is no longer on the bot's server"
             reason = await self._ended(generation, clip, reason, will_retry=False)
-            raise ClipError(clip.index, reason)
-        url = await self._predictions.upload(path, image_type(path))
-        await self._repo.set_clip_start_image(clip.id, url)
-        return await self._repo.clip(clip.id)
+            raise ClipError(clip.index, reason) from exc
 
     async def make(self, generation: Generation, clip: Clip, style: str) -> Path:
         """The clip's file, rendering it if needed; raises ClipError after its retries. Any
@@ -191,13 +185,12 @@ class ClipMaker:
         if reused is not None:
             await self._started(generation, clip, reused.id)
             return await self._download(generation, clip, reused)
-        clip = await self._with_start_image(generation, clip)
-        inputs = self.inputs(generation, clip, style)
         remade = 0
         async with self._slots.slot(generation.owner_id):
             while True:
-                prediction_id = await self._attach_or_create(generation, clip, inputs)
+                prediction_id = await self._attach_or_create(generation, clip, style)
                 prediction = await self._predictions.wait(prediction_id, timeout=self._timeout)
+                await self._uploads.release(clip.id)  # ended (or cancelled): its file is not needed
                 if prediction is not None and output_removed(prediction) and remade < MAX_REMAKES:
                     remade += 1
                     await self._remake(generation, clip, prediction)
@@ -214,16 +207,16 @@ class ClipMaker:
                     raise ClipError(clip.index, reason)
         return await self._download(generation, clip, prediction)
 
-    async def _attach_or_create(
-        self, generation: Generation, clip: Clip, inputs: dict[str, object]
-    ) -> str:
+    async def _attach_or_create(self, generation: Generation, clip: Clip, style: str) -> str:
         clip = await self._repo.clip(clip.id)
         if clip.status is ClipStatus.RUNNING and clip.prediction_id:
             return clip.prediction_id  # re-attach: never a second prediction for this scene
         since = clip.create_started_at or time.time()
         if clip.status is ClipStatus.CREATING:  # a create was in flight when we stopped
             found = await self._predictions.find_created(
-                inputs, since=since, claimed=self._repo.claimed_prediction_ids
+                self.inputs(generation, clip, style),  # as stored: the input of that create
+                since=since,
+                claimed=self._repo.claimed_prediction_ids,
             )
             if found.prediction_id is not None:
                 await self._started(generation, clip, found.prediction_id)
@@ -232,6 +225,8 @@ class ClipMaker:
                 await self._lost_create_unmatchable(generation, clip, found.unmatchable)
         if self.fence is not None:
             await self.fence(generation.id)
+        clip = await self._ready(generation, clip)  # uploaded now, not before the slot
+        inputs = self.inputs(generation, clip, style)
         await self._repo.clip_creating(clip.id)
         try:
             prediction_id = await self._predictions.create(
@@ -332,8 +327,10 @@ class ClipMaker:
         return dest
 
     async def cancel(self, clip: Clip, inputs: dict[str, object] | None) -> None:
-        """Cancel the clip's prediction (see `Cancels.cancel`)."""
+        """Cancel the clip's prediction (see `Cancels.cancel`) and delete its start image's
+        upload."""
         await self.cancels.cancel(clip, inputs)
+        await self._uploads.release(clip.id)
 
     async def close(self) -> None:
         """Stop following predictions: called once no clip is being made any more. Cancels
@@ -346,9 +343,3 @@ def clip_name(clip: Clip) -> str:
     """The take's file name in its generation's folder: every version's take is kept."""
     take = "" if clip.version == 1 else f"-v{clip.version}"
     return f"clip-{clip.index + 1}{take}.mp4"
-
-
-def image_type(path: Path) -> str:
-    """The content type of a stored start image, by the suffix it was stored under (the file
-    was checked by content before: `bot.pipeline.start_image`)."""
-    return {".png": "image/png", ".webp": "image/webp"}.get(path.suffix.lower(), "image/jpeg")
