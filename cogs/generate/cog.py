@@ -129,7 +129,9 @@ class GenerateCog(commands.Cog):
             # can outlast the 3 s to answer, so the answer is a private "thinking" first: a
             # refusal replaces it, the reply follows it (`_reply`)
             await interaction.response.defer(ephemeral=True, thinking=True)
-            first_frame = await start.receive(self.bot, image)
+            first_frame = await start.receive(
+                self.bot, image, owner_id=interaction.user.id, guild_id=interaction.guild_id
+            )
         assert interaction.channel_id is not None
         new = NewGeneration(
             owner_id=interaction.user.id,
