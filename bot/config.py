@@ -94,6 +94,12 @@ class Settings(BaseSettings):
     # Unset: the host name and the shards ("host:shards-0,1-of-2", "host:all")
     process_name: str | None = None
 
+    # the analysis (issue 19 item 4): seconds one shot-list request may take before it is
+    # abandoned (and tried once more: a slow answer retried is paid again, bot.pipeline.analysis)
+    analysis_timeout_seconds: float = Field(default=120.0, gt=0, le=600)
+    # clips checked before they are public (issue 19 item 5): frames through OpenAI moderation
+    clip_moderation: bool = True
+
     # configuration errors the start-up check of the providers found (bot.pipeline.preflight)
     _provider_errors: list[str] = PrivateAttr(default_factory=list)
 

@@ -155,7 +155,10 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         runner = Runner(
             repo=repo,
             analyst=Analyst(
-                openai_client, model=settings.openai_model, max_clips=settings.max_clips
+                openai_client,
+                model=settings.openai_model,
+                max_clips=settings.max_clips,
+                timeout=settings.analysis_timeout_seconds,
             ),
             clips=clips,
             bus=bus,

@@ -175,7 +175,9 @@ class FakeOpenAI(LoopbackServer):
             structured-outputs), scenes after the first leave the look out (default True): an
             even scene names its character without the look, an odd one only lists it.
         speech: the speech endpoint's state and knobs (``tests/fakes/openai_speech.py``).
-        delay: seconds slept before answering each chat completion (default 0.0).
+        delay: seconds slept before answering each chat completion (default 0.0): a slow
+            model, for the client's timeout and retries (the SDK retries a timed-out request).
+        chat_requests: the JSON body of every chat request, in order.
         retry_after_ms: value of ``retry-after-ms`` sent with injected 429 and 5xx answers
             (default 1, so the client's own retries are immediate; ``retry-after`` is "0").
         calls: ``{"chat": n, "moderations": n}`` (and ``"speech"`` once spoken to):
@@ -218,6 +220,7 @@ class FakeOpenAI(LoopbackServer):
         self.speech = SpeechRoute(self)  # POST /v1/audio/speech (tests/fakes/openai_speech.py)
         self.last_schema: dict[str, Any] | None = None
         self.images: list[str] = []
+        self.chat_requests: list[Any] = []  # every chat request's JSON body, in order
         self._faults = FaultQueue()
         self._content_faults = {"refuse": 0, "malformed": 0, "wrong_shape": 0}
         self._validators: dict[str, Any] = {}
@@ -399,6 +402,7 @@ class FakeOpenAI(LoopbackServer):
         if (failure := self._injected(request)) is not None:
             return failure
         body = await read_json(request)
+        self.chat_requests.append(body)
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             message = "Missing required parameter: 'messages'."
             return self._error(400, openai_error(400, message, param="messages"))
