@@ -18,6 +18,7 @@ from replicate.client import RetryTransport
 from bot.config import DEFAULT_OPENAI_MODEL, Settings
 from bot.pipeline.admission import Admission
 from bot.pipeline.analysis import Analyst
+from bot.pipeline.clip_check import ClipCheck
 from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.events import EventBus
 from bot.pipeline.media import ENCODES
@@ -151,6 +152,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 bus=bus,
                 concurrency=settings.clip_concurrency,
                 timeout=settings.clip_timeout_seconds,
+                check=ClipCheck(openai_client) if settings.clip_moderation else None,
             )
         runner = Runner(
             repo=repo,

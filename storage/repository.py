@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from storage.backend import Tx
+from storage.check_rows import CheckRows
 from storage.clip_rows import ClipRows
 from storage.continuity_rows import ContinuityRows
 from storage.lease_rows import LeaseRows
@@ -49,6 +50,7 @@ class Repository(
     StartImageRows,
     ContinuityRows,
     LeaseRows,
+    CheckRows,
 ):
     """Generations, clips, posts, narration, film versions, start images, continuity and
     leases over one open database (SQLite or PostgreSQL)."""

@@ -117,6 +117,7 @@ def make_settings(
             replicate_poll_seconds=0.05,
             clip_timeout_seconds=20.0,
             max_clips=4,
+            clip_moderation=False,  # each clip's frames moderated: on in tests that say so
         )
         if database_url:
             values["database_url"] = database_url

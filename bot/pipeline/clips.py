@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -12,10 +13,11 @@ import aiohttp
 
 from bot.pipeline import chain, media
 from bot.pipeline.cancels import Cancels
+from bot.pipeline.clip_check import CheckUnavailable, ClipCheck
 from bot.pipeline.clip_output import ClipOutputs, output_removed, output_url
 from bot.pipeline.clip_uploads import ClipUploads, MissingStartImage
 from bot.pipeline.errors import ClipError, MediaError, public_reason
-from bot.pipeline.events import ClipCompleted, ClipFailed, ClipStarted, EventBus
+from bot.pipeline.events import ClipCompleted, ClipFailed, ClipStarted, ClipWithheld, EventBus
 from bot.pipeline.fairness import FairQueue
 from bot.pipeline.predictions import PROVIDER_ERRORS, CreateFailed, Predictions, describe
 from bot.pipeline.replicate_files import ReplicateFiles
@@ -60,6 +62,7 @@ class ClipMaker:
         bus: EventBus,
         concurrency: int,
         timeout: float,
+        check: ClipCheck | None = None,
     ) -> None:
         self._repo = repo
         self._predictions = predictions
@@ -68,6 +71,7 @@ class ClipMaker:
         self._bus = bus
         self._slots: FairQueue[int] = FairQueue(capacity=concurrency)
         self._timeout = timeout
+        self._check = check  # each clip's frames moderated before it is public
         self._uploads = ClipUploads(repo, ReplicateFiles(predictions.api))
         self.cancels = Cancels(repo, predictions)
         self._outputs = ClipOutputs(
@@ -317,6 +321,9 @@ class ClipMaker:
             reason = await self._ended(generation, clip, exc.reason, will_retry=False)
             raise ClipError(clip.index, reason) from exc
         spent_before = (await self._repo.clip(clip.id)).predict_seconds  # outputs lost before
+        if self._check is not None:  # before anything shows it
+            spent = spent_before + (0.0 if again else predict_seconds(prediction))
+            await self._checked(generation, clip, dest, spent)
         await self._repo.clip_succeeded(
             clip.id,
             output_path=str(dest),
@@ -325,6 +332,45 @@ class ClipMaker:
         )
         self._bus.publish(ClipCompleted(generation.id, clip.index, dest))
         return dest
+
+    async def _checked(self, generation: Generation, clip: Clip, dest: Path, spent: float) -> None:
+        """Raise ClipError (the clip ended failed, its file removed) unless its frames pass the
+        content check. A withheld clip is never published as made (`ClipCompleted` is what
+        posts a clip in the thread); its member is told privately (`ClipWithheld`)."""
+        assert self._check is not None
+        try:
+            categories = await self._check.flagged(dest)
+        except CheckUnavailable as exc:
+            dest.unlink(missing_ok=True)
+            reason = f"it could not be checked before it is shown: {exc.reason}"
+            reason = await self._ended(generation, clip, reason, will_retry=False)
+            raise ClipError(clip.index, reason) from exc
+        if not categories:
+            return
+        dest.unlink(missing_ok=True)
+        reason = (
+            f"scene {clip.index + 1} was withheld: it did not pass the content check "
+            "(press Retry to make it again)"
+        )
+        log.warning(
+            "generation %s clip %s withheld by moderation (%s)",
+            generation.id,
+            clip.index + 1,
+            ", ".join(categories),
+        )
+        await self._repo.clip_withheld(
+            clip.id,
+            reason,
+            seed=secrets.randbelow(2**31),
+            predict_seconds=spent,  # a valid seed
+        )
+        self._bus.publish(
+            ClipWithheld(
+                generation.id, clip.index, tuple(categories), generation.owner_id, generation.source
+            )
+        )
+        self._bus.publish(ClipFailed(generation.id, clip.index, reason, False))
+        raise ClipError(clip.index, reason)
 
     async def cancel(self, clip: Clip, inputs: dict[str, object] | None) -> None:
         """Cancel the clip's prediction (see `Cancels.cancel`) and delete its start image's

@@ -10,6 +10,7 @@ from cogs.generate.delivery import DiscordDeliverer
 from cogs.generate.recovery import find_reply
 from cogs.generate.reroll import RerollButton, submitted_after_restart
 from cogs.generate.updater import ReplyUpdater
+from cogs.generate.withheld import WithheldNotifier
 
 if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 async def setup(bot: Reelbot) -> None:
     updater = ReplyUpdater(bot, min_interval=bot.settings.reply_edit_seconds)
     bot.services.bus.subscribe(updater.handle)
+    bot.services.bus.subscribe(WithheldNotifier(bot).handle)
     updater.repair()
     bot.services.runner.register_deliverer("discord", DiscordDeliverer(bot, updater.threads))
 
