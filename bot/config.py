@@ -117,6 +117,12 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_host: str = "127.0.0.1"  # 0.0.0.0 to be scraped from outside (a container)
 
+    # the analysis (issue 19 item 4): seconds one shot-list request may take before it is
+    # abandoned (and tried once more: a slow answer retried is paid again, bot.pipeline.analysis)
+    analysis_timeout_seconds: float = Field(default=120.0, gt=0, le=600)
+    # clips checked before they are public (issue 19 item 5): frames through OpenAI moderation
+    clip_moderation: bool = True
+
     # configuration errors the start-up check of the providers found (bot.pipeline.preflight)
     _provider_errors: list[str] = PrivateAttr(default_factory=list)
     # ... and those that stop only narration (TTS_MODEL shut down or unknown)

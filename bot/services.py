@@ -22,6 +22,7 @@ from bot.metrics.registry import Metrics
 from bot.metrics.transport import CountingTransport, CountingTransport2
 from bot.pipeline.admission import Admission
 from bot.pipeline.analysis import MODERATION_MODEL, Analyst
+from bot.pipeline.clip_check import ClipCheck
 from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.events import EventBus
 from bot.pipeline.media import ENCODES
@@ -198,6 +199,7 @@ async def open_services(
                     replicate_api,
                     model=settings.video_model,
                     poll_interval=settings.replicate_poll_seconds,
+                    cancel_after=settings.clip_timeout_seconds,
                 ),
                 model=get_model(settings.video_model),
                 http=http,
@@ -206,6 +208,7 @@ async def open_services(
                 concurrency=settings.clip_concurrency,
                 timeout=settings.clip_timeout_seconds,
                 retries=retries,
+                check=ClipCheck(openai_client) if settings.clip_moderation else None,
             )
         runner = Runner(
             repo=repo,
@@ -214,6 +217,7 @@ async def open_services(
                 model=settings.openai_model,
                 max_clips=settings.max_clips,
                 retries=retries,
+                timeout=settings.analysis_timeout_seconds,
             ),
             clips=clips,
             bus=bus,

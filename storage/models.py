@@ -236,3 +236,10 @@ class GalleryFilm:
 
     def take(self, version: int) -> GalleryTake | None:
         return next((t for t in self.takes if t.version == version), None)
+class Upload:
+    """A file uploaded to Replicate's files API (a clip's start image): its id, the URL a
+    prediction's input names it by, and when Replicate removes it (epoch seconds)."""
+
+    file_id: str
+    url: str
+    expires_at: float

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 
 from storage.backend import Tx
+from storage.check_rows import CheckRows
 from storage.clip_rows import ClipRows
 from storage.continuity_rows import ContinuityRows
 from storage.gallery_rows import GalleryRows
@@ -53,6 +54,7 @@ class Repository(
     LeaseRows,
     GalleryRows,
     UsageRows,
+    CheckRows,
 ):
     """Generations, clips, posts, narration, film versions, start images, continuity and
     leases over one open database (SQLite or PostgreSQL)."""

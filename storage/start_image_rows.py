@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from storage.models import Upload
 from storage.rows import Rows
 
 
@@ -23,3 +24,31 @@ class StartImageRows(Rows):
             "UPDATE clips SET start_image_url = ?, updated_at = ? WHERE id = ?",
             (url, time.time(), clip_id),
         )
+
+    async def add_clip_upload(self, clip_id: int, upload: Upload) -> None:
+        """The clip's start image is now at `upload` (stored before any prediction names it):
+        the clip's input names its URL from now on."""
+        now = time.time()
+        async with self._transaction() as tx:
+            await tx.execute(
+                "INSERT INTO replicate_uploads (file_id, clip_id, url, expires_at, created_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (upload.file_id, clip_id, upload.url, upload.expires_at, now),
+            )
+            await tx.execute(
+                "UPDATE clips SET start_image_url = ?, updated_at = ? WHERE id = ?",
+                (upload.url, now, clip_id),
+            )
+
+    async def clip_uploads(self, clip_id: int) -> list[Upload]:
+        """The clip's uploads not yet deleted at Replicate, the newest first."""
+        rows = await self._all(
+            "SELECT file_id, url, expires_at FROM replicate_uploads WHERE clip_id = ?"
+            " ORDER BY created_at DESC",
+            (clip_id,),
+        )
+        return [Upload(r["file_id"], r["url"], float(r["expires_at"])) for r in rows]
+
+    async def upload_deleted(self, file_id: str) -> None:
+        """The upload is gone at Replicate (deleted, or already expired)."""
+        await self._update("DELETE FROM replicate_uploads WHERE file_id = ?", (file_id,))

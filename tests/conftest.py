@@ -119,6 +119,7 @@ def make_settings(
             max_clips=4,
             # tests make many films as one member: unlimited unless a test sets a limit
             daily_video_seconds_limit=0,
+            clip_moderation=False,  # each clip's frames moderated: on in tests that say so
         )
         if database_url:
             values["database_url"] = database_url

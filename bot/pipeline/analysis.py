@@ -10,6 +10,7 @@ import openai
 import pydantic
 from openai import AsyncOpenAI
 from openai.lib import type_to_response_format_param
+from openai.types.shared import ReasoningEffort
 
 from bot.pipeline import rewrite
 from bot.pipeline.errors import AnalysisError, ModerationRefused
@@ -34,6 +35,21 @@ RESPONSE_FORMAT = type_to_response_format_param(ShotListPlan)
 NARRATED_RESPONSE_FORMAT = type_to_response_format_param(NarratedShotListPlan)
 
 MODERATION_MODEL = "omni-moderation-latest"
+# What one analysis request may cost and take (issue 19 item 4). The SDK retries a timed-out
+# request by itself ("Certain errors are automatically retried 2 times by default ... 408
+# Request Timeout ... and >=500 Internal errors", openai-python README "Retries"), and the
+# abandoned request is still generated and billed: so the request's time is bounded generously
+# (`analysis_timeout_seconds`), retried once, and the answer's tokens are capped.
+# `max_completion_tokens` is "an upper bound for the number of tokens that can be generated for
+# a completion, including visible output tokens and reasoning tokens" (the SDK's
+# completion_create_params.py): a 10-scene narrated shot list with characters is about 2,000
+# tokens; the rest is room for reasoning. `reasoning_effort` "low": "reducing reasoning effort
+# can result in faster responses and fewer tokens used on reasoning" (same file) -- writing
+# scenes from an idea needs little; sent only to the reasoning models that take it.
+ANALYSIS_RETRIES = 1
+MAX_COMPLETION_TOKENS = 8000
+REASONING_EFFORT: ReasoningEffort = "low"
+REASONING_MODELS = ("o1", "o3", "o4", "gpt-5", "gpt-6")
 
 SYSTEM_PROMPT = """You are the director of a very short film. Turn the member's idea into a
 shot list: a short title, one paragraph of visual style and continuity notes (characters'
@@ -75,12 +91,16 @@ class Analyst:
         model: str,
         max_clips: int,
         retries: Retries | None = None,
+        timeout: float = 120.0,
     ) -> None:
         self._client = client
+        # the shot list's own bounds: the client's timeout and retries are for quick requests
+        self._writer = client.with_options(timeout=timeout, max_retries=ANALYSIS_RETRIES)
         self._model = model
         self._max_clips = max_clips
         # a malformed answer is asked for again (bot.retry); transport retries are the client's
         self._again = (retries or Retries()).structured_answer
+        self._reasoning = reasoning_options(model)
 
     async def moderate(self, prompt: str) -> None:
         """Raise `ModerationRefused` when the moderation endpoint flags `prompt`."""
@@ -148,10 +168,12 @@ class Analyst:
 
         async def ask() -> T:
             try:
-                completion = await self._client.chat.completions.create(
+                completion = await self._writer.chat.completions.create(
                     model=self._model,
                     messages=messages,  # type: ignore[arg-type]
                     response_format=answer_format,
+                    max_completion_tokens=MAX_COMPLETION_TOKENS,
+                    reasoning_effort=self._reasoning,
                 )
             except openai.OpenAIError as exc:
                 raise AnalysisError(f"OpenAI is unavailable: {describe_openai_error(exc)}") from exc
@@ -175,6 +197,13 @@ class Analyst:
             raise AnalysisError(
                 f"The analysis model did not write a usable {what}: {exc}."
             ) from exc
+
+
+def reasoning_options(model: str) -> ReasoningEffort | openai.Omit:
+    """`reasoning_effort` for a reasoning model ("Constrains effort on reasoning for reasoning
+    models"); left out for the others, which refuse the parameter."""
+    name = model.removeprefix("ft:")
+    return REASONING_EFFORT if name.startswith(REASONING_MODELS) else openai.omit
 
 
 def _with_image(text: str, image: str) -> list[dict[str, object]]:

@@ -8,7 +8,7 @@ chained scene starts: the last frame of the scene before it, taken from that sce
 clip. Both read only stored state, so a generation resumed after a restart continues from the
 last finished scene: a scene whose clip is stored is not made again, one whose prediction ran
 is re-attached (its start image's upload URL is stored with the clip before the prediction is
-created: `ClipMaker._with_start_image`), and the rest follow in order.
+created: `ClipUploads.ready`), and the rest follow in order.
 """
 
 from __future__ import annotations

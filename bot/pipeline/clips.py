@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -12,11 +13,14 @@ import aiohttp
 
 from bot.pipeline import chain, media
 from bot.pipeline.cancels import Cancels
+from bot.pipeline.clip_check import CheckUnavailable, ClipCheck
 from bot.pipeline.clip_output import ClipOutputs, output_removed, output_url
+from bot.pipeline.clip_uploads import ClipUploads, MissingStartImage
 from bot.pipeline.errors import ClipError, MediaError, public_reason
-from bot.pipeline.events import ClipCompleted, ClipFailed, ClipStarted, EventBus
+from bot.pipeline.events import ClipCompleted, ClipFailed, ClipStarted, ClipWithheld, EventBus
 from bot.pipeline.fairness import FairQueue
 from bot.pipeline.predictions import PROVIDER_ERRORS, CreateFailed, Predictions, describe
+from bot.pipeline.replicate_files import ReplicateFiles
 from bot.pipeline.snapshot import DATA_KEPT_SECONDS, UNREADABLE, Snapshot, predict_seconds
 from bot.pipeline.video_models import ClipRequest, VideoModel
 from bot.retry import Retries
@@ -60,6 +64,7 @@ class ClipMaker:
         concurrency: int,
         timeout: float,
         retries: Retries | None = None,
+        check: ClipCheck | None = None,
     ) -> None:
         self._repo = repo
         self._predictions = predictions
@@ -68,6 +73,8 @@ class ClipMaker:
         self._bus = bus
         self._slots: FairQueue[int] = FairQueue(capacity=concurrency)
         self._timeout = timeout
+        self._check = check  # each clip's frames moderated before it is public
+        self._uploads = ClipUploads(repo, ReplicateFiles(predictions.api))
         self.cancels = Cancels(repo, predictions)
         self._outputs = ClipOutputs(
             repo=repo,
@@ -111,24 +118,15 @@ class ClipMaker:
                 raise ClipError(clip.index, reason) from exc
         return None
 
-    async def _with_start_image(self, generation: Generation, clip: Clip) -> Clip:
-        """The clip, its start image uploaded (once a run: the URL is stored before any
-        prediction names it). A run that has made no attempt yet (a Retry, maybe days later:
-        Replicate's uploads expire) with no create in flight uploads it afresh."""
-        clip = await self._repo.clip(clip.id)
-        fresh_run = clip.status is ClipStatus.PENDING and clip.attempts == 0
-        if clip.start_image_url is not None and not fresh_run:
-            return clip
-        path = await self.start_image(generation, clip)
-        if path is None:
-            return clip
-        if not path.exists():
+    async def _ready(self, generation: Generation, clip: Clip) -> Clip:
+        """The clip as its create must name it: its start image uploaded now, just before the
+        create, unless the stored upload is still usable (`ClipUploads.ready`)."""
+        try:
+            return await self._uploads.ready(clip, lambda: self.start_image(generation, clip))
+        except MissingStartImage as exc:
             reason = "its start image is no longer on the bot's server"
             reason = await self._ended(generation, clip, reason, will_retry=False)
-            raise ClipError(clip.index, reason)
-        url = await self._predictions.upload(path, image_type(path))
-        await self._repo.set_clip_start_image(clip.id, url)
-        return await self._repo.clip(clip.id)
+            raise ClipError(clip.index, reason) from exc
 
     async def make(self, generation: Generation, clip: Clip, style: str) -> Path:
         """The clip's file, rendering it if needed; raises ClipError after its retries. Any
@@ -194,13 +192,12 @@ class ClipMaker:
         if reused is not None:
             await self._started(generation, clip, reused.id)
             return await self._download(generation, clip, reused)
-        clip = await self._with_start_image(generation, clip)
-        inputs = self.inputs(generation, clip, style)
         remade = 0
         async with self._slots.slot(generation.owner_id):
             while True:
-                prediction_id = await self._attach_or_create(generation, clip, inputs)
+                prediction_id = await self._attach_or_create(generation, clip, style)
                 prediction = await self._predictions.wait(prediction_id, timeout=self._timeout)
+                await self._uploads.release(clip.id)  # ended (or cancelled): its file is not needed
                 if prediction is not None and output_removed(prediction) and remade < MAX_REMAKES:
                     remade += 1
                     await self._remake(generation, clip, prediction)
@@ -217,16 +214,16 @@ class ClipMaker:
                     raise ClipError(clip.index, reason)
         return await self._download(generation, clip, prediction)
 
-    async def _attach_or_create(
-        self, generation: Generation, clip: Clip, inputs: dict[str, object]
-    ) -> str:
+    async def _attach_or_create(self, generation: Generation, clip: Clip, style: str) -> str:
         clip = await self._repo.clip(clip.id)
         if clip.status is ClipStatus.RUNNING and clip.prediction_id:
             return clip.prediction_id  # re-attach: never a second prediction for this scene
         since = clip.create_started_at or time.time()
         if clip.status is ClipStatus.CREATING:  # a create was in flight when we stopped
             found = await self._predictions.find_created(
-                inputs, since=since, claimed=self._repo.claimed_prediction_ids
+                self.inputs(generation, clip, style),  # as stored: the input of that create
+                since=since,
+                claimed=self._repo.claimed_prediction_ids,
             )
             if found.prediction_id is not None:
                 await self._started(generation, clip, found.prediction_id)
@@ -235,6 +232,8 @@ class ClipMaker:
                 await self._lost_create_unmatchable(generation, clip, found.unmatchable)
         if self.fence is not None:
             await self.fence(generation.id)
+        clip = await self._ready(generation, clip)  # uploaded now, not before the slot
+        inputs = self.inputs(generation, clip, style)
         await self._repo.clip_creating(clip.id)
         try:
             prediction_id = await self._predictions.create(
@@ -325,6 +324,9 @@ class ClipMaker:
             reason = await self._ended(generation, clip, exc.reason, will_retry=False)
             raise ClipError(clip.index, reason) from exc
         spent_before = (await self._repo.clip(clip.id)).predict_seconds  # outputs lost before
+        if self._check is not None:  # before anything shows it
+            spent = spent_before + (0.0 if again else predict_seconds(prediction))
+            await self._checked(generation, clip, dest, spent)
         await self._repo.clip_succeeded(
             clip.id,
             output_path=str(dest),
@@ -334,9 +336,50 @@ class ClipMaker:
         self._bus.publish(ClipCompleted(generation.id, clip.index, dest))
         return dest
 
+    async def _checked(self, generation: Generation, clip: Clip, dest: Path, spent: float) -> None:
+        """Raise ClipError (the clip ended failed, its file removed) unless its frames pass the
+        content check. A withheld clip is never published as made (`ClipCompleted` is what
+        posts a clip in the thread); its member is told privately (`ClipWithheld`)."""
+        assert self._check is not None
+        try:
+            categories = await self._check.flagged(dest)
+        except CheckUnavailable as exc:
+            dest.unlink(missing_ok=True)
+            reason = f"it could not be checked before it is shown: {exc.reason}"
+            reason = await self._ended(generation, clip, reason, will_retry=False)
+            raise ClipError(clip.index, reason) from exc
+        if not categories:
+            return
+        dest.unlink(missing_ok=True)
+        reason = (
+            f"scene {clip.index + 1} was withheld: it did not pass the content check "
+            "(press Retry to make it again)"
+        )
+        log.warning(
+            "generation %s clip %s withheld by moderation (%s)",
+            generation.id,
+            clip.index + 1,
+            ", ".join(categories),
+        )
+        await self._repo.clip_withheld(
+            clip.id,
+            reason,
+            seed=secrets.randbelow(2**31),
+            predict_seconds=spent,  # a valid seed
+        )
+        self._bus.publish(
+            ClipWithheld(
+                generation.id, clip.index, tuple(categories), generation.owner_id, generation.source
+            )
+        )
+        self._bus.publish(ClipFailed(generation.id, clip.index, reason, False))
+        raise ClipError(clip.index, reason)
+
     async def cancel(self, clip: Clip, inputs: dict[str, object] | None) -> None:
-        """Cancel the clip's prediction (see `Cancels.cancel`)."""
+        """Cancel the clip's prediction (see `Cancels.cancel`) and delete its start image's
+        upload."""
         await self.cancels.cancel(clip, inputs)
+        await self._uploads.release(clip.id)
 
     async def close(self) -> None:
         """Stop following predictions: called once no clip is being made any more. Cancels
@@ -349,9 +392,3 @@ def clip_name(clip: Clip) -> str:
     """The take's file name in its generation's folder: every version's take is kept."""
     take = "" if clip.version == 1 else f"-v{clip.version}"
     return f"clip-{clip.index + 1}{take}.mp4"
-
-
-def image_type(path: Path) -> str:
-    """The content type of a stored start image, by the suffix it was stored under (the file
-    was checked by content before: `bot.pipeline.start_image`)."""
-    return {".png": "image/png", ".webp": "image/webp"}.get(path.suffix.lower(), "image/jpeg")

@@ -113,6 +113,17 @@ class RerollEnded(Event):
     take: int
 
 
+@dataclass(frozen=True, slots=True)
+class ClipWithheld(Event):
+    """A clip did not pass the content check (`bot.pipeline.clip_check`): never shown; its
+    member is told privately which scene and why."""
+
+    index: int
+    categories: tuple[str, ...]
+    owner_id: int
+    source: str
+
+
 Subscriber = Callable[[Event], None]
 
 

@@ -14,12 +14,11 @@ reject (an `aborted` status, an `error` object) must not stop every clip.
 from __future__ import annotations
 
 import asyncio
-import io
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -37,6 +36,7 @@ RECONCILE_SLACK = 120.0  # seconds of clock skew tolerated when matching a lost 
 POLL_PAGES = 10
 RECONCILE_PAGES = 10  # the list is the whole account's: other apps may have added many since
 LIST_PATH = "/v1/predictions"
+DEADLINE_MARGIN = 30.0  # seconds past the clip timeout before Replicate ends it by itself
 _GIVEN_UP = frozenset({"failed", "canceled", "aborted", UNREADABLE})
 
 
@@ -78,6 +78,21 @@ PROVIDER_ERRORS = (ReplicateError, httpx.RequestError, UnreadableAnswer)
 """What a request to Replicate may raise: an error answer, no answer, an unreadable answer."""
 
 
+def deadline_header(seconds: float | None) -> dict[str, str]:
+    """Replicate's prediction deadline: "Set a deadline by including a Cancel-After header when
+    creating a prediction" (example `Cancel-After: 1m`); "Replicate sets the prediction's status
+    to aborted if the deadline is reached before it starts running, and canceled if the deadline
+    is reached while it's running. [...] you're only charged for predictions with a canceled
+    status, not for aborted ones"
+    (https://replicate.com/changelog/2025-10-16-prediction-deadlines). Whole seconds with the
+    unit, as a duration (`900s`); a margin past the bot's own timeout, which starts when the
+    wait does and is enforced by a cancel while the bot is up: the header ends what the bot,
+    stopped, cannot."""
+    if seconds is None or seconds <= 0:
+        return {}
+    return {"Cancel-After": f"{math.ceil(seconds + DEADLINE_MARGIN)}s"}
+
+
 def _ambiguous(exc: BaseException) -> bool:
     """Whether a failed create may have created the prediction anyway."""
     if isinstance(exc, ReplicateError):
@@ -105,10 +120,13 @@ class Predictions:
         # sustained (the benchmark's `sustained` scenario; 480 held it to 0.80).
         creates_per_minute: float = 560,
         poll_interval: float = 1.0,
+        cancel_after: float | None = None,
     ) -> None:
         self._client = client
         self._api = api
         self._model = model
+        self._cancel_after = cancel_after
+
         self._reads = RequestBudget(reads_per_minute, burst=20)
         self._creates = RequestBudget(creates_per_minute, burst=20)
         self._interval = poll_interval
@@ -116,6 +134,11 @@ class Predictions:
         self._waiting_since: dict[str, float] = {}
         self._poller: asyncio.Task[None] | None = None
         self._odd_statuses: set[str] = set()
+
+    @property
+    def api(self) -> httpx.AsyncClient:
+        """The plain HTTP client to Replicate's API (base URL and token) it was built with."""
+        return self._api
 
     @property
     def poll_interval(self) -> float:
@@ -137,10 +160,7 @@ class Predictions:
         for attempt in range(1, CREATE_ATTEMPTS + 1):
             await self._creates.take()
             try:
-                created = await self._client.predictions.async_create(
-                    model=self._model, input=inputs
-                )
-                return created.id
+                return await self._post_create(inputs)
             except (*PROVIDER_ERRORS, ValueError) as exc:  # ValueError: the SDK's model
                 if isinstance(exc, ReplicateError) and exc.status == 429:
                     self._creates.pause(delay)
@@ -164,6 +184,27 @@ class Predictions:
                 await asyncio.sleep(delay)
                 delay *= 2
         raise AssertionError("unreachable")
+
+    async def _post_create(self, inputs: dict[str, Any]) -> str:
+        """One create through the bot's own HTTP client: the SDK cannot send `Cancel-After`.
+        Raises `ReplicateError` for an error answer, `UnreadableAnswer` for an answer without
+        an id (the prediction may exist: reconciled like a lost answer)."""
+        if ":" in self._model:  # owner/name:version
+            path, body = "/v1/predictions", {"version": self._model, "input": inputs}
+        else:
+            path, body = f"/v1/models/{self._model}/predictions", {"input": inputs}
+        response = await self._api.post(
+            path, json=body, headers=deadline_header(self._cancel_after)
+        )
+        if response.status_code >= 400:
+            raise ReplicateError.from_response(response)
+        try:
+            created = parse(response.json())
+        except ValueError as exc:
+            raise UnreadableAnswer(f"HTTP {response.status_code} without JSON") from exc
+        if created is None:
+            raise UnreadableAnswer("the create's answer has no prediction id")
+        return created.id
 
     async def find_created(
         self, inputs: dict[str, Any], *, since: float, claimed: Claimed
@@ -197,22 +238,6 @@ class Predictions:
                 break
         unclaimed = set(removed) - await claimed(removed)
         return Lookup(None, len(unclaimed))
-
-    # files -------------------------------------------------------------------------------
-
-    async def upload(self, path: Path, content_type: str) -> str:
-        """Upload a file input (a start image) through Replicate's files API; returns the URL a
-        prediction's input names it by. Replicate takes a file as a URL, a data URI ("only
-        recommended if the file is less than 1MB") or an upload "up to 100MB"
-        (https://replicate.com/docs/topics/predictions/input-files): an upload keeps every
-        prediction's input, which each list page repeats for a hundred predictions, a short
-        URL. Raises `PROVIDER_ERRORS`."""
-        data = await asyncio.to_thread(path.read_bytes)
-        await self._creates.take()
-        uploaded = await self._client.files.async_create(
-            io.BytesIO(data), filename=path.name, content_type=content_type
-        )
-        return str(uploaded.urls["get"])
 
     # follow ------------------------------------------------------------------------------
 

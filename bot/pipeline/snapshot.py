@@ -11,6 +11,7 @@ read on its own, and one that cannot be read concerns at most the clip waiting f
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -21,6 +22,7 @@ TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
 UNREADABLE = "unreadable"  # ours: the entry has an id but the rest could not be read
 DATA_KEPT_SECONDS = 3600  # https://replicate.com/docs/topics/predictions/data-retention
 _ERROR_CHARS = 500
+_MAX_SECONDS = 7 * 24 * 3600.0  # no prediction runs longer: a larger figure is not believed
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,13 +103,14 @@ def error_text(value: object) -> str | None:
     return text[:_ERROR_CHARS]
 
 
-def timestamp(value: str | None) -> float:
-    """Replicate's ISO 8601 time as epoch seconds (0.0 when absent or unreadable)."""
-    if not value:
+def timestamp(value: object) -> float:
+    """Replicate's ISO 8601 time as epoch seconds (0.0 when absent or unreadable). Takes any
+    value: it is read from a listed entry, which may be any JSON (a number, an object)."""
+    if not isinstance(value, str) or not value:
         return 0.0
     try:
         return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # OverflowError/OSError: out of range
         return 0.0
 
 
@@ -115,9 +118,11 @@ def predict_seconds(snapshot: Snapshot) -> float:
     """Replicate's billed time for the prediction, or its wall time when not reported."""
     predict_time = snapshot.metrics.get("predict_time")
     if isinstance(predict_time, int | float) and not isinstance(predict_time, bool):
-        return float(predict_time)
+        seconds = float(min(predict_time, _MAX_SECONDS))  # an int too large for a float
+        if math.isfinite(seconds) and seconds >= 0:  # JSON may say NaN, Infinity or -1
+            return seconds
     started, completed = timestamp(snapshot.started_at), timestamp(snapshot.completed_at)
-    return max(0.0, completed - started) if started and completed else 0.0
+    return min(max(0.0, completed - started), _MAX_SECONDS) if started and completed else 0.0
 
 
 def _text_or_none(value: object) -> str | None:

@@ -23,6 +23,7 @@ import aiohttp
 
 from bot.pipeline import media
 from bot.pipeline.errors import GenerationError, MediaError
+from bot.pipeline.image_checks import IMAGE_CHECKS, read_header
 from bot.pipeline.media._ffmpeg import file_url, local_file, run_ffmpeg, stderr_tail
 from bot.pipeline.media.probe import parse_ffmpeg_info
 from bot.pipeline.video_models import VideoModel, with_start_image
@@ -33,10 +34,13 @@ MAX_IMAGE_BYTES = 10 * 1024 * 1024
 DISCORD_CDN_HOSTS = ("cdn.discordapp.com", "media.discordapp.net")
 FETCH_TIMEOUT = 30.0  # seconds (the command is answered, privately, before the fetch)
 DECODE_TIMEOUT = 15.0
-# A small file can decode to a huge picture (a PNG of one colour compresses ~1000:1): ffmpeg's
-# `max_pixels` ("Maximum number of pixels per image", an AVCodecContext option) refuses to
-# decode past it, so a 10 MB file cannot take gigabytes of memory to check.
-MAX_PIXELS = 40_000_000
+# A small file can decode to a huge picture (a PNG of one colour compresses ~1000:1; a 320 KB
+# 16-bit PNG of 6300x6300 took 331 MB to check): the size its header states is refused past
+# MAX_PIXELS before anything decodes it (`image_checks.read_header`), and ffmpeg's `max_pixels`
+# ("Maximum number of pixels per image", an AVCodecContext option) refuses to decode past it in
+# case the header lied. 16 megapixels is 4096x4096, more than any video model's frame; a 16-bit
+# picture is turned into an 8-bit one by the check's decode (what is stored, uploaded and shown).
+MAX_PIXELS = 16_000_000
 _TOO_MANY_PIXELS = re.compile(r"Picture size (\d+)x(\d+) exceeds specified max pixel count")
 # Magic numbers: PNG's 8-byte signature (RFC 2083 §12.12); JPEG's SOI marker followed by the
 # first segment's marker (ITU T.81 B.1.1.2). Kling, the strictest model, takes .jpg/.jpeg/.png.
@@ -166,6 +170,13 @@ async def check(
         raise StartImageRefused(
             "That file is not a PNG or JPEG image (checked by its content, not its name)."
         )
+    header = read_header(data, kind)
+    if header is None:
+        raise StartImageRefused(f"That file could not be read as a {kind.upper()} image.")
+    if header.pixels > max_pixels:
+        raise too_many_pixels(f"{header.width}×{header.height} pixels", max_pixels)
+    if header.bits > 8 and kind == "png":
+        data = await eight_bits(data, max_pixels=max_pixels)
     width, height = await decode_size(data, kind, max_pixels=max_pixels)
     spec = model.start_image
     if min(width, height) < spec.min_side:
@@ -211,24 +222,73 @@ async def decode_size(
             "-",
         ]
         try:
-            code, _, stderr = await run_ffmpeg(
-                args, timeout=timeout, what="image check", check=False
-            )
+            async with IMAGE_CHECKS.decoding():  # a bounded number at once in the process
+                code, _, stderr = await run_ffmpeg(
+                    args, timeout=timeout, what="image check", check=False
+                )
         except MediaError as exc:  # ffmpeg took too long, or could not start
             raise StartImageRefused(f"Your image could not be checked ({exc.reason}).") from exc
     text = stderr.decode("utf-8", errors="replace")
     info = parse_ffmpeg_info(text)
     if too_big := _TOO_MANY_PIXELS.search(text):
-        shown = f"{too_big[1]}×{too_big[2]} pixels"
-        raise StartImageRefused(
-            f"The image is {shown}: at most {max_pixels / 1e6:g} megapixels, please."
-        )
+        raise too_many_pixels(f"{too_big[1]}×{too_big[2]} pixels", max_pixels)
     if code != 0 or info is None or info.codec.rstrip(",") != _CODECS[kind]:
         raise StartImageRefused(
             f"That file could not be read as a {kind.upper()} image "
             f"({stderr_tail(stderr, 1) if code else 'no picture in it'})."
         )
     return info.width, info.height
+
+
+def too_many_pixels(shown: str, max_pixels: int) -> StartImageRefused:
+    return StartImageRefused(
+        f"The image is {shown}: at most {max_pixels / 1e6:g} megapixels, please."
+    )
+
+
+async def eight_bits(data: bytes, *, max_pixels: int, timeout: float = DECODE_TIMEOUT) -> bytes:
+    """A 16-bit PNG as an 8-bit one (RGB, or RGBA when it has alpha): the video models take
+    8 bits, and the 8-bit picture is half the memory wherever it is decoded again."""
+    with tempfile.TemporaryDirectory(prefix="reelbot-image-") as folder:
+        source, dest = Path(folder) / "image.png", Path(folder) / "image-8bit.png"
+        await asyncio.to_thread(source.write_bytes, data)
+        header = read_header(data, "png")
+        alpha = header is not None and header.channels in (2, 4)
+        args = [
+            "-loglevel",
+            "error",
+            "-protocol_whitelist",
+            "file",
+            "-max_pixels",
+            str(max_pixels),
+            "-f",
+            "png_pipe",
+            "-i",
+            file_url(local_file(source)),
+            "-frames:v",
+            "1",
+            "-pix_fmt",
+            "rgba" if alpha else "rgb24",
+            "-c:v",
+            "png",
+            "-f",
+            "image2",
+            "-update",
+            "1",
+            file_url(dest),
+        ]
+        try:
+            async with IMAGE_CHECKS.decoding():
+                code, _, stderr = await run_ffmpeg(
+                    args, timeout=timeout, what="image check", check=False
+                )
+        except MediaError as exc:
+            raise StartImageRefused(f"Your image could not be checked ({exc.reason}).") from exc
+        if code != 0 or not dest.exists():
+            raise StartImageRefused(
+                f"That file could not be read as a PNG image ({stderr_tail(stderr, 1)})."
+            )
+        return await asyncio.to_thread(dest.read_bytes)
 
 
 async def data_url(path: Path) -> str:

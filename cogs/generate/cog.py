@@ -27,6 +27,7 @@ from cogs.generate.recovery import find_reply
 from cogs.generate.reroll import RerollButton, submitted_after_restart
 from cogs.generate.state import ReplyState
 from cogs.generate.updater import ReplyUpdater
+from cogs.generate.withheld import WithheldNotifier
 from storage.models import Continuity, Generation, NewGeneration
 
 if TYPE_CHECKING:
@@ -104,6 +105,8 @@ class GenerateCog(commands.Cog):
     async def cog_load(self) -> None:
         bot = self.bot
         self._undo.append(bot.services.bus.subscribe(self.updater.handle))
+        # a clip withheld by the moderation of its frames: its member is told by DM
+        self._undo.append(bot.services.bus.subscribe(WithheldNotifier(bot).handle))
         self.updater.repair()
         # the runner keeps one deliverer and one reply finder per source: a later load
         # replaces these (it has no way to remove one: bot/pipeline/runner.py)
@@ -161,7 +164,9 @@ class GenerateCog(commands.Cog):
             # can outlast the 3 s to answer, so the answer is a private "thinking" first: a
             # refusal replaces it, the reply follows it (`_reply`)
             await interaction.response.defer(ephemeral=True, thinking=True)
-            first_frame = await start.receive(self.bot, image)
+            first_frame = await start.receive(
+                self.bot, image, owner_id=interaction.user.id, guild_id=interaction.guild_id
+            )
         assert interaction.channel_id is not None
         new = NewGeneration(
             owner_id=interaction.user.id,

@@ -22,8 +22,9 @@ async def test_generate_from_an_image(env, tmp_path, openai_fake, replicate_fake
 
     assert run.code == 0, run.err
     assert close(frame_rgb(tmp_path / "film.mp4", 0.0), BLUE)
-    (uploaded,) = replicate_fake.files.values()
+    (uploaded,) = replicate_fake.uploaded.values()
     assert uploaded.content_type == "image/jpeg"
+    assert replicate_fake.deleted_files == [uploaded.id]  # once its prediction had ended
     assert len(openai_fake.images) == 1 and openai_fake.images[0].startswith("data:image/jpeg")
 
 

@@ -131,12 +131,14 @@ async def test_a_chained_generation_resumed_after_a_restart_goes_on_from_the_las
         reply = await run.reply_final(reply_id)
         assert (status_of(reply) or "").startswith("✅"), field(reply, "Reason")
         frames = [first_and_last(f) for f in clip_files(run)]
-        uploads = len(fake.files)
+        uploads = len(fake.uploaded)
+        deleted = sorted(fake.deleted_files)
         scenes = [p.prompt.split(":")[0] for p in fake.predictions.values()]
         dms = run.discord.dm_messages("alice")
 
     assert scenes == ["Scene 1", "Scene 2", "Scene 3"]  # none made twice
     assert uploads == 2  # scene 2's start image uploaded once, before the restart
+    assert deleted == sorted(fake.uploaded)  # each deleted once its prediction had ended
     assert near(frames[1][0], frames[0][1]) and near(frames[2][0], frames[1][1])
     assert len(dms) == 1  # the film, once
 

@@ -56,8 +56,9 @@ async def test_the_film_starts_from_the_members_image(tmp_path: Path) -> None:
         path.write_bytes(film.data)
         assert close(frame_rgb(path, 0.0), BLUE)  # the film opens on the member's image
         first, second = sorted(run.replicate.predictions.values(), key=lambda p: p.prompt)
-        (uploaded,) = run.replicate.files.values()
+        (uploaded,) = run.replicate.uploaded.values()
         assert uploaded.data == data  # the checked image, as attached
+        assert run.replicate.deleted_files == [uploaded.id]  # once its prediction had ended
         assert first.input["image"].endswith(f"/v1/files/{uploaded.id}") and "image" not in (
             second.input
         )

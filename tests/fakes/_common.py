@@ -311,6 +311,7 @@ class PredictionRecord:
     source: str = "api"  # "api" or "web": how it was created (web data is kept for good)
     overrides: dict[str, Any] = field(default_factory=dict)  # fault injection: fields as served
     start_color: str | None = None  # the start image's colour ("0xRRGGBB"): the clip opens on it
+    deadline: float | None = None  # seconds from creation its create's Cancel-After header gave
 
     @property
     def status(self) -> str:

@@ -24,6 +24,7 @@ from tests.fakes._common import (
     random_id,
     read_json,
 )
+from tests.fakes.openai_moderation_images import IMAGE_CATEGORY, flagged_image, image_parts
 from tests.fakes.openai_realtime import REALTIME_MODELS, RealtimeRoute
 from tests.fakes.openai_speech import SPEECH_MODELS, SpeechRoute
 from tests.fakes.openai_vision import content_problem, image_urls
@@ -197,7 +198,12 @@ class FakeOpenAI(LoopbackServer):
         speech: the speech endpoint's state and knobs (``tests/fakes/openai_speech.py``); the
             Realtime endpoint records and obeys the same (``requests``, ``spoken``, ``hold``).
         realtime: the Realtime endpoint's sessions and error events.
-        delay: seconds slept before answering each chat completion (default 0.0).
+        delay: seconds slept before answering each chat completion (default 0.0): a slow
+            model, for the client's timeout and retries (the SDK retries a timed-out request).
+        chat_requests: the JSON body of every chat request, in order.
+        flag_colors: images (in a moderation's multi-modal input) whose average colour is close
+            to one of these ``0xRRGGBB`` are flagged (tests/fakes/openai_moderation_images.py).
+        moderated_images: images moderated so far.
         retry_after_ms: value of ``retry-after-ms`` sent with injected 429 and 5xx answers
             (default 1, so the client's own retries are immediate; ``retry-after`` is "0").
         calls: ``{"chat": n, "moderations": n}`` (and ``"speech"`` once spoken to):
@@ -242,6 +248,9 @@ class FakeOpenAI(LoopbackServer):
         self.realtime = RealtimeRoute(self)  # GET /v1/realtime (tests/fakes/openai_realtime.py)
         self.last_schema: dict[str, Any] | None = None
         self.images: list[str] = []
+        self.chat_requests: list[Any] = []  # every chat request's JSON body, in order
+        self.flag_colors: set[str] = set()  # images of these colours are flagged (0xRRGGBB)
+        self.moderated_images = 0
         self._faults = FaultQueue()
         self._content_faults = {"refuse": 0, "malformed": 0, "wrong_shape": 0}
         self._validators: dict[str, Any] = {}
@@ -395,12 +404,24 @@ class FakeOpenAI(LoopbackServer):
             texts = [_text_of(raw)]
         words = [w.lower() for w in self.flag_words]
         results = [self._moderation_result(any(w in t.lower() for w in words)) for t in texts]
+        images = image_parts(raw)
+        self.moderated_images += len(images)
+        if images and await flagged_image(images, self.flag_colors):
+            results = [self._image_flagged()]
         reply = {
             "id": f"modr-{random_id(24)}",
             "model": body.get("model") or "omni-moderation-latest",
             "results": results,
         }
         return json_response(reply, headers=self._headers())
+
+    def _image_flagged(self) -> dict[str, Any]:
+        result = self._moderation_result(True)
+        result["categories"]["violence"] = False
+        result["categories"][IMAGE_CATEGORY] = True
+        result["category_scores"][IMAGE_CATEGORY] = 0.91
+        result["category_applied_input_types"][IMAGE_CATEGORY] = ["image"]
+        return result
 
     @staticmethod
     def _moderation_result(flagged: bool) -> dict[str, Any]:
@@ -424,6 +445,7 @@ class FakeOpenAI(LoopbackServer):
         if (failure := self._injected(request)) is not None:
             return failure
         body = await read_json(request)
+        self.chat_requests.append(body)
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             message = "Missing required parameter: 'messages'."
             return self._error(400, openai_error(400, message, param="messages"))

@@ -31,9 +31,12 @@ from tests.fakes._common import (
 )
 from tests.fakes.replicate_catalog import add_catalog_routes
 from tests.fakes.replicate_files import (
+    FILE_LIFETIME,
     FakeFile,
     add_file_routes,
     invalid_input,
+    missing_file,
+    parse_deadline,
     start_color,
     unknown_image_input,
 )
@@ -78,7 +81,9 @@ class FakeReplicate(LoopbackServer):
     creation. Outcomes: "succeeded" (output ``{base}/files/{id}.mp4``, or ``[url]`` when
     ``output_as_list``), "failed" (``error``; "failed:TEXT" sets the text), "filtered"
     (succeeded, output None), "empty" (succeeded, output [] or ""), "stuck" (processing for
-    ever), "canceled", "aborted" (stays ``starting``, never starts, then ``aborted``).
+    ever), "canceled", "aborted" (stays ``starting``, never starts; ``aborted`` only when its
+    create carried a ``Cancel-After`` deadline, else it waits on). A create's ``Cancel-After``
+    ends a prediction still queued at its deadline ``aborted``, one still running ``canceled``.
 
     The list is the whole account's, as Replicate's is ("a paginated list of predictions that
     you've created. This will include predictions created from the API and the website. It
@@ -119,9 +124,14 @@ class FakeReplicate(LoopbackServer):
         counts: "create", "get", "list", "cancel", "download", "files" (requests that passed
             auth and rate limit, injected failures included) and "throttled".
         files: id -> ``FakeFile`` uploaded through ``POST /v1/files`` (tests/fakes/replicate_files).
-        unknown_inputs ("reject"): a start image given to a model without that input is answered
-            422; "drop" accepts and ignores it (tests/fakes/replicate_files.py says which
-            Replicate does when).
+        unknown_inputs ("drop"): an input the model does not declare is accepted and ignored, as
+            Replicate's API does ("has historically ignored unknown inputs": replicate/cog PR
+            #2943); "reject" answers 422 as strictly validating Cog models did
+            (tests/fakes/replicate_files.py).
+        file_lifetime (3600.0): seconds an upload is kept (its ``expires_at``); after that the
+            file is gone and a prediction naming it fails.
+        deleted_files: ids of files deleted through ``DELETE /v1/files/{id}``, in order.
+        uploaded: id -> ``FakeFile`` of every upload ever made (``files`` keeps the live ones).
         predictions: id -> ``PredictionRecord`` (id, model, version, input, prompt, status,
             canceled, created, color, seconds, width, height, output, error).
 
@@ -172,7 +182,10 @@ class FakeReplicate(LoopbackServer):
         self.list_status: int | None = None
         self.next_base_url: str | None = None
         self.files: dict[str, FakeFile] = {}
-        self.unknown_inputs = "reject"
+        self.unknown_inputs = "drop"
+        self.file_lifetime = FILE_LIFETIME
+        self.deleted_files: list[str] = []
+        self.uploaded: dict[str, FakeFile] = {}
         self._answer_delays: dict[str, float] = {}
         self._skew = 0.0
         self.counts = dict.fromkeys(("create", "get", "list", "cancel", "download", "throttled"), 0)
@@ -266,11 +279,36 @@ class FakeReplicate(LoopbackServer):
             return rec.final_status
         elapsed = self.now() - rec.created
         delay = self.clip_delay if rec.delay is None else rec.delay
-        if rec.outcome == "aborted":  # never leaves the queue; its deadline passes at `delay`
-            if not self.auto_complete or elapsed < delay:
+        if rec.outcome == "aborted":  # never leaves the queue
+            # "Replicate sets the prediction's status to aborted if the deadline is reached
+            # before it starts running" (https://replicate.com/changelog/2025-10-16-prediction-
+            # deadlines): without a Cancel-After deadline nothing ends it, it waits on. The
+            # deadline passes at `delay` when that is sooner (a test's compressed time).
+            if rec.deadline is None or not self.auto_complete:
                 return "starting"
-            self._finish(rec, "aborted", None, rec.created + delay)
+            ends = min(delay, rec.deadline)
+            if elapsed < ends:
+                return "starting"
+            self._finish(rec, "aborted", None, rec.created + ends)
             return "aborted"
+        natural_end = (
+            None if rec.outcome in ("stuck", "queued") or not self.auto_complete else delay
+        )
+        if (
+            rec.deadline is not None
+            and elapsed >= rec.deadline
+            and (natural_end is None or rec.deadline < natural_end)
+        ):
+            # "... and canceled if the deadline is reached while it's running" (same page); one
+            # still queued at its deadline is aborted
+            started = rec.outcome != "queued" and rec.deadline >= self.start_delay
+            if started and rec.started is None:
+                rec.started = rec.created + self.start_delay
+            self._finish(
+                rec, "canceled" if started else "aborted", None, rec.created + rec.deadline
+            )
+            assert rec.final_status is not None
+            return rec.final_status
         if elapsed < self.start_delay or rec.outcome == "queued":
             return "starting"
         if rec.started is None:
@@ -501,8 +539,12 @@ class FakeReplicate(LoopbackServer):
         if fault is not None and not fault["created"]:
             return self._injected(fault["status"])
         opening = await start_color(self, model, inputs)
-        rec = self._new_prediction(model, version, inputs)
+        gone = missing_file(self, model, inputs)
+        rec = self._new_prediction(
+            model, version, inputs, None if gone is None else f"failed:{gone}"
+        )
         rec.start_color = opening
+        rec.deadline = parse_deadline(request.headers.get("Cancel-After"))
         delay = max(
             [self.answer_delay] + [s for m, s in self._answer_delays.items() if m in rec.prompt]
         )

@@ -8,20 +8,26 @@
   ``https://api.replicate.com/v1/files/{id}`` (replicate-python ``tests/test_file.py``; its
   ``File`` resource). Replicate's docs: a file "up to 100MB" is uploaded this way, a data URI
   "is only recommended if the file is less than 1MB"
-  (https://replicate.com/docs/topics/predictions/input-files). Files expire (``expires_at``,
-  24 hours after upload in the answers public callers show).
+  (https://replicate.com/docs/topics/predictions/input-files). Files expire: ``expires_at`` is
+  an hour after ``created_at`` in replicate-python's ``tests/test_file.py`` (created
+  2024-08-22T12:26:51.079Z, expires 13:26:51.079Z) and in the example of Replicate's OpenAPI
+  description; ``FakeReplicate.file_lifetime`` (default that hour) sets it. Past it the file is
+  gone: ``GET``/``DELETE`` answer 404, and a prediction whose input names it fails (its model
+  cannot fetch the input; Replicate fetches a URL input when the prediction runs:
+  https://replicate.com/docs/topics/predictions/input-files).
 - ``GET /v1/files/{id}`` and ``DELETE /v1/files/{id}`` (204), as ``Files.async_get`` /
   ``async_delete`` use them.
 
 Start images: ``START_IMAGE_INPUTS`` is the fake's own copy of each model's schema on Replicate
 (the "API" tab of the model's page): the input a model takes its first frame from, or None for a
-text-only model. A create whose input names a start image the model does not have is answered
-422 ``Input validation failed`` with ``invalid_fields`` (the shape of Replicate's validation
-errors: https://replicate.com/changelog/2024-05-01-improved-validation-for-api-prediction-payloads
--- ``type``, ``field``, ``description``), as models whose Cog validated inputs strictly did
-("Unexpected field", replicate/cog PR #2943). That PR also says Replicate's API "has
-historically ignored unknown inputs": ``FakeReplicate.unknown_inputs = "drop"`` does that
-instead (the input is accepted and has no effect).
+text-only model. A create whose input names a start image the model does not have is accepted
+and the input ignored (a text-only clip): replicate/cog PR #2943 says Replicate's API "has
+historically ignored unknown inputs" (``FakeReplicate.unknown_inputs = "drop"``, the default). With
+``unknown_inputs = "reject"`` it is answered 422 ``Input validation failed`` with
+``invalid_fields`` (the shape of Replicate's validation errors:
+https://replicate.com/changelog/2024-05-01-improved-validation-for-api-prediction-payloads --
+``type``, ``field``, ``description``), as models whose Cog validated inputs strictly did
+("Unexpected field", the same PR).
 
 A start image is read from the fake's own file URL or a ``data:`` URI; its average colour
 becomes the opening colour of the prediction's clip (``PredictionRecord.start_color``), so a
@@ -36,6 +42,7 @@ import binascii
 import email.policy
 import hashlib
 import json
+import re
 import time
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -50,7 +57,8 @@ from tests.fakes.mp4 import image_rgb
 if TYPE_CHECKING:
     from tests.fakes.replicate_fake import FakeReplicate
 
-FILE_LIFETIME = 24 * 3600.0
+FILE_LIFETIME = 3600.0  # expires_at - created_at in Replicate's examples (see above)
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 # model -> the input its first frame is given in (None: the model takes no image). From each
 # model's schema on Replicate: seedance `image`; wan-2.2-t2v-fast is text-to-video only; kling
 # `start_image` (kwaivgi/kling-v1.6-pro and kling-v2.0 API pages: "First frame of the video");
@@ -78,6 +86,8 @@ class FakeFile:
     data: bytes
     metadata: dict[str, Any]
     created_wall: float
+    expires: float = float("inf")  # the fake's clock (FakeReplicate.now) when it is removed
+    lifetime: float = FILE_LIFETIME
 
 
 def file_json(fake: FakeReplicate, f: FakeFile) -> dict[str, Any]:
@@ -91,7 +101,7 @@ def file_json(fake: FakeReplicate, f: FakeFile) -> dict[str, Any]:
         "checksums": {"md5": md5, "sha256": hashlib.sha256(f.data).hexdigest()},
         "metadata": f.metadata,
         "created_at": iso_z(f.created_wall),
-        "expires_at": iso_z(f.created_wall + FILE_LIFETIME),
+        "expires_at": iso_z(f.created_wall + f.lifetime),
         "urls": {"get": file_url(fake, f.id)},
     }
 
@@ -123,14 +133,17 @@ def add_file_routes(app: web.Application, fake: FakeReplicate) -> None:
             data=data,
             metadata=metadata,
             created_wall=time.time(),
+            expires=fake.now() + fake.file_lifetime,
+            lifetime=fake.file_lifetime,
         )
         fake.files[f.id] = f
+        fake.uploaded[f.id] = f
         return json_response(file_json(fake, f), 201)
 
     async def get(request: web.Request) -> web.Response:
         if (failure := fake._gate(request, "files")) is not None:
             return failure
-        f = fake.files.get(request.match_info["id"])
+        f = live_file(fake, request.match_info["id"])
         if f is None:
             return json_response(problem_json(404, "File not found.", "Not found"), 404)
         return json_response(file_json(fake, f))
@@ -138,13 +151,48 @@ def add_file_routes(app: web.Application, fake: FakeReplicate) -> None:
     async def delete(request: web.Request) -> web.Response:
         if (failure := fake._gate(request, "files")) is not None:
             return failure
-        if fake.files.pop(request.match_info["id"], None) is None:
+        file_id = request.match_info["id"]
+        if live_file(fake, file_id) is None:
             return json_response(problem_json(404, "File not found.", "Not found"), 404)
+        del fake.files[file_id]
+        fake.deleted_files.append(file_id)
         return web.Response(status=204)
 
     app.router.add_post("/v1/files", create)
     app.router.add_get("/v1/files/{id}", get)
     app.router.add_delete("/v1/files/{id}", delete)
+
+
+def live_file(fake: FakeReplicate, file_id: str) -> FakeFile | None:
+    """The file, unless it was never uploaded, was deleted or has expired (then removed)."""
+    f = fake.files.get(file_id)
+    if f is not None and fake.now() >= f.expires:
+        del fake.files[file_id]
+        return None
+    return f
+
+
+def missing_file(fake: FakeReplicate, model: str, inputs: dict[str, Any]) -> str | None:
+    """The error of a prediction whose start image names one of the fake's files that is gone
+    (expired or deleted); None when the model takes no such input or the file is there."""
+    name = START_IMAGE_INPUTS.get(model)
+    value = inputs.get(name) if name is not None else None
+    prefix = f"{fake.base_url}/v1/files/"
+    if not isinstance(value, str) or not value.startswith(prefix):
+        return None
+    if live_file(fake, value.removeprefix(prefix)) is not None:
+        return None
+    return f"Failed to download input {name}: {value} returned 404 Not Found"
+
+
+def parse_deadline(header: str | None) -> float | None:
+    """A ``Cancel-After`` duration in seconds (``1m``, ``90s``, ``1h30m``, as in the example
+    ``Cancel-After: 1m`` of https://replicate.com/changelog/2025-10-16-prediction-deadlines);
+    None when absent or unreadable."""
+    if not header or _DURATION.sub("", header.strip()):
+        return None
+    scale = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    return sum(float(n) * scale[unit] for n, unit in _DURATION.findall(header)) or None
 
 
 def _form_parts(content_type: str, body: bytes) -> dict[str, tuple[str | None, str, bytes]]:
@@ -189,7 +237,7 @@ def image_bytes(fake: FakeReplicate, value: object) -> bytes | None:
         return None
     prefix = f"{fake.base_url}/v1/files/"
     if value.startswith(prefix):
-        f = fake.files.get(value.removeprefix(prefix))
+        f = live_file(fake, value.removeprefix(prefix))
         return None if f is None else f.data
     if value.startswith("data:") and ";base64," in value:
         try:

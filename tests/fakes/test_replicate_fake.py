@@ -282,13 +282,22 @@ async def test_the_list_is_the_whole_accounts_and_the_sdk_cannot_read_an_aborted
 
 async def test_aborted_never_starts(fake, client) -> None:
     fake.clip_delay = 60  # its deadline passes a minute after it was created (the fake's clock)
-    fake.script(["aborted"], match="late")
+    fake.script(["aborted", "aborted"], match="late")
     fake.clip_delay = 60  # its deadline: moved past with the fake's clock, not by sleeping
-    late = await _create(client, "late")
-    assert (await _raw(fake, f"/v1/predictions/{late.id}"))["status"] == "starting"
+    waiting = await _create(client, "late, no deadline")  # the SDK sends no Cancel-After
+    async with httpx.AsyncClient(
+        base_url=fake.base_url, headers={"Authorization": "Bearer t", "Cancel-After": "90s"}
+    ) as api:
+        created = await api.post(
+            f"/v1/models/{MODEL}/predictions", json={"input": {"prompt": "late"}}
+        )
+    late_id = created.json()["id"]
+    assert (await _raw(fake, f"/v1/predictions/{late_id}"))["status"] == "starting"
     fake.advance(61)
-    body = await _raw(fake, f"/v1/predictions/{late.id}")
+    body = await _raw(fake, f"/v1/predictions/{late_id}")
     assert body["status"] == "aborted" and body["started_at"] is None and body["output"] is None
+    # only a create with a deadline is aborted (the changelog of prediction deadlines)
+    assert (await _raw(fake, f"/v1/predictions/{waiting.id}"))["status"] == "starting"
     fake.clip_delay = 0.1
 
     fake.start_delay = 60  # a queue that never frees up: abort a chosen one

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import io
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -100,7 +101,10 @@ async def test_a_clip_without_a_start_image_is_its_own_colour(fake, client, tmp_
     assert fake.start_color_for(created.id) is None
 
 
-async def test_a_start_image_on_a_text_only_model_is_422(fake, client, tmp_path) -> None:
+async def test_a_start_image_on_a_text_only_model_is_422_when_rejecting(
+    fake, client, tmp_path
+) -> None:
+    fake.unknown_inputs = "reject"  # as strictly validating Cog models did
     uploaded = await client.files.async_create(
         io.BytesIO(make_image(tmp_path / "s.png", width=320, height=180).read_bytes()),
         filename="s.png",
@@ -117,9 +121,12 @@ async def test_a_start_image_on_a_text_only_model_is_422(fake, client, tmp_path)
     assert fake.predictions == {}
 
 
-async def test_the_wrong_input_name_is_422_and_drop_mode_ignores_it(fake, client) -> None:
+async def test_the_wrong_input_name_is_ignored_by_default_and_422_when_rejecting(
+    fake, client
+) -> None:
     inputs = {"prompt": "a seal", "image": "https://example.com/a.png"}
 
+    fake.unknown_inputs = "reject"
     with pytest.raises(ReplicateError):  # kling's first frame is `start_image`, not `image`
         await client.predictions.async_create(model="kwaivgi/kling-v1.6-standard", input=inputs)
     fake.unknown_inputs = "drop"
@@ -128,3 +135,70 @@ async def test_the_wrong_input_name_is_422_and_drop_mode_ignores_it(fake, client
     )
 
     assert fake.start_color_for(created.id) is None
+
+
+async def test_an_upload_lives_an_hour_by_default_then_a_prediction_naming_it_fails(
+    fake, client, tmp_path
+) -> None:
+    image = make_image(tmp_path / "s.png", width=320, height=180, color="0x2040c0")
+    uploaded = await client.files.async_create(image, content_type="image/png")
+    created, expires = (
+        datetime.fromisoformat(t.replace("Z", "+00:00"))
+        for t in (uploaded.created_at, uploaded.expires_at)
+    )
+    assert (expires - created).total_seconds() == pytest.approx(3600, abs=1)
+
+    fake.advance(3601)
+    prediction = await client.predictions.async_create(
+        model="bytedance/seedance-1-lite",
+        input={"prompt": "Scene 1: a seal", "image": uploaded.urls["get"]},
+    )
+    fake.advance(1)  # its clip delay
+
+    ended = await client.predictions.async_get(prediction.id)
+    assert ended.status == "failed" and "404" in str(ended.error)
+    with pytest.raises(ReplicateError) as caught:
+        await client.files.async_get(uploaded.id)
+    assert caught.value.status == 404
+
+
+async def test_a_deleted_upload_is_recorded_and_gone(fake, client, tmp_path) -> None:
+    image = make_image(tmp_path / "s.png", width=32, height=18)
+    uploaded = await client.files.async_create(image, content_type="image/png")
+
+    await client.files.async_delete(uploaded.id)
+
+    assert fake.deleted_files == [uploaded.id] and uploaded.id not in fake.files
+
+
+@pytest.mark.parametrize(
+    ("header", "status"), [(None, "starting"), ("1s", "aborted"), ("1m", "aborted")]
+)
+async def test_a_queued_prediction_is_aborted_only_with_a_deadline(
+    fake, header: str | None, status: str
+) -> None:
+    fake.script(["aborted"])
+    headers = {"Authorization": "Bearer t"} | ({"Cancel-After": header} if header else {})
+    async with httpx.AsyncClient(base_url=fake.base_url, headers=headers) as api:
+        created = await api.post(
+            "/v1/models/acme/video/predictions", json={"input": {"prompt": "a seal"}}
+        )
+        fake.advance(3600)
+        ended = await api.get(f"/v1/predictions/{created.json()['id']}")
+
+    assert ended.json()["status"] == status
+
+
+async def test_a_running_prediction_past_its_deadline_is_canceled(fake) -> None:
+    fake.script(["stuck"])
+    headers = {"Authorization": "Bearer t", "Cancel-After": "2m"}
+    async with httpx.AsyncClient(base_url=fake.base_url, headers=headers) as api:
+        created = await api.post(
+            "/v1/models/acme/video/predictions", json={"input": {"prompt": "a seal"}}
+        )
+        fake.advance(60)
+        running = await api.get(f"/v1/predictions/{created.json()['id']}")
+        fake.advance(61)
+        ended = await api.get(f"/v1/predictions/{created.json()['id']}")
+
+    assert running.json()["status"] == "processing" and ended.json()["status"] == "canceled"

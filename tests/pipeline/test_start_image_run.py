@@ -1,5 +1,6 @@
 """A generation from a start image, through the runner and the fakes: the image is uploaded to
-Replicate's files API once, scene 1's prediction names it, and the film opens on it."""
+Replicate's files API just before scene 1's prediction is created, the prediction names it, the
+upload is deleted once the prediction has ended, and the film opens on it."""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ async def test_scene_one_starts_from_the_image(
     assert final.status is GenerationStatus.DONE, final.error
     assert Path(final.start_image_path or "").read_bytes() == image.read_bytes()
     first, second = await harness.repo.clips(final.id)
-    (uploaded,) = replicate_fake.files.values()  # uploaded once, for scene 1 only
+    (uploaded,) = replicate_fake.uploaded.values()  # uploaded once, for scene 1 only
+    assert replicate_fake.deleted_files == [uploaded.id] and not replicate_fake.files
     assert uploaded.data == image.read_bytes() and uploaded.content_type == "image/png"
     assert first.start_image_url == f"{replicate_fake.base_url}/v1/files/{uploaded.id}"
     assert replicate_fake.predictions[first.prediction_id or ""].input["image"] == (
@@ -70,16 +72,17 @@ async def test_a_start_image_create_lost_in_flight_is_found_again_not_uploaded_a
         clip = await second.repo.clip(lost.id)
 
     assert final.status is GenerationStatus.DONE, final.error
-    assert replicate_fake.counts["create"] == 1 and len(replicate_fake.files) == 1
+    assert replicate_fake.counts["create"] == 1 and len(replicate_fake.uploaded) == 1
+    assert replicate_fake.deleted_files == list(replicate_fake.uploaded)  # once it had ended
     assert clip.prediction_id == lost.prediction_id
     assert clip.start_image_url == lost.start_image_url is not None
 
 
-async def test_a_retry_uploads_the_image_afresh_the_attempts_of_a_run_do_not(
+async def test_each_prediction_gets_a_fresh_upload_deleted_once_it_has_ended(
     harness, replicate_fake, tmp_path: Path
 ) -> None:
-    """Replicate's uploads expire (about a day): a Retry, which may come much later, uploads
-    the stored image again; the attempts within one run share one upload."""
+    """Replicate's uploads expire (an hour): each create uploads the image just before it (a
+    retry too), and each upload is deleted once its prediction has ended."""
     image = make_image(tmp_path / "seal.png", width=640, height=360)
     checked = await start_image.check(image.read_bytes(), get_model("bytedance/seedance-1-lite"))
     replicate_fake.script(["failed:GPU fell over"] * 3)
@@ -88,7 +91,8 @@ async def test_a_retry_uploads_the_image_afresh_the_attempts_of_a_run_do_not(
     generation = await harness.runner.submit(new, start_image=checked)
     failed = await harness.runner.wait(generation.id)
     assert failed.status is GenerationStatus.FAILED
-    assert replicate_fake.counts["create"] == 3 and len(replicate_fake.files) == 1
+    assert replicate_fake.counts["create"] == 3 and len(replicate_fake.uploaded) == 3
+    assert sorted(replicate_fake.deleted_files) == sorted(replicate_fake.uploaded)
     (before,) = await harness.repo.clips(generation.id)
 
     assert await harness.runner.retry(generation.id)
@@ -96,7 +100,8 @@ async def test_a_retry_uploads_the_image_afresh_the_attempts_of_a_run_do_not(
 
     assert final.status is GenerationStatus.DONE, final.error
     (after,) = await harness.repo.clips(generation.id)
-    assert len(replicate_fake.files) == 2 and after.start_image_url != before.start_image_url
+    assert len(replicate_fake.uploaded) == 4 and after.start_image_url != before.start_image_url
     assert replicate_fake.predictions[after.prediction_id or ""].input["image"] == (
         after.start_image_url
     )
+    assert not replicate_fake.files and not await harness.repo.clip_uploads(after.id)

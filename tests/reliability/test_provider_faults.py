@@ -17,7 +17,6 @@ from contextlib import AbstractAsyncContextManager
 
 import pytest
 
-from bot import services
 from bot.config import Settings
 from bot.pipeline.events import ClipFailed
 from bot.retry import DOWNLOAD
@@ -66,7 +65,8 @@ async def test_openai_429_is_retried_a_bounded_number_of_times_then_fails_clearl
 
     assert final.status is GenerationStatus.FAILED
     assert (final.error or "").startswith("OpenAI is unavailable: HTTP 429"), final.error
-    assert openai_fake.calls["chat"] == 4  # three retries with backoff, then given up
+    # one retry (ANALYSIS_RETRIES: a slow shot list retried is billed again), then given up
+    assert openai_fake.calls["chat"] == 2
     assert replicate_fake.requests == []  # nothing spent on video
     assert failure_logged(caplog, final.id, "HTTP 429")
 
@@ -79,15 +79,16 @@ async def test_openai_timeouts_are_retried_then_fail_clearly(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr(services, "OPENAI_TIMEOUT", 0.25)
     openai_fake.delay = 5.0  # every shot list answer comes too late
 
-    async with open_harness(settings) as harness:
+    async with open_harness(
+        settings.model_copy(update={"analysis_timeout_seconds": 0.25})
+    ) as harness:
         final = await harness.generate(clips=1)
 
     assert final.status is GenerationStatus.FAILED
     assert final.error == "OpenAI is unavailable: the request timed out", final.error
-    assert openai_fake.calls["chat"] == 4
+    assert openai_fake.calls["chat"] == 2  # asked once more (ANALYSIS_RETRIES), then given up
     assert replicate_fake.requests == []
     assert failure_logged(caplog, final.id, "timed out")
 
