@@ -236,6 +236,9 @@ class GalleryFilm:
 
     def take(self, version: int) -> GalleryTake | None:
         return next((t for t in self.takes if t.version == version), None)
+
+
+@dataclass(frozen=True, slots=True)
 class Upload:
     """A file uploaded to Replicate's files API (a clip's start image): its id, the URL a
     prediction's input names it by, and when Replicate removes it (epoch seconds)."""
