@@ -56,7 +56,7 @@ lint: $(VENV)/.installed
 # (apt, as root) when they are missing, or says what to install
 test: lint
 	sh tests/web/install-browser.sh
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --maxprocesses 4
 
 # the same suite with every test built from the settings fixture on PostgreSQL as well
 test-postgres: $(VENV)/.installed
