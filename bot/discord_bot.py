@@ -17,7 +17,7 @@ from discord.ext import commands
 
 from bot.config import Settings
 from bot.pipeline.held import missing_keys
-from bot.pipeline.lease import LeaseKeeper
+from bot.pipeline.lease import LeaseKeeper, ProcessNameClash
 from bot.services import Services, check_configuration, open_services
 from bot.tasks import spawn
 from bot.tree import NO_MENTIONS, ReelbotTree
@@ -216,6 +216,9 @@ async def run_bot(settings: Settings) -> int:
             await running.connection
     except discord.LoginFailure:
         log.error("Discord refused DISCORD_TOKEN: check the token in the Developer Portal")
+        return 2
+    except ProcessNameClash as exc:
+        log.error("not starting: %s", exc)
         return 2
     except discord.ConnectionClosed as exc:
         if exc.code not in SHARD_CLOSE_CODES:

@@ -134,6 +134,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         openai_client = make_openai_client(settings)
         replicate_transport = httpx.AsyncHTTPTransport()
         replicate_api = make_replicate_api(settings, replicate_transport)
+        admission = Admission(settings)
         clips = None
         if settings.enable_video_generation:
             clips = ClipMaker(
@@ -150,6 +151,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
                 bus=bus,
                 concurrency=settings.clip_concurrency,
                 timeout=settings.clip_timeout_seconds,
+                budget=lambda: (admission.video_limit(), admission.since()),
             )
         runner = Runner(
             repo=repo,
@@ -160,7 +162,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             bus=bus,
             policy=policy,
             config=RunnerConfig(settings.user_concurrency, settings.enable_video_generation),
-            admission=Admission(settings),
+            admission=admission,
             narrator=Narrator(
                 openai_client,
                 repo=repo,

@@ -19,11 +19,12 @@ from pathlib import Path
 from bot.pipeline import media
 from bot.pipeline.admission import Refused
 from bot.pipeline.crew import Crew
-from bot.pipeline.errors import DeliveryError, GenerationError, MediaError
+from bot.pipeline.errors import DeliveryError, GenerationError, LeaseLost, MediaError
 from bot.pipeline.events import Delivered, RerollEnded, RerollStarted, Stitched
 from bot.pipeline.rewrite import MAX_NOTE_CHARS
 from bot.pipeline.shotlist import ShotList
 from bot.pipeline.text import one_line
+from bot.pipeline.transitions import Transitions
 from bot.pipeline.validation import MAX_SEED
 from storage.models import Clip, ClipStatus, Generation, GenerationStatus, Version, VersionStatus
 from storage.version_rows import RerollRefused
@@ -48,12 +49,20 @@ class Rerolls:
     """Admits and drives rerolls (the runner's `reroll` and its resume call in); holds no
     state of its own between calls: the version rows say where each reroll is."""
 
-    def __init__(self, crew: Crew) -> None:
+    def __init__(self, crew: Crew, moves: Transitions) -> None:
         self._crew = crew
+        self._moves = moves
 
     # admission ---------------------------------------------------------------------------
 
-    async def check(self, generation_id: int, scene: int, note: str | None = None) -> str | None:
+    async def check(
+        self,
+        generation_id: int,
+        scene: int,
+        note: str | None = None,
+        *,
+        started_by: int | None = None,
+    ) -> str | None:
         """Whether the reroll can be made now: `Refused` says why not (privately; nothing is
         stored or spent). Returns the note as it will be used (one line; None when blank)."""
         generation = await self._crew.repo.generation(generation_id)
@@ -80,23 +89,37 @@ class Rerolls:
                 "cannot be made; nothing was spent."
             )
         since = self._crew.admission.since()
-        self._crew.admission.check_usage(
-            await self._crew.repo.usage_since(generation.owner_id, since)
-        )
+        payer = generation.owner_id if started_by is None else started_by
+        self._crew.admission.check_usage(await self._crew.repo.usage_since(payer, since))
         return note
 
-    async def admit(self, generation_id: int, scene: int, note: str | None) -> Version:
+    async def admit(
+        self,
+        generation_id: int,
+        scene: int,
+        note: str | None,
+        *,
+        started_by: int | None = None,
+        lease: tuple[str, float] | None = None,
+    ) -> Version:
         """Check the reroll (`check`) and store it as the next version, a new run of the
-        member's (its usage read and checked again in the same transaction)."""
-        note = await self.check(generation_id, scene, note)
+        member who asked (`started_by`, default the owner): their usage read and checked
+        again, the take's seconds reserved and the lease taken, in the same transaction."""
+        note = await self.check(generation_id, scene, note, started_by=started_by)
+        clips = await self._crew.repo.clips(generation_id)
+        generation = await self._crew.repo.generation(generation_id)
+        assert generation is not None
         try:
-            return await self._crew.repo.begin_reroll(
+            return await self._moves.admit_reroll(
                 generation_id,
                 scene,
                 note=note,
                 seed=secrets.randbelow(MAX_SEED + 1),
                 admit=self._crew.admission.check_usage,
                 since=self._crew.admission.since(),
+                reserve=float(clips[scene].duration),
+                started_by=generation.owner_id if started_by is None else started_by,
+                lease=lease,
             )
         except RerollRefused as exc:
             why = exc.reason
@@ -120,13 +143,17 @@ class Rerolls:
             await self._rewrite(version, shot_list)
             film = await self._cut(generation, version, shot_list.style)
             await self._deliver(generation, version, film)
-            if await self._crew.repo.finish_reroll(version):  # the new take and film are the film's
+            if await self._moves.reroll_delivered(version):  # the new take and film are the film's
                 number, scene = version.number, version.scene
                 self._crew.bus.publish(
                     RerollEnded(generation_id, number, scene, None, number, number)
                 )
         except _Ended:
             log.info("the reroll of generation %s ended elsewhere", generation_id)
+        except LeaseLost:
+            log.warning(
+                "the reroll of generation %s: lease lost; its holder goes on", generation_id
+            )
         except GenerationError as exc:
             await self.end(version, VersionStatus.FAILED, exc.reason)
         except Exception:
@@ -134,7 +161,7 @@ class Rerolls:
             await self.end(version, VersionStatus.FAILED, UNEXPECTED)
 
     async def _advance(self, version: Version, status: VersionStatus) -> None:
-        if not await self._crew.repo.set_version_status(version.id, status):
+        if not await self._moves.advance_version(version.id, status):
             raise _Ended
 
     async def _rewrite(self, version: Version, shot_list: ShotList) -> None:
@@ -204,7 +231,7 @@ class Rerolls:
     async def end(self, version: Version, status: VersionStatus, reason: str | None) -> bool:
         """End the reroll failed or cancelled: the scene's earlier take is put back and the
         film stays the version before. False when it had ended already."""
-        if not await self._crew.repo.end_reroll(version, status, reason):
+        if not await self._moves.reroll_ended(version, status, reason):
             return False
         assert version.scene is not None
         versions = await self._crew.repo.versions(version.generation_id)

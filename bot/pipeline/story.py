@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.pipeline import chain, media
 from bot.pipeline.crew import Crew
-from bot.pipeline.errors import ClipError, DeliveryError, GenerationError
+from bot.pipeline.errors import ClipError, DeliveryError, GenerationError, LeaseLost
 from bot.pipeline.events import (
     AnalysisDone,
     Delivered,
@@ -24,6 +24,7 @@ from bot.pipeline.events import (
 )
 from bot.pipeline.shotlist import ShotList
 from bot.pipeline.start_image import data_url
+from bot.pipeline.transitions import Transitions
 from storage.models import Continuity, Generation, GenerationStatus
 
 log = logging.getLogger(__name__)
@@ -40,11 +41,13 @@ class Story:
     def __init__(
         self,
         crew: Crew,
+        moves: Transitions,
         *,
         video_enabled: bool,
         fail: Callable[[Generation, str], Awaitable[None]],
     ) -> None:
         self._crew = crew
+        self._moves = moves
         self._video_enabled = video_enabled
         self._fail = fail
 
@@ -69,6 +72,8 @@ class Story:
             self._crew.bus.publish(Finished(generation_id, film))
         except _Ended:
             log.info("generation %s ended elsewhere", generation_id)
+        except LeaseLost:
+            log.warning("generation %s: lease lost; its new holder goes on", generation_id)
         except GenerationError as exc:
             await self._fail(generation, exc.reason)
         except Exception:
@@ -76,7 +81,7 @@ class Story:
             await self._fail(generation, "something went wrong on our side; it has been logged")
 
     async def _advance(self, generation: Generation, status: GenerationStatus) -> None:
-        if not await self._crew.repo.set_status(generation.id, status):
+        if not await self._moves.advance(generation.id, status):
             raise _Ended
 
     async def _analyse(self, generation: Generation) -> ShotList:
@@ -125,6 +130,9 @@ class Story:
         results = await asyncio.gather(*jobs, return_exceptions=True)
         # every clip ends first (the running ones are paid for); then the first failure counts
         failures = [r for r in results if isinstance(r, BaseException)]
+        lost = [f for f in failures if isinstance(f, LeaseLost)]
+        if lost:
+            raise lost[0]
         clip_errors = [f for f in failures if isinstance(f, ClipError)]
         if clip_errors or failures:
             raise (clip_errors or failures)[0]
