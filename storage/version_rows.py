@@ -87,6 +87,13 @@ class VersionRows(LeaseRows):
             )
             if moved == 0:
                 raise RerollRefused("only a finished film can have a scene rerolled")
+            removed = await tx.one(
+                "SELECT 1 FROM media_removals m JOIN generations g ON g.id = m.generation_id"
+                " WHERE g.id = ? AND m.removed_at >= COALESCE(g.finished_at, g.updated_at)",
+                (generation_id,),
+            )
+            if removed is not None:  # the retention sweep took its files (MEDIA_RETENTION_DAYS)
+                raise RerollRefused("its stored clips were removed (MEDIA_RETENTION_DAYS)")
             clip = await tx.one(
                 "SELECT * FROM clips WHERE generation_id = ? AND idx = ?", (generation_id, scene)
             )
