@@ -90,6 +90,14 @@ class Repository(
         row = await tx.one(_USAGE, (owner_id, since, owner_id, since, owner_id))
         return Usage(int(row[0]), float(row[1])) if row else Usage(0, 0.0)
 
+    async def started_by(self, generation_id: int) -> int | None:
+        """Who started the generation's latest run (charged for it): its owner, or the
+        moderator who pressed Retry or Reroll."""
+        row = await self._one(
+            f"SELECT owner_id FROM runs WHERE id = {_LATEST_RUN}", (generation_id,)
+        )
+        return None if row is None else int(row[0])
+
     async def usage_since(self, owner_id: int, since: float) -> Usage:
         """The member's runs and seconds of video since `since` that count towards a limit."""
         row = await self._one(_USAGE, (owner_id, since, owner_id, since, owner_id))

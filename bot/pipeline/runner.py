@@ -387,10 +387,17 @@ class Runner:
         self.start(generation)
         return version
 
-    async def check_reroll(self, generation_id: int, scene: int, note: str | None = None) -> None:
+    async def check_reroll(
+        self,
+        generation_id: int,
+        scene: int,
+        note: str | None = None,
+        *,
+        started_by: int | None = None,
+    ) -> None:
         """Raise `Refused` when `reroll` would be refused now (asked before the member types a
         note; `reroll` checks again)."""
-        await self._rerolls.check(generation_id, scene, note)
+        await self._rerolls.check(generation_id, scene, note, started_by=started_by)
 
     async def _cancel_reroll(self, generation: Generation, reason: str | None) -> bool:
         """Cancel a reroll: its task, its take's prediction; the film stays the version before."""

@@ -90,7 +90,9 @@ class RetryButton(
         if problems:
             raise UserFacingError(f"Reelbot is not configured to generate: {'; '.join(problems)}.")
         try:
-            retried = await bot.services.runner.retry(generation.id)
+            retried = await bot.services.runner.retry(  # charged to who pressed (issue 18)
+                generation.id, started_by=interaction.user.id
+            )
         except Refused as exc:
             raise UserFacingError(exc.reason) from None
         await interaction.response.defer()

@@ -69,7 +69,9 @@ class RerollButton(
             )
             _check_configured(bot)
             try:  # before the member types a note: a reroll that would be refused says so now
-                await bot.services.runner.check_reroll(generation.id, self.scene)
+                await bot.services.runner.check_reroll(
+                    generation.id, self.scene, started_by=interaction.user.id
+                )
             except Refused as exc:
                 raise UserFacingError(exc.reason) from None
             await interaction.response.send_modal(
@@ -122,8 +124,8 @@ async def _reroll(
     check_may_manage(interaction, await bot.services.repo.generation(generation_id))
     _check_configured(bot)
     try:
-        version = await bot.services.runner.reroll(
-            generation_id, scene, (note or "").strip() or None
+        version = await bot.services.runner.reroll(  # charged to who asked (issue 18)
+            generation_id, scene, (note or "").strip() or None, started_by=interaction.user.id
         )
     except Refused as exc:
         raise UserFacingError(exc.reason) from None
