@@ -78,3 +78,32 @@ async def test_two_rerolls_at_once_make_one_version(database: Database) -> None:
             if v.status not in (VersionStatus.DONE, VersionStatus.FAILED, VersionStatus.CANCELLED)
         ]
         assert len(unended) == 1
+
+
+async def test_an_unfinished_generation_from_before_0011_can_still_create(
+    database: Database,
+) -> None:
+    """Migration 0011 settles the runs of before, but not the one an unfinished generation is
+    on: its resumed clips may still be asked for."""
+    async with database.open(target=10) as db, db.transaction() as tx:
+        for gid, status in ((1, "done"), (2, "rendering")):
+            await tx.execute(
+                "INSERT INTO generations (id, owner_id, prompt, status, created_at,"
+                " updated_at) VALUES (?, 7, 'a', ?, 1, 1)",
+                (gid, status),
+            )
+            await tx.execute(
+                "INSERT INTO clips (generation_id, idx, prompt, duration, status, updated_at)"
+                " VALUES (?, 0, 'S', 5, 'pending', 1)",
+                (gid,),
+            )
+            await tx.execute(
+                "INSERT INTO runs (generation_id, owner_id, admitted_at) VALUES (?, 7, 1)",
+                (gid,),
+            )
+    async with database.open() as db:
+        repo = Repository(db)
+        (clip,) = await repo.clips(2)
+        assert isinstance(await repo.clip_create_admitted(clip.id, limit=100, since=0), int)
+        (done_clip,) = await repo.clips(1)
+        assert await repo.clip_create_admitted(done_clip.id) == "ended"

@@ -4,7 +4,12 @@ ALTER TABLE runs ADD COLUMN reserved DOUBLE PRECISION NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN spent    DOUBLE PRECISION NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN settled  INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX runs_pending ON runs (owner_id) WHERE settled = 0;
-UPDATE runs SET settled = 1;  -- runs from before hold no reservation
+-- runs from before hold no reservation; each unfinished generation's latest run stays open
+-- (a create checks that its run is not settled)
+UPDATE runs SET settled = 1 WHERE id NOT IN (
+    SELECT MAX(r.id) FROM runs r JOIN generations g ON g.id = r.generation_id
+    WHERE g.status NOT IN ('done', 'failed', 'cancelled') GROUP BY r.generation_id
+);
 
 CREATE OR REPLACE FUNCTION clips_create_spends() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

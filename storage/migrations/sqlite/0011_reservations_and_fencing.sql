@@ -7,7 +7,12 @@ ALTER TABLE runs ADD COLUMN reserved REAL NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN spent    REAL NOT NULL DEFAULT 0;
 ALTER TABLE runs ADD COLUMN settled  INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX runs_pending ON runs (owner_id) WHERE settled = 0;
-UPDATE runs SET settled = 1;  -- runs from before hold no reservation
+-- runs from before hold no reservation; each unfinished generation's latest run stays open
+-- (a create checks that its run is not settled)
+UPDATE runs SET settled = 1 WHERE id NOT IN (
+    SELECT MAX(r.id) FROM runs r JOIN generations g ON g.id = r.generation_id
+    WHERE g.status NOT IN ('done', 'failed', 'cancelled') GROUP BY r.generation_id
+);
 
 -- The spend of a create is charged to the member who started its run (a moderator's Reroll
 -- to the moderator), and counted on the run too.
