@@ -227,6 +227,8 @@ class LeaseKeeper:
 
     async def _renew(self) -> None:
         running = self._runner.held()
+        for generation_id in set(self._epochs) - running:  # ended or dropped: forgotten
+            del self._epochs[generation_id]
         if not running:
             return
         held = await self._store.renew_leases(self.name, sorted(running), self.expiry())

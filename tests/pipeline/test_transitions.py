@@ -134,3 +134,35 @@ async def test_every_version_move_from(repo: Repository, frm: VersionStatus) -> 
     assert version is not None
     allowed = frm not in (V.DONE, V.FAILED, V.CANCELLED)
     assert await moves.reroll_delivered(version) is allowed
+
+
+@pytest.mark.parametrize(
+    ("frm", "to", "who"),
+    [
+        (G.DONE, G.ANALYSING, Who.RUN),  # a done film never runs again but by a new run
+        (G.CANCELLED, G.RENDERING, Who.RUN),  # a cancelled one is never picked up by its run
+        (G.FAILED, G.DONE, Who.RUN),
+        (G.REROLLING, G.DONE, Who.RUN),  # only through its version's end
+        (G.QUEUED, G.DONE, Who.RUN),
+        (G.DONE, G.QUEUED, Who.RUN),
+    ],
+)
+async def test_known_forbidden_moves_are_refused(
+    repo: Repository, frm: GenerationStatus, to: GenerationStatus, who: Who
+) -> None:
+    gid = await _generation_in(repo, frm)
+    assert not await Transitions(repo).advance(gid, to)
+    assert await _status(repo, gid) is frm
+
+
+async def test_a_member_cannot_fail_a_generation_and_a_run_cannot_cancel_one(
+    repo: Repository,
+) -> None:
+    moves = Transitions(repo)
+    gid = await _generation_in(repo, G.RENDERING)
+    with pytest.raises(PermissionError):
+        await moves.end(gid, G.FAILED, "no", who=Who.MEMBER)
+    with pytest.raises(PermissionError):
+        await moves.end(gid, G.CANCELLED, "no", who=Who.RUN)
+    assert await moves.end(gid, G.CANCELLED, "yes", who=Who.MEMBER)
+    assert not await moves.end(gid, G.CANCELLED, "again", who=Who.MEMBER)  # a lost race
