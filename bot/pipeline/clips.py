@@ -13,7 +13,7 @@ import aiohttp
 from bot.pipeline import chain, media
 from bot.pipeline.cancels import Cancels
 from bot.pipeline.clip_output import ClipOutputs, output_removed, output_url
-from bot.pipeline.errors import ClipError, LeaseLost, MediaError, public_reason
+from bot.pipeline.errors import UNEXPECTED, ClipError, LeaseLost, MediaError, public_reason
 from bot.pipeline.events import ClipCompleted, ClipFailed, ClipStarted, EventBus
 from bot.pipeline.fairness import FairQueue
 from bot.pipeline.predictions import PROVIDER_ERRORS, CreateFailed, Predictions, describe
@@ -168,7 +168,7 @@ class ClipMaker:
             reason = f"the bot's server could not save it ({exc.strerror or type(exc).__name__})"
             log.warning("generation %s clip %s: %s", generation.id, clip.index + 1, exc)
         else:
-            reason = "something went wrong on our side; it has been logged"
+            reason = UNEXPECTED
             log.error(
                 "generation %s clip %s failed unexpectedly",
                 generation.id,

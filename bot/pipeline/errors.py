@@ -8,6 +8,7 @@ from bot.logs import redact
 from bot.pipeline.text import one_line, shorten
 
 MAX_REASON_CHARS = 500
+UNEXPECTED = "something went wrong on our side; it has been logged"  # the reason of a bug
 # An absolute path on this server (as ffmpeg and OSError print it, "file:" URLs included): its
 # folders are cut, its file name kept. A URL's path is not one (it follows a host name).
 _PATH = re.compile(r"(?<![\w.~/:-])(?:file:)?/(?:[^\s/'\"<>|]+/)+(?P<name>[^\s/'\"<>|]*)")

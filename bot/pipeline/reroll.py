@@ -16,11 +16,11 @@ import logging
 import secrets
 from pathlib import Path
 
-from bot.pipeline import media
+from bot.pipeline import steps
 from bot.pipeline.admission import Refused
 from bot.pipeline.crew import Crew
-from bot.pipeline.errors import DeliveryError, GenerationError, LeaseLost, MediaError
-from bot.pipeline.events import Delivered, RerollEnded, RerollStarted, Stitched
+from bot.pipeline.errors import GenerationError, LeaseLost, MediaError
+from bot.pipeline.events import RerollEnded, RerollStarted
 from bot.pipeline.rewrite import MAX_NOTE_CHARS
 from bot.pipeline.shotlist import ShotList
 from bot.pipeline.text import one_line
@@ -36,13 +36,6 @@ NOT_DONE = {
     GenerationStatus.FAILED: "this generation failed: press Retry first, then reroll a scene",
     GenerationStatus.CANCELLED: "this generation was cancelled: press Retry first",
 }
-
-
-UNEXPECTED = "something went wrong on our side; it has been logged"
-
-
-class _Ended(Exception):
-    """The reroll reached a final state elsewhere (cancelled): stop quietly."""
 
 
 class Rerolls:
@@ -148,7 +141,7 @@ class Rerolls:
                 self._crew.bus.publish(
                     RerollEnded(generation_id, number, scene, None, number, number)
                 )
-        except _Ended:
+        except steps.Ended:
             log.info("the reroll of generation %s ended elsewhere", generation_id)
         except LeaseLost:
             log.warning(
@@ -158,11 +151,11 @@ class Rerolls:
             await self.end(version, VersionStatus.FAILED, exc.reason)
         except Exception:
             log.exception("the reroll of generation %s failed unexpectedly", generation_id)
-            await self.end(version, VersionStatus.FAILED, UNEXPECTED)
+            await self.end(version, VersionStatus.FAILED, steps.UNEXPECTED)
 
     async def _advance(self, version: Version, status: VersionStatus) -> None:
         if not await self._moves.advance_version(version.id, status):
-            raise _Ended
+            raise steps.Ended
 
     async def _rewrite(self, version: Version, shot_list: ShotList) -> None:
         if version.prompt is not None or not version.note:
@@ -204,29 +197,25 @@ class Rerolls:
         if gone or len(paths) != len(clips):
             listed = ", ".join(str(i + 1) for i in gone) or "?"
             raise MediaError(f"the stored clip of scene(s) {listed} is gone")
-        folder = self._crew.policy.folder(generation.id)
-        result = await media.stitch(paths, folder / f"film-v{version.number}.mp4", workdir=folder)
-        film = result.path
-        if self._crew.narrator is not None:  # the voice-over mixed in again over the new timings
-            film = await self._crew.narrator.mix(generation, film, paths)
-        await self._crew.repo.set_version_film(version.id, str(film))
-        self._crew.bus.publish(
-            Stitched(generation.id, result.path, result.reencoded, result.duration)
-        )
-        return film
+
+        async def record(film: Path) -> None:
+            await self._crew.repo.set_version_film(version.id, str(film))
+
+        # the voice-over mixed in again over the new timings
+        name = f"film-v{version.number}.mp4"
+        return await steps.cut(self._crew, generation, paths, name, mix=True, record=record)
 
     async def _deliver(self, generation: Generation, version: Version, film: Path) -> None:
         await self._advance(version, VersionStatus.DELIVERING)
         fresh = await self._crew.repo.version(version.id)
         if fresh is not None and fresh.delivered_at is not None:
             return  # delivered before a restart
-        deliverer = self._crew.deliverers.get(generation.source)
-        if deliverer is None:
-            raise DeliveryError(f"nothing can deliver films made from {generation.source}")
         generation = await self._crew.repo.generation(generation.id) or generation
-        ref = await deliverer.deliver(generation, film, version=version.number)
-        await self._crew.repo.record_version_delivery(version.id, ref)
-        self._crew.bus.publish(Delivered(generation.id, ref))
+
+        async def record(ref: str) -> None:
+            await self._crew.repo.record_version_delivery(version.id, ref)
+
+        await steps.deliver(self._crew, generation, film, version=version.number, record=record)
 
     async def end(self, version: Version, status: VersionStatus, reason: str | None) -> bool:
         """End the reroll failed or cancelled: the scene's earlier take is put back and the
