@@ -55,7 +55,9 @@ class ClipRows(Rows):
     ) -> int | CreateRefused:
         """`clip_creating`, only when the database says the create may be made: the clip's
         generation is still being made (rendering, or rerolling: not cancelled, not ended
-        elsewhere), its run still holds its reservation (not settled), and, with a `limit`
+        elsewhere), the clip is not running or made already (a process that read it pending
+        before another made its prediction is refused), its run still holds its reservation
+        (not settled), and, with a `limit`
         (seconds since `since`; 0: none), the member who started the run has asked for less
         than `limit` (what they asked, plus what their runs admitted BEFORE this one and still
         pending may ask: an earlier run is never starved by a later one's reservation), read
@@ -68,7 +70,7 @@ class ClipRows(Rows):
         making = (GenerationStatus.RENDERING, GenerationStatus.REROLLING)
         async with self._transaction() as tx:
             row = await tx.one(
-                "SELECT r.id, r.owner_id FROM clips c"
+                "SELECT r.id, r.owner_id, c.status FROM clips c"
                 " JOIN generations g ON g.id = c.generation_id"
                 " JOIN runs r ON r.id = (SELECT MAX(id) FROM runs WHERE generation_id = g.id)"
                 " WHERE c.id = ? AND g.status IN (?, ?) AND r.settled = 0",
@@ -79,6 +81,8 @@ class ClipRows(Rows):
             run_id, payer = int(row[0]), int(row[1])
             if lease is not None and not await _holds(tx, clip_id, lease):
                 return CreateRefused.LEASE
+            if row[2] not in (ClipStatus.PENDING, ClipStatus.CREATING):
+                return CreateRefused.TAKEN  # another process made its prediction meanwhile
             if limit:
                 await tx.lock(payer)
                 usage = await tx.one(
@@ -95,13 +99,23 @@ class ClipRows(Rows):
             changed = await tx.execute(
                 "UPDATE clips SET status = ?, attempts = attempts + 1, create_started_at = ?,"
                 " prediction_id = NULL, error = NULL, updated_at = ? WHERE id = ?"
+                " AND status IN (?, ?)"
                 " AND EXISTS (SELECT 1 FROM generations g WHERE g.id = clips.generation_id"
                 "   AND g.status IN (?, ?))"
                 " AND EXISTS (SELECT 1 FROM runs r WHERE r.id = ? AND r.settled = 0)",
-                (ClipStatus.CREATING, now, now, clip_id, *making, run_id),
+                (
+                    ClipStatus.CREATING,
+                    now,
+                    now,
+                    clip_id,
+                    ClipStatus.PENDING,
+                    ClipStatus.CREATING,
+                    *making,
+                    run_id,
+                ),
             )
             if not changed:  # moved between the read and the write (READ COMMITTED)
-                return CreateRefused.ENDED
+                return CreateRefused.TAKEN
             attempts = await tx.one("SELECT attempts FROM clips WHERE id = ?", (clip_id,))
             assert attempts is not None
             return int(attempts[0])

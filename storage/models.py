@@ -42,6 +42,7 @@ class CreateRefused(StrEnum):
     ENDED = "ended"  # the generation is not being made any more (cancelled, ended elsewhere)
     BUDGET = "budget"  # the member who started the run is at their daily seconds limit
     LEASE = "lease"  # this process no longer holds the generation's lease at its epoch
+    TAKEN = "taken"  # the clip moved on meanwhile (another process made its prediction)
 
 
 class Continuity(StrEnum):

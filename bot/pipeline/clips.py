@@ -258,7 +258,7 @@ class ClipMaker:
         attempt = await self._repo.clip_create_admitted(
             clip.id, limit=limit, since=day, lease=lease
         )
-        if attempt is CreateRefused.LEASE:
+        if attempt in (CreateRefused.LEASE, CreateRefused.TAKEN):  # another process has it
             raise LeaseLost(generation.id)
         if attempt is CreateRefused.ENDED:
             raise ClipError(clip.index, ENDED_ELSEWHERE)

@@ -102,3 +102,14 @@ async def test_a_retry_is_charged_to_who_pressed_it(repo: Repository) -> None:
     assert isinstance(await repo.clip_create_admitted(clip.id), int)
     assert await repo.usage_since(99, 0) == Usage(1, 5.0)  # asked now, no longer reserved
     assert (await repo.usage_since(7, 0)).runs == 1  # the owner's own first run only
+
+
+async def test_no_create_for_a_clip_another_process_already_started(repo: Repository) -> None:
+    """Without leases too: a process that read the clip pending, then stalled while another
+    made and stored its prediction, is refused its create."""
+    gid = await _rendering(repo, reserve=10)
+    (clip,) = await repo.clips(gid)
+    attempt = await repo.clip_create_admitted(clip.id)
+    assert await repo.clip_started(clip.id, "p1", attempt=attempt)  # type: ignore[arg-type]
+    assert await repo.clip_create_admitted(clip.id) is CreateRefused.TAKEN
+    assert (await repo.clip(clip.id)).prediction_id == "p1"
