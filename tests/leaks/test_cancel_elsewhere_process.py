@@ -14,9 +14,7 @@ from tests.e2e.harness import status_of
 from tests.e2e.test_processes import LEASE_SECONDS, cluster
 
 
-async def test_a_cancel_handled_by_the_other_process_is_obeyed(
-    tmp_path: Path, pg_url: str
-) -> None:
+async def test_a_cancel_handled_by_the_other_process_is_obeyed(tmp_path: Path, pg_url: str) -> None:
     async with cluster(tmp_path, pg_url) as run:
         run.replicate.auto_complete = False
         reply = await run.generate(1, "bob", clips=1)
