@@ -87,8 +87,8 @@ class Reelbot(commands.AutoShardedBot):
             name=settings.lease_owner(),
             source="discord",
             seconds=settings.lease_seconds,
+            leases=services.leases,  # the runner's, given to it when it was built
         )
-        services.runner.leases = self.leases
 
     async def setup_hook(self) -> None:
         # the providers are checked while the cogs load and commands sync; the result is in
@@ -180,7 +180,7 @@ async def running_bot(
         raise ValueError("DISCORD_TOKEN is not set")  # run_bot says so to the operator first
     point_discord_at(settings)
     async with (
-        open_services(settings) as services,
+        open_services(settings, process_name=settings.lease_owner()) as services,
         Reelbot(
             settings=settings, services=services, guild_ready_timeout=guild_ready_timeout
         ) as bot,

@@ -20,6 +20,7 @@ from bot.pipeline.admission import Admission
 from bot.pipeline.analysis import Analyst
 from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.events import EventBus
+from bot.pipeline.lease import Leases
 from bot.pipeline.media import ENCODES
 from bot.pipeline.predictions import Predictions
 from bot.pipeline.preflight import CHECK_SECONDS, PreflightResult, check_providers
@@ -41,6 +42,7 @@ class Services:
     repo: Repository
     bus: EventBus
     runner: Runner
+    leases: Leases | None = None  # this process's leases when several share the database
 
 
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -120,8 +122,12 @@ def make_replicate_api(
 
 
 @asynccontextmanager
-async def open_services(settings: Settings) -> AsyncIterator[Services]:
-    """HTTP session, database, provider clients and the runner, closed in reverse order."""
+async def open_services(
+    settings: Settings, *, process_name: str | None = None
+) -> AsyncIterator[Services]:
+    """HTTP session, database, provider clients and the runner, closed in reverse order.
+    `process_name`: this process shares the work with others (the Discord bot): its leases
+    are built here, before the runner, and given to it."""
     policy = MediaPolicy(settings.media_dir, settings.media_allowed_hosts)
     ENCODES.configure(settings.ffmpeg_concurrency)
     bus = EventBus()
@@ -135,6 +141,9 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         replicate_transport = httpx.AsyncHTTPTransport()
         replicate_api = make_replicate_api(settings, replicate_transport)
         admission = Admission(settings)
+        leases = None
+        if process_name is not None:
+            leases = Leases(store=repo, name=process_name, seconds=settings.lease_seconds)
         clips = None
         if settings.enable_video_generation:
             clips = ClipMaker(
@@ -163,6 +172,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
             policy=policy,
             config=RunnerConfig(settings.user_concurrency, settings.enable_video_generation),
             admission=admission,
+            leases=leases,
             narrator=Narrator(
                 openai_client,
                 repo=repo,
@@ -175,7 +185,7 @@ async def open_services(settings: Settings) -> AsyncIterator[Services]:
         retention = MediaRetention(repo, policy.root, days=settings.media_retention_days)
         sweeps = retention.start()
         try:
-            yield Services(settings, http, repo, bus, runner)
+            yield Services(settings, http, repo, bus, runner, leases)
         finally:
             if sweeps is not None:
                 sweeps.cancel()

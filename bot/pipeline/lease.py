@@ -96,40 +96,21 @@ class Resumer(Protocol):
     ) -> list[Generation]: ...
 
 
-class LeaseKeeper:
-    """This process's leases and heartbeat. `start()` claims this process's own unfinished
-    generations and every expired one and resumes them, then beats every `seconds / 3`:
-    renewing what it runs, dropping what it lost, claiming what expired, and counting the live
-    processes. `close()` stops the beat and lets its leases go (expired at once), so another
-    process, or this one started again, takes them over without waiting."""
+class Leases:
+    """This process's leases as the runner uses them (built before the runner and given to
+    it): the terms a run admitted now takes inside its admitting transaction, the epoch each
+    was taken at (its fencing token), and whether one is still held. The heartbeat that
+    renews, claims and drops them is `LeaseKeeper`, built after the runner over these."""
 
-    def __init__(
-        self,
-        *,
-        store: LeaseStore,
-        runner: Resumer,
-        name: str,
-        source: str,
-        seconds: float,
-    ) -> None:
+    def __init__(self, *, store: LeaseStore, name: str, seconds: float) -> None:
         self._store = store
-        self._runner = runner
         self.name = name
-        self._source = source
-        self._seconds = seconds
-        self._unusable: Sequence[Problem] = ()
-        self._live = 1
-        self._beating: asyncio.Task[None] | None = None
+        self.seconds = seconds
         self._epochs: dict[int, int] = {}  # the epoch of each lease this process took
-        self.instance = f"{os.getpid()}-{uuid.uuid4().hex}"  # this run of the process
-
-    @property
-    def seconds(self) -> float:
-        return self._seconds
 
     def expiry(self) -> float:
         """When a lease taken or renewed now expires."""
-        return time.time() + self._seconds
+        return time.time() + self.seconds
 
     def terms(self) -> tuple[str, float]:
         """The lease a run admitted now takes, inside its admitting transaction (so a
@@ -156,6 +137,59 @@ class LeaseKeeper:
     async def holds(self, generation_id: int) -> bool:
         """Whether this process holds the generation's lease (`fencing`)."""
         return await self.fencing(generation_id) is not None
+
+    def forget(self, keep: set[int]) -> None:
+        """Forget the epochs of every generation but `keep` (those this process runs)."""
+        for generation_id in set(self._epochs) - keep:
+            del self._epochs[generation_id]
+
+
+class LeaseKeeper:
+    """This process's leases and heartbeat. `start()` claims this process's own unfinished
+    generations and every expired one and resumes them, then beats every `seconds / 3`:
+    renewing what it runs, dropping what it lost, claiming what expired, and counting the live
+    processes. `close()` stops the beat and lets its leases go (expired at once), so another
+    process, or this one started again, takes them over without waiting."""
+
+    def __init__(
+        self,
+        *,
+        store: LeaseStore,
+        runner: Resumer,
+        name: str,
+        source: str,
+        seconds: float,
+        leases: Leases | None = None,
+    ) -> None:
+        self._store = store
+        self._leases = leases or Leases(store=store, name=name, seconds=seconds)
+        self._runner = runner
+        self.name = name
+        self._source = source
+        self._seconds = seconds
+        self._unusable: Sequence[Problem] = ()
+        self._live = 1
+        self._beating: asyncio.Task[None] | None = None
+        self.instance = f"{os.getpid()}-{uuid.uuid4().hex}"  # this run of the process
+
+    @property
+    def seconds(self) -> float:
+        return self._seconds
+
+    def expiry(self) -> float:
+        return self._leases.expiry()
+
+    def terms(self) -> tuple[str, float]:
+        return self._leases.terms()
+
+    async def took(self, generation_id: int) -> None:
+        await self._leases.took(generation_id)
+
+    async def fencing(self, generation_id: int) -> tuple[str, int] | None:
+        return await self._leases.fencing(generation_id)
+
+    async def holds(self, generation_id: int) -> bool:
+        return await self._leases.holds(generation_id)
 
     async def start(self, unusable: Sequence[Problem] = ()) -> list[Generation]:
         """Claim and resume this process's unfinished generations and every expired one (at
@@ -227,8 +261,7 @@ class LeaseKeeper:
 
     async def _renew(self) -> None:
         running = self._runner.held()
-        for generation_id in set(self._epochs) - running:  # ended or dropped: forgotten
-            del self._epochs[generation_id]
+        self._leases.forget(running)  # ended or dropped: their epochs forgotten
         if not running:
             return
         held = await self._store.renew_leases(self.name, sorted(running), self.expiry())
