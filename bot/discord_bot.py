@@ -25,7 +25,7 @@ from bot.metrics.server import Health
 from bot.metrics.server import serve as serve_metrics
 from bot.pipeline.allowance import limits_notice
 from bot.pipeline.held import missing_keys
-from bot.pipeline.lease import LeaseKeeper
+from bot.pipeline.lease import LeaseKeeper, ProcessNameClash
 from bot.pipeline.preflight import PreflightResult, Severity
 from bot.services import Services, check_configuration, open_services
 from bot.tasks import spawn
@@ -115,8 +115,8 @@ class Reelbot(commands.AutoShardedBot):
             source="discord",
             seconds=settings.lease_seconds,
             on_takeover=metrics.taken_over if metrics is not None else None,
+            leases=services.leases,  # the runner's, given to it when it was built
         )
-        services.runner.leases = self.leases
 
     async def setup_hook(self) -> None:
         self.logged_in = True
@@ -224,7 +224,9 @@ async def running_bot(
     point_discord_at(settings)
     metrics = Metrics() if settings.metrics_port is not None else None
     async with (
-        open_services(settings, metrics=metrics) as services,
+        open_services(
+            settings, metrics=metrics, process_name=settings.lease_owner()
+        ) as services,
         serve_gallery(settings, services.repo) as gallery,
         Reelbot(
             settings=settings,
@@ -275,6 +277,8 @@ async def run_bot(settings: Settings) -> int:
         return await _not_started(settings, _error(refused), checking)
     except GalleryUnavailable as exc:  # its port is taken: said with the rest
         return await _not_started(settings, _error(str(exc)), checking)
+    except ProcessNameClash as exc:
+        return await _not_started(settings, _error(f"not starting: {exc}"), checking)
     except discord.ConnectionClosed as exc:
         if exc.code not in SHARD_CLOSE_CODES:
             raise

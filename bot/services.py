@@ -25,6 +25,7 @@ from bot.pipeline.analysis import MODERATION_MODEL, Analyst
 from bot.pipeline.clip_check import ClipCheck
 from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.events import EventBus
+from bot.pipeline.lease import Leases
 from bot.pipeline.media import ENCODES
 from bot.pipeline.placeholders import is_placeholder, placeholder_text
 from bot.pipeline.predictions import Predictions
@@ -57,6 +58,7 @@ class Services:
     repo: Repository
     bus: EventBus
     runner: Runner
+    leases: Leases | None = None  # this process's leases when several share the database
 
 
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -167,10 +169,12 @@ def make_replicate_api(
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, metrics: Metrics | None = None
+    settings: Settings, *, metrics: Metrics | None = None, process_name: str | None = None
 ) -> AsyncIterator[Services]:
     """HTTP session, database, provider clients and the runner, closed in reverse order. With
-    `metrics` (METRICS_PORT set), it hears the bus and counts the providers' answers."""
+    `metrics` (METRICS_PORT set), it hears the bus and counts the providers' answers.
+    `process_name`: this process shares the work with others (the Discord bot): its leases
+    are built here, before the runner, and given to it."""
     policy = MediaPolicy(settings.media_dir, settings.media_allowed_hosts)
     ENCODES.configure(settings.ffmpeg_concurrency)
     bus = EventBus()
@@ -190,6 +194,10 @@ async def open_services(
                 replicate_transport, "replicate", metrics.provider_answer
             )
         replicate_api = make_replicate_api(settings, replicate_transport)
+        admission = Admission(settings)
+        leases = None
+        if process_name is not None:
+            leases = Leases(store=repo, name=process_name, seconds=settings.lease_seconds)
         clips = None
         if settings.enable_video_generation:
             clips = ClipMaker(
@@ -209,6 +217,7 @@ async def open_services(
                 timeout=settings.clip_timeout_seconds,
                 retries=retries,
                 check=ClipCheck(openai_client) if settings.clip_moderation else None,
+                budget=lambda: (admission.video_limit(), admission.since()),
             )
         runner = Runner(
             repo=repo,
@@ -223,7 +232,8 @@ async def open_services(
             bus=bus,
             policy=policy,
             config=RunnerConfig(settings.user_concurrency, settings.enable_video_generation),
-            admission=Admission(settings),
+            admission=admission,
+            leases=leases,
             narrator=Narrator(
                 openai_client,
                 repo=repo,
@@ -236,7 +246,7 @@ async def open_services(
         retention = MediaRetention(repo, policy.root, days=settings.media_retention_days)
         sweeps = retention.start()
         try:
-            yield Services(settings, http, repo, bus, runner)
+            yield Services(settings, http, repo, bus, runner, leases)
         finally:
             if sweeps is not None:
                 sweeps.cancel()

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import cast
 
+from storage.backend import Tx
 from storage.models import (
     Clip,
     ClipStatus,
+    CreateRefused,
+    GenerationStatus,
     PendingCancel,
 )
 from storage.rows import Rows, _clip
@@ -41,10 +45,116 @@ class ClipRows(Rows):
             (ClipStatus.CREATING, now, now, clip_id),
         )
 
-    async def clip_started(self, clip_id: int, prediction_id: str) -> None:
-        await self._update(
-            "UPDATE clips SET status = ?, prediction_id = ?, updated_at = ? WHERE id = ?",
-            (ClipStatus.RUNNING, prediction_id, time.time(), clip_id),
+    async def clip_create_admitted(
+        self,
+        clip_id: int,
+        *,
+        limit: float = 0.0,
+        since: float = 0.0,
+        lease: tuple[str, int] | None = None,
+    ) -> int | CreateRefused:
+        """`clip_creating`, only when the database says the create may be made: the clip's
+        generation is still being made (rendering, or rerolling: not cancelled, not ended
+        elsewhere), the clip is not running or made already (a process that read it pending
+        before another made its prediction is refused), its run still holds its reservation
+        (not settled), and, with a `limit`
+        (seconds since `since`; 0: none), the member who started the run has asked for less
+        than `limit` (what they asked, plus what their runs admitted BEFORE this one and still
+        pending may ask: an earlier run is never starved by a later one's reservation), read
+        under the member's lock: every create starts below the limit, so a member passes it
+        by at most one clip's worth. With `lease` (owner, epoch), only while that process
+        still holds the generation's lease at that epoch (a fencing token: a process that
+        stalled past its lease is refused). Returns the attempt number (the clip's fencing
+        token for `clip_started`), or why it was refused. The bot creates only through this
+        (tests/test_architecture_transitions.py)."""
+        making = (GenerationStatus.RENDERING, GenerationStatus.REROLLING)
+        async with self._transaction() as tx:
+            row = await tx.one(
+                "SELECT r.id, r.owner_id, c.status FROM clips c"
+                " JOIN generations g ON g.id = c.generation_id"
+                " JOIN runs r ON r.id = (SELECT MAX(id) FROM runs WHERE generation_id = g.id)"
+                " WHERE c.id = ? AND g.status IN (?, ?) AND r.settled = 0",
+                (clip_id, *making),
+            )
+            if row is None:
+                return CreateRefused.ENDED
+            run_id, payer = int(row[0]), int(row[1])
+            if lease is not None and not await _holds(tx, clip_id, lease):
+                return CreateRefused.LEASE
+            if row[2] not in (ClipStatus.PENDING, ClipStatus.CREATING):
+                return CreateRefused.TAKEN  # another process made its prediction meanwhile
+            if limit:
+                await tx.lock(payer)
+                usage = await tx.one(
+                    "SELECT (SELECT COALESCE(SUM(seconds), 0) FROM spend"
+                    "   WHERE owner_id = ? AND created_at >= ?)"
+                    " + (SELECT COALESCE(SUM(CASE WHEN reserved > spent"
+                    "   THEN reserved - spent ELSE 0 END), 0) FROM runs"
+                    "   WHERE owner_id = ? AND settled = 0 AND id < ?)",
+                    (payer, since, payer, run_id),
+                )
+                if usage is not None and float(usage[0]) >= limit:
+                    return CreateRefused.BUDGET
+            now = time.time()
+            changed = await tx.execute(
+                "UPDATE clips SET status = ?, attempts = attempts + 1, create_started_at = ?,"
+                " prediction_id = NULL, error = NULL, updated_at = ? WHERE id = ?"
+                " AND status IN (?, ?)"
+                " AND EXISTS (SELECT 1 FROM generations g WHERE g.id = clips.generation_id"
+                "   AND g.status IN (?, ?))"
+                " AND EXISTS (SELECT 1 FROM runs r WHERE r.id = ? AND r.settled = 0)",
+                (
+                    ClipStatus.CREATING,
+                    now,
+                    now,
+                    clip_id,
+                    ClipStatus.PENDING,
+                    ClipStatus.CREATING,
+                    *making,
+                    run_id,
+                ),
+            )
+            if not changed:  # moved between the read and the write (READ COMMITTED)
+                return CreateRefused.TAKEN
+            attempts = await tx.one("SELECT attempts FROM clips WHERE id = ?", (clip_id,))
+            assert attempts is not None
+            return int(attempts[0])
+
+    async def clip_started(
+        self,
+        clip_id: int,
+        prediction_id: str,
+        *,
+        attempt: int | None = None,
+        lease: tuple[str, int] | None = None,
+    ) -> bool:
+        """The clip's prediction exists. With `attempt` (the token `clip_create_admitted`
+        returned), only while no later attempt began and no prediction was stored for this
+        one, while its generation is being made, and (with `lease`) while this process holds
+        the lease at that epoch: a process that stalled between its create and this write
+        (another took the clip over, or a cancel came) is refused, and must cancel the
+        prediction it made. False when refused."""
+        guard, params = "", cast(tuple[object, ...], ())
+        if attempt is not None:
+            guard = (
+                " AND attempts = ? AND status = ? AND EXISTS (SELECT 1 FROM generations g"
+                " WHERE g.id = clips.generation_id AND g.status IN (?, ?))"
+            )
+            params = (
+                attempt,
+                ClipStatus.CREATING,
+                GenerationStatus.RENDERING,
+                GenerationStatus.REROLLING,
+            )
+        if lease is not None:
+            guard += (
+                " AND EXISTS (SELECT 1 FROM leases l WHERE l.generation_id = clips.generation_id"
+                " AND l.owner = ? AND l.epoch = ?)"
+            )
+            params = (*params, *lease)
+        return await self._update(
+            f"UPDATE clips SET status = ?, prediction_id = ?, updated_at = ? WHERE id = ?{guard}",
+            (ClipStatus.RUNNING, prediction_id, time.time(), clip_id, *params),
         )
 
     async def clip_succeeded(
@@ -64,10 +174,12 @@ class ClipRows(Rows):
         )
 
     async def clip_ended(self, clip_id: int, status: ClipStatus, error: str | None) -> None:
-        """A clip failed or was cancelled (or is back to pending for a retry)."""
+        """A clip failed or was cancelled (or is back to pending for a retry). A finished
+        take is never overwritten: a reroll cancelled by another process puts the earlier
+        take back while the process that ran it may still be ending its attempt."""
         await self._update(
-            "UPDATE clips SET status = ?, error = ?, updated_at = ? WHERE id = ?",
-            (status, error, time.time(), clip_id),
+            "UPDATE clips SET status = ?, error = ?, updated_at = ? WHERE id = ? AND status <> ?",
+            (status, error, time.time(), clip_id, ClipStatus.SUCCEEDED),
         )
 
     async def claimed_prediction_ids(self, ids: Sequence[str]) -> set[str]:
@@ -116,3 +228,13 @@ class ClipRows(Rows):
 
     async def drop_pending_cancel(self, pending_id: int) -> None:
         await self._update("DELETE FROM pending_cancels WHERE id = ?", (pending_id,))
+
+
+async def _holds(tx: Tx, clip_id: int, lease: tuple[str, int]) -> bool:
+    """Whether `lease` (owner, epoch) is the lease of the clip's generation now."""
+    row = await tx.one(
+        "SELECT 1 FROM leases l JOIN clips c ON c.generation_id = l.generation_id"
+        " WHERE c.id = ? AND l.owner = ? AND l.epoch = ?",
+        (clip_id, *lease),
+    )
+    return row is not None

@@ -36,6 +36,15 @@ class ClipStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class CreateRefused(StrEnum):
+    """Why the database refused a prediction create (`ClipRows.clip_create_admitted`)."""
+
+    ENDED = "ended"  # the generation is not being made any more (cancelled, ended elsewhere)
+    BUDGET = "budget"  # the member who started the run is at their daily seconds limit
+    LEASE = "lease"  # this process no longer holds the generation's lease at its epoch
+    TAKEN = "taken"  # the clip moved on meanwhile (another process made its prediction)
+
+
 class Continuity(StrEnum):
     """How the scenes follow each other (stored with the generation)."""
 

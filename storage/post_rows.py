@@ -69,6 +69,33 @@ class PostRows(Rows):
         )
         return [int(r[0]) for r in rows]
 
+    async def claim_media_removal(self, generation_id: int, *, ended_before: float) -> bool:
+        """Record, before the files go, that the generation's media is being removed, in a
+        transaction that re-checks what the sweep picked it for: the generation still final
+        and ended before `ended_before` (a Retry or Reroll admitted since it was picked moved
+        it, or ended it again later). Its row is locked meanwhile (PostgreSQL), so an
+        admission waits for this and then sees the removal (`begin_reroll` refuses it). False:
+        leave the files."""
+        async with self._transaction() as tx:
+            lock = " FOR UPDATE" if tx.dialect == "postgres" else ""
+            row = await tx.one(
+                "SELECT 1 FROM generations g WHERE g.id = ?"
+                f" AND NOT ({_NOT_FINAL}) AND COALESCE(g.finished_at, g.updated_at) < ?{lock}",
+                (generation_id, *_FINAL, ended_before),
+            )
+            if row is None:
+                return False
+            await tx.execute(
+                "INSERT INTO media_removals (generation_id, removed_at) VALUES (?, ?)"
+                " ON CONFLICT (generation_id) DO UPDATE SET removed_at = excluded.removed_at",
+                (generation_id, time.time()),
+            )
+            return True
+
+    async def unclaim_media_removal(self, generation_id: int) -> None:
+        """The files could not be removed after all: the next sweep tries again."""
+        await self._update("DELETE FROM media_removals WHERE generation_id = ?", (generation_id,))
+
     async def record_media_removed(self, generation_id: int) -> None:
         """The generation's media files are gone (its rows stay)."""
         await self._update(

@@ -5,14 +5,13 @@ narration beside it (`clip_rows.py`, `post_rows.py`, `narration_rows.py`)."""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from storage.backend import Tx
 from storage.check_rows import CheckRows
 from storage.clip_rows import ClipRows
 from storage.continuity_rows import ContinuityRows
 from storage.gallery_rows import GalleryRows
-from storage.lease_rows import LeaseRows
 from storage.models import (
     FINAL_STATUSES,
     Clip,
@@ -26,18 +25,22 @@ from storage.models import (
 )
 from storage.narration_rows import NarrationRows
 from storage.post_rows import PostRows
-from storage.rows import _FINAL, _NOT_FINAL, _generation
+from storage.rows import _FINAL, _NOT_FINAL, _USAGE, _generation
 from storage.start_image_rows import StartImageRows
 from storage.usage_rows import UsageRows
 from storage.version_rows import VersionRows
 
-# a run counts towards the daily limit unless it was refunded before it spent anything
-_USAGE = (
-    "SELECT (SELECT COUNT(*) FROM runs WHERE owner_id = ? AND admitted_at >= ?"
-    "   AND (refunded = 0 OR spent_at IS NOT NULL)),"
-    " (SELECT COALESCE(SUM(seconds), 0) FROM spend WHERE owner_id = ? AND created_at >= ?)"
-)
 _LATEST_RUN = "(SELECT MAX(id) FROM runs WHERE generation_id = ?)"
+_NOT_FINAL_STATUSES = tuple(s for s in GenerationStatus if s not in FINAL_STATUSES)
+
+
+def _froms(from_: Collection[GenerationStatus] | None) -> tuple[str, ...]:
+    return tuple(str(s) for s in (_NOT_FINAL_STATUSES if from_ is None else from_))
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" * len(values))
+
 
 Admit = Callable[[Usage], None]
 """Called with the member's usage inside the transaction that admits a run; it raises to
@@ -51,7 +54,6 @@ class Repository(
     VersionRows,
     StartImageRows,
     ContinuityRows,
-    LeaseRows,
     GalleryRows,
     UsageRows,
     CheckRows,
@@ -62,15 +64,26 @@ class Repository(
     # generations -------------------------------------------------------------------------
 
     async def create_generation(
-        self, new: NewGeneration, *, admit: Admit | None = None, since: float = 0.0
+        self,
+        new: NewGeneration,
+        *,
+        admit: Admit | None = None,
+        since: float = 0.0,
+        reserve: float = 0.0,
+        lease: tuple[str, float] | None = None,
     ) -> Generation:
-        """Store a new generation and its first run. With `admit`, the owner's usage since
-        `since` is read and checked in the same transaction (a burst cannot slip past)."""
+        """Store a new generation and its first run, holding `reserve` seconds (its worst
+        case) against the owner until it ends. With `admit`, the owner's usage since `since`
+        (the reservations of their pending runs included) is read and checked in the same
+        transaction (a burst cannot slip past). `lease` (owner, expiry): the generation's
+        lease taken in the same transaction, so it exists only if the run was admitted."""
         async with self._transaction() as tx:
             if admit is not None:
                 admit(await self._usage(tx, new.owner_id, since))
             generation_id = await self._insert_generation(tx, new)
-            await self._insert_run(tx, generation_id, new.owner_id)
+            await self._insert_run(tx, generation_id, new.owner_id, reserve)
+            if lease is not None:
+                await self._take_lease(tx, generation_id, *lease)
         generation = await self.generation(generation_id)
         assert generation is not None
         return generation
@@ -80,19 +93,29 @@ class Repository(
         """The usage, read under the member's lock: concurrent admissions of one member (from
         any process) are checked one after the other."""
         await tx.lock(owner_id)
-        row = await tx.one(_USAGE, (owner_id, since, owner_id, since))
+        row = await tx.one(_USAGE, (owner_id, since, owner_id, since, owner_id))
         return Usage(int(row[0]), float(row[1])) if row else Usage(0, 0.0)
+
+    async def started_by(self, generation_id: int) -> int | None:
+        """Who started the generation's latest run (charged for it): its owner, or the
+        moderator who pressed Retry or Reroll."""
+        row = await self._one(
+            f"SELECT owner_id FROM runs WHERE id = {_LATEST_RUN}", (generation_id,)
+        )
+        return None if row is None else int(row[0])
 
     async def usage_since(self, owner_id: int, since: float) -> Usage:
         """The member's runs and seconds of video since `since` that count towards a limit."""
-        row = await self._one(_USAGE, (owner_id, since, owner_id, since))
+        row = await self._one(_USAGE, (owner_id, since, owner_id, since, owner_id))
         return Usage(int(row[0]), float(row[1])) if row else Usage(0, 0.0)
 
     @staticmethod
-    async def _insert_run(tx: Tx, generation_id: int, owner_id: int) -> None:
+    async def _insert_run(tx: Tx, generation_id: int, owner_id: int, reserve: float = 0.0) -> None:
+        """A run admitted now, charged to `owner_id` (who started it), holding `reserve`
+        seconds of video against that member's limit until it ends."""
         await tx.execute(
-            "INSERT INTO runs (generation_id, owner_id, admitted_at) VALUES (?, ?, ?)",
-            (generation_id, owner_id, time.time()),
+            "INSERT INTO runs (generation_id, owner_id, admitted_at, reserved) VALUES (?, ?, ?, ?)",
+            (generation_id, owner_id, time.time(), reserve),
         )
 
     @staticmethod
@@ -135,51 +158,80 @@ class Repository(
         status: GenerationStatus,
         error: str | None = None,
         *,
+        from_: Collection[GenerationStatus] | None = None,
         refund: bool = False,
     ) -> bool:
-        """Move to `status`; a final state is never overwritten. False when nothing changed.
-        Cancelled (or `refund`) before the run spent anything: the run is not counted."""
+        """Move to `status` from one of `from_` (None: from any status not final): one guarded
+        UPDATE whose row count says whether the move was made. False when it was refused (the
+        generation had moved meanwhile: a lost race). A final state is never overwritten.
+        Only `bot.pipeline.transitions` calls this in the bot (tests/test_architecture.py).
+        Cancelled (or `refund`) before the run spent anything: the run is not counted; a
+        final state settles the run's reservation to what it asked (`runs.settled`)."""
         now = time.time()
-        finished = now if status in FINAL_STATUSES else None
+        final = status in FINAL_STATUSES
+        finished = now if final else None
+        froms = _froms(from_)
+        if not froms:
+            return False
         sql = (
-            f"UPDATE generations SET status = ?, error = COALESCE(?, error), updated_at = ?,"
-            f" finished_at = COALESCE(?, finished_at) WHERE id = ? AND {_NOT_FINAL}"
+            "UPDATE generations SET status = ?, error = COALESCE(?, error), updated_at = ?,"
+            f" finished_at = COALESCE(?, finished_at) WHERE id = ? AND status IN ({_marks(froms)})"
         )
-        params = (status, error, now, finished, generation_id, *_FINAL)
-        if not (refund or status is GenerationStatus.CANCELLED):
+        params = (status, error, now, finished, generation_id, *froms)
+        if not (final or refund):
             return await self._update(sql, params)
         async with self._transaction() as tx:
             if await tx.execute(sql, params) == 0:
                 return False
+            if refund or status is GenerationStatus.CANCELLED:
+                await tx.execute(
+                    f"UPDATE runs SET refunded = 1 WHERE id = {_LATEST_RUN} AND spent_at IS NULL",
+                    (generation_id,),
+                )
             await tx.execute(
-                f"UPDATE runs SET refunded = 1 WHERE id = {_LATEST_RUN} AND spent_at IS NULL",
-                (generation_id,),
+                f"UPDATE runs SET settled = 1 WHERE id = {_LATEST_RUN}", (generation_id,)
             )
             return True
 
     async def reopen(
-        self, generation_id: int, *, admit: Admit | None = None, since: float = 0.0
+        self,
+        generation_id: int,
+        *,
+        admit: Admit | None = None,
+        since: float = 0.0,
+        reserve: float = 0.0,
+        started_by: int | None = None,
+        lease: tuple[str, float] | None = None,
     ) -> bool:
         """Put a failed or cancelled generation back in the queue as a new run (Retry); False
-        when it is not failed or cancelled. With `admit`, as in `create_generation`. What the
-        earlier runs spent stays spent. A clip put back keeps its last prediction id: one that
-        succeeded (its download failed) is downloaded again, not paid for again."""
+        when it is not failed or cancelled. The move is one guarded UPDATE whose row count
+        decides, so of two presses at once (any engine, any isolation) exactly one is admitted.
+        With `admit`, as in `create_generation` (`reserve`: the run's worst-case seconds, held
+        against `started_by`, default the owner, while it is pending). What the earlier runs
+        spent stays spent. A clip put back keeps its last prediction id: one that succeeded
+        (its download failed) is downloaded again, not paid for again."""
         async with self._transaction() as tx:
-            row = await tx.one(
-                "SELECT owner_id FROM generations WHERE id = ? AND status IN (?, ?)",
-                (generation_id, GenerationStatus.FAILED, GenerationStatus.CANCELLED),
-            )
+            row = await tx.one("SELECT owner_id FROM generations WHERE id = ?", (generation_id,))
             if row is None:
                 return False
-            owner_id = int(row[0])
-            if admit is not None:
-                admit(await self._usage(tx, owner_id, since))
+            payer = int(row[0]) if started_by is None else started_by
+            await tx.lock(payer)
             now = time.time()
-            await tx.execute(
+            moved = await tx.execute(
                 "UPDATE generations SET status = ?, error = NULL, finished_at = NULL,"
-                " updated_at = ? WHERE id = ?",
-                (GenerationStatus.QUEUED, now, generation_id),
+                " updated_at = ? WHERE id = ? AND status IN (?, ?)",
+                (
+                    GenerationStatus.QUEUED,
+                    now,
+                    generation_id,
+                    GenerationStatus.FAILED,
+                    GenerationStatus.CANCELLED,
+                ),
             )
+            if moved == 0:
+                return False
+            if admit is not None:  # raising rolls the move back
+                admit(await self._usage(tx, payer, since))
             await tx.execute(
                 "UPDATE clips SET status = ?, error = NULL, attempts = 0,"
                 " create_started_at = NULL, updated_at = ?"
@@ -192,7 +244,9 @@ class Repository(
                     ClipStatus.CANCELLED,
                 ),
             )
-            await self._insert_run(tx, generation_id, owner_id)
+            await self._insert_run(tx, generation_id, payer, reserve)
+            if lease is not None:  # only once admitted: a refused Retry takes no lease
+                await self._take_lease(tx, generation_id, *lease)
             return True
 
     async def set_message(
@@ -232,6 +286,13 @@ class Repository(
                     (generation_id, index, prompt, duration, ClipStatus.PENDING, now)
                     for index, (prompt, duration) in enumerate(scenes)
                 ],
+            )
+            # the run's reservation lowered to what its scenes ask (known now), never raised
+            asked = float(sum(duration for _, duration in scenes))
+            await tx.execute(
+                "UPDATE runs SET reserved = CASE WHEN reserved > ? THEN ? ELSE reserved END"
+                f" WHERE id = {_LATEST_RUN} AND settled = 0",
+                (asked, asked, generation_id),
             )
         return await self.clips(generation_id)
 

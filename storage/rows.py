@@ -23,6 +23,17 @@ from storage.models import (
 _FINAL = tuple(str(s) for s in FINAL_STATUSES)
 _NOT_FINAL = f"status NOT IN ({', '.join('?' * len(_FINAL))})"
 
+# A member's usage since a moment (params: owner, since, owner, since, owner): the runs that
+# count (not refunded before they spent), and the seconds asked of Replicate plus what the
+# member's pending runs may still ask (their reservation less what they asked already).
+_USAGE = (
+    "SELECT (SELECT COUNT(*) FROM runs WHERE owner_id = ? AND admitted_at >= ?"
+    "   AND (refunded = 0 OR spent_at IS NOT NULL)),"
+    " (SELECT COALESCE(SUM(seconds), 0) FROM spend WHERE owner_id = ? AND created_at >= ?)"
+    " + (SELECT COALESCE(SUM(CASE WHEN reserved > spent THEN reserved - spent ELSE 0 END), 0)"
+    "   FROM runs WHERE owner_id = ? AND settled = 0)"
+)
+
 
 def _generation(row: Row) -> Generation:
     data = dict(row)

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from storage.lease_rows import LeaseRows
 from storage.models import (
     ClipStatus,
     GenerationStatus,
@@ -20,13 +21,8 @@ from storage.models import (
     Version,
     VersionStatus,
 )
-from storage.rows import Rows
+from storage.rows import _USAGE
 
-_USAGE = (
-    "SELECT (SELECT COUNT(*) FROM runs WHERE owner_id = ? AND admitted_at >= ?"
-    "   AND (refunded = 0 OR spent_at IS NOT NULL)),"
-    " (SELECT COALESCE(SUM(seconds), 0) FROM spend WHERE owner_id = ? AND created_at >= ?)"
-)
 _ENDED = (VersionStatus.DONE, VersionStatus.FAILED, VersionStatus.CANCELLED)
 _REROLLING = GenerationStatus.REROLLING
 _COLUMNS = (
@@ -49,7 +45,7 @@ class RerollRefused(Exception):
         self.reason = reason
 
 
-class VersionRows(Rows):
+class VersionRows(LeaseRows):
     """The versions of each generation's film and the state of its reroll."""
 
     async def begin_reroll(
@@ -61,29 +57,50 @@ class VersionRows(Rows):
         seed: int,
         admit: Callable[[Usage], None] | None = None,
         since: float = 0.0,
+        reserve: float = 0.0,
+        started_by: int | None = None,
+        lease: tuple[str, float] | None = None,
     ) -> Version:
         """Admit a reroll of `scene` as a new run and store it as the next version: the
-        generation `rerolling`, the scene's clip pending with `seed`. Raises `RerollRefused`
-        when the generation is not done or the scene has no finished take; `admit` raises
-        to refuse (nothing is stored then)."""
+        generation `rerolling`, the scene's clip pending with `seed`. The move done ->
+        rerolling is one guarded UPDATE whose row count decides, so of two presses at once
+        exactly one makes a version. Raises `RerollRefused` when the generation is not done or
+        the scene has no finished take; `admit` raises to refuse (nothing is stored then). The
+        run is charged to `started_by` (default the owner: a moderator's Reroll to the
+        moderator), holding `reserve` seconds; `lease` (owner, expiry) is taken in the same
+        transaction."""
         now = time.time()
         async with self._transaction() as tx:
             generation = await tx.one(
-                "SELECT owner_id, status, video_path, delivered_at, delivery_ref, created_at,"
+                "SELECT owner_id, video_path, delivered_at, delivery_ref, created_at,"
                 " finished_at FROM generations WHERE id = ?",
                 (generation_id,),
             )
-            if generation is None or generation["status"] != GenerationStatus.DONE:
+            if generation is None:
                 raise RerollRefused("only a finished film can have a scene rerolled")
+            payer = int(generation["owner_id"]) if started_by is None else started_by
+            await tx.lock(payer)  # as every admission: one member's admissions in turn
+            moved = await tx.execute(
+                "UPDATE generations SET status = ?, error = NULL, updated_at = ?"
+                " WHERE id = ? AND status = ?",
+                (_REROLLING, now, generation_id, GenerationStatus.DONE),
+            )
+            if moved == 0:
+                raise RerollRefused("only a finished film can have a scene rerolled")
+            removed = await tx.one(
+                "SELECT 1 FROM media_removals m JOIN generations g ON g.id = m.generation_id"
+                " WHERE g.id = ? AND m.removed_at >= COALESCE(g.finished_at, g.updated_at)",
+                (generation_id,),
+            )
+            if removed is not None:  # the retention sweep took its files (MEDIA_RETENTION_DAYS)
+                raise RerollRefused("its stored clips were removed (MEDIA_RETENTION_DAYS)")
             clip = await tx.one(
                 "SELECT * FROM clips WHERE generation_id = ? AND idx = ?", (generation_id, scene)
             )
             if clip is None or clip["status"] != ClipStatus.SUCCEEDED:
                 raise RerollRefused(f"scene {scene + 1} has no finished clip to reroll")
-            owner_id = int(generation["owner_id"])
-            if admit is not None:  # under the member's lock, as every admission
-                await tx.lock(owner_id)
-                usage = await tx.one(_USAGE, (owner_id, since, owner_id, since))
+            if admit is not None:
+                usage = await tx.one(_USAGE, (payer, since, payer, since, payer))
                 assert usage is not None
                 admit(Usage(int(usage[0]), float(usage[1])))
             numbers = await tx.one(
@@ -139,13 +156,12 @@ class VersionRows(Rows):
                 (ClipStatus.PENDING, number, seed, now, clip["id"]),
             )
             await tx.execute(
-                "UPDATE generations SET status = ?, error = NULL, updated_at = ? WHERE id = ?",
-                (GenerationStatus.REROLLING, now, generation_id),
+                "INSERT INTO runs (generation_id, owner_id, admitted_at, reserved)"
+                " VALUES (?, ?, ?, ?)",
+                (generation_id, payer, now, reserve),
             )
-            await tx.execute(
-                "INSERT INTO runs (generation_id, owner_id, admitted_at) VALUES (?, ?, ?)",
-                (generation_id, owner_id, now),
-            )
+            if lease is not None:
+                await self._take_lease(tx, generation_id, *lease)
         version = await self.version(version_id)
         assert version is not None
         return version
@@ -200,12 +216,21 @@ class VersionRows(Rows):
                 (prompt, now, version.generation_id, version.scene),
             )
 
-    async def set_version_status(self, version_id: int, status: VersionStatus) -> bool:
-        """Move an unfinished version on; False when it had ended (cancelled meanwhile)."""
+    async def set_version_status(
+        self,
+        version_id: int,
+        status: VersionStatus,
+        *,
+        from_: Sequence[VersionStatus] | None = None,
+    ) -> bool:
+        """Move a version to `status` from one of `from_` (None: from any unended status): one
+        guarded UPDATE; False when refused (it had ended or moved meanwhile). Only
+        `bot.pipeline.transitions` calls this in the bot."""
+        froms = [s for s in VersionStatus if s not in _ENDED] if from_ is None else list(from_)
         return await self._update(
-            "UPDATE versions SET status = ?, updated_at = ? WHERE id = ? AND status NOT IN"
-            " (?, ?, ?)",
-            (status, time.time(), version_id, *_ENDED),
+            "UPDATE versions SET status = ?, updated_at = ? WHERE id = ? AND status IN"
+            f" ({', '.join('?' * len(froms))})",
+            (status, time.time(), version_id, *froms),
         )
 
     async def set_version_film(self, version_id: int, path: str) -> None:
@@ -249,6 +274,11 @@ class VersionRows(Rows):
             )
             if changed == 0:
                 return False
+            await tx.execute(
+                "UPDATE runs SET settled = 1 WHERE id = (SELECT MAX(id) FROM runs"
+                " WHERE generation_id = ?)",
+                (version.generation_id,),
+            )
             await tx.execute(
                 "UPDATE generations SET status = ?, video_path = v.film_path,"
                 " delivery_ref = v.delivery_ref, finished_at = ?, updated_at = ?,"
@@ -315,6 +345,11 @@ class VersionRows(Rows):
             await tx.execute(
                 "UPDATE runs SET refunded = 1 WHERE id = (SELECT MAX(id) FROM runs"
                 " WHERE generation_id = ?) AND spent_at IS NULL",
+                (version.generation_id,),
+            )
+            await tx.execute(
+                "UPDATE runs SET settled = 1 WHERE id = (SELECT MAX(id) FROM runs"
+                " WHERE generation_id = ?)",
                 (version.generation_id,),
             )
             return True

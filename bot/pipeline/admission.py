@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 
 from bot.config import Settings
 from bot.pipeline.errors import GenerationError
+from bot.pipeline.shotlist import MAX_SCENE_SECONDS
 from bot.pipeline.video_models import MODELS
 from storage.models import Usage
 
@@ -115,6 +116,20 @@ class Admission:
             )
         if seconds and usage.seconds >= seconds:
             raise over_seconds(seconds, usage)
+
+    def worst_case(self, scenes: int | None) -> float:
+        """The seconds of video a run of `scenes` scenes (None: as many as the analysis may
+        choose, `MAX_CLIPS`) may ask of Replicate: each scene at the longest a shot may be, as
+        the model bills it. Reserved against the member who starts the run while it is
+        pending (`storage` settles it to what was asked when it ends). A retried create is not
+        reserved: it is refused once the member's usage reached the limit, so a member passes
+        the limit by at most one clip's worth."""
+        count = scenes if scenes is not None else self._settings.max_clips
+        return float(count * self.clip_seconds(MAX_SCENE_SECONDS))
+
+    def video_limit(self) -> float:
+        """`DAILY_VIDEO_SECONDS_LIMIT` (0: none), read at each create."""
+        return float(self._settings.daily_video_seconds_limit)
 
     def clip_seconds(self, duration: int) -> int:
         """The seconds a scene of `duration` is asked for (what the model renders and bills)."""

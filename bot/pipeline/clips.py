@@ -16,7 +16,7 @@ from bot.pipeline.cancels import Cancels
 from bot.pipeline.clip_check import CheckUnavailable, ClipCheck
 from bot.pipeline.clip_output import ClipOutputs, output_removed, output_url
 from bot.pipeline.clip_uploads import ClipUploads, MissingStartImage
-from bot.pipeline.errors import ClipError, MediaError, public_reason
+from bot.pipeline.errors import UNEXPECTED, ClipError, LeaseLost, MediaError, public_reason
 from bot.pipeline.events import ClipCompleted, ClipFailed, ClipStarted, ClipWithheld, EventBus
 from bot.pipeline.fairness import FairQueue
 from bot.pipeline.predictions import PROVIDER_ERRORS, CreateFailed, Predictions, describe
@@ -24,12 +24,26 @@ from bot.pipeline.replicate_files import ReplicateFiles
 from bot.pipeline.snapshot import DATA_KEPT_SECONDS, UNREADABLE, Snapshot, predict_seconds
 from bot.pipeline.video_models import ClipRequest, VideoModel
 from bot.retry import Retries
-from storage.models import Clip, ClipStatus, Continuity, Generation
+from storage.models import (
+    Clip,
+    ClipStatus,
+    Continuity,
+    CreateRefused,
+    Generation,
+    GenerationStatus,
+)
 from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
 CLIP_ATTEMPTS = 3
+# a clip is made only while its generation is being made: anything else ended it elsewhere
+_MAKING = (GenerationStatus.RENDERING, GenerationStatus.REROLLING)
+ENDED_ELSEWHERE = "the generation ended elsewhere (cancelled) before this clip was asked for"
+OVER_BUDGET = (
+    "the daily seconds of video of the member who started this run are used up "
+    "(DAILY_VIDEO_SECONDS_LIMIT), so the clip was not asked for"
+)
 MAX_CLIP_BYTES = 200 * 1024 * 1024
 MAX_REMAKES = 3  # outputs lost to Replicate's data removal, remade without spending attempts
 
@@ -65,6 +79,7 @@ class ClipMaker:
         timeout: float,
         retries: Retries | None = None,
         check: ClipCheck | None = None,
+        budget: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0),
     ) -> None:
         self._repo = repo
         self._predictions = predictions
@@ -75,6 +90,7 @@ class ClipMaker:
         self._timeout = timeout
         self._check = check  # each clip's frames moderated before it is public
         self._uploads = ClipUploads(repo, ReplicateFiles(predictions.api))
+        self._budget = budget  # DAILY_VIDEO_SECONDS_LIMIT and the start of its day, at each create
         self.cancels = Cancels(repo, predictions)
         self._outputs = ClipOutputs(
             repo=repo,
@@ -86,7 +102,9 @@ class ClipMaker:
         )
         # awaited before each prediction create: returns when this process may still spend on
         # the generation, cancels its task when another process took it over (Runner._fence)
-        self.fence: Callable[[int], Awaitable[None]] | None = None
+        # returns the lease (owner, epoch) every create and its stored id are fenced with, or
+        # raises `LeaseLost` (Runner._fence); None: no leases (one process alone)
+        self.fence: Callable[[int], Awaitable[tuple[str, int] | None]] | None = None
 
     def share_provider_budget(self, parts: int) -> None:
         """Replicate's request budgets, divided between `parts` live processes."""
@@ -151,7 +169,7 @@ class ClipMaker:
             reason = f"the bot's server could not save it ({exc.strerror or type(exc).__name__})"
             log.warning("generation %s clip %s: %s", generation.id, clip.index + 1, exc)
         else:
-            reason = "something went wrong on our side; it has been logged"
+            reason = UNEXPECTED
             log.error(
                 "generation %s clip %s failed unexpectedly",
                 generation.id,
@@ -198,6 +216,11 @@ class ClipMaker:
                 prediction_id = await self._attach_or_create(generation, clip, style)
                 prediction = await self._predictions.wait(prediction_id, timeout=self._timeout)
                 await self._uploads.release(clip.id)  # ended (or cancelled): its file is not needed
+                if prediction is not None and prediction.status == "canceled":
+                    fresh = await self._repo.generation(generation.id)
+                    if fresh is None or fresh.status not in _MAKING:
+                        # cancelled by whoever cancelled the generation: not a failure to retry
+                        raise ClipError(clip.index, ENDED_ELSEWHERE)
                 if prediction is not None and output_removed(prediction) and remade < MAX_REMAKES:
                     remade += 1
                     await self._remake(generation, clip, prediction)
@@ -230,11 +253,22 @@ class ClipMaker:
                 return found.prediction_id
             if found.unmatchable:
                 await self._lost_create_unmatchable(generation, clip, found.unmatchable)
-        if self.fence is not None:
-            await self.fence(generation.id)
-        clip = await self._ready(generation, clip)  # uploaded now, not before the slot
+        lease = None if self.fence is None else await self.fence(generation.id)
+        limit, day = self._budget()
+        attempt = await self._repo.clip_create_admitted(
+            clip.id, limit=limit, since=day, lease=lease
+        )
+        if attempt in (CreateRefused.LEASE, CreateRefused.TAKEN):  # another process has it
+            raise LeaseLost(generation.id)
+        if attempt is CreateRefused.ENDED:
+            raise ClipError(clip.index, ENDED_ELSEWHERE)
+        if attempt is CreateRefused.BUDGET:
+            raise ClipError(clip.index, OVER_BUDGET)
+        assert isinstance(attempt, int)
+        # admitted: its start image is uploaded now, just before the create, not before the
+        # slot (an upload expires), and stored before the create names it
+        clip = await self._ready(generation, clip)
         inputs = self.inputs(generation, clip, style)
-        await self._repo.clip_creating(clip.id)
         try:
             prediction_id = await self._predictions.create(
                 inputs, since=time.time(), claimed=self._repo.claimed_prediction_ids
@@ -242,7 +276,16 @@ class ClipMaker:
         except CreateFailed as exc:
             reason = await self._ended(generation, clip, str(exc), will_retry=False)
             raise ClipError(clip.index, reason) from exc
-        await self._started(generation, clip, prediction_id)
+        if not await self._repo.clip_started(clip.id, prediction_id, attempt=attempt, lease=lease):
+            # a cancel, or another process taking the clip over, raced this create: unless
+            # the new holder adopted it, the prediction is nobody's, so its creator cancels it
+            if (await self._repo.clip(clip.id)).prediction_id != prediction_id:
+                await self.cancels.now_or_later(clip, prediction_id, "superseded before stored")
+            fresh = await self._repo.generation(generation.id)
+            if fresh is not None and fresh.status in _MAKING:
+                raise LeaseLost(generation.id)
+            raise ClipError(clip.index, ENDED_ELSEWHERE)
+        self._bus.publish(ClipStarted(generation.id, clip.index, prediction_id))
         return prediction_id
 
     async def _lost_create_unmatchable(

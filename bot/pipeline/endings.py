@@ -9,9 +9,9 @@ import itertools
 import logging
 
 from bot.pipeline.events import Cancelled, EventBus, Failed
+from bot.pipeline.transitions import Transitions, Who
 from storage.backend import TransientError
 from storage.models import Generation, GenerationStatus
-from storage.repository import Repository
 
 log = logging.getLogger(__name__)
 
@@ -23,8 +23,8 @@ STORE_ERRORS: tuple[type[Exception], ...] = (*TransientError, OSError)
 class Endings:
     """Stores and publishes the failed or cancelled end of generations; holds no state."""
 
-    def __init__(self, repo: Repository, bus: EventBus) -> None:
-        self._repo = repo
+    def __init__(self, moves: Transitions, bus: EventBus) -> None:
+        self._moves = moves
         self._bus = bus
 
     async def fail(self, generation: Generation, reason: str) -> None:
@@ -41,6 +41,7 @@ class Endings:
         *,
         refund: bool = False,
         status: GenerationStatus = GenerationStatus.FAILED,
+        who: Who = Who.RUN,
     ) -> bool:
         """Store the failure (or `status`), then publish it. A write that cannot land (a full
         disk, a lock held past the busy timeout) is tried again, backing off, until it does or
@@ -48,7 +49,9 @@ class Endings:
         already ended."""
         for attempt in itertools.count():
             try:
-                stored = await self._repo.set_status(generation.id, status, reason, refund=refund)
+                stored = await self._moves.end(
+                    generation.id, status, reason, who=who, refund=refund
+                )
                 break
             except STORE_ERRORS as exc:
                 wait = FINAL_WRITE_BACKOFF[min(attempt, len(FINAL_WRITE_BACKOFF) - 1)]

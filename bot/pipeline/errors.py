@@ -9,6 +9,7 @@ from bot.logs import redact
 from bot.pipeline.text import one_line, shorten
 
 MAX_REASON_CHARS = 500
+UNEXPECTED = "something went wrong on our side; it has been logged"  # the reason of a bug
 # An absolute path on this server (as ffmpeg and OSError print it, "file:" URLs included): its
 # folders are cut, its file name kept. A URL's path is not one (it follows a host name).
 _PATH = re.compile(r"(?<![\w.~/:-])(?:file:)?/(?:[^\s/'\"<>|]+/)+(?P<name>[^\s/'\"<>|]*)")
@@ -78,3 +79,13 @@ class DeliveryError(GenerationError):
 class NarrationError(GenerationError):
     """The voice-over could not be spoken or mixed in (fails the generation only when the
     operator made narration required; otherwise the film goes out without it)."""
+
+
+class LeaseLost(Exception):
+    """This process no longer holds the generation's lease (it stalled past the expiry and
+    another process took the work over, epoch and all): it stops working on it at once and
+    spends nothing more on it. Not a failure of the generation: the new holder goes on."""
+
+    def __init__(self, generation_id: int) -> None:
+        super().__init__(f"generation {generation_id}: its lease was taken over")
+        self.generation_id = generation_id

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
+import uuid
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -32,7 +34,7 @@ CLAIM_LIMIT = 100  # generations one claim takes at most (the rest go to the nex
 class LeaseStore(Protocol):
     """The lease rows (`storage/lease_rows.py`)."""
 
-    async def take_lease(self, generation_id: int, owner: str, expires_at: float) -> None: ...
+    async def lease_of(self, generation_id: int) -> tuple[str | None, int] | None: ...
 
     async def renew_leases(
         self, owner: str, generation_ids: Sequence[int], expires_at: float
@@ -51,11 +53,29 @@ class LeaseStore(Protocol):
 
     async def release_leases(self, owner: str) -> None: ...
 
-    async def lease_owner(self, generation_id: int) -> str | None: ...
+    async def beat(
+        self, name: str, *, now: float, live_after: float, instance: str | None = None
+    ) -> int: ...
 
-    async def beat(self, name: str, *, now: float, live_after: float) -> int: ...
+    async def register_process(
+        self, name: str, instance: str, *, now: float, live_after: float, force: bool = False
+    ) -> float | None: ...
+
+    async def last_beat(self, name: str) -> tuple[float, str | None] | None: ...
 
     async def leave(self, name: str) -> None: ...
+
+
+class ProcessNameClash(Exception):
+    """Another live process has this process's name (`PROCESS_NAME`, or the host and shards):
+    each would take the other's leases for its own, so this one does not start."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"another live process is named {name!r} (PROCESS_NAME): give each process its "
+            "own name, or stop the other one first"
+        )
+        self.name = name
 
 
 class Resumer(Protocol):
@@ -76,6 +96,54 @@ class Resumer(Protocol):
     ) -> list[Generation]: ...
 
 
+class Leases:
+    """This process's leases as the runner uses them (built before the runner and given to
+    it): the terms a run admitted now takes inside its admitting transaction, the epoch each
+    was taken at (its fencing token), and whether one is still held. The heartbeat that
+    renews, claims and drops them is `LeaseKeeper`, built after the runner over these."""
+
+    def __init__(self, *, store: LeaseStore, name: str, seconds: float) -> None:
+        self._store = store
+        self.name = name
+        self.seconds = seconds
+        self._epochs: dict[int, int] = {}  # the epoch of each lease this process took
+
+    def expiry(self) -> float:
+        """When a lease taken or renewed now expires."""
+        return time.time() + self.seconds
+
+    def terms(self) -> tuple[str, float]:
+        """The lease a run admitted now takes, inside its admitting transaction (so a
+        refused run takes none): this process's name and the expiry."""
+        return self.name, self.expiry()
+
+    async def took(self, generation_id: int) -> None:
+        """Note the epoch of the lease just taken for `generation_id` (its fencing token)."""
+        lease = await self._store.lease_of(generation_id)
+        if lease is not None and lease[0] == self.name:
+            self._epochs[generation_id] = lease[1]
+
+    async def fencing(self, generation_id: int) -> tuple[str, int] | None:
+        """The lease (this process's name, its epoch) while this process still holds the
+        generation's lease at the epoch it took it (checked before spending; the database
+        checks it again in the create's own write); None when not held. No lease is not held:
+        the generation ended, or was never this process's."""
+        lease = await self._store.lease_of(generation_id)
+        if lease is None or lease[0] != self.name:
+            return None
+        known = self._epochs.setdefault(generation_id, lease[1])
+        return (self.name, known) if known == lease[1] else None
+
+    async def holds(self, generation_id: int) -> bool:
+        """Whether this process holds the generation's lease (`fencing`)."""
+        return await self.fencing(generation_id) is not None
+
+    def forget(self, keep: set[int]) -> None:
+        """Forget the epochs of every generation but `keep` (those this process runs)."""
+        for generation_id in set(self._epochs) - keep:
+            del self._epochs[generation_id]
+
+
 class LeaseKeeper:
     """This process's leases and heartbeat. `start()` claims this process's own unfinished
     generations and every expired one and resumes them, then beats every `seconds / 3`:
@@ -92,9 +160,11 @@ class LeaseKeeper:
         source: str,
         seconds: float,
         on_takeover: Callable[[int], None] | None = None,
+        leases: Leases | None = None,
     ) -> None:
         self._store = store
         self._on_takeover = on_takeover  # told how many generations were taken over (metrics)
+        self._leases = leases or Leases(store=store, name=name, seconds=seconds)
         self._runner = runner
         self.name = name
         self._source = source
@@ -102,31 +172,60 @@ class LeaseKeeper:
         self._unusable: Sequence[Problem] = ()
         self._live = 1
         self._beating: asyncio.Task[None] | None = None
+        self.instance = f"{os.getpid()}-{uuid.uuid4().hex}"  # this run of the process
 
     @property
     def seconds(self) -> float:
         return self._seconds
 
     def expiry(self) -> float:
-        """When a lease taken or renewed now expires."""
-        return time.time() + self._seconds
+        return self._leases.expiry()
 
-    async def take(self, generation_id: int) -> None:
-        """Hold the lease of a generation this process accepted (a Retry of an ended one)."""
-        await self._store.take_lease(generation_id, self.name, self.expiry())
+    def terms(self) -> tuple[str, float]:
+        return self._leases.terms()
+
+    async def took(self, generation_id: int) -> None:
+        await self._leases.took(generation_id)
+
+    async def fencing(self, generation_id: int) -> tuple[str, int] | None:
+        return await self._leases.fencing(generation_id)
 
     async def holds(self, generation_id: int) -> bool:
-        """Whether no other process holds the generation's lease (checked before spending)."""
-        return await self._store.lease_owner(generation_id) in (None, self.name)
+        return await self._leases.holds(generation_id)
 
     async def start(self, unusable: Sequence[Problem] = ()) -> list[Generation]:
         """Claim and resume this process's unfinished generations and every expired one (at
         start-up, before commands arrive); then beat in the background. Returns them."""
         self._unusable = unusable
+        await self._register()
         await self._count_live()
         resumed = await self._claim(include_own=True)
         self._beating = spawn(self._beat_forever(), name="lease-heartbeat")
         return resumed
+
+    async def _register(self) -> None:
+        """Refuse to start (`ProcessNameClash`) while another live process has this name. A
+        recent beat may be that of this process's own earlier run, killed a moment ago: it
+        is live only if it beats again within one beat interval (and a little more)."""
+        now = time.time()
+        seen = await self._store.register_process(
+            self.name, self.instance, now=now, live_after=now - self._seconds
+        )
+        if seen is None:
+            return
+        log.info(
+            "process name %s beat %.1f s ago: waiting one beat to see whether it is alive",
+            self.name,
+            now - seen,
+        )
+        await asyncio.sleep(self._seconds / 3 + 0.5)
+        last = await self._store.last_beat(self.name)
+        if last is not None and last[0] > seen and last[1] != self.instance:
+            raise ProcessNameClash(self.name)
+        now = time.time()
+        await self._store.register_process(
+            self.name, self.instance, now=now, live_after=now, force=True
+        )
 
     async def close(self) -> None:
         """Stop beating; the leases this process held expire at once, its row goes."""
@@ -153,7 +252,9 @@ class LeaseKeeper:
 
     async def _count_live(self) -> None:
         now = time.time()
-        live = await self._store.beat(self.name, now=now, live_after=now - self._seconds)
+        live = await self._store.beat(
+            self.name, now=now, live_after=now - self._seconds, instance=self.instance
+        )
         live = max(1, live)
         if live != self._live:
             log.info("%d live process(es) share Replicate's request budgets", live)
@@ -162,6 +263,7 @@ class LeaseKeeper:
 
     async def _renew(self) -> None:
         running = self._runner.held()
+        self._leases.forget(running)  # ended or dropped: their epochs forgotten
         if not running:
             return
         held = await self._store.renew_leases(self.name, sorted(running), self.expiry())
@@ -183,6 +285,8 @@ class LeaseKeeper:
             include_own=include_own,
             limit=CLAIM_LIMIT,
         )
+        for generation in claimed:
+            await self.took(generation.id)
         running = self._runner.held()
         pending = [g for g in claimed if g.id not in running]
         if pending and not include_own:

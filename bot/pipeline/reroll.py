@@ -16,14 +16,15 @@ import logging
 import secrets
 from pathlib import Path
 
-from bot.pipeline import media
+from bot.pipeline import steps
 from bot.pipeline.admission import Refused
 from bot.pipeline.crew import Crew
-from bot.pipeline.errors import DeliveryError, GenerationError, MediaError
-from bot.pipeline.events import Delivered, RerollEnded, RerollStarted, Stitched
+from bot.pipeline.errors import GenerationError, LeaseLost, MediaError
+from bot.pipeline.events import RerollEnded, RerollStarted
 from bot.pipeline.rewrite import MAX_NOTE_CHARS
 from bot.pipeline.shotlist import ShotList
 from bot.pipeline.text import one_line
+from bot.pipeline.transitions import Transitions
 from bot.pipeline.validation import MAX_SEED
 from storage.models import Clip, ClipStatus, Generation, GenerationStatus, Version, VersionStatus
 from storage.version_rows import RerollRefused
@@ -37,23 +38,24 @@ NOT_DONE = {
 }
 
 
-UNEXPECTED = "something went wrong on our side; it has been logged"
-
-
-class _Ended(Exception):
-    """The reroll reached a final state elsewhere (cancelled): stop quietly."""
-
-
 class Rerolls:
     """Admits and drives rerolls (the runner's `reroll` and its resume call in); holds no
     state of its own between calls: the version rows say where each reroll is."""
 
-    def __init__(self, crew: Crew) -> None:
+    def __init__(self, crew: Crew, moves: Transitions) -> None:
         self._crew = crew
+        self._moves = moves
 
     # admission ---------------------------------------------------------------------------
 
-    async def check(self, generation_id: int, scene: int, note: str | None = None) -> str | None:
+    async def check(
+        self,
+        generation_id: int,
+        scene: int,
+        note: str | None = None,
+        *,
+        started_by: int | None = None,
+    ) -> str | None:
         """Whether the reroll can be made now: `Refused` says why not (privately; nothing is
         stored or spent). Returns the note as it will be used (one line; None when blank)."""
         generation = await self._crew.repo.generation(generation_id)
@@ -80,23 +82,37 @@ class Rerolls:
                 "cannot be made; nothing was spent."
             )
         since = self._crew.admission.since()
-        self._crew.admission.check_usage(
-            await self._crew.repo.usage_since(generation.owner_id, since)
-        )
+        payer = generation.owner_id if started_by is None else started_by
+        self._crew.admission.check_usage(await self._crew.repo.usage_since(payer, since))
         return note
 
-    async def admit(self, generation_id: int, scene: int, note: str | None) -> Version:
+    async def admit(
+        self,
+        generation_id: int,
+        scene: int,
+        note: str | None,
+        *,
+        started_by: int | None = None,
+        lease: tuple[str, float] | None = None,
+    ) -> Version:
         """Check the reroll (`check`) and store it as the next version, a new run of the
-        member's (its usage read and checked again in the same transaction)."""
-        note = await self.check(generation_id, scene, note)
+        member who asked (`started_by`, default the owner): their usage read and checked
+        again, the take's seconds reserved and the lease taken, in the same transaction."""
+        note = await self.check(generation_id, scene, note, started_by=started_by)
+        clips = await self._crew.repo.clips(generation_id)
+        generation = await self._crew.repo.generation(generation_id)
+        assert generation is not None
         try:
-            return await self._crew.repo.begin_reroll(
+            return await self._moves.admit_reroll(
                 generation_id,
                 scene,
                 note=note,
                 seed=secrets.randbelow(MAX_SEED + 1),
                 admit=self._crew.admission.check_usage,
                 since=self._crew.admission.since(),
+                reserve=float(clips[scene].duration),
+                started_by=generation.owner_id if started_by is None else started_by,
+                lease=lease,
             )
         except RerollRefused as exc:
             why = exc.reason
@@ -120,22 +136,26 @@ class Rerolls:
             await self._rewrite(version, shot_list)
             film = await self._cut(generation, version, shot_list.style)
             await self._deliver(generation, version, film)
-            if await self._crew.repo.finish_reroll(version):  # the new take and film are the film's
+            if await self._moves.reroll_delivered(version):  # the new take and film are the film's
                 number, scene = version.number, version.scene
                 self._crew.bus.publish(
                     RerollEnded(generation_id, number, scene, None, number, number)
                 )
-        except _Ended:
+        except steps.Ended:
             log.info("the reroll of generation %s ended elsewhere", generation_id)
+        except LeaseLost:
+            log.warning(
+                "the reroll of generation %s: lease lost; its holder goes on", generation_id
+            )
         except GenerationError as exc:
             await self.end(version, VersionStatus.FAILED, exc.reason)
         except Exception:
             log.exception("the reroll of generation %s failed unexpectedly", generation_id)
-            await self.end(version, VersionStatus.FAILED, UNEXPECTED)
+            await self.end(version, VersionStatus.FAILED, steps.UNEXPECTED)
 
     async def _advance(self, version: Version, status: VersionStatus) -> None:
-        if not await self._crew.repo.set_version_status(version.id, status):
-            raise _Ended
+        if not await self._moves.advance_version(version.id, status):
+            raise steps.Ended
 
     async def _rewrite(self, version: Version, shot_list: ShotList) -> None:
         if version.prompt is not None or not version.note:
@@ -177,34 +197,30 @@ class Rerolls:
         if gone or len(paths) != len(clips):
             listed = ", ".join(str(i + 1) for i in gone) or "?"
             raise MediaError(f"the stored clip of scene(s) {listed} is gone")
-        folder = self._crew.policy.folder(generation.id)
-        result = await media.stitch(paths, folder / f"film-v{version.number}.mp4", workdir=folder)
-        film = result.path
-        if self._crew.narrator is not None:  # the voice-over mixed in again over the new timings
-            film = await self._crew.narrator.mix(generation, film, paths)
-        await self._crew.repo.set_version_film(version.id, str(film))
-        self._crew.bus.publish(
-            Stitched(generation.id, result.path, result.reencoded, result.duration)
-        )
-        return film
+
+        async def record(film: Path) -> None:
+            await self._crew.repo.set_version_film(version.id, str(film))
+
+        # the voice-over mixed in again over the new timings
+        name = f"film-v{version.number}.mp4"
+        return await steps.cut(self._crew, generation, paths, name, mix=True, record=record)
 
     async def _deliver(self, generation: Generation, version: Version, film: Path) -> None:
         await self._advance(version, VersionStatus.DELIVERING)
         fresh = await self._crew.repo.version(version.id)
         if fresh is not None and fresh.delivered_at is not None:
             return  # delivered before a restart
-        deliverer = self._crew.deliverers.get(generation.source)
-        if deliverer is None:
-            raise DeliveryError(f"nothing can deliver films made from {generation.source}")
         generation = await self._crew.repo.generation(generation.id) or generation
-        ref = await deliverer.deliver(generation, film, version=version.number)
-        await self._crew.repo.record_version_delivery(version.id, ref)
-        self._crew.bus.publish(Delivered(generation.id, ref))
+
+        async def record(ref: str) -> None:
+            await self._crew.repo.record_version_delivery(version.id, ref)
+
+        await steps.deliver(self._crew, generation, film, version=version.number, record=record)
 
     async def end(self, version: Version, status: VersionStatus, reason: str | None) -> bool:
         """End the reroll failed or cancelled: the scene's earlier take is put back and the
         film stays the version before. False when it had ended already."""
-        if not await self._crew.repo.end_reroll(version, status, reason):
+        if not await self._moves.reroll_ended(version, status, reason):
             return False
         assert version.scene is not None
         versions = await self._crew.repo.versions(version.generation_id)

@@ -64,13 +64,17 @@ class MediaRetention:
             ended_before=cutoff, after_id=after, limit=BATCH
         ):
             for generation_id in batch:
+                # re-checked and recorded first, in one transaction: a Retry or Reroll admitted
+                # since the pick keeps its files, and one admitted after sees them gone
+                if not await self._repo.claim_media_removal(generation_id, ended_before=cutoff):
+                    continue
                 folder = self._root / str(generation_id)
                 try:
                     await asyncio.to_thread(_remove, folder)
                 except OSError as exc:
                     log.warning("could not remove %s: %s", folder, exc)
+                    await self._repo.unclaim_media_removal(generation_id)
                     continue
-                await self._repo.record_media_removed(generation_id)
                 removed += 1
             after = batch[-1]
         return removed

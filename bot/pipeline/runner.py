@@ -24,6 +24,7 @@ from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.crew import Crew
 from bot.pipeline.deliverer import Deliverer
 from bot.pipeline.endings import Endings
+from bot.pipeline.errors import LeaseLost
 from bot.pipeline.events import Cancelled, EventBus, Queued
 from bot.pipeline.fairness import FairQueue
 from bot.pipeline.generation_tasks import GenerationTasks
@@ -34,6 +35,7 @@ from bot.pipeline.shotlist import ShotList
 from bot.pipeline.speech import Narrator
 from bot.pipeline.start_image import StartImage
 from bot.pipeline.story import Story
+from bot.pipeline.transitions import Transitions, Who
 from storage.models import (
     ClipStatus,
     Generation,
@@ -71,11 +73,14 @@ MEMBER_SLOT_POLL = 1.0  # seconds between looks for a member's free slot held by
 
 
 class Leases(Protocol):
-    """Takes the lease of a generation this process accepts (`bot.pipeline.lease`)."""
+    """The leases of this process (`bot.pipeline.lease`): taken inside the transaction that
+    admits a run (`terms`), then known by their epoch (`took`); `holds` before spending."""
 
-    async def take(self, generation_id: int) -> None: ...
+    def terms(self) -> tuple[str, float]: ...
 
-    async def holds(self, generation_id: int) -> bool: ...
+    async def took(self, generation_id: int) -> None: ...
+
+    async def fencing(self, generation_id: int) -> tuple[str, int] | None: ...
 
 
 class Runner:
@@ -94,8 +99,10 @@ class Runner:
         config: RunnerConfig,
         admission: Admission,
         narrator: Narrator | None = None,
+        leases: Leases | None = None,
     ) -> None:
         self.repo = repo
+        self.leases = leases  # None: this process alone runs the work (the terminal)
         self._narrator = narrator
         self.bus = bus
         self._admission = admission
@@ -110,7 +117,8 @@ class Runner:
         self._queue: FairQueue[int] = FairQueue(per_key=config.user_concurrency)
         self._answers = AnswersFirst()  # a burst's answers before the work they start
         self._tasks = GenerationTasks()
-        self._endings = Endings(repo, bus)
+        self._moves = Transitions(repo)
+        self._endings = Endings(self._moves, bus)
         self._held: dict[int, str] = {}  # resumed ones a configuration error stops: why
         self._closed = False
         crew = Crew(
@@ -123,9 +131,10 @@ class Runner:
             narrator=narrator,
             deliverers=self._deliverers,
         )
-        self._rerolls = Rerolls(crew)
-        self._story = Story(crew, video_enabled=config.video_enabled, fail=self._endings.fail)
-        self.leases: Leases | None = None  # set when several processes may share the work
+        self._rerolls = Rerolls(crew, self._moves)
+        self._story = Story(
+            crew, self._moves, video_enabled=config.video_enabled, fail=self._endings.fail
+        )
 
     # lifetime ----------------------------------------------------------------------------
 
@@ -154,14 +163,17 @@ class Runner:
         not counted: a generation nobody was shown never runs."""
         self._admission.check_guild(new.source, new.guild_id)
         with self._answers.answering():
-            generation = await self.repo.create_generation(
-                new, admit=self._admission.check_usage, since=self._admission.since()
+            generation = await self._moves.admit(
+                new,
+                admit=self._admission.check_usage,
+                since=self._admission.since(),
+                reserve=self._reserve(new.clips_requested),
+                lease=self._lease_terms(),
             )
+            await self._took(generation.id)
             if start_image is not None:  # a crash before this is never shown, never run
                 path = await start_image.save(self._policy.folder(generation.id))
                 await self.repo.set_start_image(generation.id, str(path))
-            if self.leases is not None:  # at once: a claimer leaves it alone UNLEASED_GRACE only
-                await self.leases.take(generation.id)
             if announce is not None:
                 try:
                     await announce(generation)
@@ -205,7 +217,7 @@ class Runner:
             if not self._admission.allows_guild(generation.source, generation.guild_id):
                 log.info("ending generation %s: its guild is no longer allowed", generation.id)
                 self._tasks.side(
-                    self.cancel(generation.id, reason=NO_LONGER_ENABLED),
+                    self.cancel(generation.id, reason=NO_LONGER_ENABLED, who=Who.BOT),
                     name=f"generation-{generation.id}-end",
                 )
                 continue
@@ -216,6 +228,19 @@ class Runner:
             self.start(generation)
         return list(pending)
 
+    def _reserve(self, scenes: int | None) -> float:
+        """A run's worst-case seconds, reserved at admission (none when no video is made)."""
+        if not self._config.video_enabled or self._clips is None:
+            return 0.0
+        return self._admission.worst_case(scenes)
+
+    def _lease_terms(self) -> tuple[str, float] | None:
+        return None if self.leases is None else self.leases.terms()
+
+    async def _took(self, generation_id: int) -> None:
+        if self.leases is not None:
+            await self.leases.took(generation_id)
+
     def held(self) -> set[int]:
         """The generations this process is working on (or holding in its queue)."""
         return self._tasks.held()
@@ -225,20 +250,23 @@ class Runner:
         as at shutdown, its stored state and its predictions left as they are."""
         self._tasks.drop(generation_id)
 
-    async def _fence(self, generation_id: int) -> None:
-        """Before a prediction is created: a generation another process took over (this one
-        stalled past its lease) stops here, as `drop` stops it, so no scene is created twice."""
-        if self.leases is None or await self.leases.holds(generation_id):
-            return
+    async def _fence(self, generation_id: int) -> tuple[str, int] | None:
+        """Before a prediction is created: the lease (owner, epoch) the create and its stored
+        id are fenced with in the database. A generation whose lease this process no longer
+        holds at its epoch (it stalled past its lease and another process took it over, or
+        the lease is gone) stops here: its task is dropped and `LeaseLost` raised, so no
+        scene is created twice."""
+        if self.leases is None:
+            return None
+        lease = await self.leases.fencing(generation_id)
+        if lease is not None:
+            return lease
         log.warning(
-            "generation %s: taken over by another process before a prediction; stopping here",
+            "generation %s: lease lost before a prediction; stopping here (nothing created)",
             generation_id,
         )
         self.drop(generation_id)
-        current = asyncio.current_task()  # the clip's own task, whoever started it
-        if current is not None:
-            current.cancel()
-        await asyncio.sleep(0)  # the cancellation lands here
+        raise LeaseLost(generation_id)
 
     def share_provider_budget(self, parts: int) -> None:
         """Replicate's account-wide request budgets, divided between `parts` live processes."""
@@ -265,7 +293,9 @@ class Runner:
 
     # member actions ----------------------------------------------------------------------
 
-    async def cancel(self, generation_id: int, *, reason: str | None = None) -> bool:
+    async def cancel(
+        self, generation_id: int, *, reason: str | None = None, who: Who = Who.MEMBER
+    ) -> bool:
         """Cancel a generation: its predictions at Replicate too, and no new ones. False when
         it had already ended. `reason` (shown on the reply) when not a member's own cancel. Each
         clip's cancel is attempted (and logged) on its own; one that Replicate did not confirm
@@ -274,8 +304,8 @@ class Runner:
         generation = await self.repo.generation(generation_id)
         if generation is not None and generation.status is GenerationStatus.REROLLING:
             return await self._cancel_reroll(generation, reason)
-        if generation is None or not await self.repo.set_status(
-            generation_id, GenerationStatus.CANCELLED, reason or "cancelled by a member"
+        if generation is None or not await self._moves.end(
+            generation_id, GenerationStatus.CANCELLED, reason or "cancelled by a member", who=who
         ):
             return False
         try:
@@ -301,34 +331,55 @@ class Runner:
                     "cancelling clip %s of generation %s failed", clip.index + 1, generation.id
                 )
 
-    async def retry(self, generation_id: int) -> bool:
+    async def retry(self, generation_id: int, *, started_by: int | None = None) -> bool:
         """Run a failed or cancelled generation again, rendering only what is missing. A new
-        run: admitted like a new generation (`Refused` says why not). False when it is not
-        failed or cancelled."""
+        run: admitted like a new generation (`Refused` says why not), charged to `started_by`
+        (default the owner), its lease taken in the admitting transaction (a refused Retry
+        takes none). False when it is not failed or cancelled (of two presses, one wins)."""
         generation = await self.repo.generation(generation_id)
         if generation is None:
             return False
         self._admission.check_guild(generation.source, generation.guild_id)
-        if self.leases is not None:  # before it is open again: no other process claims it
-            await self.leases.take(generation_id)
-        if not await self.repo.reopen(
-            generation_id, admit=self._admission.check_usage, since=self._admission.since()
+        missing = [
+            c for c in await self.repo.clips(generation_id) if c.status is not ClipStatus.SUCCEEDED
+        ]
+        reserve = (
+            float(sum(c.duration for c in missing))
+            if generation.shot_list
+            else self._reserve(generation.clips_requested)
+        )
+        if not await self._moves.admit_retry(
+            generation_id,
+            admit=self._admission.check_usage,
+            since=self._admission.since(),
+            reserve=reserve if self._reserve(1) else 0.0,
+            started_by=generation.owner_id if started_by is None else started_by,
+            lease=self._lease_terms(),
         ):
             return False
+        await self._took(generation_id)
         generation = await self.repo.generation(generation_id)
         assert generation is not None
         self.start(generation)
         return True
 
-    async def reroll(self, generation_id: int, scene: int, note: str | None = None) -> Version:
+    async def reroll(
+        self,
+        generation_id: int,
+        scene: int,
+        note: str | None = None,
+        *,
+        started_by: int | None = None,
+    ) -> Version:
         """Render scene `scene` (0-based) of a done film again with a new seed (its prompt
         rewritten from `note`, when given), then deliver the new cut as the next version
-        (bot/pipeline/reroll.py). A new run: admitted like a Retry; `Refused` says why not."""
-        if self.leases is not None:
-            # a done film has no lease: take it before the film is open again, so no other
-            # process claims the reroll and this one's heartbeat does not drop it
-            await self.leases.take(generation_id)
-        version = await self._rerolls.admit(generation_id, scene, note)
+        (bot/pipeline/reroll.py). A new run: admitted like a Retry, charged to `started_by`
+        (default the owner: a moderator's Reroll counts against the moderator), its lease
+        taken in the admitting transaction; `Refused` says why not."""
+        version = await self._rerolls.admit(
+            generation_id, scene, note, started_by=started_by, lease=self._lease_terms()
+        )
+        await self._took(generation_id)
         self._rerolls.started(version)
         await self._tasks.finished(generation_id)  # the run that made the film, ending now
         generation = await self.repo.generation(generation_id)
@@ -336,10 +387,17 @@ class Runner:
         self.start(generation)
         return version
 
-    async def check_reroll(self, generation_id: int, scene: int, note: str | None = None) -> None:
+    async def check_reroll(
+        self,
+        generation_id: int,
+        scene: int,
+        note: str | None = None,
+        *,
+        started_by: int | None = None,
+    ) -> None:
         """Raise `Refused` when `reroll` would be refused now (asked before the member types a
         note; `reroll` checks again)."""
-        await self._rerolls.check(generation_id, scene, note)
+        await self._rerolls.check(generation_id, scene, note, started_by=started_by)
 
     async def _cancel_reroll(self, generation: Generation, reason: str | None) -> bool:
         """Cancel a reroll: its task, its take's prediction; the film stays the version before."""
@@ -364,12 +422,14 @@ class Runner:
             and not await find(generation)
         ):  # stored, then a crash before its reply was sent: nobody was shown it
             log.info("generation %s has no reply; it is cancelled, not run", generation.id)
-            await self._endings.end(generation, NEVER_SHOWN, status=GenerationStatus.CANCELLED)
+            await self._endings.end(
+                generation, NEVER_SHOWN, status=GenerationStatus.CANCELLED, who=Who.BOT
+            )
             return
         stopped = self._held.pop(generation.id, None)
         if stopped is not None:  # resumed while a provider it needs is misconfigured
             log.warning("generation %s is not resumed: %s", generation.id, stopped)
-            await self._endings.end(generation, stopped, refund=True)
+            await self._endings.end(generation, stopped, refund=True, who=Who.BOT)
             return
 
         def position(place: int) -> None:
@@ -390,10 +450,10 @@ class Runner:
         slot (it was counted when it started)."""
         shown = 0
         while True:
-            place = await self.repo.take_member_slot(
+            place = await self._moves.start(
                 generation.id, generation.owner_id, self._config.user_concurrency
             )
-            if not place:
+            if place <= 0:  # started (or refused: it ended meanwhile; its run sees that)
                 return
             if place != shown:
                 position(place)
@@ -405,4 +465,4 @@ class Runner:
         await self._story.run(generation_id)
 
     async def _never_shown(self, generation: Generation) -> None:
-        await self._endings.end(generation, NOT_SHOWN, refund=True)
+        await self._endings.end(generation, NOT_SHOWN, refund=True, who=Who.BOT)

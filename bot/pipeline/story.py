@@ -12,25 +12,20 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bot.pipeline import chain, media
+from bot.pipeline import chain, steps
 from bot.pipeline.crew import Crew
-from bot.pipeline.errors import ClipError, DeliveryError, GenerationError
+from bot.pipeline.errors import ClipError, GenerationError, LeaseLost
 from bot.pipeline.events import (
     AnalysisDone,
-    Delivered,
     Finished,
     Started,
-    Stitched,
 )
 from bot.pipeline.shotlist import ShotList
 from bot.pipeline.start_image import data_url
+from bot.pipeline.transitions import Transitions
 from storage.models import Continuity, Generation, GenerationStatus
 
 log = logging.getLogger(__name__)
-
-
-class _Ended(Exception):
-    """The generation reached a final state elsewhere (a cancel) while this step ran."""
 
 
 class Story:
@@ -40,11 +35,13 @@ class Story:
     def __init__(
         self,
         crew: Crew,
+        moves: Transitions,
         *,
         video_enabled: bool,
         fail: Callable[[Generation, str], Awaitable[None]],
     ) -> None:
         self._crew = crew
+        self._moves = moves
         self._video_enabled = video_enabled
         self._fail = fail
 
@@ -62,22 +59,23 @@ class Story:
                 return
             clips = await self._render(generation, shot_list)
             film = await self._stitch(generation, clips)
-            if self._crew.narrator is not None:  # the voice-over (bot/pipeline/speech)
-                film = await self._crew.narrator.mix(generation, film, clips)
+            film = await steps.narrated(self._crew, generation, film, clips)
             await self._deliver(generation, film)
             await self._advance(generation, GenerationStatus.DONE)
             self._crew.bus.publish(Finished(generation_id, film))
-        except _Ended:
+        except steps.Ended:
             log.info("generation %s ended elsewhere", generation_id)
+        except LeaseLost:
+            log.warning("generation %s: lease lost; its new holder goes on", generation_id)
         except GenerationError as exc:
             await self._fail(generation, exc.reason)
         except Exception:
             log.exception("generation %s failed unexpectedly", generation_id)
-            await self._fail(generation, "something went wrong on our side; it has been logged")
+            await self._fail(generation, steps.UNEXPECTED)
 
     async def _advance(self, generation: Generation, status: GenerationStatus) -> None:
-        if not await self._crew.repo.set_status(generation.id, status):
-            raise _Ended
+        if not await self._moves.advance(generation.id, status):
+            raise steps.Ended
 
     async def _analyse(self, generation: Generation) -> ShotList:
         if generation.shot_list:  # resumed: the shot list was written already
@@ -125,6 +123,9 @@ class Story:
         results = await asyncio.gather(*jobs, return_exceptions=True)
         # every clip ends first (the running ones are paid for); then the first failure counts
         failures = [r for r in results if isinstance(r, BaseException)]
+        lost = [f for f in failures if isinstance(f, LeaseLost)]
+        if lost:
+            raise lost[0]
         clip_errors = [f for f in failures if isinstance(f, ClipError)]
         if clip_errors or failures:
             raise (clip_errors or failures)[0]
@@ -137,23 +138,20 @@ class Story:
         fresh = await self._crew.repo.generation(generation.id)
         if fresh and fresh.video_path and Path(fresh.video_path).exists():
             return Path(fresh.video_path)
-        folder = self._crew.policy.folder(generation.id)
-        result = await media.stitch(clips, folder / "film.mp4", workdir=folder)
         seconds = sum(c.predict_seconds for c in await self._crew.repo.clips(generation.id))
-        await self._crew.repo.set_video(generation.id, str(result.path), seconds)
-        self._crew.bus.publish(
-            Stitched(generation.id, result.path, result.reencoded, result.duration)
-        )
-        return result.path
+
+        async def record(film: Path) -> None:
+            await self._crew.repo.set_video(generation.id, str(film), seconds)
+
+        return await steps.cut(self._crew, generation, clips, "film.mp4", mix=False, record=record)
 
     async def _deliver(self, generation: Generation, film: Path) -> None:
         await self._advance(generation, GenerationStatus.DELIVERING)
         fresh = await self._crew.repo.generation(generation.id)
         if fresh is not None and fresh.delivered_at is not None:
             return
-        deliverer = self._crew.deliverers.get(generation.source)
-        if deliverer is None:
-            raise DeliveryError(f"nothing can deliver films made from {generation.source}")
-        ref = await deliverer.deliver(fresh or generation, film)
-        await self._crew.repo.record_delivery(generation.id, ref)
-        self._crew.bus.publish(Delivered(generation.id, ref))
+
+        async def record(ref: str) -> None:
+            await self._crew.repo.record_delivery(generation.id, ref)
+
+        await steps.deliver(self._crew, fresh or generation, film, version=1, record=record)

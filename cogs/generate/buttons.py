@@ -92,7 +92,9 @@ class RetryButton(
                     f"Narration is not available: {'; '.join(unspeakable)}. Nothing was started."
                 )
         try:
-            retried = await bot.services.runner.retry(generation.id)
+            retried = await bot.services.runner.retry(  # charged to who pressed (issue 18)
+                generation.id, started_by=interaction.user.id
+            )
         except Refused as exc:
             raise UserFacingError(refusal(exc)) from None
         await interaction.response.defer()

@@ -61,6 +61,9 @@ class DiscordDeliverer:
         title = discord.utils.escape_markdown(generation.title or "Your film")
         if version > 1:
             title += f" (v{version})"
+            asked_by = await self._repo.started_by(generation.id)
+            if asked_by is not None and asked_by != generation.owner_id:  # a moderator's Reroll
+                title += f", rerolled at the request of <@{asked_by}>"
         nonce = f"reelbot-film-{generation.id}{tag}"  # ≤ 25 characters, as Discord allows
         try:
             links = self._gallery_lines(generation.id, version, shrunk=fitted != film)

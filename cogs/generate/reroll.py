@@ -66,7 +66,9 @@ class RerollButton(
         )
         check_configured(bot.settings)
         try:  # before the member types a note: a reroll that would be refused says so now
-            await bot.services.runner.check_reroll(generation.id, self.scene)
+            await bot.services.runner.check_reroll(
+                generation.id, self.scene, started_by=interaction.user.id
+            )
         except Refused as exc:
             raise UserFacingError(refusal(exc)) from None
         await interaction.response.send_modal(
@@ -117,7 +119,9 @@ class RerollModal(ComponentModal):
         check_may_manage(interaction, await bot.services.repo.generation(generation_id))
         check_configured(bot.settings)
         try:
-            version = await bot.services.runner.reroll(generation_id, scene, note.strip() or None)
+            version = await bot.services.runner.reroll(  # charged to who asked (issue 18)
+                generation_id, scene, note.strip() or None, started_by=interaction.user.id
+            )
         except Refused as exc:
             raise UserFacingError(refusal(exc)) from None
         await interaction.response.send_message(

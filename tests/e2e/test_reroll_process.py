@@ -54,7 +54,10 @@ async def test_reroll_scene_two_survives_a_restart_and_delivers_v2_once(tmp_path
         await run.discord.wait_for(lambda: len(run.replicate.predictions) == 4, timeout=15)
         (take,) = [p for pid, p in run.replicate.predictions.items() if pid not in first]
         assert take.prompt.startswith(f"Scene 2: {IDEA}, ") and NOTE in take.prompt
-        assert run.rows("SELECT prediction_id FROM clips WHERE idx = 1") == [(take.id,)]
+        await run.discord.wait_for(  # its id is stored once the create's answer is in
+            lambda: run.rows("SELECT prediction_id FROM clips WHERE idx = 1") == [(take.id,)],
+            timeout=10,
+        )
 
         # SIGKILL while the take renders; the restarted bot re-attaches to it
         await run.restart()

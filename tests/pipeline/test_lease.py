@@ -91,7 +91,8 @@ async def test_a_beat_drops_what_another_process_took_and_takes_what_expired(
     runner = Runner()
     me = keeper(repo, runner, "me")
     for gid in (kept, lost):
-        await me.take(gid)
+        await repo.take_lease(gid, *me.terms())
+        await me.took(gid)
     runner.running = {kept, lost}
     await repo.take_lease(lost, "other", time.time() + LEASE)  # it stalled; other took it
     await repo.take_lease(expired, "dead", time.time() - 1)
@@ -110,7 +111,8 @@ async def test_closing_lets_the_leases_go_so_another_process_takes_them_at_once(
     first, second = Runner(), Runner()
     me = keeper(repo, first, "me")
     await me.start()
-    await me.take(gid)
+    await repo.take_lease(gid, *me.terms())
+    await me.took(gid)
     await me.close()
 
     other = keeper(repo, second, "other")

@@ -5,6 +5,7 @@ without cancelling its predictions."""
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 
@@ -74,11 +75,14 @@ async def test_a_dropped_generation_stops_here_and_its_prediction_keeps_running(
 class TakenOver:
     """Leases of a process whose generations another process has taken over."""
 
-    async def take(self, generation_id: int) -> None:
+    def terms(self) -> tuple[str, float]:
+        return "stalled", time.time() + 30
+
+    async def took(self, generation_id: int) -> None:
         return None
 
-    async def holds(self, generation_id: int) -> bool:
-        return False
+    async def fencing(self, generation_id: int) -> tuple[str, int] | None:
+        return None
 
 
 async def test_a_generation_taken_over_creates_no_prediction_here(

@@ -13,7 +13,9 @@ At the end the bot runs until everything settled, is stopped, and the invariants
 every generation final; each film delivered exactly once; each clip posted once in its thread;
 no scene given a second prediction while its first was running or had succeeded; every clip
 file the database points at is a complete, playable mp4; the database is intact; every reply
-shows its final state.
+shows its final state; and (issue 18) the seconds of video asked of Replicate for a member never
+exceed their DAILY_VIDEO_SECONDS_LIMIT (`VIDEO_LIMIT` here) by more than one clip's worth. A
+generation stopped because its member reached the limit is not a violation: it is the limit.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ from storage.backend import Row
 from tests.fakes.botprocess import BotProcess, bot_env
 from tests.fakes.discord_fake import FakeDiscord, Message
 from tests.fakes.openai_fake import FakeOpenAI
-from tests.fakes.replicate_fake import FakeReplicate
+from tests.fakes.replicate_fake import FakeReplicate, input_seconds
 from tests.pg import PgServer, running_server
 from tests.reliability.dbread import DatabaseReader
 
@@ -69,6 +71,8 @@ IDEAS = (
     "a cat conducts an orchestra of pigeons",
 )
 FINAL = ("done", "failed", "cancelled")
+VIDEO_LIMIT = 150  # DAILY_VIDEO_SECONDS_LIMIT of every member: reached during a long run
+OVER_LIMIT = "DAILY_VIDEO_SECONDS_LIMIT"  # in the reason of a run stopped at the limit
 STATUS_ICON = {"done": "✅", "failed": "❌", "cancelled": "🛑"}
 _GENERATION = re.compile(r"#(\d+)")
 
@@ -98,6 +102,7 @@ class Report:
     faults: collections.Counter[str] = field(default_factory=collections.Counter)
     predictions: int = 0
     films: int = 0
+    asked: dict[str, float] = field(default_factory=dict)  # seconds asked per member
     leftovers: int = 0  # temporary files a kill left behind (never used)
     seconds: float = 0.0
     violations: list[str] = field(default_factory=list)
@@ -107,6 +112,8 @@ class Report:
         lines = [
             f"{self.kills} kills, {self.starts} starts, {self.seconds:.1f} s",
             f"{self.generations} generations: {dict(self.statuses)}",
+            "seconds asked of Replicate per member (limit "
+            f"{VIDEO_LIMIT}): {dict(sorted(self.asked.items()))}",
             f"{self.predictions} predictions, {self.films} films delivered, "
             f"{self.leftovers} temporary files left by kills",
             "kill moments: " + ", ".join(f"{k} {v}" for k, v in sorted(self.moments.items())),
@@ -234,6 +241,7 @@ class Torture:
             user_concurrency=2,
             clip_concurrency=6,
             clip_timeout_seconds=60,
+            daily_video_seconds_limit=VIDEO_LIMIT,
             **({"database_url": config.database_url} if config.database_url else {}),
         )
         self.process = BotProcess(discord, env, root, self.log_path)
@@ -362,7 +370,7 @@ class Torture:
             gid, status = g["id"], g["status"]
             if status not in FINAL:
                 bad.append(f"generation {gid} is still {status}")
-            if status == "failed":
+            if status == "failed" and OVER_LIMIT not in (g["error"] or ""):
                 bad.append(f"generation {gid} failed: {g['error']}")
             sent = films.get(gid, [])
             if status == "done" and len(sent) != 1:
@@ -387,6 +395,7 @@ class Torture:
             if gid not in known:
                 bad.append(f"a film was sent for generation {gid}, which is not in the database")
         self._check_predictions(generations, clips)
+        self._check_spend(generations)
         await self._check_clip_files(clips)
         report.leftovers = sum(
             1 for p in (self.data / "media").rglob("*") if p.name.endswith((".part", ".tmp.mp4"))
@@ -479,6 +488,28 @@ class Torture:
             elif not found.prompt.startswith(clip["prompt"]):
                 bad.append(f"clip {clip['id']} adopted a prediction of another scene ({pid})")
         del generations
+
+    def _check_spend(self, generations: list[Row]) -> None:
+        """The seconds asked of Replicate (every create the fake saw, by its input) per member
+        stay within the limit plus one clip's worth."""
+        members = {u.id: name for name, u in self.discord.users.items()}
+        owner_of = {str(g["prompt"]): int(g["owner_id"]) for g in generations}
+        asked: dict[str, float] = collections.defaultdict(float)
+        longest = 0.0
+        for record in self.rep.predictions.values():
+            owner = next((o for p, o in owner_of.items() if p in record.prompt), None)
+            if owner is None:
+                self.report.violations.append(f"prediction {record.id} of no generation")
+                continue
+            seconds = input_seconds(record.input) or 0.0
+            longest = max(longest, seconds)
+            asked[members.get(owner, str(owner))] += seconds
+        self.report.asked = dict(asked)
+        for member, seconds in asked.items():
+            if seconds > VIDEO_LIMIT + longest:
+                self.report.violations.append(
+                    f"{member} was asked {seconds:g} s of video of a {VIDEO_LIMIT} s limit"
+                )
 
     async def _check_clip_files(self, clips: list[Row]) -> None:
         bad = self.report.violations
