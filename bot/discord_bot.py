@@ -224,9 +224,7 @@ async def running_bot(
     point_discord_at(settings)
     metrics = Metrics() if settings.metrics_port is not None else None
     async with (
-        open_services(
-            settings, metrics=metrics, process_name=settings.lease_owner()
-        ) as services,
+        open_services(settings, metrics=metrics, process_name=settings.lease_owner()) as services,
         serve_gallery(settings, services.repo) as gallery,
         Reelbot(
             settings=settings,
