@@ -208,6 +208,7 @@ async def open_services(
                     model=settings.video_model,
                     poll_interval=settings.replicate_poll_seconds,
                     cancel_after=settings.clip_timeout_seconds,
+                    retries=retries,
                 ),
                 model=get_model(settings.video_model),
                 http=http,
@@ -234,6 +235,7 @@ async def open_services(
             config=RunnerConfig(settings.user_concurrency, settings.enable_video_generation),
             admission=admission,
             leases=leases,
+            retries=retries,
             narrator=Narrator(
                 openai_client,
                 repo=repo,

@@ -128,17 +128,12 @@ def _sleeps_in_a_loop(tree: ast.AST) -> list[int]:
     return found
 
 
-# Rewritten on other branches (issue 18's database half): converted to bot.retry at merge.
-NOT_YET = {"bot/pipeline/predictions.py", "bot/pipeline/endings.py"}
-
-
 def test_no_retry_loop_is_written_by_hand() -> None:
     loops = {
         str(path.relative_to(ROOT)): lines
         for folder in ("bot", "cogs")
         for path in sorted((ROOT / folder).rglob("*.py"))
-        if str(path.relative_to(ROOT)) not in NOT_YET
-        and (lines := _sleeps_in_a_loop(ast.parse(path.read_text())))
+        if (lines := _sleeps_in_a_loop(ast.parse(path.read_text())))
     }
     assert loops == {}, f"retry loops written by hand (use bot.retry): {loops}"
 

@@ -4,28 +4,24 @@ it). The runner and a generation's story end generations through this one place.
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 import logging
 
 from bot.pipeline.events import Cancelled, EventBus, Failed
 from bot.pipeline.transitions import Transitions, Who
-from storage.backend import TransientError
+from bot.retry import Retries
 from storage.models import Generation, GenerationStatus
 
 log = logging.getLogger(__name__)
-
-FINAL_WRITE_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)  # then every 30 s until it is stored
-# a write that may land later: the database busy or unreachable, a full disk
-STORE_ERRORS: tuple[type[Exception], ...] = (*TransientError, OSError)
 
 
 class Endings:
     """Stores and publishes the failed or cancelled end of generations; holds no state."""
 
-    def __init__(self, moves: Transitions, bus: EventBus) -> None:
+    def __init__(self, moves: Transitions, bus: EventBus, retries: Retries | None = None) -> None:
         self._moves = moves
         self._bus = bus
+        # a write that cannot land yet is tried again until it does (bot.retry)
+        self._writes = (retries or Retries()).database_write
 
     async def fail(self, generation: Generation, reason: str) -> None:
         """End the generation failed with `reason` (what its member reads)."""
@@ -47,21 +43,11 @@ class Endings:
         disk, a lock held past the busy timeout) is tried again, backing off, until it does or
         the task is cancelled (the next start resumes the generation). False when it had
         already ended."""
-        for attempt in itertools.count():
-            try:
-                stored = await self._moves.end(
-                    generation.id, status, reason, who=who, refund=refund
-                )
-                break
-            except STORE_ERRORS as exc:
-                wait = FINAL_WRITE_BACKOFF[min(attempt, len(FINAL_WRITE_BACKOFF) - 1)]
-                log.warning(
-                    "generation %s: storing its failure failed (%s); trying again in %g s",
-                    generation.id,
-                    exc,
-                    wait,
-                )
-                await asyncio.sleep(wait)
+        stored = await self._writes.call(
+            lambda: self._moves.end(generation.id, status, reason, who=who, refund=refund),
+            "generation %s: storing its end",
+            generation.id,
+        )
         if stored:
             cancelled = status is GenerationStatus.CANCELLED
             self._bus.publish(

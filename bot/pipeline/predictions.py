@@ -14,6 +14,7 @@ reject (an `aborted` status, an `error` object) must not stop every clip.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import time
@@ -27,6 +28,7 @@ from replicate.exceptions import ReplicateError
 
 from bot.pipeline.budget import RequestBudget
 from bot.pipeline.snapshot import UNREADABLE, Snapshot, entry_id, parse, timestamp
+from bot.retry import Retries
 from bot.tasks import spawn
 
 log = logging.getLogger(__name__)
@@ -93,6 +95,11 @@ def deadline_header(seconds: float | None) -> dict[str, str]:
     return {"Cancel-After": f"{math.ceil(seconds + DEADLINE_MARGIN)}s"}
 
 
+def _create_again(exc: BaseException) -> bool:
+    """A create worth trying again: throttled, or ambiguous and not found (`_create_once`)."""
+    return isinstance(exc, (*PROVIDER_ERRORS, ValueError)) and not isinstance(exc, CreateFailed)
+
+
 def _ambiguous(exc: BaseException) -> bool:
     """Whether a failed create may have created the prediction anyway."""
     if isinstance(exc, ReplicateError):
@@ -121,8 +128,16 @@ class Predictions:
         creates_per_minute: float = 560,
         poll_interval: float = 1.0,
         cancel_after: float | None = None,
+        retries: Retries | None = None,
     ) -> None:
         self._client = client
+        # a throttled or ambiguous create is tried again (4 attempts, 1 s doubled); anything
+        # else Replicate refused is not (`_create_once` raises CreateFailed)
+        self._create_policy = dataclasses.replace(
+            (retries or Retries()).provider_call,
+            transient=_create_again,
+            attempts=CREATE_ATTEMPTS,
+        )
         self._api = api
         self._model = model
         self._cancel_after = cancel_after
@@ -153,37 +168,49 @@ class Predictions:
     # create ------------------------------------------------------------------------------
 
     async def create(self, inputs: dict[str, Any], *, since: float, claimed: Claimed) -> str:
-        """Create one prediction, retrying throttling and ambiguous failures without duplicates;
-        returns its id. `since` is when the first attempt began; `claimed` are ids that belong
-        to other clips."""
-        delay = 1.0
-        for attempt in range(1, CREATE_ATTEMPTS + 1):
-            await self._creates.take()
-            try:
-                return await self._post_create(inputs)
-            except (*PROVIDER_ERRORS, ValueError) as exc:  # ValueError: the SDK's model
-                if isinstance(exc, ReplicateError) and exc.status == 429:
-                    self._creates.pause(delay)
-                elif _ambiguous(exc):
-                    found = await self.find_created(inputs, since=since, claimed=claimed)
-                    if found.prediction_id is not None:
-                        log.info(
-                            "create of %s failed (%s) but it exists: %s",
-                            self._model,
-                            describe(exc),
-                            found.prediction_id,
-                        )
-                        return found.prediction_id
-                else:
-                    raise CreateFailed(describe(exc)) from exc
-                if attempt == CREATE_ATTEMPTS:
-                    raise CreateFailed(describe(exc)) from exc
-                log.warning(
-                    "create attempt %d/%d failed: %s", attempt, CREATE_ATTEMPTS, describe(exc)
-                )
-                await asyncio.sleep(delay)
-                delay *= 2
-        raise AssertionError("unreachable")
+        """Create one prediction, retrying throttling and ambiguous failures without duplicates
+        (`bot.retry`'s provider-call policy; an ambiguous failure is first looked for among the
+        recent predictions); returns its id. `since` is when the first attempt began; `claimed`
+        are ids that belong to other clips. Raises CreateFailed."""
+        tries = 0
+        try:
+            async for attempt in self._create_policy.attempts_of(
+                "creating a prediction of %s", self._model
+            ):
+                with attempt:
+                    tries += 1
+                    found = await self._create_once(inputs, since, claimed, throttled=tries)
+                    if found is not None:
+                        return found
+        except (*PROVIDER_ERRORS, ValueError) as exc:  # ValueError: the SDK's model
+            raise CreateFailed(describe(exc)) from exc
+        raise AssertionError("unreachable: the policy raises its last failure")
+
+    async def _create_once(
+        self, inputs: dict[str, Any], since: float, claimed: Claimed, *, throttled: int
+    ) -> str | None:
+        """One create; a failure Replicate may have acted on anyway is looked for, and raised
+        again (to be tried again) when it is not found. CreateFailed when it is not worth it."""
+        await self._creates.take()
+        try:
+            return await self._post_create(inputs)
+        except (*PROVIDER_ERRORS, ValueError) as exc:
+            if isinstance(exc, ReplicateError) and exc.status == 429:
+                # every create of this process waits: the budget is the account's
+                self._creates.pause(self._create_policy.first_wait * 2 ** (throttled - 1))
+                raise
+            if not _ambiguous(exc):
+                raise CreateFailed(describe(exc)) from exc
+            found = await self.find_created(inputs, since=since, claimed=claimed)
+            if found.prediction_id is None:
+                raise
+            log.info(
+                "create of %s failed (%s) but it exists: %s",
+                self._model,
+                describe(exc),
+                found.prediction_id,
+            )
+            return found.prediction_id
 
     async def _post_create(self, inputs: dict[str, Any]) -> str:
         """One create through the bot's own HTTP client: the SDK cannot send `Cancel-After`.

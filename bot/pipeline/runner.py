@@ -36,6 +36,7 @@ from bot.pipeline.speech import Narrator
 from bot.pipeline.start_image import StartImage
 from bot.pipeline.story import Story
 from bot.pipeline.transitions import Transitions, Who
+from bot.retry import Retries
 from storage.models import (
     ClipStatus,
     Generation,
@@ -100,6 +101,7 @@ class Runner:
         admission: Admission,
         narrator: Narrator | None = None,
         leases: Leases | None = None,
+        retries: Retries | None = None,
     ) -> None:
         self.repo = repo
         self.leases = leases  # None: this process alone runs the work (the terminal)
@@ -118,7 +120,7 @@ class Runner:
         self._answers = AnswersFirst()  # a burst's answers before the work they start
         self._tasks = GenerationTasks()
         self._moves = Transitions(repo)
-        self._endings = Endings(self._moves, bus)
+        self._endings = Endings(self._moves, bus, retries)
         self._held: dict[int, str] = {}  # resumed ones a configuration error stops: why
         self._closed = False
         crew = Crew(
