@@ -55,7 +55,8 @@ def estimate(settings: Settings, *, scenes: int | None, narration: bool = False)
 
 @dataclass(frozen=True, slots=True)
 class Allowance:
-    """A member's day: seconds of video used and the limit (0 = unlimited)."""
+    """A member's day: seconds of video used, or held for runs not finished yet (each run's worst
+    case is reserved when it is admitted, this one's included), and the limit (0 = unlimited)."""
 
     limit: float
     used: float
@@ -68,11 +69,11 @@ class Allowance:
     def text(self, settings: Settings) -> str:
         used_dollars = money(video_dollars(settings.video_model, self.used, settings.prices))
         if self.left is None:
-            return f"{self.used:g} s of video used today ({used_dollars}); no daily limit"
+            return f"{self.used:g} s of video used or held today ({used_dollars}); no daily limit"
         left_dollars = money(video_dollars(settings.video_model, self.left, settings.prices))
         return (
             f"{self.left:g} of {self.limit:g} s of video left today ({left_dollars}); "
-            f"used {self.used:g} s ({used_dollars})"
+            f"{self.used:g} s used or held for films in progress ({used_dollars})"
         )
 
 

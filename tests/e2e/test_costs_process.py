@@ -52,8 +52,9 @@ async def test_over_the_default_limit_is_refused_privately_and_usage_matches(
             reply_id = await run.discord.wait_for(lambda a=answer: a.original_message_id)
             assert (await run.reply_final(reply_id)).embeds  # done before the next one
         assert "Estimate: up to 40 s of video, about $0.72" in costs[0], costs[0]
-        assert "120 of 120 s of video left today ($2.16)" in costs[0], costs[0]
-        assert "40 of 120 s of video left today" in costs[2], costs[2]
+        # each film's worst case (40 s) is held from its admission: the first leaves 80 s
+        assert "80 of 120 s of video left today ($1.44)" in costs[0], costs[0]
+        assert "0 of 120 s of video left today" in costs[2], costs[2]
         assert asked_seconds(run.replicate.predictions) == DEFAULT_DAILY_VIDEO_SECONDS
 
         creates = run.replicate.counts["create"]
@@ -69,7 +70,10 @@ async def test_over_the_default_limit_is_refused_privately_and_usage_matches(
 
         history = await run.answered(await run.discord.send_slash("history", {}))
         spend = embed_field(history, "Your spend") or ""
-        assert "0 of 120 s of video left today ($0.00); used 120 s ($2.16)" in spend, spend
+        assert (
+            "0 of 120 s of video left today ($0.00); "
+            "120 s used or held for films in progress ($2.16)" in spend
+        ), spend
         assert "Last 7 days: 120 s of video ($2.16)" in spend
 
         log = run.process_log.read_text(encoding="utf-8")

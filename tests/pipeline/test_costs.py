@@ -71,7 +71,9 @@ def test_over_the_limit_says_what_is_left_and_when_it_resets() -> None:
     )
     day = allowance(bare(), Usage(runs=1, seconds=40), now=NOON)
     assert day.left == 80 and day.resets_at == MIDNIGHT
-    assert day.text(bare()) == "80 of 120 s of video left today ($1.44); used 40 s ($0.72)"
+    assert day.text(bare()) == (
+        "80 of 120 s of video left today ($1.44); 40 s used or held for films in progress ($0.72)"
+    )
     assert allowance(bare(daily_video_seconds_limit=0), Usage(1, 40)).left is None
 
 
