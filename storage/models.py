@@ -43,6 +43,14 @@ class Continuity(StrEnum):
     CHAINED = "chained"  # scene N+1 starts from the last frame of scene N: one after another
 
 
+class Captions(StrEnum):
+    """How the narration's lines are shown as words (stored with the generation; issue 22)."""
+
+    OFF = "off"
+    BURNED = "burned"  # drawn into the picture (Discord's player ignores subtitle tracks)
+    TRACK = "track"  # a mov_text subtitle stream in the mp4, language tagged
+
+
 @dataclass(frozen=True, slots=True)
 class NewGeneration:
     owner_id: int
@@ -56,6 +64,7 @@ class NewGeneration:
     narration: bool = False  # a voice-over (in `voice`) is written, spoken and mixed in
     voice: str | None = None
     continuity: Continuity = Continuity.PARALLEL
+    captions: Captions = Captions.OFF
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +93,7 @@ class Generation:
     finished_at: float | None
     start_image_path: str | None = None  # the member's image: the first frame of scene 1
     continuity: Continuity = Continuity.PARALLEL
+    captions: Captions = Captions.OFF
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,8 +100,8 @@ class Repository(
         now = time.time()
         generation_id = await tx.insert(
             "INSERT INTO generations (owner_id, source, prompt, clips_requested, aspect_ratio,"
-            " seed, guild_id, channel_id, status, created_at, updated_at, continuity)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " seed, guild_id, channel_id, status, created_at, updated_at, continuity, captions)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 new.owner_id,
                 new.source,
@@ -115,6 +115,7 @@ class Repository(
                 now,
                 now,
                 new.continuity,
+                new.captions,
             ),
         )
         if new.narration and new.voice:

@@ -16,7 +16,7 @@ import logging
 import secrets
 from pathlib import Path
 
-from bot.pipeline import media
+from bot.pipeline import media, sound
 from bot.pipeline.admission import Refused
 from bot.pipeline.crew import Crew
 from bot.pipeline.errors import DeliveryError, GenerationError, MediaError
@@ -180,8 +180,7 @@ class Rerolls:
         folder = self._crew.policy.folder(generation.id)
         result = await media.stitch(paths, folder / f"film-v{version.number}.mp4", workdir=folder)
         film = result.path
-        if self._crew.narrator is not None:  # the voice-over mixed in again over the new timings
-            film = await self._crew.narrator.mix(generation, film, paths)
+        film = await sound.finish(self._crew, generation, film, paths)  # over the new timings
         await self._crew.repo.set_version_film(version.id, str(film))
         self._crew.bus.publish(
             Stitched(generation.id, result.path, result.reencoded, result.duration)

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bot.pipeline import chain, media
+from bot.pipeline import chain, media, sound
 from bot.pipeline.crew import Crew
 from bot.pipeline.errors import ClipError, DeliveryError, GenerationError
 from bot.pipeline.events import (
@@ -62,8 +62,7 @@ class Story:
                 return
             clips = await self._render(generation, shot_list)
             film = await self._stitch(generation, clips)
-            if self._crew.narrator is not None:  # the voice-over (bot/pipeline/speech)
-                film = await self._crew.narrator.mix(generation, film, clips)
+            film = await sound.finish(self._crew, generation, film, clips)  # voice, words
             await self._deliver(generation, film)
             await self._advance(generation, GenerationStatus.DONE)
             self._crew.bus.publish(Finished(generation_id, film))
