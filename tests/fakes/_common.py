@@ -219,8 +219,9 @@ def _render_clip(key: ClipKey) -> bytes:
     from tests.fakes.mp4 import make_clip  # lazily: a sibling module, heavy to import
 
     seconds, width, height, color = key
+    color, _, sound = color.partition("+")  # "COLOR+sound": the clip carries its own sound
     first, _, color = color.rpartition(">")  # "FIRST>COLOR": opens on FIRST (a start image's)
-    final = _clips_dir() / f"{width}x{height}_{seconds:g}s_{first}_{color}.mp4"
+    final = _clips_dir() / f"{width}x{height}_{seconds:g}s_{first}_{color}{sound}.mp4"
     if not final.exists():  # make_clip writes atomically
         make_clip(
             final,
@@ -229,6 +230,7 @@ def _render_clip(key: ClipKey) -> bytes:
             height=height,
             color=color,
             first_color=first or None,
+            audio=bool(sound),
         )
     return final.read_bytes()
 

@@ -618,6 +618,8 @@ class FakeReplicate(LoopbackServer):
         if rec is None or self._refresh(rec) != "succeeded" or self.data_removed(rec):
             return web.Response(status=404, text="Not Found")
         color = rec.color if rec.start_color is None else f"{rec.start_color}>{rec.color}"
+        if rec.input.get("generate_audio") is True:  # a model asked for its own sound (veo-3.1,
+            color += "+sound"  # seedance-2.0, kling-v3: `generate_audio` in their schemas)
         data = await self._clips.get(rec.seconds, rec.width, rec.height, color)
         if not self.truncate_downloads:
             return web.Response(body=data, content_type="video/mp4")
