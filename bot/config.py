@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     # captions (issue 22, bot/pipeline/sound/captions.py): the narration's lines as words when
     # /generate or the terminal does not say: off, track (a subtitle stream), burned (drawn in)
     captions_default: Literal["off", "track", "burned"] = "off"
+    # a score (issue 22, bot/pipeline/sound/music.py): google/lyria-2 renders the analysis's
+    # musical direction while the clips render; mixed under everything at -16 LUFS
+    music_default: bool = False  # music when /generate or the terminal does not say
+    music_required: bool = False  # true: a failed score fails the generation
 
     max_clips: int = Field(default=4, ge=1, le=10)
     clip_concurrency: int = Field(default=8, ge=1, le=500)

@@ -65,6 +65,7 @@ class NewGeneration:
     voice: str | None = None
     continuity: Continuity = Continuity.PARALLEL
     captions: Captions = Captions.OFF
+    music: bool = False  # a score rendered by the music model, mixed under everything
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,3 +257,21 @@ class Upload:
     file_id: str
     url: str
     expires_at: float
+
+
+class ScoreStatus(StrEnum):
+    """Where a generation's score is (issue 22)."""
+
+    WANTED = "wanted"  # asked for: being rendered, or to be
+    READY = "ready"  # its track is downloaded (audio_path)
+    DROPPED = "dropped"  # left out (reason): the film goes out without music
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    generation_id: int
+    status: ScoreStatus
+    direction: str | None
+    prediction_id: str | None
+    audio_path: str | None
+    reason: str | None

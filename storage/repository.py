@@ -22,11 +22,13 @@ from storage.models import (
     HistoryEntry,
     NarrationStatus,
     NewGeneration,
+    ScoreStatus,
     Usage,
 )
 from storage.narration_rows import NarrationRows
 from storage.post_rows import PostRows
 from storage.rows import _FINAL, _NOT_FINAL, _generation
+from storage.score_rows import ScoreRows
 from storage.start_image_rows import StartImageRows
 from storage.usage_rows import UsageRows
 from storage.version_rows import VersionRows
@@ -45,6 +47,7 @@ refuse (the transaction then stores nothing)."""
 
 
 class Repository(
+    ScoreRows,
     ClipRows,
     PostRows,
     NarrationRows,
@@ -118,6 +121,11 @@ class Repository(
                 new.captions,
             ),
         )
+        if new.music:  # issue 22: the score's row, rendered once the shot list is written
+            await tx.execute(
+                "INSERT INTO scores (generation_id, status, updated_at) VALUES (?, ?, ?)",
+                (generation_id, ScoreStatus.WANTED, now),
+            )
         if new.narration and new.voice:
             await tx.execute(
                 "INSERT INTO narrations (generation_id, voice, status, updated_at)"

@@ -101,6 +101,7 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
             voice=getattr(args, "voice", None),
             continuity=getattr(args, "continuity", None),
             captions=getattr(args, "captions", None),
+            music=getattr(args, "music", None),
         )
     except GenerationError as exc:
         console.print(exc.reason, style="red", markup=False, highlight=False)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.pipeline.admission import Admission
 from bot.pipeline.analysis import Analyst
@@ -12,6 +13,9 @@ from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.deliverer import Deliverer
 from bot.pipeline.events import EventBus
 from bot.pipeline.speech import Narrator
+
+if TYPE_CHECKING:
+    from bot.pipeline.sound.music import Composer
 from storage.repository import Repository
 
 
@@ -29,3 +33,4 @@ class Crew:
     admission: Admission
     narrator: Narrator | None
     deliverers: Mapping[str, Deliverer]
+    composer: Composer | None = None  # the score (issue 22), None when music cannot be made

@@ -31,6 +31,7 @@ from bot.pipeline.pacing import AnswersFirst
 from bot.pipeline.preflight import Problem
 from bot.pipeline.reroll import Rerolls
 from bot.pipeline.shotlist import ShotList
+from bot.pipeline.sound.music import Composer
 from bot.pipeline.speech import Narrator
 from bot.pipeline.start_image import StartImage
 from bot.pipeline.story import Story
@@ -94,6 +95,7 @@ class Runner:
         config: RunnerConfig,
         admission: Admission,
         narrator: Narrator | None = None,
+        composer: Composer | None = None,
     ) -> None:
         self.repo = repo
         self._narrator = narrator
@@ -122,6 +124,7 @@ class Runner:
             admission=admission,
             narrator=narrator,
             deliverers=self._deliverers,
+            composer=composer,
         )
         self._rerolls = Rerolls(crew)
         self._story = Story(crew, video_enabled=config.video_enabled, fail=self._endings.fail)

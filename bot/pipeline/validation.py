@@ -27,6 +27,7 @@ def validate_request(
     voice: str | None = None,
     continuity: str | None = None,
     captions: str | None = None,
+    music: bool | None = None,
 ) -> dict[str, Any]:
     """The cleaned request (prompt, clips_requested, aspect_ratio, seed, narration, voice),
     or a `GenerationError` saying what is wrong and how to fix it. Narration defaults to
@@ -66,6 +67,7 @@ def validate_request(
         "voice": chosen,
         "continuity": follows,
         "captions": shown,
+        "music": captions_rules.music(music, settings),
     }
 
 

@@ -71,6 +71,7 @@ def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[A
         image: discord.Attachment | None = None,
         continuity: app_commands.Choice[str] | None = None,
         captions: app_commands.Choice[str] | None = None,
+        music: bool | None = None,
     ) -> None:
         """Turn one sentence into a short film."""
         await cog.generate(
@@ -84,6 +85,7 @@ def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[A
             image,
             continuity,
             captions,
+            music,
         )
 
     generate.__annotations__["clips"] = Optional[app_commands.Range[int, 1, max_clips]]  # noqa: UP045
@@ -99,6 +101,7 @@ def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[A
         image="A PNG or JPEG to start from: the first frame of scene 1",
         continuity="Chained: each scene starts from the last frame of the one before (slower)",
         captions="The narration's lines as words: a subtitle track, or burned into the picture",
+        music="A score written for the film, under the voice (default: the operator's)",
     )(command)
     return app_commands.choices(
         aspect_ratio=RATIOS, voice=VOICE_CHOICES, continuity=CONTINUITY, captions=CAPTIONS
@@ -158,6 +161,7 @@ class GenerateCog(commands.Cog):
         image: discord.Attachment | None = None,
         continuity: app_commands.Choice[str] | None = None,
         captions: app_commands.Choice[str] | None = None,
+        music: bool | None = None,
     ) -> None:
         """/generate: validated, then one way in — `runner.submit`, which admits, stores, has
         the reply sent (`_reply`) and starts."""
@@ -174,6 +178,7 @@ class GenerateCog(commands.Cog):
                 voice=voice.value if voice else None,
                 continuity=continuity.value if continuity else None,
                 captions=captions.value if captions else None,
+                music=music,
             )
         except GenerationError as exc:
             raise UserFacingError(exc.reason) from None

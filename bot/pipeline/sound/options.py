@@ -3,6 +3,7 @@ terminal (`bot.pipeline.validation`)."""
 
 from __future__ import annotations
 
+from bot.config import Settings
 from bot.pipeline.errors import GenerationError
 from bot.pipeline.sound.fonts import font_files
 from storage.models import Captions
@@ -33,3 +34,14 @@ def parse(asked: str | None, default: str, *, narrated: bool) -> Captions:
         "Captions show the narration's lines: ask for narration too (narration:True), "
         "or leave captions off."
     )
+
+
+def music(asked: bool | None, settings: Settings) -> bool:
+    """Whether the film gets a score: as asked, else `MUSIC_DEFAULT`. The default is ignored
+    without video generation; an explicit ask is refused there (nothing to score)."""
+    wanted = asked if asked is not None else settings.music_default
+    if wanted and not settings.enable_video_generation:
+        if asked is None:
+            return False
+        raise GenerationError("Music needs video generation, which is off here.")
+    return wanted
