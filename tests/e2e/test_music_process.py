@@ -74,3 +74,55 @@ async def test_with_narration_the_voice_stands_above_the_music(tmp_path: Path) -
             music_only = mean_volume(film, start + 1.5, start + 1.95)  # the voice has paused
             assert music_only > -45, scene  # the music is there
             assert voiced - music_only >= 6, (scene, voiced, music_only)
+
+
+async def test_a_failed_score_delivers_the_film_without_music_and_says_why(
+    tmp_path: Path,
+) -> None:
+    async with live(tmp_path) as run:
+        run.replicate.max_clip_seconds = SCENE
+        run.replicate.script(["failed:the music model is overloaded"], match="strings")
+        asked = await run.answered(
+            await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2, "music": True})
+        )
+        reply = await run.reply_final(await run.discord.wait_for(lambda: asked.original_message_id))
+        assert (status_of(reply) or "").startswith("✅"), status_of(reply)
+        assert streams(film_of(run, tmp_path)) == ["Video"]  # the paid clips, delivered
+        ((status, reason),) = run.rows("SELECT status, reason FROM scores")
+        assert status == "dropped" and "overloaded" in reason
+
+
+async def test_with_music_required_a_failed_score_fails_the_generation(tmp_path: Path) -> None:
+    async with live(tmp_path, MUSIC_REQUIRED="true") as run:
+        run.replicate.max_clip_seconds = SCENE
+        run.replicate.script(["failed:the music model is overloaded"], match="strings")
+        asked = await run.answered(
+            await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2, "music": True})
+        )
+        reply = await run.reply_final(await run.discord.wait_for(lambda: asked.original_message_id))
+        assert not (status_of(reply) or "").startswith("✅"), status_of(reply)
+        assert run.rows("SELECT status FROM generations") == [("failed",)]
+
+
+async def test_a_restart_while_the_score_renders_reattaches_and_pays_once(tmp_path: Path) -> None:
+    async with live(tmp_path) as run:
+        run.replicate.max_clip_seconds = SCENE
+        run.replicate.auto_complete = False
+        asked = await run.answered(
+            await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2, "music": True})
+        )
+        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+
+        def score_created() -> bool:
+            rows = run.rows("SELECT prediction_id FROM scores")
+            return bool(rows and rows[0][0]) and len(run.replicate.predictions) == 3
+
+        await run.discord.wait_for(score_created, timeout=20)
+        await run.restart()  # SIGKILL, then a fresh process on the same database
+        for prediction_id in list(run.replicate.predictions):
+            run.replicate.complete(prediction_id)
+        reply = await run.reply_final(reply_id)
+        assert (status_of(reply) or "").startswith("✅"), status_of(reply)
+        music = [p for p in run.replicate.predictions.values() if p.model == MUSIC_MODEL]
+        assert len(music) == 1  # re-attached, not created again
+        assert streams(film_of(run, tmp_path)) == ["Video", "Audio"]
