@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.pipeline.admission import OverLimit, day_start, over_seconds, resets_at
 from bot.pipeline.prices import analysis_dollars, money, speech_dollars, video_dollars
+from bot.pipeline.sound.music import MUSIC_MODEL, TRACK_SECONDS
 from bot.pipeline.sound.notes import sound_note
 from bot.pipeline.video_models import MODELS
 from storage.models import Generation, Usage
@@ -129,4 +130,7 @@ async def cost_text(settings: Settings, repo: Repository, generation: Generation
     narrated = await repo.narration(generation.id) is not None  # issue 22: the model's own sound
     if note := sound_note(settings.video_model, narrated=narrated):
         text += f"\n{note}"
+    if await repo.score(generation.id) is not None:  # issue 22: the score is one more prediction
+        music = money(video_dollars(MUSIC_MODEL, TRACK_SECONDS, settings.prices))
+        text += f"\nMusic: one {TRACK_SECONDS:g} s score from {MUSIC_MODEL}, about {music}"
     return text

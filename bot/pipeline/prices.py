@@ -99,6 +99,14 @@ PRICES: dict[str, Price] = {
             "NOT FOUND on Replicate; resellers quote $0.18/s standard without audio, $0.26/s "
             "with it (docs.krea.ai kling-30); set PRICES",
         ),
+        # -- music (issue 22): one 32.8 s track per film (bot/pipeline/sound/music.py)
+        Price(
+            "google/lyria-2",
+            "music",
+            "second of music",
+            None,
+            "NOT FOUND: no copy of its Replicate pricing was available; set PRICES",
+        ),
         # -- analysis (OpenAI bills per token) ------------------------------------------------
         Price(
             "gpt-6-luna",

@@ -5,6 +5,7 @@ ebur128), exactly as long as the film; with narration too, the voice stands abov
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -57,6 +58,8 @@ async def test_a_scored_film_is_loud_enough_and_as_long_as_the_film(tmp_path: Pa
         assert len(music) == 1  # one score, rendered alongside the three clips
         assert music[0].input["prompt"] == run.openai.music_direction
         assert run.rows("SELECT status, prediction_id FROM scores") == [("ready", music[0].id)]
+        shown = json.dumps(reply.embeds)  # the estimate the member saw names the score
+        assert f"Music: one 32.8 s score from {MUSIC_MODEL}" in shown
 
 
 async def test_with_narration_the_voice_stands_above_the_music(tmp_path: Path) -> None:
