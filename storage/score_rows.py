@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 
 from storage.models import Score, ScoreStatus
 from storage.rows import Rows
@@ -33,3 +34,30 @@ class ScoreRows(Rows):
             f"UPDATE scores SET status = ?, updated_at = ?{sets} WHERE generation_id = ?",
             (status, time.time(), *(fields[n] for n in names), generation_id),
         )
+
+    async def sound_of(self, generation_ids: Sequence[int]) -> dict[int, str]:
+        """What each generation's film has beyond its picture (for `history`): "narration",
+        "music", "captions:track|burned", comma-separated; absent when it has none of them."""
+        if not generation_ids:
+            return {}
+        marks = ", ".join("?" * len(generation_ids))
+        rows = await self._all(
+            "SELECT g.id, n.status, s.status, g.captions FROM generations g"
+            " LEFT JOIN narrations n ON n.generation_id = g.id"
+            " LEFT JOIN scores s ON s.generation_id = g.id"
+            f" WHERE g.id IN ({marks})",
+            tuple(generation_ids),
+        )
+        found: dict[int, str] = {}
+        for row in rows:
+            gid, narration, score, captions = row[0], row[1], row[2], row[3]
+            parts: list[str] = []
+            if narration is not None:
+                parts.append("narration" if narration != "dropped" else "narration (left out)")
+            if score is not None:
+                parts.append("music" if score != "dropped" else "music (left out)")
+            if captions and captions != "off":
+                parts.append(f"captions:{captions}")
+            if parts:
+                found[int(gid)] = ", ".join(parts)
+        return found
