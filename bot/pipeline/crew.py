@@ -13,10 +13,10 @@ from bot.pipeline.clips import ClipMaker, MediaPolicy
 from bot.pipeline.deliverer import Deliverer
 from bot.pipeline.events import EventBus
 from bot.pipeline.speech import Narrator
-
-if TYPE_CHECKING:
-    from bot.pipeline.sound.music import Composer
 from storage.repository import Repository
+
+if TYPE_CHECKING:  # imported for the annotation only: the score's module needs the crew's
+    from bot.pipeline.sound.music import Composer
 
 
 @dataclass(frozen=True)
