@@ -50,6 +50,19 @@ def _parser() -> argparse.ArgumentParser:
         help="parallel (default): scenes at once; chained: each scene starts from the last "
         "frame of the one before, so they render one after another",
     )
+    gen.add_argument(
+        "--captions",
+        choices=("off", "track", "burned"),
+        default=None,
+        help="the narration's lines as words: track (a subtitle stream) or burned (drawn in); "
+        "default: CAPTIONS_DEFAULT",
+    )
+    gen.add_argument(
+        "--music",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a score written for the film, mixed under the voice (default: MUSIC_DEFAULT)",
+    )
     again = sub.add_parser("reroll", help="render one scene of a film again: its next version")
     again.add_argument("generation", type=int, help="the generation's number (#N)")
     again.add_argument("scene", type=int, help="the scene to render again, from 1")

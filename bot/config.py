@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -57,6 +57,13 @@ class Settings(BaseSettings):
     # gpt-4o-mini-tts) still speaks there until its shutdown on 2027-01-06
     tts_model: str = "gpt-realtime-2.1-mini"
     tts_voice: str = "coral"  # the voice when none is chosen
+    # captions (issue 22, bot/pipeline/sound/captions.py): the narration's lines as words when
+    # /generate or the terminal does not say: off, track (a subtitle stream), burned (drawn in)
+    captions_default: Literal["off", "track", "burned"] = "off"
+    # a score (issue 22, bot/pipeline/sound/music.py): google/lyria-2 renders the analysis's
+    # musical direction while the clips render; mixed under everything at -16 LUFS
+    music_default: bool = False  # music when /generate or the terminal does not say
+    music_required: bool = False  # true: a failed score fails the generation
 
     max_clips: int = Field(default=4, ge=1, le=10)
     clip_concurrency: int = Field(default=8, ge=1, le=500)

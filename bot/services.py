@@ -40,6 +40,7 @@ from bot.pipeline.preflight import (
 )
 from bot.pipeline.retention import MediaRetention
 from bot.pipeline.runner import Runner, RunnerConfig
+from bot.pipeline.sound.music import MUSIC_MODEL, Composer
 from bot.pipeline.speakers import DEFAULT_TTS_MODEL
 from bot.pipeline.speech import Narrator
 from bot.pipeline.video_models import get_model
@@ -220,6 +221,23 @@ async def open_services(
                 check=ClipCheck(openai_client) if settings.clip_moderation else None,
                 budget=lambda: (admission.video_limit(), admission.since()),
             )
+        composer = None
+        if settings.enable_video_generation:  # the score (issue 22): its own predictions
+            composer = Composer(
+                Predictions(
+                    make_replicate_client(settings, replicate_transport),
+                    replicate_api,
+                    model=MUSIC_MODEL,
+                    poll_interval=settings.replicate_poll_seconds,
+                    cancel_after=settings.clip_timeout_seconds,
+                ),
+                repo=repo,
+                policy=policy,
+                http=http,
+                required=settings.music_required,
+                timeout=settings.clip_timeout_seconds,
+            )
+            bus.subscribe(composer.handle)
         runner = Runner(
             repo=repo,
             analyst=Analyst(
@@ -244,6 +262,7 @@ async def open_services(
                 model=settings.tts_model,
                 required=settings.narration_required,
             ),
+            composer=composer,
         )
         retention = MediaRetention(repo, policy.root, days=settings.media_retention_days)
         sweeps = retention.start()
@@ -254,6 +273,8 @@ async def open_services(
                 sweeps.cancel()
                 await asyncio.wait([sweeps])
             await runner.close()
+            if composer is not None:
+                await composer.close()
             await openai_client.close()
             await replicate_api.aclose()
             await replicate_transport.aclose()

@@ -52,6 +52,14 @@ class Continuity(StrEnum):
     CHAINED = "chained"  # scene N+1 starts from the last frame of scene N: one after another
 
 
+class Captions(StrEnum):
+    """How the narration's lines are shown as words (stored with the generation; issue 22)."""
+
+    OFF = "off"
+    BURNED = "burned"  # drawn into the picture (Discord's player ignores subtitle tracks)
+    TRACK = "track"  # a mov_text subtitle stream in the mp4, language tagged
+
+
 @dataclass(frozen=True, slots=True)
 class NewGeneration:
     owner_id: int
@@ -65,6 +73,8 @@ class NewGeneration:
     narration: bool = False  # a voice-over (in `voice`) is written, spoken and mixed in
     voice: str | None = None
     continuity: Continuity = Continuity.PARALLEL
+    captions: Captions = Captions.OFF
+    music: bool = False  # a score rendered by the music model, mixed under everything
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +103,7 @@ class Generation:
     finished_at: float | None
     start_image_path: str | None = None  # the member's image: the first frame of scene 1
     continuity: Continuity = Continuity.PARALLEL
+    captions: Captions = Captions.OFF
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,3 +266,21 @@ class Upload:
     file_id: str
     url: str
     expires_at: float
+
+
+class ScoreStatus(StrEnum):
+    """Where a generation's score is (issue 22)."""
+
+    WANTED = "wanted"  # asked for: being rendered, or to be
+    READY = "ready"  # its track is downloaded (audio_path)
+    DROPPED = "dropped"  # left out (reason): the film goes out without music
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    generation_id: int
+    status: ScoreStatus
+    direction: str | None
+    prediction_id: str | None
+    audio_path: str | None
+    reason: str | None

@@ -21,11 +21,13 @@ from storage.models import (
     HistoryEntry,
     NarrationStatus,
     NewGeneration,
+    ScoreStatus,
     Usage,
 )
 from storage.narration_rows import NarrationRows
 from storage.post_rows import PostRows
 from storage.rows import _FINAL, _NOT_FINAL, _USAGE, _generation
+from storage.score_rows import ScoreRows
 from storage.start_image_rows import StartImageRows
 from storage.usage_rows import UsageRows
 from storage.version_rows import VersionRows
@@ -48,6 +50,7 @@ refuse (the transaction then stores nothing)."""
 
 
 class Repository(
+    ScoreRows,
     ClipRows,
     PostRows,
     NarrationRows,
@@ -123,8 +126,8 @@ class Repository(
         now = time.time()
         generation_id = await tx.insert(
             "INSERT INTO generations (owner_id, source, prompt, clips_requested, aspect_ratio,"
-            " seed, guild_id, channel_id, status, created_at, updated_at, continuity)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " seed, guild_id, channel_id, status, created_at, updated_at, continuity, captions)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 new.owner_id,
                 new.source,
@@ -138,8 +141,14 @@ class Repository(
                 now,
                 now,
                 new.continuity,
+                new.captions,
             ),
         )
+        if new.music:  # issue 22: the score's row, rendered once the shot list is written
+            await tx.execute(
+                "INSERT INTO scores (generation_id, status, updated_at) VALUES (?, ?, ?)",
+                (generation_id, ScoreStatus.WANTED, now),
+            )
         if new.narration and new.voice:
             await tx.execute(
                 "INSERT INTO narrations (generation_id, voice, status, updated_at)"

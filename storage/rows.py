@@ -13,6 +13,7 @@ from typing import Any
 from storage.backend import Backend, Dialect, Row, Tx
 from storage.models import (
     FINAL_STATUSES,
+    Captions,
     Clip,
     ClipStatus,
     Continuity,
@@ -39,6 +40,7 @@ def _generation(row: Row) -> Generation:
     data = dict(row)
     data["status"] = GenerationStatus(data["status"])
     data["continuity"] = Continuity(data["continuity"])
+    data["captions"] = Captions(data.get("captions") or Captions.OFF)
     return Generation(**data)
 
 

@@ -100,6 +100,8 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
             narration=getattr(args, "narration", None),
             voice=getattr(args, "voice", None),
             continuity=getattr(args, "continuity", None),
+            captions=getattr(args, "captions", None),
+            music=getattr(args, "music", None),
         )
     except GenerationError as exc:
         console.print(exc.reason, style="red", markup=False, highlight=False)

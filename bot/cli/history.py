@@ -35,6 +35,7 @@ async def history(
         repo = Repository(db)
         entries = await repo.history(user, limit=limit)
         versions = await repo.versions_of([e.id for e in entries])
+        sounds = await repo.sound_of([e.id for e in entries])  # issue 22: what the film has
     films = {
         gid: max((v.number for v in found if v.status is VersionStatus.DONE), default=1)
         for gid, found in versions.items()
@@ -42,7 +43,8 @@ async def history(
     console = Console()
     if as_json:
         for entry in entries:
-            print(json.dumps(record(entry, films.get(entry.id, 1)), ensure_ascii=False))
+            fields = {**record(entry, films.get(entry.id, 1)), "sound": sounds.get(entry.id)}
+            print(json.dumps(fields, ensure_ascii=False))
     elif not console.is_terminal:
         for entry in entries:
             values = record(entry, films.get(entry.id, 1)).values()
@@ -52,7 +54,7 @@ async def history(
     elif not entries:
         console.print("No generations yet.")
     else:
-        console.print(table(entries, films))
+        console.print(table(entries, films, sounds))
     return 0
 
 
@@ -78,7 +80,11 @@ def record(entry: HistoryEntry, version: int = 1) -> dict[str, Any]:
     }
 
 
-def table(entries: list[HistoryEntry], films: dict[int, int] | None = None) -> Table:
+def table(
+    entries: list[HistoryEntry],
+    films: dict[int, int] | None = None,
+    sounds: dict[int, str] | None = None,
+) -> Table:
     """The terminal's table: every cell a `Text`, so `[/oops]` is shown, not parsed."""
     result = Table("#", "status", "clips", "created", "title / prompt", "error")
     for e in entries:
@@ -87,6 +93,8 @@ def table(entries: list[HistoryEntry], films: dict[int, int] | None = None) -> T
             row["status"] = f"{row['status']} v{row['version']}"
         created = datetime.fromtimestamp(e.created_at).strftime("%Y-%m-%d %H:%M")
         label = f"{row['title']} — {row['prompt']}" if row["title"] else row["prompt"]
+        if sound := (sounds or {}).get(e.id):  # issue 22: narration, music, captions
+            label = f"[{sound}] {label}"
         result.add_row(
             str(e.id),
             row["status"],

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from bot.config import Settings
 from bot.pipeline.admission import OverLimit, day_start, over_seconds, resets_at
 from bot.pipeline.prices import analysis_dollars, money, speech_dollars, video_dollars
+from bot.pipeline.sound.music import MUSIC_MODEL, TRACK_SECONDS
+from bot.pipeline.sound.notes import sound_note
 from bot.pipeline.video_models import MODELS
 from storage.models import Generation, Usage
 from storage.repository import Repository
@@ -125,4 +127,11 @@ async def cost_text(settings: Settings, repo: Repository, generation: Generation
     what is left of the day (read after the run was admitted, before it spent anything)."""
     usage = await repo.usage_since(generation.owner_id, day_start(time.time()))
     film = estimate(settings, scenes=generation.clips_requested)
-    return f"Estimate: {film.text()}\nToday: {allowance(settings, usage).text(settings)}"
+    text = f"Estimate: {film.text()}\nToday: {allowance(settings, usage).text(settings)}"
+    narrated = await repo.narration(generation.id) is not None  # issue 22: the model's own sound
+    if note := sound_note(settings.video_model, narrated=narrated):
+        text += f"\n{note}"
+    if await repo.score(generation.id) is not None:  # issue 22: the score is one more prediction
+        music = money(video_dollars(MUSIC_MODEL, TRACK_SECONDS, settings.prices))
+        text += f"\nMusic: one {TRACK_SECONDS:g} s score from {MUSIC_MODEL}, about {music}"
+    return text

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot.pipeline.admission import Admission
 from bot.pipeline.analysis import Analyst
@@ -13,6 +14,9 @@ from bot.pipeline.deliverer import Deliverer
 from bot.pipeline.events import EventBus
 from bot.pipeline.speech import Narrator
 from storage.repository import Repository
+
+if TYPE_CHECKING:  # imported for the annotation only: the score's module needs the crew's
+    from bot.pipeline.sound.music import Composer
 
 
 @dataclass(frozen=True)
@@ -29,3 +33,4 @@ class Crew:
     admission: Admission
     narrator: Narrator | None
     deliverers: Mapping[str, Deliverer]
+    composer: Composer | None = None  # the score (issue 22), None when music cannot be made

@@ -73,6 +73,40 @@ PRICES: dict[str, Price] = {
             None,
             "NOT FOUND: no copy of its Replicate pricing was available; set PRICES",
         ),
+        # -- video with its own sound (issue 22): no copy of Replicate's own pricing was
+        # available for these; other resellers' figures are noted, not used
+        Price(
+            "google/veo-3.1-fast",
+            "video",
+            "second of video",
+            None,
+            "NOT FOUND on Replicate; resellers quote $0.10-0.15/s without audio and about 1.5x "
+            "that with it (docs.krea.ai veo-31-fast, developer.muvi.video); set PRICES",
+        ),
+        Price(
+            "bytedance/seedance-2.0",
+            "video",
+            "second of video",
+            None,
+            "NOT FOUND on Replicate; a reseller quotes about $0.30/s with bundled audio "
+            "(docs.kymaapi.com video-generation, after its 1.35x markup); set PRICES",
+        ),
+        Price(
+            "kwaivgi/kling-v3-video",
+            "video",
+            "second of video",
+            None,
+            "NOT FOUND on Replicate; resellers quote $0.18/s standard without audio, $0.26/s "
+            "with it (docs.krea.ai kling-30); set PRICES",
+        ),
+        # -- music (issue 22): one 32.8 s track per film (bot/pipeline/sound/music.py)
+        Price(
+            "google/lyria-2",
+            "music",
+            "second of music",
+            None,
+            "NOT FOUND: no copy of its Replicate pricing was available; set PRICES",
+        ),
         # -- analysis (OpenAI bills per token) ------------------------------------------------
         Price(
             "gpt-6-luna",

@@ -32,6 +32,7 @@ from bot.pipeline.pacing import AnswersFirst
 from bot.pipeline.preflight import Problem
 from bot.pipeline.reroll import Rerolls
 from bot.pipeline.shotlist import ShotList
+from bot.pipeline.sound.music import Composer
 from bot.pipeline.speech import Narrator
 from bot.pipeline.start_image import StartImage
 from bot.pipeline.story import Story
@@ -102,6 +103,7 @@ class Runner:
         narrator: Narrator | None = None,
         leases: Leases | None = None,
         retries: Retries | None = None,
+        composer: Composer | None = None,
     ) -> None:
         self.repo = repo
         self.leases = leases  # None: this process alone runs the work (the terminal)
@@ -132,6 +134,7 @@ class Runner:
             admission=admission,
             narrator=narrator,
             deliverers=self._deliverers,
+            composer=composer,
         )
         self._rerolls = Rerolls(crew, self._moves)
         self._story = Story(

@@ -59,6 +59,12 @@ class Character(BaseModel):
     look: str = Field(description=LOOK)
 
 
+MUSIC = (
+    "One line of musical direction for an instrumental score under the whole film: mood, "
+    "instruments, tempo (in English, no lyrics)."
+)
+
+
 class ShotList(BaseModel):
     """A short film's plan: title, visual style and continuity notes, its named characters
     (each with a fixed look), and its scenes."""
@@ -69,12 +75,14 @@ class ShotList(BaseModel):
     style: str = Field(description="Visual style and continuity notes shared by every scene.")
     characters: list[Character] = Field(default_factory=list, description=CHARACTERS)
     scenes: list[Scene] = Field(description="The scenes, in order.")
+    music: str = Field(default="", description=MUSIC)  # issue 22: the score's direction
 
 
 MIN_SCENE_SECONDS = 2
 MAX_SCENE_SECONDS = 10
 MAX_PROMPT_CHARS = 1500
 MAX_TITLE_CHARS = 100
+MAX_MUSIC_CHARS = 300  # the score's direction: one line
 
 
 def clamp(shot_list: ShotList, *, wanted: int | None, max_clips: int) -> ShotList:
@@ -103,7 +111,8 @@ def clamp(shot_list: ShotList, *, wanted: int | None, max_clips: int) -> ShotLis
     title = one_line(shot_list.title)[:MAX_TITLE_CHARS] or "Untitled"
     style = one_line(shot_list.style)[:MAX_PROMPT_CHARS]
     characters = [Character(name=name, look=look) for name, look in cast]
-    return ShotList(title=title, style=style, characters=characters, scenes=scenes)
+    music = one_line(shot_list.music)[:MAX_MUSIC_CHARS]
+    return ShotList(title=title, style=style, characters=characters, scenes=scenes, music=music)
 
 
 def narrated(shot_list: ShotList) -> bool:
@@ -181,6 +190,7 @@ class ShotListPlan(BaseModel):
     style: str = Field(description="Visual style and continuity notes shared by every scene.")
     characters: list[_Character] = Field(description=CHARACTERS)
     scenes: list[_Shot] = Field(description="The scenes, in order.")
+    music: str = Field(description=MUSIC)
 
 
 class NarratedShotListPlan(BaseModel):
@@ -188,3 +198,4 @@ class NarratedShotListPlan(BaseModel):
     style: str = Field(description="Visual style and continuity notes shared by every scene.")
     characters: list[_Character] = Field(description=CHARACTERS)
     scenes: list[_NarratedShot] = Field(description="The scenes, in order.")
+    music: str = Field(description=MUSIC)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from bot.pipeline import media
+from bot.pipeline import media, sound
 from bot.pipeline.crew import Crew
 from bot.pipeline.errors import UNEXPECTED, DeliveryError
 from bot.pipeline.events import Delivered, Stitched
@@ -42,10 +42,9 @@ async def cut(
 
 
 async def narrated(crew: Crew, generation: Generation, film: Path, clips: list[Path]) -> Path:
-    """The film with its voice-over mixed in, when narration is on (`bot.pipeline.speech`)."""
-    if crew.narrator is None:
-        return film
-    return await crew.narrator.mix(generation, film, clips)
+    """The film with its sound and words: the voice-over mixed in when narration is on, the
+    score under it, the captions (`bot.pipeline.sound.finish`)."""
+    return await sound.finish(crew, generation, film, clips)
 
 
 async def deliver(

@@ -7,6 +7,7 @@ from typing import Any
 from bot.config import Settings
 from bot.pipeline import continuity as continuity_rules
 from bot.pipeline.errors import GenerationError
+from bot.pipeline.sound import options as captions_rules
 from bot.pipeline.speakers import CLOSEST, closest_voice, voices_for
 from bot.pipeline.text import one_line
 from bot.pipeline.video_models import ASPECT_RATIOS, get_model
@@ -25,6 +26,8 @@ def validate_request(
     narration: bool | None = None,
     voice: str | None = None,
     continuity: str | None = None,
+    captions: str | None = None,
+    music: bool | None = None,
 ) -> dict[str, Any]:
     """The cleaned request (prompt, clips_requested, aspect_ratio, seed, narration, voice),
     or a `GenerationError` saying what is wrong and how to fix it. Narration defaults to
@@ -54,6 +57,7 @@ def validate_request(
     narrated, chosen = _narration(narration, voice, settings)
     follows = continuity_rules.parse(continuity)
     continuity_rules.check(follows, model, video_enabled=settings.enable_video_generation)
+    shown = captions_rules.parse(captions, settings.captions_default, narrated=narrated)
     return {
         "prompt": text,
         "clips_requested": clips,
@@ -62,6 +66,8 @@ def validate_request(
         "narration": narrated,
         "voice": chosen,
         "continuity": follows,
+        "captions": shown,
+        "music": captions_rules.music(music, settings),
     }
 
 

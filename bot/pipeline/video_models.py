@@ -56,6 +56,7 @@ class VideoModel:
     aspect_ratios: tuple[str, ...]
     build: Callable[[ClipRequest, int], dict[str, Any]]
     start_image: StartImage | None = None
+    sound: bool = False  # its clips carry their own sound (asked for with its audio input)
 
     def nearest_duration(self, seconds: int) -> int:
         """The supported duration closest to `seconds` (the shorter one on a tie)."""
@@ -123,6 +124,49 @@ def _veo(r: ClipRequest, duration: int) -> dict[str, Any]:
     }
 
 
+def _veo_sound(r: ClipRequest, duration: int) -> dict[str, Any]:
+    return {**_veo(r, duration), "generate_audio": True}
+
+
+def _seedance_2(r: ClipRequest, duration: int) -> dict[str, Any]:
+    return {
+        "prompt": r.prompt,
+        "duration": duration,
+        "aspect_ratio": r.aspect_ratio,
+        "resolution": "480p",
+        "generate_audio": True,
+        "seed": r.seed,
+    }
+
+
+def _kling_3(r: ClipRequest, duration: int) -> dict[str, Any]:
+    return {
+        "prompt": r.prompt,
+        "duration": duration,
+        "aspect_ratio": r.aspect_ratio,
+        "mode": "standard",
+        "generate_audio": True,
+    }
+
+
+# This season's models that render sound with the picture (issue 22), each input from its
+# schema on Replicate:
+# - google/veo-3.1-fast: `prompt`, `duration` (4, 6, 8 s, as Veo 3 Fast and Google's Veo 3.1
+#   docs), `aspect_ratio` 16:9 | 9:16, `resolution` 720p | 1080p, `image` ("Input image to start
+#   generating from"), `last_frame`, `seed`, `generate_audio` (default true) -- the Replicate
+#   model's inputs as listed at https://api.core.today/v1/models/google/veo-3.1-fast/llms.txt
+#   ("Provider: replicate"; no copy of replicate.com's own page was available).
+# - bytedance/seedance-2.0: `prompt`, `image` ("Input image for image-to-video generation (first
+#   frame)"), `duration` (integer, -1 or up to 15; 4 to 12 used here), `resolution` (480p
+#   used, as in Replicate's example prediction https://replicate.com/p/jza4d1rvm5rmw0cxv1vrtv5jjr),
+#   `aspect_ratio`, `generate_audio` (default true: "dialogue ..., sound effects, and background
+#   music"), `seed` (https://replicate.com/bytedance/seedance-2.0/versions/d456b64a.../api).
+# - kwaivgi/kling-v3-video: `prompt`, `start_image` ("First frame image ... min 300px, aspect
+#   ratio 1:2.5 to 2.5:1"), `mode` standard (720p) | pro (1080p), `aspect_ratio` ("Ignored when
+#   start_image is provided"), `duration` 3 to 15, `generate_audio` (default false, so asked),
+#   no seed (https://replicate.com/kwaivgi/kling-v3-video/versions/4a8ba274.../api).
+SOUND_MODELS = ("google/veo-3.1-fast", "bytedance/seedance-2.0", "kwaivgi/kling-v3-video")
+
 # Start-image inputs, from each model's schema on Replicate (the "API" tab of its page):
 # - seedance: `image` (bytedance/seedance-1-lite's schema as public Replicate callers list it:
 #   `image`, "Input image URL"; the family's page, https://replicate.com/bytedance/seedance-2.0/
@@ -154,6 +198,30 @@ MODELS: dict[str, VideoModel] = {
             "luma/ray-flash-2-540p", (5, 9), ASPECT_RATIOS, _ray, StartImage("start_image_url")
         ),
         VideoModel("google/veo-3-fast", (4, 6, 8), ("16:9", "9:16"), _veo, StartImage("image")),
+        VideoModel(
+            "google/veo-3.1-fast",
+            (4, 6, 8),
+            ("16:9", "9:16"),
+            _veo_sound,
+            StartImage("image"),
+            sound=True,
+        ),
+        VideoModel(
+            "bytedance/seedance-2.0",
+            tuple(range(4, 13)),
+            ASPECT_RATIOS,
+            _seedance_2,
+            StartImage("image"),
+            sound=True,
+        ),
+        VideoModel(
+            "kwaivgi/kling-v3-video",
+            tuple(range(3, 13)),
+            ASPECT_RATIOS,
+            _kling_3,
+            StartImage("start_image"),
+            sound=True,
+        ),
     )
 }
 

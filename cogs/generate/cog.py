@@ -49,6 +49,12 @@ CONTINUITY = [
     app_commands.Choice(name="chained: each scene starts from the last frame", value="chained"),
 ]
 
+CAPTIONS = [
+    app_commands.Choice(name="off", value="off"),
+    app_commands.Choice(name="burned: drawn into the picture (shows in Discord)", value="burned"),
+    app_commands.Choice(name="track: a subtitle track (players that show tracks)", value="track"),
+]
+
 
 def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[Any, Any, None]:
     """/generate, with its `clips` option bounded by `MAX_CLIPS` for Discord to enforce (known
@@ -64,10 +70,22 @@ def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[A
         voice: app_commands.Choice[str] | None = None,
         image: discord.Attachment | None = None,
         continuity: app_commands.Choice[str] | None = None,
+        captions: app_commands.Choice[str] | None = None,
+        music: bool | None = None,
     ) -> None:
         """Turn one sentence into a short film."""
         await cog.generate(
-            interaction, prompt, clips, aspect_ratio, seed, narration, voice, image, continuity
+            interaction,
+            prompt,
+            clips,
+            aspect_ratio,
+            seed,
+            narration,
+            voice,
+            image,
+            continuity,
+            captions,
+            music,
         )
 
     generate.__annotations__["clips"] = Optional[app_commands.Range[int, 1, max_clips]]  # noqa: UP045
@@ -82,10 +100,12 @@ def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[A
         voice="The narrator's voice (default: the operator's)",
         image="A PNG or JPEG to start from: the first frame of scene 1",
         continuity="Chained: each scene starts from the last frame of the one before (slower)",
+        captions="The narration's lines as words: a subtitle track, or burned into the picture",
+        music="A score written for the film, under the voice (default: the operator's)",
     )(command)
-    return app_commands.choices(aspect_ratio=RATIOS, voice=VOICE_CHOICES, continuity=CONTINUITY)(
-        command
-    )
+    return app_commands.choices(
+        aspect_ratio=RATIOS, voice=VOICE_CHOICES, continuity=CONTINUITY, captions=CAPTIONS
+    )(command)
 
 
 class GenerateCog(commands.Cog):
@@ -140,6 +160,8 @@ class GenerateCog(commands.Cog):
         voice: app_commands.Choice[str] | None = None,
         image: discord.Attachment | None = None,
         continuity: app_commands.Choice[str] | None = None,
+        captions: app_commands.Choice[str] | None = None,
+        music: bool | None = None,
     ) -> None:
         """/generate: validated, then one way in — `runner.submit`, which admits, stores, has
         the reply sent (`_reply`) and starts."""
@@ -155,6 +177,8 @@ class GenerateCog(commands.Cog):
                 narration=narration,
                 voice=voice.value if voice else None,
                 continuity=continuity.value if continuity else None,
+                captions=captions.value if captions else None,
+                music=music,
             )
         except GenerationError as exc:
             raise UserFacingError(exc.reason) from None

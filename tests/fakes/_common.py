@@ -12,6 +12,7 @@ import json
 import random
 import shutil
 import string
+import subprocess
 import tempfile
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -219,8 +220,9 @@ def _render_clip(key: ClipKey) -> bytes:
     from tests.fakes.mp4 import make_clip  # lazily: a sibling module, heavy to import
 
     seconds, width, height, color = key
+    color, _, sound = color.partition("+")  # "COLOR+sound": the clip carries its own sound
     first, _, color = color.rpartition(">")  # "FIRST>COLOR": opens on FIRST (a start image's)
-    final = _clips_dir() / f"{width}x{height}_{seconds:g}s_{first}_{color}.mp4"
+    final = _clips_dir() / f"{width}x{height}_{seconds:g}s_{first}_{color}{sound}.mp4"
     if not final.exists():  # make_clip writes atomically
         make_clip(
             final,
@@ -229,6 +231,7 @@ def _render_clip(key: ClipKey) -> bytes:
             height=height,
             color=color,
             first_color=first or None,
+            audio=bool(sound),
         )
     return final.read_bytes()
 
@@ -321,3 +324,33 @@ class PredictionRecord:
 
     def wall(self, loop_time: float | None) -> float | None:
         return None if loop_time is None else self.created_wall + (loop_time - self.created)
+
+
+_MUSIC: list[bytes] = []
+
+
+def _render_music() -> bytes:
+    """A real score as google/lyria-2 answers it: 32.8 s of 48 kHz 16-bit stereo WAV (a soft
+    two-note chord, swelling, so it is neither silent nor constant)."""
+    import imageio_ffmpeg
+
+    final = _clips_dir() / "lyria-2_32.8s.wav"
+    if not final.exists():
+        tmp = final.with_suffix(".tmp.wav")
+        graph = (
+            "sine=f=220:d=32.8:sample_rate=48000[a];sine=f=330:d=32.8:sample_rate=48000[b];"
+            "[a][b]amerge=inputs=2,volume='0.5+0.3*sin(t)':eval=frame[out]"
+        )
+        subprocess.run(
+            [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-filter_complex", graph,
+             "-map", "[out]", "-c:a", "pcm_s16le", "-f", "wav", str(tmp)],
+            check=True, timeout=60,
+        )  # fmt: skip
+        tmp.replace(final)
+    return final.read_bytes()
+
+
+async def music_track() -> bytes:
+    if not _MUSIC:
+        _MUSIC.append(await asyncio.to_thread(_render_music))
+    return _MUSIC[0]

@@ -238,6 +238,7 @@ class FakeOpenAI(LoopbackServer):
         self.flag_words: set[str] = {"FLAGME"}
         self.scene_count: int | None = None
         self.scene_duration: int = 2
+        self.music_direction = "slow strings and soft piano, 70 bpm, hopeful"  # issue 22
         self.narration_words_per_second: float = 2.0  # length of the narration lines written
         self.cast: list[tuple[str, str]] = list(CAST)
         self.looks_left_out = True
@@ -472,6 +473,9 @@ class FakeOpenAI(LoopbackServer):
             self._narrate(shot_list)
         if _asks_characters(schema):
             self._cast(shot_list)
+        if schema is not None and "music" in (schema.get("properties") or {}):
+            # issue 22: the plan's one line of musical direction (its `music` property)
+            shot_list["music"] = self.music_direction
         if fault == "refuse":
             content, refusal = None, REFUSAL
         elif fault == "malformed":

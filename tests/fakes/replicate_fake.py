@@ -25,6 +25,7 @@ from tests.fakes._common import (
     input_seconds,
     iso_z,
     json_response,
+    music_track,
     problem_json,
     random_id,
     read_json,
@@ -49,6 +50,9 @@ _SCENE_NUMBER = re.compile(r"scene\s*(\d+)", re.IGNORECASE)
 # "aborted": "the prediction exceeded its deadline before it could start running"
 # (https://replicate.com/docs/topics/predictions/lifecycle); replicate-python 1.0.7's
 # Prediction model does not know it yet (replicate/replicate-python PR #460 adds it).
+# google/lyria-2 answers one URI: a 48 kHz WAV of 32.8 s (its Replicate schema and Google's model
+# card: bot/pipeline/sound/music.py)
+MUSIC_MODELS = frozenset({"google/lyria-2"})
 _TERMINAL = frozenset({"succeeded", "failed", "canceled", "aborted"})
 STATUSES = ("starting", "processing", "succeeded", "failed", "canceled", "aborted")
 FOREIGN_MODELS = (
@@ -271,6 +275,9 @@ class FakeReplicate(LoopbackServer):
         return [r for r in self.predictions.values() if match in r.prompt]
 
     def output_url(self, prediction_id: str) -> str:
+        rec = self.predictions.get(prediction_id)
+        if rec is not None and rec.model in MUSIC_MODELS:  # a music model answers audio
+            return f"{self.base_url}/files/{prediction_id}.wav"
         return f"{self.base_url}/files/{prediction_id}.mp4"
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -614,10 +621,15 @@ class FakeReplicate(LoopbackServer):
         if self.redirect_downloads_to is not None:
             # the header as given, unchecked: a test may send a malformed one
             return web.Response(status=302, headers={"Location": self.redirect_downloads_to})
-        rec = self.predictions.get(request.match_info["name"].removesuffix(".mp4"))
+        name = request.match_info["name"]
+        rec = self.predictions.get(name.removesuffix(".mp4").removesuffix(".wav"))
         if rec is None or self._refresh(rec) != "succeeded" or self.data_removed(rec):
             return web.Response(status=404, text="Not Found")
+        if rec.model in MUSIC_MODELS:  # issue 22: real audio, as long as the model renders
+            return web.Response(body=await music_track(), content_type="audio/wav")
         color = rec.color if rec.start_color is None else f"{rec.start_color}>{rec.color}"
+        if rec.input.get("generate_audio") is True:  # a model asked for its own sound (veo-3.1,
+            color += "+sound"  # seedance-2.0, kling-v3: `generate_audio` in their schemas)
         data = await self._clips.get(rec.seconds, rec.width, rec.height, color)
         if not self.truncate_downloads:
             return web.Response(body=data, content_type="video/mp4")

@@ -70,6 +70,11 @@ START_IMAGE_INPUTS: dict[str, str | None] = {
     "kwaivgi/kling-v1.6-standard": "start_image",
     "luma/ray-flash-2-540p": "start_image_url",
     "google/veo-3-fast": "image",
+    # issue 22's sound-making models: seedance-2.0 `image`, veo-3.1-fast `image`, kling-v3-video
+    # `start_image` (their schemas on Replicate: bot/pipeline/video_models.py)
+    "google/veo-3.1-fast": "image",
+    "bytedance/seedance-2.0": "image",
+    "kwaivgi/kling-v3-video": "start_image",
 }
 IMAGE_INPUT_NAMES = frozenset(
     {"image", "start_image", "start_image_url", "first_frame_image", "image_url"}

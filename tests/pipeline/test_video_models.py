@@ -19,6 +19,9 @@ EXPECTED_DURATIONS = {
     "kwaivgi/kling-v1.6-standard": (5, 5, 5, 10, 10),
     "luma/ray-flash-2-540p": (5, 5, 5, 9, 9),
     "google/veo-3-fast": (4, 4, 6, 8, 8),
+    "google/veo-3.1-fast": (4, 4, 6, 8, 8),
+    "bytedance/seedance-2.0": (4, 5, 6, 9, 12),
+    "kwaivgi/kling-v3-video": (3, 5, 6, 9, 12),
 }
 ASKED = (2, 5, 6, 9, 30)
 
@@ -43,7 +46,13 @@ def test_every_supported_ratio_maps_to_inputs(name: str, ratio: str) -> None:
     assert inputs["prompt"] == "a seal at dawn"
     assert inputs["aspect_ratio"] == ratio
     assert all(value is not None for value in inputs.values())
-    if name in ("bytedance/seedance-1-lite", "wan-video/wan-2.2-t2v-fast", "google/veo-3-fast"):
+    if name in (
+        "bytedance/seedance-1-lite",
+        "wan-video/wan-2.2-t2v-fast",
+        "google/veo-3-fast",
+        "google/veo-3.1-fast",
+        "bytedance/seedance-2.0",
+    ):
         assert inputs["seed"] == 3
 
 
@@ -86,7 +95,9 @@ def test_no_seed_is_left_out_rather_than_sent_as_null() -> None:
         assert "seed" not in model.inputs(ClipRequest("p", 5, model.aspect_ratios[0]))
 
 
-@pytest.mark.parametrize("name", ["wan-video/wan-2.2-t2v-fast", "google/veo-3-fast"])
+@pytest.mark.parametrize(
+    "name", ["wan-video/wan-2.2-t2v-fast", "google/veo-3-fast", "google/veo-3.1-fast"]
+)
 def test_an_unsupported_ratio_raises(name: str) -> None:
     with pytest.raises(ValueError, match="does not render 1:1"):
         MODELS[name].inputs(ClipRequest("p", 5, "1:1"))
@@ -105,6 +116,10 @@ START_IMAGE_INPUTS = {
     "kwaivgi/kling-v1.6-standard": "start_image",
     "luma/ray-flash-2-540p": "start_image_url",
     "google/veo-3-fast": "image",
+    # issue 22's models with their own sound (tests/pipeline/test_sound_models.py)
+    "google/veo-3.1-fast": "image",
+    "bytedance/seedance-2.0": "image",
+    "kwaivgi/kling-v3-video": "start_image",
 }
 
 
