@@ -31,35 +31,14 @@ async def last_frame(clip: Path, dest: Path) -> Path:
     codec = _CODECS.get(dest.suffix.lower())
     if codec is None:
         raise ValueError(f"a frame is written as .png or .jpg, not {dest.suffix!r}")
-    tmp = temp_sibling(dest)
-    try:
-        for seek in (["-sseof", f"-{TAIL_SECONDS:g}"], []):
-            await run_ffmpeg(
-                [
-                    "-loglevel",
-                    "error",
-                    "-y",
-                    *seek,
-                    *input_args(clip),
-                    "-map",
-                    "0:v:0",
-                    "-an",
-                    "-update",
-                    "1",
-                    *codec,
-                    "-f",
-                    "image2",
-                    str(tmp),
-                ],
-                timeout=TIMEOUT,
-                what=f"taking the last frame of {clip.name}",
-                encode=True,
-            )
-            if tmp.exists() and tmp.stat().st_size > 0:
-                return await commit(tmp, dest)
-        raise MediaError(f"{clip.name} has no video frame to continue from")
-    finally:
-        discard(tmp)
+    return await _still(
+        clip,
+        dest,
+        seeks=(["-sseof", f"-{TAIL_SECONDS:g}"], []),
+        output=["-update", "1", *codec],
+        what=f"taking the last frame of {clip.name}",
+        missing=f"{clip.name} has no video frame to continue from",
+    )
 
 
 POSTER_AT = 0.5  # seconds in: past a fade from black, still the opening shot
@@ -70,34 +49,52 @@ async def poster_frame(film: Path, dest: Path) -> Path:
     """Write a JPEG still of `film` (half a second in, or its first frame when it is shorter),
     at most POSTER_WIDTH wide, to `dest`; return `dest`. Written to a temporary sibling and
     moved into place, so a file at `dest` is always complete. MediaError when no frame decodes."""
+    return await _still(
+        film,
+        dest,
+        seeks=(["-ss", f"{POSTER_AT:g}"], []),
+        output=["-frames:v", "1", "-vf", f"scale='min({POSTER_WIDTH},iw)':-2", *_CODECS[".jpg"]],
+        what=f"taking a poster frame of {film.name}",
+        missing=f"{film.name} has no video frame for a poster",
+    )
+
+
+async def _still(
+    src: Path,
+    dest: Path,
+    *,
+    seeks: tuple[list[str], ...],
+    output: list[str],
+    what: str,
+    missing: str,
+) -> Path:
+    """One still of `src`'s first video stream at `dest`, trying each seek in turn (the last
+    usually none: the whole input) until one gives a frame; written to a temporary sibling and
+    moved into place. MediaError(`missing`) when none does."""
     tmp = temp_sibling(dest)
     try:
-        for seek in (["-ss", f"{POSTER_AT:g}"], []):
+        for seek in seeks:
             await run_ffmpeg(
                 [
                     "-loglevel",
                     "error",
                     "-y",
                     *seek,
-                    *input_args(film),
+                    *input_args(src),
                     "-map",
                     "0:v:0",
                     "-an",
-                    "-frames:v",
-                    "1",
-                    "-vf",
-                    f"scale='min({POSTER_WIDTH},iw)':-2",
-                    *_CODECS[".jpg"],
+                    *output,
                     "-f",
                     "image2",
                     str(tmp),
                 ],
                 timeout=TIMEOUT,
-                what=f"taking a poster frame of {film.name}",
+                what=what,
                 encode=True,
             )
             if tmp.exists() and tmp.stat().st_size > 0:
                 return await commit(tmp, dest)
-        raise MediaError(f"{film.name} has no video frame for a poster")
+        raise MediaError(missing)
     finally:
         discard(tmp)
