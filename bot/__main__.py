@@ -14,7 +14,7 @@ from typing import Any
 
 from bot import logs
 from bot.config import Settings, SettingsError, load_settings
-from bot.pipeline.video_models import ASPECT_RATIOS
+from bot.pipeline.clips.video_models import ASPECT_RATIOS
 from storage.db import DatabaseUnavailable
 
 EXIT_CONFIG = 2

@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     # narration (issues 12, 19): a voice-over spoken through OpenAI's Realtime API
     narration_default: bool = False  # narration when /generate or the terminal does not say
     narration_required: bool = False  # true: a failed voice-over fails the generation
-    # bot.pipeline.speakers: a Realtime model; a /v1/audio/speech model (tts-1, tts-1-hd,
+    # bot.pipeline.sound.speakers: a Realtime model; a /v1/audio/speech model (tts-1, tts-1-hd,
     # gpt-4o-mini-tts) still speaks there until its shutdown on 2027-01-06
     tts_model: str = "gpt-realtime-2.1-mini"
     tts_voice: str = "coral"  # the voice when none is chosen
@@ -73,7 +73,7 @@ class Settings(BaseSettings):
     reply_edit_seconds: float = Field(default=1.0, ge=0)
     daily_generation_limit: int = Field(default=0, ge=0)
     # seconds of video a member may ask for per UTC day; 0 = unlimited (warned at start). The
-    # default, and why: bot/pipeline/allowance.py
+    # default, and why: bot/pipeline/spend/allowance.py
     daily_video_seconds_limit: float = Field(default=120.0, ge=0)
     # largest file the bot uploads; 0 = Discord's limit where it goes (the guild's boost tier,
     # 10 MiB in a DM). Lower it to keep uploads small; it never raises Discord's limit.
@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     # discord.py asks Discord (GET /gateway/bot) and runs every shard in this process
     shard_count: int | None = Field(default=None, ge=1)
     shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
-    # several processes on one database (bot.pipeline.lease): a generation's lease lasts this
+    # several processes on one database (bot.pipeline.run.lease): a generation's lease lasts this
     # long unless renewed (every third of it); a process that stops is taken over after it
     lease_seconds: float = Field(default=30.0, ge=3, le=3600)
     # this process's name in the leases; a restarted process takes its own back at once.
@@ -117,7 +117,8 @@ class Settings(BaseSettings):
     gallery_port: int = Field(default=8080, ge=1, le=65535)
     gallery_link_days: float = Field(default=7.0, gt=0, le=3650)  # how long a link opens
 
-    # dollars per billed unit, overriding bot/pipeline/prices.py: a JSON object, model -> dollars
+    # dollars per billed unit, overriding bot/pipeline/spend/prices.py: a JSON object, model ->
+    # dollars
     # (video: per second; analysis: per 1M input tokens; speech: per minute)
     prices: dict[str, float] = Field(default_factory=dict)
     # /metrics (Prometheus) and /healthz on this port (bot/metrics); unset = nothing listens
@@ -125,12 +126,13 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"  # 0.0.0.0 to be scraped from outside (a container)
 
     # the analysis (issue 19 item 4): seconds one shot-list request may take before it is
-    # abandoned (and tried once more: a slow answer retried is paid again, bot.pipeline.analysis)
+    # abandoned (and tried once more: a slow answer retried is paid again,
+    # bot.pipeline.analysis.writer)
     analysis_timeout_seconds: float = Field(default=120.0, gt=0, le=600)
     # clips checked before they are public (issue 19 item 5): frames through OpenAI moderation
     clip_moderation: bool = True
 
-    # configuration errors the start-up check of the providers found (bot.pipeline.preflight)
+    # configuration errors the start-up check of the providers found (bot.pipeline.checks.preflight)
     _provider_errors: list[str] = PrivateAttr(default_factory=list)
     # ... and those that stop only narration (TTS_MODEL shut down or unknown)
     _narration_errors: list[str] = PrivateAttr(default_factory=list)
@@ -188,7 +190,7 @@ class Settings(BaseSettings):
     @field_validator("video_model")
     @classmethod
     def _known_model(cls, value: str) -> str:
-        from bot.pipeline.video_models import MODELS
+        from bot.pipeline.clips.video_models import MODELS
 
         if value not in MODELS:
             raise ValueError(f"unknown model; choose one of {', '.join(sorted(MODELS))}")
@@ -197,7 +199,7 @@ class Settings(BaseSettings):
     @field_validator("tts_voice")
     @classmethod
     def _known_voice(cls, value: str) -> str:
-        from bot.pipeline.speakers import KNOWN_VOICES, VOICES
+        from bot.pipeline.sound.speakers import KNOWN_VOICES, VOICES
 
         value = value.strip().lower()
         if value not in KNOWN_VOICES:  # fable, onyx, nova: the nearest Realtime voice speaks

@@ -23,10 +23,10 @@ from bot.gallery.server import GalleryUnavailable, serve_gallery
 from bot.metrics.registry import Metrics
 from bot.metrics.server import Health
 from bot.metrics.server import serve as serve_metrics
-from bot.pipeline.allowance import limits_notice
-from bot.pipeline.held import missing_keys
-from bot.pipeline.lease import LeaseKeeper, ProcessNameClash
-from bot.pipeline.preflight import PreflightResult, Severity
+from bot.pipeline.checks.preflight import PreflightResult, Severity
+from bot.pipeline.run.held import missing_keys
+from bot.pipeline.run.lease import LeaseKeeper, ProcessNameClash
+from bot.pipeline.spend.allowance import limits_notice
 from bot.services import Services, check_configuration, open_services
 from bot.tasks import spawn
 from bot.tree import NO_MENTIONS, ReelbotTree

@@ -20,16 +20,9 @@ from replicate.client import RetryTransport
 from bot.config import DEFAULT_OPENAI_MODEL, Settings
 from bot.metrics.registry import Metrics
 from bot.metrics.transport import CountingTransport, CountingTransport2
-from bot.pipeline.admission import Admission
-from bot.pipeline.analysis import MODERATION_MODEL, Analyst
-from bot.pipeline.clip_check import ClipCheck
-from bot.pipeline.clips import ClipMaker, MediaPolicy
-from bot.pipeline.events import EventBus
-from bot.pipeline.lease import Leases
-from bot.pipeline.media import ENCODES
-from bot.pipeline.placeholders import is_placeholder, placeholder_text
-from bot.pipeline.predictions import Predictions
-from bot.pipeline.preflight import (
+from bot.pipeline.analysis.writer import MODERATION_MODEL, Analyst
+from bot.pipeline.checks.placeholders import is_placeholder, placeholder_text
+from bot.pipeline.checks.preflight import (
     CHECK_SECONDS,
     MODERATION,
     OtherModel,
@@ -38,12 +31,19 @@ from bot.pipeline.preflight import (
     Severity,
     check_providers,
 )
-from bot.pipeline.retention import MediaRetention
-from bot.pipeline.runner import Runner, RunnerConfig
+from bot.pipeline.clips.check import ClipCheck
+from bot.pipeline.clips.maker import ClipMaker, MediaPolicy
+from bot.pipeline.clips.predictions import Predictions
+from bot.pipeline.clips.video_models import get_model
+from bot.pipeline.events import EventBus
+from bot.pipeline.media import ENCODES
+from bot.pipeline.run.lease import Leases
+from bot.pipeline.run.retention import MediaRetention
+from bot.pipeline.run.runner import Runner, RunnerConfig
 from bot.pipeline.sound.music import MUSIC_MODEL, Composer
-from bot.pipeline.speakers import DEFAULT_TTS_MODEL
-from bot.pipeline.speech import Narrator
-from bot.pipeline.video_models import get_model
+from bot.pipeline.sound.speakers import DEFAULT_TTS_MODEL
+from bot.pipeline.sound.speech import Narrator
+from bot.pipeline.spend.admission import Admission
 from bot.retry import Retries
 from storage.db import open_database
 from storage.repository import Repository

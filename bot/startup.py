@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from bot.config import Settings
-from bot.pipeline.placeholders import is_placeholder, placeholder_text
-from bot.pipeline.preflight import PreflightResult, Severity
+from bot.pipeline.checks.placeholders import is_placeholder, placeholder_text
+from bot.pipeline.checks.preflight import PreflightResult, Severity
 
 EXIT_CONFIG = 2
 

@@ -10,7 +10,7 @@ from typing import Any
 import discord
 from discord import app_commands
 
-from bot.pipeline.admission import NOT_ENABLED
+from bot.pipeline.spend.admission import NOT_ENABLED
 
 log = logging.getLogger(__name__)
 

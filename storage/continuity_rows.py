@@ -8,7 +8,7 @@ from storage.rows import Rows
 
 class ContinuityRows(Rows):
     """The render times of recent clips: a chained generation's expected wait is its scenes
-    times their median (`bot.pipeline.continuity`)."""
+    times their median (`bot.pipeline.director.continuity`)."""
 
     async def recent_render_seconds(self, limit: int) -> list[float]:
         """What Replicate billed for each of the `limit` clips that succeeded last (seconds of

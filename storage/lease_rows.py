@@ -1,4 +1,4 @@
-"""Leases and live processes (`bot.pipeline.lease`), and a member's slots across processes.
+"""Leases and live processes (`bot.pipeline.run.lease`), and a member's slots across processes.
 
 A lease is a row of `leases` beside its generation (owner, expiry), not columns of
 `generations`: the heartbeat rewrites it every few seconds without touching the rows that
@@ -203,7 +203,7 @@ class LeaseRows(Rows):
         the limit holds across processes); returns 0 then. Otherwise its place among the
         member's queued generations (1 = next). 0 too when it was started already; -1 when
         the guarded move queued -> analysing was refused (it moved meanwhile). Only
-        `bot.pipeline.transitions` calls this in the bot."""
+        `bot.pipeline.run.transitions` calls this in the bot."""
         async with self._transaction() as tx:
             await tx.lock(owner_id)
             row = await tx.one("SELECT status FROM generations WHERE id = ?", (generation_id,))

@@ -173,7 +173,7 @@ class Repository(
         """Move to `status` from one of `from_` (None: from any status not final): one guarded
         UPDATE whose row count says whether the move was made. False when it was refused (the
         generation had moved meanwhile: a lost race). A final state is never overwritten.
-        Only `bot.pipeline.transitions` calls this in the bot (tests/test_architecture.py).
+        Only `bot.pipeline.run.transitions` calls this in the bot (tests/test_architecture.py).
         Cancelled (or `refund`) before the run spent anything: the run is not counted; a
         final state settles the run's reservation to what it asked (`runs.settled`)."""
         now = time.time()

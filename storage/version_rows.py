@@ -225,7 +225,7 @@ class VersionRows(LeaseRows):
     ) -> bool:
         """Move a version to `status` from one of `from_` (None: from any unended status): one
         guarded UPDATE; False when refused (it had ended or moved meanwhile). Only
-        `bot.pipeline.transitions` calls this in the bot."""
+        `bot.pipeline.run.transitions` calls this in the bot."""
         froms = [s for s in VersionStatus if s not in _ENDED] if from_ is None else list(from_)
         return await self._update(
             "UPDATE versions SET status = ?, updated_at = ? WHERE id = ? AND status IN"

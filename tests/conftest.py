@@ -24,7 +24,7 @@ import pytest
 
 from bot.config import Settings, load_settings
 from bot.pipeline.events import Event
-from bot.pipeline.runner import Runner
+from bot.pipeline.run.runner import Runner
 from bot.services import Services, open_services
 from storage.models import Generation, NewGeneration
 from storage.repository import Repository

@@ -619,3 +619,26 @@ def test_the_undocumented_finder_finds(source: str) -> None:
 )
 def test_the_undocumented_finder_leaves_the_public_api(source: str) -> None:
     assert not undocumented_uses(source)
+
+
+MAX_MODULES_PER_FOLDER = 20  # STYLE.md "Folders that show the parts"
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_no_folder_holds_more_than_twenty_modules(package: str) -> None:
+    crowded = {
+        folder.relative_to(ROOT).as_posix(): count
+        for folder in [ROOT / package, *(p for p in (ROOT / package).rglob("*") if p.is_dir())]
+        if (count := len([m for m in folder.glob("*.py") if m.name != "__init__.py"]))
+        > MAX_MODULES_PER_FOLDER
+    }
+    assert not crowded, f"group these by what they do: {crowded}"
+
+
+def test_each_pipeline_folder_says_what_it_holds() -> None:
+    undocumented = [
+        init.relative_to(ROOT).as_posix()
+        for init in (ROOT / "bot" / "pipeline").glob("*/__init__.py")
+        if not ast.get_docstring(ast.parse(init.read_text()))
+    ]
+    assert not undocumented, undocumented

@@ -1,5 +1,5 @@
 """Issue 18: one owner for a generation's life. Read from the source: in the bot (`bot/`,
-`cogs/`), only the transitions unit (`bot/pipeline/transitions.py`) calls the storage methods
+`cogs/`), only the transitions unit (`bot/pipeline/run/transitions.py`) calls the storage methods
 that change a generation's or a version's status; a prediction create is counted only through
 the guarded `clip_create_admitted`; a lease is taken only inside an admitting transaction."""
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import DEFAULT_OPENAI_MODEL, DEFAULT_VIDEO_MODEL, SettingsError, load_settings
-from bot.pipeline.video_models import MODELS
+from bot.pipeline.clips.video_models import MODELS
 from bot.services import make_openai_client
 
 # Every variable of the contract (and the extras), a value and what it must read as.

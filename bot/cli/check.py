@@ -6,7 +6,8 @@ settings were read by `bot.__main__` (an invalid one is already a problem line t
 - keys: DISCORD_TOKEN is set and Discord accepts it (`GET /users/@me`, "Get Current User",
   https://docs.discord.com/developers/resources/user#get-current-user: 401 for a bad token);
   OPENAI_API_KEY and REPLICATE_API_TOKEN are set;
-- keys and models at the providers: the bot's own start-up check (bot.pipeline.preflight: free
+- keys and models at the providers: the bot's own start-up check (bot.pipeline.checks.preflight:
+free
   requests only). Here every problem it finds counts, its warnings too (a provider that cannot
   be reached, a model about to shut down): a check that passes means nothing is known wrong;
 - database: opened (SQLite file or PostgreSQL; migrations applied as at start-up) and read.

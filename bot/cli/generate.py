@@ -15,15 +15,15 @@ from bot.cli.checks import configuration_refused, keys_missing
 from bot.cli.files import FileDeliverer, unused_name
 from bot.cli.progress import TerminalProgress
 from bot.config import Settings
-from bot.pipeline import start_image
-from bot.pipeline.admission import Refused
-from bot.pipeline.allowance import cost_text
+from bot.pipeline.clips.video_models import get_model
+from bot.pipeline.director import start_image
+from bot.pipeline.director.start_image import StartImage, StartImageRefused
 from bot.pipeline.errors import GenerationError
-from bot.pipeline.speakers import closest_voice
-from bot.pipeline.start_image import StartImage, StartImageRefused
+from bot.pipeline.run.validation import validate_request
+from bot.pipeline.sound.speakers import closest_voice
+from bot.pipeline.spend.admission import Refused
+from bot.pipeline.spend.allowance import cost_text
 from bot.pipeline.text import one_line
-from bot.pipeline.validation import validate_request
-from bot.pipeline.video_models import get_model
 from bot.services import open_services
 from storage.models import (
     Generation,

@@ -20,8 +20,8 @@ from bot.cli.checks import configuration_refused, keys_missing
 from bot.cli.files import FileDeliverer
 from bot.cli.progress import TerminalProgress
 from bot.config import Settings
-from bot.pipeline.admission import Refused
 from bot.pipeline.progress import Progress
+from bot.pipeline.spend.admission import Refused
 from bot.pipeline.text import one_line
 from bot.services import open_services
 from storage.models import VersionStatus

@@ -11,8 +11,8 @@ from rich.console import Console
 from rich.table import Table
 
 from bot.config import Settings
-from bot.pipeline.prices import money
-from bot.pipeline.usage import first_day, summarise
+from bot.pipeline.spend.prices import money
+from bot.pipeline.spend.usage import first_day, summarise
 from storage.db import open_database
 from storage.repository import Repository
 

@@ -26,7 +26,7 @@ from bot.pipeline.events import (
     Failed,
     Finished,
 )
-from bot.pipeline.prices import video_dollars
+from bot.pipeline.spend.prices import video_dollars
 from storage.usage_rows import UsageRows
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.pipeline.continuity import ChainedRender
-from bot.pipeline.shotlist import ShotList
+from bot.pipeline.analysis.shotlist import ShotList
+from bot.pipeline.director.continuity import ChainedRender
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,8 @@ class Cancelled(Event):
 
 @dataclass(frozen=True, slots=True)
 class RerollStarted(Event):
-    """A done film's `scene` is being made again, as film `version` (bot/pipeline/reroll.py);
+    """A done film's `scene` is being made again, as film `version`
+    (bot/pipeline/director/reroll.py);
     published again with its new `prompt` once a note rewrote it."""
 
     version: int
@@ -115,7 +116,7 @@ class RerollEnded(Event):
 
 @dataclass(frozen=True, slots=True)
 class ClipWithheld(Event):
-    """A clip did not pass the content check (`bot.pipeline.clip_check`): never shown; its
+    """A clip did not pass the content check (`bot.pipeline.clips.check`): never shown; its
     member is told privately which scene and why."""
 
     index: int

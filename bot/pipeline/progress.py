@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Self
 
-from bot.pipeline.continuity import ChainedRender
+from bot.pipeline.director.continuity import ChainedRender
 from bot.pipeline.events import (
     AnalysisDone,
     Cancelled,

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import discord
 
-from bot.pipeline.admission import Refused
+from bot.pipeline.spend.admission import Refused
 from bot.tree import UserFacingError
 from cogs.components import Component, check_configured
 from cogs.generate.access import check_may_manage

@@ -9,12 +9,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.pipeline.admission import Refused
-from bot.pipeline.allowance import cost_text
-from bot.pipeline.continuity import ChainedRender
+from bot.pipeline.director.continuity import ChainedRender
 from bot.pipeline.errors import GenerationError
-from bot.pipeline.speech import VOICES
-from bot.pipeline.validation import MAX_PROMPT_CHARS, MAX_SEED, validate_request
+from bot.pipeline.run.validation import MAX_PROMPT_CHARS, MAX_SEED, validate_request
+from bot.pipeline.sound.speech import VOICES
+from bot.pipeline.spend.admission import Refused
+from bot.pipeline.spend.allowance import cost_text
 from bot.tree import NO_MENTIONS, UserFacingError
 from cogs.components import check_configured
 from cogs.generate import render, start
@@ -129,7 +129,7 @@ class GenerateCog(commands.Cog):
         self._undo.append(bot.services.bus.subscribe(WithheldNotifier(bot).handle))
         self.updater.repair()
         # the runner keeps one deliverer and one reply finder per source: a later load
-        # replaces these (it has no way to remove one: bot/pipeline/runner.py)
+        # replaces these (it has no way to remove one: bot/pipeline/run/runner.py)
         self.runner.register_deliverer("discord", self.deliverer)
         self.runner.register_reply_finder("discord", self._has_reply)
         bot.add_dynamic_items(*BUTTONS)

@@ -5,8 +5,8 @@ left and when it starts again, as a Discord timestamp each member sees in their 
 
 from __future__ import annotations
 
-from bot.pipeline.admission import Refused
-from bot.pipeline.allowance import OverLimit
+from bot.pipeline.spend.admission import Refused
+from bot.pipeline.spend.allowance import OverLimit
 
 
 def refusal(exc: Refused) -> str:

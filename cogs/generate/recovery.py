@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.pipeline.shotlist import ShotList
+from bot.pipeline.analysis.shotlist import ShotList
 from cogs.generate.state import ReplyState
 from cogs.generate.thread import failed_posts
 from storage.models import ClipStatus, Generation

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any, Self
 
 import discord
 
-from bot.pipeline.admission import Refused
-from bot.pipeline.rewrite import MAX_NOTE_CHARS
+from bot.pipeline.analysis.rewrite import MAX_NOTE_CHARS
+from bot.pipeline.spend.admission import Refused
 from bot.tree import NO_MENTIONS, UserFacingError
 from cogs.components import Component, ComponentModal, check_configured
 from cogs.generate.access import check_may_manage

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING
 
 import discord
 
-from bot.pipeline import start_image
-from bot.pipeline.admission import Admission, Refused
-from bot.pipeline.image_checks import IMAGE_CHECKS, CheckBusy
-from bot.pipeline.start_image import StartImage, StartImageRefused
-from bot.pipeline.video_models import get_model
+from bot.pipeline.clips.video_models import get_model
+from bot.pipeline.director import start_image
+from bot.pipeline.director.image_checks import IMAGE_CHECKS, CheckBusy
+from bot.pipeline.director.start_image import StartImage, StartImageRefused
+from bot.pipeline.spend.admission import Admission, Refused
 from bot.tree import UserFacingError
 
 if TYPE_CHECKING:

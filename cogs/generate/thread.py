@@ -22,8 +22,8 @@ import discord
 
 from bot import tasks
 from bot.pipeline import media
+from bot.pipeline.analysis.shotlist import ShotList
 from bot.pipeline.errors import MediaError
-from bot.pipeline.shotlist import ShotList
 from bot.retry import Retries
 from bot.tree import NO_MENTIONS
 from cogs.generate import permissions

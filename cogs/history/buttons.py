@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any, Self
 
 import discord
 
-from bot.pipeline.admission import day_start
-from bot.pipeline.allowance import allowance
-from bot.pipeline.prices import money, video_dollars
-from bot.pipeline.usage import first_day
+from bot.pipeline.spend.admission import day_start
+from bot.pipeline.spend.allowance import allowance
+from bot.pipeline.spend.prices import money, video_dollars
+from bot.pipeline.spend.usage import first_day
 from bot.tree import UserFacingError
 from cogs.components import Component
 from cogs.history import render

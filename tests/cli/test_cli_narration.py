@@ -20,7 +20,7 @@ async def test_generate_with_narration_writes_a_narrated_film(
     assert run.code == 0, run.err
     assert "Narrated (voice cedar)." in run.out
     assert streams(tmp_path / "out" / "film.mp4") == ["Video", "Audio"]
-    # spoken through the Realtime API (bot/pipeline/speakers.py), one session per line
+    # spoken through the Realtime API (bot/pipeline/sound/speakers.py), one session per line
     assert [s["voice"] for s in openai_fake.realtime.sessions] == ["cedar", "cedar"]
     assert [s["model"] for s in openai_fake.realtime.sessions] == ["gpt-realtime-2.1-mini"] * 2
     assert not [r for r in openai_fake.requests if r.path.endswith("/audio/speech")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.pipeline.shotlist import Scene, ShotList
+from bot.pipeline.analysis.shotlist import Scene, ShotList
 from storage.models import Clip, ClipStatus, Generation, GenerationStatus, HistoryEntry
 
 

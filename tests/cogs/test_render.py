@@ -9,9 +9,9 @@ from typing import Any
 import discord
 import pytest
 
+from bot.pipeline.analysis.shotlist import Scene, ShotList
 from bot.pipeline.errors import AnalysisError, ClipError
 from bot.pipeline.events import ClipFailed, Failed
-from bot.pipeline.shotlist import Scene, ShotList
 from cogs.generate import render
 from cogs.generate.state import ReplyState
 from cogs.generate.thread import shot_list_text

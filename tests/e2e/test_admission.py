@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.pipeline.admission import NO_LONGER_ENABLED, NOT_ENABLED
+from bot.pipeline.spend.admission import NO_LONGER_ENABLED, NOT_ENABLED
 from tests.e2e.harness import status_of, world
 from tests.fakes.botprocess import BotProcess, bot_env
 from tests.fakes.discord_fake import FakeDiscord, Interaction, Message

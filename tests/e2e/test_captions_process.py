@@ -15,7 +15,7 @@ from tests.e2e.harness import status_of
 from tests.e2e.test_admission import live
 from tests.e2e.test_narration import SCENE
 from tests.e2e.test_narration_process import film_of, narrated
-from tests.pipeline.test_captions import _changed, _frame, _srt_times
+from tests.pipeline.sound.test_captions import _changed, _frame, _srt_times
 
 
 def _probe(path: Path) -> str:

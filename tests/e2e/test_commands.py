@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.pipeline.runner import NOT_SHOWN
+from bot.pipeline.run.runner import NOT_SHOWN
 from bot.tree import APOLOGY
 from tests.e2e.harness import World, world
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import imageio_ffmpeg
 
-from bot.pipeline.video_models import with_start_image
+from bot.pipeline.clips.video_models import with_start_image
 from tests.e2e.harness import status_of
 from tests.e2e.test_admission import IDEA, Live, field, live, private
 from tests.fakes.replicate_fake import PALETTE

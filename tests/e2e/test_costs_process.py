@@ -15,8 +15,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bot.pipeline.admission import DAY, day_start
-from bot.pipeline.allowance import DEFAULT_DAILY_VIDEO_SECONDS
+from bot.pipeline.spend.admission import DAY, day_start
+from bot.pipeline.spend.allowance import DEFAULT_DAILY_VIDEO_SECONDS
 from tests.e2e.test_admission import IDEA, live, private
 from tests.fakes.discord_fake import Interaction
 

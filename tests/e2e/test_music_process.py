@@ -18,7 +18,7 @@ from tests.e2e.test_admission import live
 from tests.e2e.test_narration import IDEA, SCENE
 from tests.e2e.test_narration_process import film_of, narrated
 from tests.fakes.audio import mean_volume, streams
-from tests.pipeline.test_narrate import audio_seconds
+from tests.pipeline.media.test_narrate import audio_seconds
 
 
 def integrated_loudness(path: Path) -> float:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from bot.pipeline.shotlist import narration_budget
+from bot.pipeline.analysis.shotlist import narration_budget
 from storage.models import GenerationStatus, NarrationStatus
 from tests.e2e.harness import World, world
 from tests.e2e.test_admission import field

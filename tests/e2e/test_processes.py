@@ -1,7 +1,7 @@
 """Two `python -m bot` processes (shards 0 and 1 of 2) on one PostgreSQL (tests/pg.py), each with
 its own media folder as on two machines: commands in guilds of both shards; the process of
 shard 1 is SIGKILLed mid-render; the other takes its generation over once the lease expired
-(`bot.pipeline.lease`), re-attaching the running predictions. Every film arrives exactly once,
+(`bot.pipeline.run.lease`), re-attaching the running predictions. Every film arrives exactly once,
 and no scene gets a second prediction."""
 
 from __future__ import annotations

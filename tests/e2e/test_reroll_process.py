@@ -12,7 +12,7 @@ from tests.e2e.harness import status_of
 from tests.e2e.test_admission import IDEA, live, private
 from tests.fakes.discord_fake import Message
 from tests.fakes.mp4 import frame_rgb
-from tests.pipeline.test_runner import looks_like
+from tests.pipeline.run.test_runner import looks_like
 
 NOTE = "closer on the seal's face"
 

@@ -59,7 +59,8 @@ _ERROR_TYPES = {
 
 REFUSAL = "I can't help with that."
 
-# The characters of every shot list whose schema asks for them (bot/pipeline/characters.py).
+# The characters of every shot list whose schema asks for them
+# (bot/pipeline/director/characters.py).
 CAST = (
     ("Ada", "a tall woman with silver hair in a green wool coat"),
     ("Bo", "a small grey seal with a white patch over one eye"),

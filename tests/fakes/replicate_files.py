@@ -71,7 +71,7 @@ START_IMAGE_INPUTS: dict[str, str | None] = {
     "luma/ray-flash-2-540p": "start_image_url",
     "google/veo-3-fast": "image",
     # issue 22's sound-making models: seedance-2.0 `image`, veo-3.1-fast `image`, kling-v3-video
-    # `start_image` (their schemas on Replicate: bot/pipeline/video_models.py)
+    # `start_image` (their schemas on Replicate: bot/pipeline/clips/video_models.py)
     "google/veo-3.1-fast": "image",
     "bytedance/seedance-2.0": "image",
     "kwaivgi/kling-v3-video": "start_image",

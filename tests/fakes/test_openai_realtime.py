@@ -1,5 +1,5 @@
 """The fake OpenAI's Realtime endpoint, through the real SDK (``client.realtime.connect``) and
-the bot's own speaker (bot/pipeline/speakers.py)."""
+the bot's own speaker (bot/pipeline/sound/speakers.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 
 from bot.pipeline.errors import NarrationError
 from bot.pipeline.media.narrate import pcm_seconds
-from bot.pipeline.speakers import DEFAULT_TTS_MODEL, RealtimeSpeaker
+from bot.pipeline.sound.speakers import DEFAULT_TTS_MODEL, RealtimeSpeaker
 from tests.fakes.openai_fake import FakeOpenAI
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bot.pipeline import lease as lease_module
+from bot.pipeline.run import lease as lease_module
 from storage.repository import Repository
 from tests.e2e.test_admission import live
 from tests.fakes.botprocess import BotProcess
-from tests.pipeline.test_lease import Runner
+from tests.pipeline.run.test_lease import Runner
 from tests.storage.conftest import Database
 
 LEASE = 3.0  # the shortest allowed: a beat every second

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from bot.pipeline.retention import DAY, MediaRetention
+from bot.pipeline.run.retention import DAY, MediaRetention
 from storage.models import GenerationStatus, VersionStatus
 from storage.repository import Repository
 from tests.conftest import Harness
@@ -75,7 +75,7 @@ async def test_a_reroll_admitted_after_the_pick_keeps_its_film(
 async def test_a_reroll_asked_once_the_removal_is_recorded_is_refused_unpaid(
     harness_on: Harness, replicate_fake: FakeReplicate
 ) -> None:
-    from bot.pipeline.admission import Refused
+    from bot.pipeline.spend.admission import Refused
 
     harness = harness_on
     done = await harness.generate(clips=2)

@@ -1,7 +1,7 @@
 """Provider faults injected through the fakes, on the real clients and the real runner: each ends
 in a clear state, a reason the member can read, and a log line naming the generation.
 
-Covered in tests/pipeline/test_runner.py and not repeated here: OpenAI 500 then success and
+Covered in tests/pipeline/run/test_runner.py and not repeated here: OpenAI 500 then success and
 OpenAI down; refused and malformed shot lists; failed predictions retried and failing beyond
 their retries; filtered and empty outputs; predictions stuck past the timeout (cancelled and
 retried, or reported); a create 500 that did or did not create the prediction; a 429 on
@@ -37,7 +37,7 @@ def settings(make_settings: Callable[..., Settings]) -> Settings:
 
 def failure_logged(caplog: pytest.LogCaptureFixture, generation_id: int, reason: str) -> bool:
     return any(
-        r.name == "bot.pipeline.endings"
+        r.name == "bot.pipeline.run.endings"
         and r.levelno == logging.WARNING
         and f"generation {generation_id} " in r.getMessage()
         and reason in r.getMessage()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.pipeline.fairness import FairQueue
+from bot.pipeline.clips.fairness import FairQueue
 
 
 async def test_a_waiter_cancelled_as_the_slot_frees_is_skipped_and_the_next_one_served() -> None:

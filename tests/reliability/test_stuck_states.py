@@ -19,7 +19,7 @@ import sqlite3
 from pathlib import Path
 
 from bot.pipeline.events import ClipFailed, Event, Failed
-from bot.pipeline.runner import NEVER_SHOWN, NOT_SHOWN
+from bot.pipeline.run.runner import NEVER_SHOWN, NOT_SHOWN
 from storage.db import open_database
 from storage.models import GenerationStatus, NewGeneration
 from storage.repository import Repository

@@ -19,11 +19,10 @@ from hypothesis import strategies as st
 from pydantic import SecretStr
 
 from bot.config import Settings
-from bot.pipeline.errors import GenerationError
-from bot.pipeline.shotlist import (
+from bot.pipeline.analysis.shotlist import (
     MAX_PROMPT_CHARS as MAX_SCENE_CHARS,
 )
-from bot.pipeline.shotlist import (
+from bot.pipeline.analysis.shotlist import (
     MAX_SCENE_SECONDS,
     MAX_TITLE_CHARS,
     MIN_SCENE_SECONDS,
@@ -31,9 +30,10 @@ from bot.pipeline.shotlist import (
     ShotList,
     clamp,
 )
+from bot.pipeline.clips.video_models import ASPECT_RATIOS
+from bot.pipeline.errors import GenerationError
+from bot.pipeline.run.validation import MAX_PROMPT_CHARS, MAX_SEED, validate_request
 from bot.pipeline.text import BIDI_CONTROLS, one_line
-from bot.pipeline.validation import MAX_PROMPT_CHARS, MAX_SEED, validate_request
-from bot.pipeline.video_models import ASPECT_RATIOS
 from tests.e2e.harness import World, world
 
 MAX_CLIPS = 4

@@ -8,7 +8,7 @@ disk, a real video served over HTTP — so a refusal proves the guard, not a bro
 bundled ffmpeg already declines an HLS playlist named .mp4 by itself; that test is defence in
 depth against another ffmpeg build.)
 
-Covered in tests/pipeline/test_media.py and not repeated: host matching rules, redirects to a
+Covered in tests/pipeline/media/test_media.py and not repeated: host matching rules, redirects to a
 host not allowed, too many redirects, the size cap (announced and streamed), truncated bodies.
 """
 

@@ -1,5 +1,5 @@
 """A clip's last frame as a still image: where a chained scene starts (the next scene's start
-image, `bot.pipeline.continuity`).
+image, `bot.pipeline.director.continuity`).
 
 ffmpeg seeks to just before the end (`-sseof`, a position relative to the end of the input:
 https://ffmpeg.org/ffmpeg.html#Main-options) and decodes from there, writing every frame over

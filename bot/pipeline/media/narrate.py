@@ -7,7 +7,8 @@ most ``MAX_TEMPO``), and if it still runs over, the next line starts when it end
 its own scene's start. The voice never runs past the film: the audio track ends with the last
 frame, the voice faded out over ``FADE_SECONDS`` where it is cut (issue 19: a film whose sound
 outlasts its picture shows a frozen frame in most players). The lines are written to fit their
-scenes in the first place (bot/pipeline/shotlist.py: words and characters per second), so a cut
+scenes in the first place (bot/pipeline/analysis/shotlist.py: words and characters per second), so
+a cut
 is rare and short.
 """
 

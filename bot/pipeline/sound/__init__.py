@@ -1,25 +1,2 @@
-"""A film's sound and words (issue 22), laid over the stitched film in one step that a
-generation's story and a reroll both call (`finish`): the narration mixed in
-(`bot.pipeline.speech`), the score under it (`bot.pipeline.sound.music`), then the captions
-(`bot.pipeline.sound.captions`). Each part is skipped when the generation did not ask for it,
-and each is done once: a resumed run finds its file and goes on."""
-
-from __future__ import annotations
-
-from pathlib import Path
-
-from bot.pipeline.crew import Crew
-from bot.pipeline.sound.captioner import caption
-from bot.pipeline.sound.scoring import scored
-from storage.models import Generation
-
-__all__ = ["finish"]
-
-
-async def finish(crew: Crew, generation: Generation, film: Path, clips: list[Path]) -> Path:
-    """The stitched `film` (of `clips`, in order) with its voice-over and its captions."""
-    if crew.narrator is not None:  # the voice-over (bot/pipeline/speech)
-        film = await crew.narrator.mix(generation, film, clips)
-    if crew.composer is not None:  # the score under everything (bot/pipeline/sound/music)
-        film = await scored(crew.composer, generation, film)
-    return await caption(crew.repo, generation, film, clips)
+"""Voice and sound: the narration spoken, the score composed, the captions timed, and the one
+step that lays them over the stitched film (`film.finish`)."""

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.pipeline.clip_output import output_url
-from bot.pipeline.clips import MediaPolicy
+from bot.pipeline.clips.maker import MediaPolicy
+from bot.pipeline.clips.output import output_url
+from bot.pipeline.clips.predictions import PROVIDER_ERRORS, CreateFailed, Predictions, describe
 from bot.pipeline.errors import GenerationError, MediaError, public_reason
 from bot.pipeline.events import AnalysisDone
 from bot.pipeline.media.download import download
-from bot.pipeline.predictions import PROVIDER_ERRORS, CreateFailed, Predictions, describe
 from bot.tasks import spawn
 from storage.models import Generation, Score, ScoreStatus
 from storage.repository import Repository

@@ -3,7 +3,7 @@ they chose covers the video model's own sound (dialogue, effects, ambience)."""
 
 from __future__ import annotations
 
-from bot.pipeline.video_models import MODELS
+from bot.pipeline.clips.video_models import MODELS
 
 
 def sound_note(video_model: str, *, narrated: bool) -> str | None:

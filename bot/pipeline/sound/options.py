@@ -1,5 +1,5 @@
 """The sound-and-words options of a request (issue 22), checked the same way for Discord and the
-terminal (`bot.pipeline.validation`)."""
+terminal (`bot.pipeline.run.validation`)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,1 @@
+"""Clips at Replicate: a fair slot, one prediction created once, followed, checked, cancelled."""

@@ -1,0 +1,1 @@
+"""The director's tools: start images, chained scenes, characters, continuity, rerolls."""
