@@ -111,6 +111,10 @@ class Policy:
     def scaled(self, factor: float) -> Policy:
         return dataclasses.replace(self, wait_scale=self.wait_scale * factor)
 
+    def when(self, transient: Transient) -> Policy:
+        """The same policy, trying again on the failures `transient` accepts instead."""
+        return dataclasses.replace(self, transient=transient)
+
     def once(self) -> Policy:
         """The same policy with a single attempt (its failure raised as it is)."""
         return dataclasses.replace(self, attempts=1)

@@ -65,8 +65,8 @@ async def test_openai_429_is_retried_a_bounded_number_of_times_then_fails_clearl
 
     assert final.status is GenerationStatus.FAILED
     assert (final.error or "").startswith("OpenAI is unavailable: HTTP 429"), final.error
-    # one retry (ANALYSIS_RETRIES: a slow shot list retried is billed again), then given up
-    assert openai_fake.calls["chat"] == 2
+    # a 429 generates nothing: retried like any provider call (4 attempts), then given up
+    assert openai_fake.calls["chat"] == 4
     assert replicate_fake.requests == []  # nothing spent on video
     assert failure_logged(caplog, final.id, "HTTP 429")
 

@@ -10,6 +10,7 @@ import openai
 import pydantic
 from openai import AsyncOpenAI
 from openai.lib import type_to_response_format_param
+from openai.types.chat import ChatCompletion
 from openai.types.shared import ReasoningEffort
 
 from bot.pipeline.analysis.shotlist import (
@@ -21,7 +22,7 @@ from bot.pipeline.analysis.shotlist import (
 )
 from bot.pipeline.analysis.writer import rewrite
 from bot.pipeline.errors import AnalysisError, ModerationRefused
-from bot.retry import Retries
+from bot.retry import Retries, http_transient
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,15 @@ RESPONSE_FORMAT = type_to_response_format_param(ShotListPlan)
 NARRATED_RESPONSE_FORMAT = type_to_response_format_param(NarratedShotListPlan)
 
 MODERATION_MODEL = "omni-moderation-latest"
-# What one analysis request may cost and take (issue 19 item 4). The SDK retries a timed-out
-# request by itself ("Certain errors are automatically retried 2 times by default ... 408
-# Request Timeout ... and >=500 Internal errors", openai-python README "Retries"), and the
-# abandoned request is still generated and billed: so the request's time is bounded generously
-# (`analysis_timeout_seconds`), retried once, and the answer's tokens are capped.
+# What one analysis request may cost and take (issue 19 item 4). A request that timed out is
+# still generated and billed ("Certain errors are automatically retried 2 times by default ...
+# 408 Request Timeout ... and >=500 Internal errors", openai-python README "Retries": the SDK
+# would ask again and pay again), so its time is bounded generously (`analysis_timeout_seconds`)
+# and a timed-out request is asked once more only (ANALYSIS_RETRIES). A 429 or a 5xx is an
+# answer without a completion: nothing was generated, so it is retried like any provider call
+# (`bot.retry`'s provider-call policy: 4 attempts, backoff), which a burst of server errors needs
+# (issue 18's torture: two queued 500s failed a shot list the SDK's own retries used to save).
+# The SDK's own retries are off, so the two rules are the only ones.
 # `max_completion_tokens` is "an upper bound for the number of tokens that can be generated for
 # a completion, including visible output tokens and reasoning tokens" (the SDK's
 # completion_create_params.py): a 10-scene narrated shot list with characters is about 2,000
@@ -95,10 +100,11 @@ class Analyst:
     ) -> None:
         self._client = client
         # the shot list's own bounds: the client's timeout and retries are for quick requests
-        self._writer = client.with_options(timeout=timeout, max_retries=ANALYSIS_RETRIES)
+        self._writer = client.with_options(timeout=timeout, max_retries=0)
+        self._unbilled = (retries or Retries()).provider_call  # a 429 or 5xx: nothing generated
         self._model = model
         self._max_clips = max_clips
-        # a malformed answer is asked for again (bot.retry); transport retries are the client's
+        # a malformed answer is asked for again (bot.retry)
         self._again = (retries or Retries()).structured_answer
         self._reasoning = reasoning_options(model)
 
@@ -167,15 +173,28 @@ class Analyst:
         malformed, cut-off or empty answer is asked for again (`bot.retry`'s structured-answer
         policy), a refusal or an OpenAI error ends it. Raises AnalysisError naming `what`."""
 
+        async def request() -> ChatCompletion:
+            return await self._writer.chat.completions.create(
+                model=self._model,
+                messages=messages,  # type: ignore[arg-type]
+                response_format=answer_format,
+                max_completion_tokens=MAX_COMPLETION_TOKENS,
+                reasoning_effort=self._reasoning,
+            )
+
         async def ask() -> T:
+            timeouts = 0
+
+            def again(exc: BaseException) -> bool:
+                nonlocal timeouts
+                if isinstance(exc, openai.APITimeoutError):  # generated and billed all the same
+                    timeouts += 1
+                    return timeouts <= ANALYSIS_RETRIES
+                # a 429 or 5xx, or no connection: no completion, nothing billed
+                return http_transient(exc) or isinstance(exc, openai.APIConnectionError)
+
             try:
-                completion = await self._writer.chat.completions.create(
-                    model=self._model,
-                    messages=messages,  # type: ignore[arg-type]
-                    response_format=answer_format,
-                    max_completion_tokens=MAX_COMPLETION_TOKENS,
-                    reasoning_effort=self._reasoning,
-                )
+                completion = await self._unbilled.when(again).call(request, "the %s", what)
             except openai.OpenAIError as exc:
                 raise AnalysisError(f"OpenAI is unavailable: {describe_openai_error(exc)}") from exc
             choice = completion.choices[0]
