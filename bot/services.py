@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -170,12 +170,17 @@ def make_replicate_api(
 
 @asynccontextmanager
 async def open_services(
-    settings: Settings, *, metrics: Metrics | None = None, process_name: str | None = None
+    settings: Settings,
+    *,
+    metrics: Metrics | None = None,
+    process_name: str | None = None,
+    make_leases: Callable[[Repository], Leases] | None = None,
 ) -> AsyncIterator[Services]:
     """HTTP session, database, provider clients and the runner, closed in reverse order. With
     `metrics` (METRICS_PORT set), it hears the bus and counts the providers' answers.
     `process_name`: this process shares the work with others (the Discord bot): its leases
-    are built here, before the runner, and given to it."""
+    are built here, before the runner and the clip maker, and given to both (`make_leases`
+    builds other ones instead: a test's process that stalls)."""
     policy = MediaPolicy(settings.media_dir, settings.media_allowed_hosts)
     ENCODES.configure(settings.ffmpeg_concurrency)
     bus = EventBus()
@@ -196,8 +201,10 @@ async def open_services(
             )
         replicate_api = make_replicate_api(settings, replicate_transport)
         admission = Admission(settings)
-        leases = None
-        if process_name is not None:
+        leases: Leases | None = None
+        if make_leases is not None:
+            leases = make_leases(repo)
+        elif process_name is not None:
             leases = Leases(store=repo, name=process_name, seconds=settings.lease_seconds)
         clips = None
         if settings.enable_video_generation:
@@ -220,6 +227,7 @@ async def open_services(
                 retries=retries,
                 check=ClipCheck(openai_client) if settings.clip_moderation else None,
                 budget=lambda: (admission.video_limit(), admission.since()),
+                leases=leases,
             )
         composer = None
         if settings.enable_video_generation:  # the score (issue 22): its own predictions

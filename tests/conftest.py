@@ -211,13 +211,15 @@ class Harness:
 
 
 @pytest.fixture
-def open_harness(tmp_path: Path) -> Callable[[Settings], AbstractAsyncContextManager[Harness]]:
+def open_harness(tmp_path: Path) -> Callable[..., AbstractAsyncContextManager[Harness]]:
     """`async with open_harness(settings) as h:` — services whose lifetime the test controls
-    (to stop a runner mid-render and open a fresh one on the same database)."""
+    (to stop a runner mid-render and open a fresh one on the same database). `make_leases`
+    (given the repository): the leases of a process that shares the database, given to the
+    runner and the clip maker when they are built, as `open_services` does."""
 
     @asynccontextmanager
-    async def open_(settings: Settings) -> AsyncIterator[Harness]:
-        async with open_services(settings) as services:
+    async def open_(settings: Settings, make_leases: Any = None) -> AsyncIterator[Harness]:
+        async with open_services(settings, make_leases=make_leases) as services:
             harness = Harness(services, RecordingDeliverer(tmp_path / "delivered"))
             services.runner.register_deliverer("cli", harness.deliverer)
             unsubscribe = services.bus.subscribe(harness.events.append)

@@ -128,10 +128,10 @@ class GenerateCog(commands.Cog):
         # a clip withheld by the moderation of its frames: its member is told by DM
         self._undo.append(bot.services.bus.subscribe(WithheldNotifier(bot).handle))
         self.updater.repair()
-        # the runner keeps one deliverer and one reply finder per source: a later load
-        # replaces these (it has no way to remove one: bot/pipeline/run/runner.py)
-        self.runner.register_deliverer("discord", self.deliverer)
-        self.runner.register_reply_finder("discord", self._has_reply)
+        # the Discord deliverer and reply finder need the bot, which is built after the runner:
+        # they are given to it here and taken back at unload
+        self._undo.append(self.runner.register_deliverer("discord", self.deliverer))
+        self._undo.append(self.runner.register_reply_finder("discord", self._has_reply))
         bot.add_dynamic_items(*BUTTONS)
         self._undo.append(lambda: bot.remove_dynamic_items(*BUTTONS))
         bot.add_listener(submitted_after_restart, "on_interaction")

@@ -1,5 +1,6 @@
 """The generate cog's wiring: unloading it disconnects all that loading it connected (the
-updater from the bus, the buttons, the late note-form listener, /generate), and loading it
+updater from the bus, the deliverer from the runner, the buttons, the late note-form listener,
+/generate), and loading it
 again connects each once."""
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ async def test_unloading_the_generate_cog_undoes_its_setup_and_a_reload_wires_it
         # the updater and the withheld-clip notifier no longer follow events (the pipeline's
         # own subscribers, such as the score's composer, stay)
         assert len(bus) == wired - 2
+        assert "discord" not in w.services.runner.delivers()  # its deliverer given back
         # the Cancel button is no longer answered by this process
         pressed = await w.discord.click("reelbot:cancel:1", reply.id, user="alice")
         await asyncio.sleep(0.5)
@@ -53,6 +55,7 @@ async def test_unloading_the_generate_cog_undoes_its_setup_and_a_reload_wires_it
         await bot.load_extension("cogs.generate")
 
         assert len(bus) == wired and listening(bot) == 1
+        assert "discord" in w.services.runner.delivers()
         assert bot.tree.get_command("generate") is not None
         cancelled = await w.click("reelbot:cancel:1", reply, user="alice")
         assert cancelled.callback_type is not None

@@ -21,11 +21,12 @@ import pytest
 
 from bot.config import Settings
 from storage.models import ClipStatus, GenerationStatus
+from storage.repository import Repository
 from tests.conftest import Harness
 from tests.fakes.replicate_fake import FakeReplicate
 from tests.pg import PgServer
 
-Open = Callable[[Settings], AbstractAsyncContextManager[Harness]]
+Open = Callable[..., AbstractAsyncContextManager[Harness]]
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -108,8 +109,8 @@ class Leases:
     create). It answers
     the runner of de57d17 (`take`, `holds`) and the runner now (`terms`, `took`, `fencing`)."""
 
-    def __init__(self, harness: Harness, name: str, *, stall: bool = False) -> None:
-        self.repo = harness.repo
+    def __init__(self, repo: Repository, name: str, *, stall: bool = False) -> None:
+        self.repo = repo
         self.name = name
         self.stall = stall
         self.stalled = asyncio.Event()
@@ -148,43 +149,56 @@ class Leases:
 
 
 async def test_4_a_refused_retry_takes_no_lease(
-    two: tuple[Harness, Harness], replicate_fake: FakeReplicate
+    engine_settings: Settings, open_harness: Open, replicate_fake: FakeReplicate
 ) -> None:
-    runs, elsewhere = two
-    runs.runner.leases = Leases(runs, "runs")  # type: ignore[assignment]
-    elsewhere.runner.leases = Leases(elsewhere, "elsewhere")  # type: ignore[assignment]
-    replicate_fake.auto_complete = False
-    generation = await runs.submit(clips=1)
-    await _running(runs, generation.id)
+    async with (
+        open_harness(engine_settings, make_leases=lambda repo: Leases(repo, "runs")) as runs,
+        open_harness(
+            engine_settings, make_leases=lambda repo: Leases(repo, "elsewhere")
+        ) as elsewhere,
+    ):
+        replicate_fake.auto_complete = False
+        generation = await runs.submit(clips=1)
+        await _running(runs, generation.id)
 
-    assert not await elsewhere.runner.retry(generation.id)  # running: refused
+        assert not await elsewhere.runner.retry(generation.id)  # running: refused
 
-    assert await runs.repo.lease_owner(generation.id) == "runs"
+        assert await runs.repo.lease_owner(generation.id) == "runs"
 
 
 async def test_5_a_process_stalled_past_its_lease_creates_nothing_that_is_kept(
-    two: tuple[Harness, Harness], replicate_fake: FakeReplicate
+    engine_settings: Settings, open_harness: Open, replicate_fake: FakeReplicate
 ) -> None:
-    stalled, taker = two
-    leases = Leases(stalled, "stalled", stall=True)
-    stalled.runner.leases = leases  # type: ignore[assignment]
-    replicate_fake.auto_complete = False
-    generation = await stalled.submit(clips=1)
-    async with asyncio.timeout(15):
-        await leases.stalled.wait()  # past the analysis, at the fence of its one clip
+    made: list[Leases] = []
 
-    # its lease expires; another process takes the generation over and makes the clip
-    await taker.repo.take_lease(generation.id, "taker", time.time() + 30)
-    await taker.runner.resume("cli", pending=[generation])
-    await _running(taker, generation.id)
-    (clip,) = await taker.repo.clips(generation.id)
-    kept = clip.prediction_id
+    def stalling(repo: Repository) -> Leases:
+        made.append(Leases(repo, "stalled", stall=True))
+        return made[0]
 
-    leases.go.set()  # the stalled process wakes up
-    await stalled.wait_for(lambda: not stalled.runner.held(), timeout=15, what="it to stop")
-    await asyncio.sleep(0.5)
+    async with (
+        open_harness(engine_settings, make_leases=stalling) as stalled,
+        open_harness(engine_settings) as taker,
+    ):
+        (leases,) = made
+        replicate_fake.auto_complete = False
+        generation = await stalled.submit(clips=1)
+        async with asyncio.timeout(15):
+            await leases.stalled.wait()  # past the analysis, at the fence of its one clip
 
-    (clip,) = await taker.repo.clips(generation.id)
-    assert clip.prediction_id == kept  # the clip still follows the new holder's prediction
-    unwatched = [p for p in replicate_fake.predictions.values() if p.id != kept and not p.canceled]
-    assert unwatched == []  # nothing billing that no clip follows
+        # its lease expires; another process takes the generation over and makes the clip
+        await taker.repo.take_lease(generation.id, "taker", time.time() + 30)
+        await taker.runner.resume("cli", pending=[generation])
+        await _running(taker, generation.id)
+        (clip,) = await taker.repo.clips(generation.id)
+        kept = clip.prediction_id
+
+        leases.go.set()  # the stalled process wakes up
+        await stalled.wait_for(lambda: not stalled.runner.held(), timeout=15, what="it to stop")
+        await asyncio.sleep(0.5)
+
+        (clip,) = await taker.repo.clips(generation.id)
+        assert clip.prediction_id == kept  # the clip still follows the new holder's prediction
+        unwatched = [
+            p for p in replicate_fake.predictions.values() if p.id != kept and not p.canceled
+        ]
+        assert unwatched == []  # nothing billing that no clip follows

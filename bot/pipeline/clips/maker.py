@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import aiohttp
 
@@ -63,6 +64,12 @@ class MediaPolicy:
         return path
 
 
+class Fencing(Protocol):
+    """The leases of this process, as a create needs them (`bot.pipeline.run.lease.Leases`)."""
+
+    async def fencing(self, generation_id: int) -> tuple[str, int] | None: ...
+
+
 class ClipMaker:
     """Renders clips under a process-wide fair limit (`CLIP_CONCURRENCY` slots, round-robin
     between members), storing the prediction id the moment it exists."""
@@ -81,6 +88,7 @@ class ClipMaker:
         retries: Retries | None = None,
         check: ClipCheck | None = None,
         budget: Callable[[], tuple[float, float]] = lambda: (0.0, 0.0),
+        leases: Fencing | None = None,
     ) -> None:
         self._repo = repo
         self._predictions = predictions
@@ -101,11 +109,25 @@ class ClipMaker:
             max_bytes=policy.max_clip_bytes,
             retries=retries or Retries(),
         )
-        # awaited before each prediction create: returns when this process may still spend on
-        # the generation, cancels its task when another process took it over (Runner._fence)
-        # returns the lease (owner, epoch) every create and its stored id are fenced with, or
-        # raises `LeaseLost` (Runner._fence); None: no leases (one process alone)
-        self.fence: Callable[[int], Awaitable[tuple[str, int] | None]] | None = None
+        self._leases = leases  # None: this process alone makes its clips (the terminal)
+
+    async def _fence(self, generation_id: int) -> tuple[str, int] | None:
+        """Before a prediction is created: the lease (owner, epoch) the create and its stored
+        id are fenced with in the database (None: no leases, one process alone). A generation
+        whose lease this process no longer holds at its epoch (it stalled past its lease and
+        another process took it over, or the lease is gone) stops here with `LeaseLost`: the
+        run's other clips are stopped with it (`run.steps.all_or_lost`), so no scene is
+        created twice."""
+        if self._leases is None:
+            return None
+        lease = await self._leases.fencing(generation_id)
+        if lease is None:
+            log.warning(
+                "generation %s: lease lost before a prediction; stopping here (nothing created)",
+                generation_id,
+            )
+            raise LeaseLost(generation_id)
+        return lease
 
     def share_provider_budget(self, parts: int) -> None:
         """Replicate's request budgets, divided between `parts` live processes."""
@@ -254,7 +276,7 @@ class ClipMaker:
                 return found.prediction_id
             if found.unmatchable:
                 await self._lost_create_unmatchable(generation, clip, found.unmatchable)
-        lease = None if self.fence is None else await self.fence(generation.id)
+        lease = await self._fence(generation.id)
         limit, day = self._budget()
         attempt = await self._repo.clip_create_admitted(
             clip.id, limit=limit, since=day, lease=lease

@@ -16,7 +16,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from bot.pipeline.analysis.shotlist import ShotList
 from bot.pipeline.analysis.writer import Analyst
@@ -25,7 +25,6 @@ from bot.pipeline.clips.fairness import FairQueue
 from bot.pipeline.clips.maker import ClipMaker, MediaPolicy
 from bot.pipeline.director.reroll import Rerolls
 from bot.pipeline.director.start_image import StartImage
-from bot.pipeline.errors import LeaseLost
 from bot.pipeline.events import Cancelled, EventBus, Queued
 from bot.pipeline.run import held
 from bot.pipeline.run.crew import Crew
@@ -113,8 +112,6 @@ class Runner:
         self._admission = admission
         self._analyst = analyst
         self._clips = clips
-        if clips is not None:
-            clips.fence = self._fence
         self._deliverers: dict[str, Deliverer] = {}
         self._reply_finders: dict[str, FindReply] = {}
         self._policy = policy
@@ -144,14 +141,27 @@ class Runner:
 
     # lifetime ----------------------------------------------------------------------------
 
-    def register_deliverer(self, source: str, deliverer: Deliverer) -> None:
-        """Who delivers the films of generations from `source` ("discord", "cli")."""
+    def register_deliverer(self, source: str, deliverer: Deliverer) -> Callable[[], None]:
+        """Who delivers the films of generations from `source` ("discord", "cli"), until the
+        returned function is called (a cog's unload)."""
         self._deliverers[source] = deliverer
+        return lambda: self._forget(self._deliverers, source, deliverer)
 
-    def register_reply_finder(self, source: str, find: FindReply) -> None:
+    def register_reply_finder(self, source: str, find: FindReply) -> Callable[[], None]:
         """How to tell whether a generation of `source` that a crash left queued before its
-        reply's id was stored has a reply at all (a resume runs it only then)."""
+        reply's id was stored has a reply at all (a resume runs it only then), until the
+        returned function is called."""
         self._reply_finders[source] = find
+        return lambda: self._forget(self._reply_finders, source, find)
+
+    def delivers(self) -> frozenset[str]:
+        """The sources whose films this process can deliver now."""
+        return frozenset(self._deliverers)
+
+    @staticmethod
+    def _forget(registry: dict[str, Any], source: str, entry: object) -> None:
+        if registry.get(source) is entry:  # not a later registration in its place
+            del registry[source]
 
     async def submit(
         self,
@@ -255,24 +265,6 @@ class Runner:
         """Stop working on a generation another process has taken over: its task is cancelled
         as at shutdown, its stored state and its predictions left as they are."""
         self._tasks.drop(generation_id)
-
-    async def _fence(self, generation_id: int) -> tuple[str, int] | None:
-        """Before a prediction is created: the lease (owner, epoch) the create and its stored
-        id are fenced with in the database. A generation whose lease this process no longer
-        holds at its epoch (it stalled past its lease and another process took it over, or
-        the lease is gone) stops here: its task is dropped and `LeaseLost` raised, so no
-        scene is created twice."""
-        if self.leases is None:
-            return None
-        lease = await self.leases.fencing(generation_id)
-        if lease is not None:
-            return lease
-        log.warning(
-            "generation %s: lease lost before a prediction; stopping here (nothing created)",
-            generation_id,
-        )
-        self.drop(generation_id)
-        raise LeaseLost(generation_id)
 
     def share_provider_budget(self, parts: int) -> None:
         """Replicate's account-wide request budgets, divided between `parts` live processes."""

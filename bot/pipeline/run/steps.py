@@ -1,22 +1,26 @@
 """The run steps a generation's story (`bot.pipeline.run.story`) and a reroll's
-(`bot.pipeline.director.reroll`) share: stitch the stored clips into a cut, mix the voice-over in,
-deliver
-the film once, and how a run that ended elsewhere stops. Each story moves its own status
-(through `bot.pipeline.run.transitions`) around these steps; the steps do the work."""
+(`bot.pipeline.director.reroll`) share: wait for the clips, stitch them into a cut, mix the
+voice-over in, deliver the film once, and how a run that ended elsewhere stops. Each story
+moves its own status (through `bot.pipeline.run.transitions`) around these steps; the steps do
+the work."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from bot.pipeline import media
-from bot.pipeline.errors import UNEXPECTED, DeliveryError
+from bot.pipeline.errors import UNEXPECTED, DeliveryError, LeaseLost
 from bot.pipeline.events import Delivered, Stitched
 from bot.pipeline.run.crew import Crew
 from bot.pipeline.sound.film import finish
 from storage.models import Generation
 
-__all__ = ["UNEXPECTED", "Ended", "cut", "deliver", "narrated"]
+T = TypeVar("T")
+
+__all__ = ["UNEXPECTED", "Ended", "all_or_lost", "cut", "deliver", "narrated"]
 
 
 class Ended(Exception):
@@ -66,3 +70,32 @@ async def deliver(
     ref = await deliverer.deliver(generation, film, version=version)
     await record(ref)
     crew.bus.publish(Delivered(generation.id, ref))
+
+
+async def all_or_lost(jobs: Sequence[Awaitable[T]]) -> list[T | BaseException]:
+    """Each job's result or exception, in order, once every job has ended (a running clip is
+    paid for: it is followed to its end even when another failed). A lost lease is the
+    exception: another process took the generation over and goes on with its clips, so the
+    others are cancelled at once (their predictions are the new holder's to follow) and
+    `LeaseLost` raised."""
+    tasks = [asyncio.ensure_future(job) for job in jobs]
+    try:
+        pending: set[asyncio.Future[T]] = set(tasks)
+        while pending:
+            done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                if not task.cancelled() and isinstance(task.exception(), LeaseLost):
+                    raise LeaseLost(*task.exception().args)
+    finally:
+        stopped = [t for t in tasks if not t.done()]
+        for task in stopped:
+            task.cancel()
+        if stopped:
+            await asyncio.wait(stopped)
+    return [_outcome(t) for t in tasks]
+
+
+def _outcome(task: asyncio.Future[T]) -> T | BaseException:
+    if task.cancelled():
+        return asyncio.CancelledError()
+    return task.exception() or task.result()

@@ -7,7 +7,6 @@ one does. A reroll's story is `bot.pipeline.director.reroll`."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -121,12 +120,9 @@ class Story:
             jobs = [self._crew.clips.make(generation, clip, shot_list.style) for clip in clips]
         if self._crew.narrator is not None:  # the voice-over is spoken while the clips render
             jobs.append(self._crew.narrator.speak(generation, shot_list))  # type: ignore[arg-type]
-        results = await asyncio.gather(*jobs, return_exceptions=True)
-        # every clip ends first (the running ones are paid for); then the first failure counts
+        results = await steps.all_or_lost(jobs)
+        # every clip ended first (the running ones are paid for); then the first failure counts
         failures = [r for r in results if isinstance(r, BaseException)]
-        lost = [f for f in failures if isinstance(f, LeaseLost)]
-        if lost:
-            raise lost[0]
         clip_errors = [f for f in failures if isinstance(f, ClipError)]
         if clip_errors or failures:
             raise (clip_errors or failures)[0]

@@ -55,9 +55,10 @@ PRICES: dict[str, Price] = {
             "wan-video/wan-2.2-t2v-fast",
             "video",
             "second of video",
-            None,
-            "NOT FOUND: no copy of its Replicate pricing was available (it may be billed per "
-            "video, not per second); set PRICES to show dollars",
+            0.01,
+            "Replicate bills it per video, not per second: $0.05 a 480p video (81 frames, about "
+            "5 s at 16 fps) in the 2026-10-06 model-registry review quoting its page; taken as "
+            "$0.01/s, which errs high for the 7 s clips (also one video); read " + READ_ON,
         ),
         Price(
             "luma/ray-flash-2-540p",
@@ -73,39 +74,47 @@ PRICES: dict[str, Price] = {
             None,
             "NOT FOUND: no copy of its Replicate pricing was available; set PRICES",
         ),
-        # -- video with its own sound (issue 22): no copy of Replicate's own pricing was
-        # available for these; other resellers' figures are noted, not used
+        # -- video with its own sound (issue 22). No copy of replicate.com's own model pages was
+        # stored; these are Replicate's prices as third parties copied them from those pages:
+        # RENKU = github.com/keremk/renku catalog/models/replicate/replicate.yaml (its
+        # "add-replicate-model" skill "looks up pricing from replicate.com"; commits named), and a
+        # model-registry review "as of 2026-10-06" quoting each model page ("Direct"). Where they
+        # differ the higher figure is used: an estimate may err high, never low.
         Price(
             "google/veo-3.1-fast",
             "video",
             "second of video",
-            None,
-            "NOT FOUND on Replicate; resellers quote $0.10-0.15/s without audio and about 1.5x "
-            "that with it (docs.krea.ai veo-31-fast, developer.muvi.video); set PRICES",
+            0.15,
+            "Replicate: $0.15/s with generate_audio (what the bot asks), $0.10/s without; "
+            "RENKU commit 3c3a0027 (2025-12-17) and the 2026-10-06 review agree; read " + READ_ON,
         ),
         Price(
             "bytedance/seedance-2.0",
             "video",
             "second of video",
-            None,
-            "NOT FOUND on Replicate; a reseller quotes about $0.30/s with bundled audio "
-            "(docs.kymaapi.com video-generation, after its 1.35x markup); set PRICES",
+            0.10,
+            "Replicate, 480p (what the bot asks): $0.10/s ('or 10 seconds for $1') in a catalog "
+            "scraped from replicate.com on 2026-09-09; RENKU commit 8a85ad03 (2026-04) had "
+            "$0.07/s (720p $0.17/s, 1080p $0.45/s); read " + READ_ON,
         ),
         Price(
             "kwaivgi/kling-v3-video",
             "video",
             "second of video",
-            None,
-            "NOT FOUND on Replicate; resellers quote $0.18/s standard without audio, $0.26/s "
-            "with it (docs.krea.ai kling-30); set PRICES",
+            0.252,
+            "Replicate, mode standard with generate_audio (what the bot asks): $0.252/s "
+            "($0.168/s silent; pro $0.224/$0.336); RENKU commit 38f81b4a (2026-02-21) and the "
+            "2026-10-06 review agree; read " + READ_ON,
         ),
         # -- music (issue 22): one 32.8 s track per film (bot/pipeline/sound/music.py)
         Price(
             "google/lyria-2",
             "music",
             "second of music",
-            None,
-            "NOT FOUND: no copy of its Replicate pricing was available; set PRICES",
+            0.002,
+            "Replicate: '$2 per thousand seconds of output audio (or 500 seconds for $1)', in a "
+            "catalog scraped from replicate.com on 2026-09-09 (two other projects agree); "
+            "about $0.066 a track; read " + READ_ON,
         ),
         # -- analysis (OpenAI bills per token) ------------------------------------------------
         Price(

@@ -11,7 +11,7 @@ import pytest
 
 from bot.pipeline.events import ClipStarted, Delivered, Queued, RerollEnded, RerollStarted
 from bot.pipeline.progress import Progress
-from bot.pipeline.run.lease import LeaseKeeper
+from bot.pipeline.run.lease import LeaseKeeper, Leases
 from bot.pipeline.spend.admission import Refused
 from storage.models import ClipStatus, GenerationStatus, VersionStatus
 from tests.conftest import IDEA, TEST_OWNER
@@ -223,25 +223,33 @@ async def test_a_narrated_film_is_narrated_again_over_the_new_cut(harness, opena
 
 
 async def test_a_reroll_holds_its_films_lease_through_the_heartbeat(
-    harness, replicate_fake
+    settings, open_harness, replicate_fake
 ) -> None:
     # a done film's lease is gone; the reroll takes it again, or the heartbeat of the process
     # running it would take it for lost (and another process could claim it)
-    first = await _done_film(harness)
-    keeper = LeaseKeeper(
-        store=harness.repo, runner=harness.runner, name="p1", source=first.source, seconds=30
-    )
-    harness.runner.leases = keeper
-    replicate_fake.auto_complete = False
+    def p1(repo):
+        return Leases(store=repo, name="p1", seconds=30)
 
-    await harness.runner.reroll(first.id, 1)
-    await harness.wait_for(lambda: replicate_fake.counts["create"] == 4, what="the new take")
-    assert await harness.repo.lease_owner(first.id) == "p1"
-    await keeper.beat()
-    assert first.id in harness.runner.held()
+    async with open_harness(settings, make_leases=p1) as harness:
+        first = await _done_film(harness)
+        keeper = LeaseKeeper(
+            store=harness.repo,
+            runner=harness.runner,
+            name="p1",
+            source=first.source,
+            seconds=30,
+            leases=harness.services.leases,
+        )
+        replicate_fake.auto_complete = False
 
-    replicate_fake.auto_complete = True
-    async with asyncio.timeout(30):
-        final = await harness.runner.wait(first.id)
-    assert final.status is GenerationStatus.DONE
-    assert await harness.repo.lease_owner(first.id) is None  # it goes with the film's end
+        await harness.runner.reroll(first.id, 1)
+        await harness.wait_for(lambda: replicate_fake.counts["create"] == 4, what="the new take")
+        assert await harness.repo.lease_owner(first.id) == "p1"
+        await keeper.beat()
+        assert first.id in harness.runner.held()
+
+        replicate_fake.auto_complete = True
+        async with asyncio.timeout(30):
+            final = await harness.runner.wait(first.id)
+        assert final.status is GenerationStatus.DONE
+        assert await harness.repo.lease_owner(first.id) is None  # it goes with the film's end

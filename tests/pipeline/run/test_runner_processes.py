@@ -86,15 +86,16 @@ class TakenOver:
 
 
 async def test_a_generation_taken_over_creates_no_prediction_here(
-    harness: Harness, replicate_fake: FakeReplicate
+    make_settings, open_harness, replicate_fake: FakeReplicate
 ) -> None:
     """A process that stalled past its lease wakes up and would create the next prediction:
     the lease is checked first, and the generation stops here instead."""
-    harness.runner.leases = TakenOver()
-    generation = await harness.submit(clips=2)
+    async with open_harness(make_settings(), make_leases=lambda repo: TakenOver()) as harness:
+        generation = await harness.submit(clips=2)
 
-    await harness.wait_for(lambda: not harness.runner.held(), what="its task to stop")
-    assert replicate_fake.predictions == {}
-    stored = await harness.repo.generation(generation.id)
-    assert stored is not None and not stored.status.final  # left for the process that has it
-    assert [c.status for c in await harness.repo.clips(generation.id)] == [ClipStatus.PENDING] * 2
+        await harness.wait_for(lambda: not harness.runner.held(), what="its task to stop")
+        assert replicate_fake.predictions == {}
+        stored = await harness.repo.generation(generation.id)
+        assert stored is not None and not stored.status.final  # left for the process that has it
+        clips = await harness.repo.clips(generation.id)
+        assert [c.status for c in clips] == [ClipStatus.PENDING] * 2
