@@ -84,18 +84,15 @@ async def all_or_lost(jobs: Sequence[Awaitable[T]]) -> list[T | BaseException]:
         while pending:
             done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_EXCEPTION)
             for task in done:
-                if not task.cancelled() and isinstance(task.exception(), LeaseLost):
-                    raise LeaseLost(*task.exception().args)
+                lost = None if task.cancelled() else task.exception()
+                if isinstance(lost, LeaseLost):
+                    raise LeaseLost(*lost.args)
     finally:
         stopped = [t for t in tasks if not t.done()]
         for task in stopped:
             task.cancel()
         if stopped:
             await asyncio.wait(stopped)
-    return [_outcome(t) for t in tasks]
-
-
-def _outcome(task: asyncio.Future[T]) -> T | BaseException:
-    if task.cancelled():
-        return asyncio.CancelledError()
-    return task.exception() or task.result()
+    return [
+        asyncio.CancelledError() if t.cancelled() else (t.exception() or t.result()) for t in tasks
+    ]
