@@ -24,14 +24,16 @@ from rich.console import Console
 from rich.table import Table
 
 from bench import scenarios
+from bench.captions import CaptionOptions, captions
 from bench.figures import Figure, describe, markdown, verdict
 from bench.history import history
 from bench.processes import ProcessOptions, processes
 from bench.sustained import SustainedOptions, sustained
 
 SCENARIOS = ("burst", "single", "channel", "load", "history")
-# run only when named: they start a PostgreSQL server (tests/pg.py); `sustained` takes minutes
-ON_REQUEST = ("processes", "sustained")
+# run only when named: they start a PostgreSQL server (tests/pg.py); `sustained` takes minutes;
+# `captions` re-encodes films for a minute or two
+ON_REQUEST = ("processes", "sustained", "captions")
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -106,6 +108,18 @@ def _parser() -> argparse.ArgumentParser:
         default=600,
         help="sustained: the fake Replicate's creates per 60 s (Replicate's 600)",
     )
+    parser.add_argument(
+        "--captions-seconds", type=float, default=60.0, help="captions: the film's length (60)"
+    )
+    parser.add_argument(
+        "--captions-shapes", default="16:9,9:16,1:1", help="captions: shapes (16:9,9:16,1:1)"
+    )
+    parser.add_argument(
+        "--ffmpeg-concurrency",
+        type=int,
+        default=2,
+        help="captions: FFMPEG_CONCURRENCY for the queueing check (2)",
+    )
     parser.add_argument("--timeout", type=float, default=900.0, help="per scenario wait (900 s)")
     parser.add_argument("--out", type=Path, help="JSON file (default bench/results/<time>.json)")
     parser.add_argument("--markdown", type=Path, help="also write the table as markdown here")
@@ -146,6 +160,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         "history": lambda: history(opts, args.history_rows),
         "processes": lambda: _processes(args, workdir),
         "sustained": lambda: _sustained(args, workdir),
+        "captions": lambda: _captions(args, workdir),
     }
     wanted = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in wanted if s not in runners]
@@ -210,6 +225,18 @@ async def _sustained(args: argparse.Namespace, workdir: Path) -> scenarios.Outco
         )
     )
     return scenarios.Outcome(figures, raw)
+
+
+async def _captions(args: argparse.Namespace, workdir: Path) -> scenarios.Outcome:
+    figures, raw = await captions(
+        CaptionOptions(
+            workdir=workdir,
+            seconds=args.captions_seconds,
+            shapes=tuple(s.strip() for s in args.captions_shapes.split(",") if s.strip()),
+            concurrency=args.ffmpeg_concurrency,
+        )
+    )
+    return scenarios.Outcome(figures, dict(raw))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

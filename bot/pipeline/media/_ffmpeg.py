@@ -47,6 +47,7 @@ class EncodeSlots:
     def __init__(self) -> None:
         self.limit = default_encode_concurrency()
         self.waiting = 0  # re-encodes waiting for a slot now
+        self.running = 0  # re-encodes holding a slot now
         self._by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
             weakref.WeakKeyDictionary()
         )
@@ -67,9 +68,11 @@ class EncodeSlots:
             await semaphore.acquire()
         finally:
             self.waiting -= 1
+        self.running += 1
         try:
             yield
         finally:
+            self.running -= 1
             semaphore.release()
 
 
