@@ -244,6 +244,7 @@ async def open_services(
                 http=http,
                 required=settings.music_required,
                 timeout=settings.clip_timeout_seconds,
+                worth=admission.music_worth,
             )
             bus.subscribe(composer.handle)
         runner = Runner(

@@ -280,8 +280,11 @@ class Repository(
         title: str,
         shot_list: str,
         scenes: Sequence[tuple[str, int]],
+        also: float = 0.0,
     ) -> list[Clip]:
-        """Store the shot list and one pending clip per scene, once (a resume keeps them)."""
+        """Store the shot list and one pending clip per scene, once (a resume keeps them).
+        The run's reservation is lowered to the scenes' seconds, plus `also` (a score not made
+        yet: what it is worth)."""
         now = time.time()
         async with self._transaction() as tx:
             await tx.execute(
@@ -297,7 +300,7 @@ class Repository(
                 ],
             )
             # the run's reservation lowered to what its scenes ask (known now), never raised
-            asked = float(sum(duration for _, duration in scenes))
+            asked = float(sum(duration for _, duration in scenes)) + also
             await tx.execute(
                 "UPDATE runs SET reserved = CASE WHEN reserved > ? THEN ? ELSE reserved END"
                 f" WHERE id = {_LATEST_RUN} AND settled = 0",

@@ -35,6 +35,37 @@ class ScoreRows(Rows):
             (status, time.time(), *(fields[n] for n in names), generation_id),
         )
 
+    async def score_charged(self, generation_id: int, seconds: float) -> bool:
+        """The score's create charged before it is made (issue 22): `seconds` (what the track
+        is worth in seconds of video, the unit of a member's day) added to the spend of the
+        member who started the generation's latest run, and to that run's spend, while the run
+        is unsettled (it reserved them) and the score is still wanted with no prediction. False
+        when refused: the run ended (cancelled, failed elsewhere) and nothing may be created."""
+        async with self._transaction() as tx:
+            row = await tx.one(
+                "SELECT r.id, r.owner_id FROM runs r JOIN scores s"
+                " ON s.generation_id = r.generation_id"
+                " WHERE r.id = (SELECT MAX(id) FROM runs WHERE generation_id = ?)"
+                " AND r.settled = 0 AND s.status = ? AND s.prediction_id IS NULL",
+                (generation_id, ScoreStatus.WANTED),
+            )
+            if row is None:
+                return False
+            now = time.time()
+            changed = await tx.execute(
+                "UPDATE runs SET spent = spent + ?, spent_at = COALESCE(spent_at, ?)"
+                " WHERE id = ? AND settled = 0",
+                (seconds, now, int(row[0])),
+            )
+            if changed != 1:  # settled between the read and the write (READ COMMITTED)
+                return False
+            await tx.execute(
+                "INSERT INTO spend (generation_id, owner_id, seconds, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (generation_id, int(row[1]), seconds, now),
+            )
+            return True
+
     async def sound_of(self, generation_ids: Sequence[int]) -> dict[int, str]:
         """What each generation's film has beyond its picture (for `history`): "narration",
         "music", "captions:track|burned", comma-separated; absent when it has none of them."""

@@ -43,6 +43,7 @@ from storage.models import (
     Generation,
     GenerationStatus,
     NewGeneration,
+    ScoreStatus,
     Version,
     VersionStatus,
 )
@@ -183,7 +184,7 @@ class Runner:
                 new,
                 admit=self._admission.check_usage,
                 since=self._admission.since(),
-                reserve=self._reserve(new.clips_requested),
+                reserve=self._reserve(new.clips_requested, music=new.music),
                 lease=self._lease_terms(),
             )
             await self._took(generation.id)
@@ -244,11 +245,12 @@ class Runner:
             self.start(generation)
         return list(pending)
 
-    def _reserve(self, scenes: int | None) -> float:
-        """A run's worst-case seconds, reserved at admission (none when no video is made)."""
+    def _reserve(self, scenes: int | None, *, music: bool = False) -> float:
+        """A run's worst-case seconds, reserved at admission (none when no video is made);
+        with `music`, the score's worth too (`Admission.music_worth`)."""
         if not self._config.video_enabled or self._clips is None:
             return 0.0
-        return self._admission.worst_case(scenes)
+        return self._admission.worst_case(scenes, music=music)
 
     def _lease_terms(self) -> tuple[str, float] | None:
         return None if self.leases is None else self.leases.terms()
@@ -341,10 +343,13 @@ class Runner:
         missing = [
             c for c in await self.repo.clips(generation_id) if c.status is not ClipStatus.SUCCEEDED
         ]
+        score = await self.repo.score(generation_id)  # a score not created yet is made now
+        music = score is not None and score.status is ScoreStatus.WANTED and not score.prediction_id
         reserve = (
             float(sum(c.duration for c in missing))
+            + (self._admission.music_worth() if music else 0.0)
             if generation.shot_list
-            else self._reserve(generation.clips_requested)
+            else self._reserve(generation.clips_requested, music=music)
         )
         if not await self._moves.admit_retry(
             generation_id,

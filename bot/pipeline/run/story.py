@@ -23,7 +23,7 @@ from bot.pipeline.events import (
 from bot.pipeline.run import steps
 from bot.pipeline.run.crew import Crew
 from bot.pipeline.run.transitions import Transitions
-from storage.models import Continuity, Generation, GenerationStatus
+from storage.models import Continuity, Generation, GenerationStatus, ScoreStatus
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +103,18 @@ class Story:
                     (s.prompt, self._crew.admission.clip_seconds(s.duration))
                     for s in shot_list.scenes
                 ],
+                also=await self._score_to_make(generation.id),
             )
         chained = await chain.announced(self._crew.repo, generation, len(shot_list.scenes))
         self._crew.bus.publish(AnalysisDone(generation.id, shot_list, chained))
         return shot_list
+
+    async def _score_to_make(self, generation_id: int) -> float:
+        """What a score still to be made is worth (its reservation stays with the run)."""
+        score = await self._crew.repo.score(generation_id)
+        if score is None or score.status is not ScoreStatus.WANTED or score.prediction_id:
+            return 0.0
+        return self._crew.admission.music_worth()
 
     async def _render(self, generation: Generation, shot_list: ShotList) -> list[Path]:
         assert self._crew.clips is not None

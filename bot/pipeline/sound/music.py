@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import aiohttp
@@ -64,8 +64,10 @@ class Composer:
         http: aiohttp.ClientSession,
         required: bool = False,
         timeout: float = 600.0,
+        worth: Callable[[], float] = lambda: TRACK_SECONDS,
     ) -> None:
         self._predictions = predictions
+        self._worth = worth  # what the score counts against the member's day (Admission)
         self._repo = repo
         self._policy = policy
         self._http = http
@@ -85,6 +87,11 @@ class Composer:
             return
         if not direction.strip():
             await self._drop(generation_id, "the shot list came without musical direction")
+            return
+        # charged (reserved with the run) in the database before it is made: a run that ended
+        # meanwhile is refused, and nothing is created
+        if not await self._repo.score_charged(generation_id, self._worth()):
+            log.info("generation %s: its run ended before the score was made", generation_id)
             return
         inputs = {"prompt": direction, "negative_prompt": NEGATIVE}
         try:

@@ -32,6 +32,8 @@ from bot.config import Settings
 from bot.pipeline.analysis.shotlist import MAX_SCENE_SECONDS
 from bot.pipeline.clips.video_models import MODELS
 from bot.pipeline.errors import GenerationError
+from bot.pipeline.sound.music import MUSIC_MODEL, TRACK_SECONDS
+from bot.pipeline.spend.prices import video_dollars
 from storage.models import Usage
 
 DAY = 86400.0
@@ -117,15 +119,29 @@ class Admission:
         if seconds and usage.seconds >= seconds:
             raise over_seconds(seconds, usage)
 
-    def worst_case(self, scenes: int | None) -> float:
+    def worst_case(self, scenes: int | None, *, music: bool = False) -> float:
         """The seconds of video a run of `scenes` scenes (None: as many as the analysis may
         choose, `MAX_CLIPS`) may ask of Replicate: each scene at the longest a shot may be, as
         the model bills it. Reserved against the member who starts the run while it is
         pending (`storage` settles it to what was asked when it ends). A retried create is not
         reserved: it is refused once the member's usage reached the limit, so a member passes
-        the limit by at most one clip's worth."""
+        the limit by at most one clip's worth. With `music`, the score too (`music_worth`)."""
         count = scenes if scenes is not None else self._settings.max_clips
-        return float(count * self.clip_seconds(MAX_SCENE_SECONDS))
+        video = float(count * self.clip_seconds(MAX_SCENE_SECONDS))
+        return video + (self.music_worth() if music else 0.0)
+
+    def music_worth(self) -> float:
+        """What a score counts against a member's day, in its unit, seconds of video: the
+        track's price over one second of `VIDEO_MODEL`'s, rounded up (one 32.8 s track of
+        google/lyria-2 at $0.002/s against bytedance/seedance-1-lite's $0.018/s: 4 s), so the
+        day's seconds stay what the operator pays for. The track's own seconds when either price
+        is unknown (it errs high). Reserved with the run; charged when the score is created."""
+        prices = self._settings.prices
+        track = video_dollars(MUSIC_MODEL, TRACK_SECONDS, prices)
+        second = video_dollars(self._settings.video_model, 1.0, prices)
+        if track is None or not second:
+            return TRACK_SECONDS
+        return float(math.ceil(track / second - 1e-9))
 
     def video_limit(self) -> float:
         """`DAILY_VIDEO_SECONDS_LIMIT` (0: none), read at each create."""
