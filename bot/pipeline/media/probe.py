@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -10,6 +12,13 @@ from bot.pipeline.errors import MediaError
 from bot.pipeline.media._ffmpeg import input_args, local_file, run_ffmpeg, stderr_tail
 
 PROBE_TIMEOUT = 30.0
+# A file's description is kept for as long as the file is the same one (its inode, size and
+# modification time: every file the bot writes is renamed into place, so a rewrite is a new
+# entry). Each `ffmpeg -i` is a process start of the static binary, about 40 ms of CPU; a film of
+# four clips was probed 11 times on its way to the member (each clip after its download, again
+# by the stitch, the film after it), which at Replicate's create cap was most of the ffmpeg CPU
+# (issue 21's sustained scenario: 553 ms of ffmpeg per generation, the machine's busiest part).
+KNOWN_FILES = 1024
 
 _STREAM = re.compile(r"^\s*Stream #\d+:\d+\S*: (?P<kind>Video|Audio): (?P<desc>.*)$", re.M)
 _DURATION = re.compile(r"Duration: (\d+):(\d+):(\d+(?:\.\d+)?)")
@@ -49,6 +58,30 @@ async def probe(path: Path) -> VideoInfo:
     Raises MediaError when the file is missing, not a regular file, or not a readable video.
     """
     path = local_file(path)
+    key = _identity(path)
+    if key is not None and (known := _KNOWN.get(key)) is not None:
+        _KNOWN.move_to_end(key)
+        return known
+    info = await _probe(path)
+    if key is not None and key == _identity(path):  # not replaced while it was read
+        _KNOWN[key] = info
+        while len(_KNOWN) > KNOWN_FILES:
+            _KNOWN.popitem(last=False)
+    return info
+
+
+_KNOWN: OrderedDict[tuple[str, int, int, int], VideoInfo] = OrderedDict()
+
+
+def _identity(path: Path) -> tuple[str, int, int, int] | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None  # the probe says what is wrong with it
+    return str(path), stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+async def _probe(path: Path) -> VideoInfo:
     # Without an output ffmpeg exits 1 after printing the input description.
     _, _, stderr = await run_ffmpeg(
         ["-loglevel", "info", *input_args(path)],
