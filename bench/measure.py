@@ -64,8 +64,8 @@ def final_edit_at(message: Message) -> float | None:
 def wall_seconds(rig: Rig, interaction_index: int) -> float:
     """From the ``/generate`` dispatch to the reply's final edit."""
     interaction = rig.interactions[interaction_index]
-    assert interaction.original_message_id is not None
-    ended = final_edit_at(rig.discord.message(interaction.original_message_id))
+    assert interaction.reply_id is not None
+    ended = final_edit_at(rig.discord.message(interaction.reply_id))
     assert ended is not None, "the reply never reached a final state"
     return ended - interaction.sent_at
 

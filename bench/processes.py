@@ -130,9 +130,9 @@ async def _run(opts: ProcessOptions, setup: Setup) -> dict[str, Any]:
             def finals() -> list[float]:
                 ended = []
                 for i in interactions:
-                    if i.original_message_id is None:
+                    if i.reply_id is None:
                         continue
-                    message = discord.message(i.original_message_id)
+                    message = discord.message(i.reply_id)
                     if (status_of(message.payload) or "").startswith(FINAL_MARKS):
                         ended.append(final_edit_at(message) or 0.0)
                 return ended
@@ -144,7 +144,7 @@ async def _run(opts: ProcessOptions, setup: Setup) -> dict[str, Any]:
             done = sum(
                 1
                 for i in interactions
-                if (status_of(discord.message(i.original_message_id or 0).payload) or "")[:1]
+                if (status_of(discord.message(i.reply_id or 0).payload) or "")[:1]
                 == "✅"
             )
             span = max(ended) - interactions[0].sent_at

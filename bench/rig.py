@@ -139,8 +139,8 @@ class Rig:
     def replies(self) -> list[Message]:
         out = []
         for interaction in self.interactions:
-            if interaction.original_message_id is not None:
-                out.append(self.discord.message(interaction.original_message_id))
+            if interaction.reply_id is not None:
+                out.append(self.discord.message(interaction.reply_id))
         return out
 
     def final_replies(self) -> list[Message]:

@@ -100,7 +100,7 @@ async def _one_generation(
         measured = await w.generate(0, clips=opts.clips, **options)
         await w.wait_final(2, timeout=opts.timeout)
         await asyncio.sleep(settle)
-        message_id = measured.original_message_id
+        message_id = measured.reply_id
         assert message_id is not None
         wall = measure.wall_seconds(w, 1)
         longest = measure.longest_clip(w, message_id)

@@ -156,7 +156,7 @@ async def _run(opts: SustainedOptions, database: str) -> tuple[list[Figure], dic
                 # Discord takes an answer within 3 s: by then each command was answered (its
                 # reply will end in a final state) or lost (no reply: counted by the ack figure)
                 await asyncio.sleep(4.0)
-                answered = sum(1 for i in w.interactions if i.original_message_id is not None)
+                answered = sum(1 for i in w.interactions if i.callback is not None)
                 waited = await w.wait_final(answered, timeout=opts.timeout)
                 cpu.append((w.now(), w.bot.cpu_seconds(), _children_cpu(w.bot.pid)))
                 rss = _rss_bytes(w.bot.pid)

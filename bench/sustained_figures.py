@@ -62,14 +62,14 @@ def _per_generation(run: Run) -> list[dict[str, Any]]:
     for member, interaction in zip(run.members, run.rig.interactions, strict=True):
         records = [
             run.rig.replicate.predictions[p]
-            for p in by_message.get(interaction.original_message_id or 0, [])
+            for p in by_message.get(interaction.reply_id or 0, [])
             if p in run.rig.replicate.predictions
         ]
         done = [r.completed for r in records if r.status == "succeeded" and r.completed]
         out.append(
             {
                 "member": member,
-                "message_id": interaction.original_message_id,
+                "message_id": interaction.reply_id,
                 "sent": interaction.sent_at,
                 "ack": interaction.latency,
                 "first_create": min((r.created for r in records), default=None),

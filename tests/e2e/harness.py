@@ -106,7 +106,7 @@ class World:
     ) -> tuple[Interaction, Message]:
         """/generate, answered: the interaction and the reply message."""
         interaction = await self.command("generate", {"prompt": prompt, **options}, user=user)
-        message_id = await self.discord.wait_for(lambda: interaction.original_message_id)
+        message_id = await self.discord.wait_for(lambda: interaction.reply_id)
         return interaction, self.discord.message(message_id)
 
     async def generate(self, prompt: str, user: str = "alice", **options: Any) -> Message:

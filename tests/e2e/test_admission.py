@@ -122,7 +122,7 @@ async def test_retry_then_cancel_cannot_buy_more_predictions_than_the_limit(
         first = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 1})
         )
-        reply_id = await run.discord.wait_for(lambda: first.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: first.reply_id)
         await run.discord.wait_for(lambda: len(run.replicate.predictions) == 1, timeout=15)
 
         await run.answered(await run.discord.click("reelbot:cancel:1", reply_id))
@@ -151,7 +151,7 @@ async def test_a_resume_from_a_guild_no_longer_allowed_ends_it_and_spends_nothin
         command = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
         )
-        reply_id = await run.discord.wait_for(lambda: command.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: command.reply_id)
         await run.discord.wait_for(lambda: len(run.replicate.predictions) == 2, timeout=15)
         running = set(run.replicate.predictions)
 

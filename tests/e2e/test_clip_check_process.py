@@ -24,7 +24,7 @@ async def test_a_flagged_clip_is_never_public_and_its_member_is_told_privately(
         run.openai.flag_colors = {LIME}
         slash = await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
         await run.answered(slash)
-        reply_id = await run.discord.wait_for(lambda: slash.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: slash.reply_id)
         reply = await run.reply_final(reply_id)
         dms = await run.discord.wait_for(lambda: run.discord.dm_messages("alice"), timeout=20)
 

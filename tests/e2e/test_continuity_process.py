@@ -51,7 +51,7 @@ async def generate(run: Live, continuity: str) -> int:
             "generate", {"prompt": IDEA, "clips": 3, "continuity": continuity}
         )
     )
-    return await run.discord.wait_for(lambda: command.original_message_id)
+    return await run.discord.wait_for(lambda: command.reply_id)
 
 
 async def test_chained_scenes_start_from_the_last_frame_of_the_scene_before(

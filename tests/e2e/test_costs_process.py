@@ -49,7 +49,7 @@ async def test_over_the_default_limit_is_refused_privately_and_usage_matches(
                 await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 4})
             )
             costs.append(embed_field(answer, "Cost") or "")
-            reply_id = await run.discord.wait_for(lambda a=answer: a.original_message_id)
+            reply_id = await run.discord.wait_for(lambda a=answer: a.reply_id)
             assert (await run.reply_final(reply_id)).embeds  # done before the next one
         assert "Estimate: up to 40 s of video, about $0.72" in costs[0], costs[0]
         # each film's worst case (40 s) is held from its admission: the first leaves 80 s

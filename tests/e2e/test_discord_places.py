@@ -101,7 +101,7 @@ async def test_a_command_used_inside_a_thread_posts_in_that_thread(tmp_path: Pat
             "generate", {"prompt": IDEA, "clips": 2}, channel_id=thread_id
         )
         await interaction.wait_callback(timeout=5)
-        reply_id = await w.discord.wait_for(lambda: interaction.original_message_id)
+        reply_id = await w.discord.wait_for(lambda: interaction.reply_id)
 
         status = await w.wait_final(w.discord.message(reply_id))
 
@@ -123,7 +123,7 @@ async def test_in_a_voice_channel_chat_discord_refuses_the_thread_once(tmp_path:
             "generate", {"prompt": IDEA, "clips": 3}, channel_id=voice_id
         )
         await interaction.wait_callback(timeout=5)
-        reply_id = await w.discord.wait_for(lambda: interaction.original_message_id)
+        reply_id = await w.discord.wait_for(lambda: interaction.reply_id)
 
         status = await w.wait_final(w.discord.message(reply_id))
 
@@ -181,7 +181,7 @@ async def test_where_posts_go_is_stored_and_kept_across_a_restart(tmp_path: Path
             "generate", {"prompt": IDEA, "clips": 2}, channel_id=voice_id
         )
         await interaction.wait_callback(timeout=5)
-        reply_id = await w.discord.wait_for(lambda: interaction.original_message_id)
+        reply_id = await w.discord.wait_for(lambda: interaction.reply_id)
 
         async def decided() -> bool:
             generation = await w.services.repo.generation(1)

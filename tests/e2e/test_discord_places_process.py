@@ -31,7 +31,7 @@ async def test_a_nitro_member_in_a_tier_0_guild_gets_clips_sized_to_the_guild(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
         )
         assert asked.payload["attachment_size_limit"] == NITRO_UPLOAD_LIMIT
-        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: asked.reply_id)
         reply = await run.reply_final(reply_id)
 
         assert (status_of(reply) or "").startswith("✅"), status_of(reply)
@@ -75,7 +75,7 @@ async def test_a_command_used_inside_a_thread_posts_in_that_thread(tmp_path: Pat
                 "generate", {"prompt": IDEA, "clips": 2}, channel_id=thread_id
             )
         )
-        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: asked.reply_id)
         assert (status_of(await run.reply_final(reply_id)) or "").startswith("✅")
 
         posts = run.discord.messages_in(thread_id)

@@ -55,7 +55,7 @@ async def test_history_links_to_a_gallery_that_lists_and_serves_the_film(tmp_pat
         command = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
         )
-        reply_id = await run.discord.wait_for(lambda: command.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: command.reply_id)
         assert (status_of(await run.reply_final(reply_id)) or "").startswith("✅")
         (dm,) = await run.discord.wait_for(lambda: run.discord.dm_messages("alice"), timeout=15)
         share = re.search(r"Share: <(http://127\.0\.0\.1:\d+/f/[^>]+)>", dm.content)

@@ -64,10 +64,13 @@ async def test_full_generation_three_clips(tmp_path: Path) -> None:
         prompt = f"{IDEA} @everyone <@123> {bob.mention} @here"
         interaction, reply = await w.start_generate(prompt, clips=3)
 
-        # answered at once, publicly, with the reply itself (type 4), inside Discord's 3 s
-        assert interaction.callback_type == 4
+        # answered at once, privately ("thinking", type 5), inside Discord's 3 s; the public
+        # reply follows, and the private answer is gone
+        assert interaction.callback_type == 5, interaction.callback
+        assert interaction.callback is not None and interaction.callback["data"]["flags"] & 64
         assert interaction.latency is not None and interaction.latency < 3.0
         assert not reply.ephemeral
+        assert interaction.original_message is not None and interaction.original_message.deleted
 
         status = await w.wait_final(reply)
         assert status == "✅ Done — the film was sent to you", status

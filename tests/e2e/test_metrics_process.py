@@ -69,7 +69,7 @@ async def test_metrics_move_while_a_film_renders_and_healthz_answers(tmp_path: P
         answer = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
         )
-        reply_id = await run.discord.wait_for(lambda: answer.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: answer.reply_id)
         await run.discord.wait_for(lambda: len(run.replicate.predictions) == 2, timeout=15)
 
         rendering = await scrape(url)

@@ -44,7 +44,7 @@ async def test_a_scored_film_is_loud_enough_and_as_long_as_the_film(tmp_path: Pa
         asked = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 3, "music": True})
         )
-        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: asked.reply_id)
         reply = await run.reply_final(reply_id)
         assert (status_of(reply) or "").startswith("✅"), status_of(reply)
 
@@ -88,7 +88,7 @@ async def test_a_failed_score_delivers_the_film_without_music_and_says_why(
         asked = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2, "music": True})
         )
-        reply = await run.reply_final(await run.discord.wait_for(lambda: asked.original_message_id))
+        reply = await run.reply_final(await run.discord.wait_for(lambda: asked.reply_id))
         assert (status_of(reply) or "").startswith("✅"), status_of(reply)
         assert streams(film_of(run, tmp_path)) == ["Video"]  # the paid clips, delivered
         ((status, reason),) = run.rows("SELECT status, reason FROM scores")
@@ -102,7 +102,7 @@ async def test_with_music_required_a_failed_score_fails_the_generation(tmp_path:
         asked = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2, "music": True})
         )
-        reply = await run.reply_final(await run.discord.wait_for(lambda: asked.original_message_id))
+        reply = await run.reply_final(await run.discord.wait_for(lambda: asked.reply_id))
         assert not (status_of(reply) or "").startswith("✅"), status_of(reply)
         assert run.rows("SELECT status FROM generations") == [("failed",)]
 
@@ -114,7 +114,7 @@ async def test_a_restart_while_the_score_renders_reattaches_and_pays_once(tmp_pa
         asked = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2, "music": True})
         )
-        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: asked.reply_id)
 
         def score_created() -> bool:
             rows = run.rows("SELECT prediction_id FROM scores")

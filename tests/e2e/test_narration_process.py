@@ -33,7 +33,7 @@ async def narrated(run: Live, clips: int = 3, **options: object) -> int:
             "generate", {"prompt": IDEA, "clips": clips, "narration": True, **options}
         )
     )
-    return await run.discord.wait_for(lambda: asked.original_message_id)
+    return await run.discord.wait_for(lambda: asked.reply_id)
 
 
 async def test_a_narrated_film_arrives_by_dm_with_the_voice_in_every_scene(

@@ -67,7 +67,7 @@ class Cluster:
             channel_id=channel,
         )
         await asked.wait_callback(timeout=10)
-        return int(await self.discord.wait_for(lambda: asked.original_message_id, timeout=10))
+        return int(await self.discord.wait_for(lambda: asked.reply_id, timeout=10))
 
     async def final(self, message_id: int, timeout: float = 20) -> Message:
         def done() -> Message | None:

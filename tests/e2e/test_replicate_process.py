@@ -26,7 +26,7 @@ async def a_lost_create_beside_a_running_clip(run: Live) -> tuple[int, str, str]
     asked = await run.answered(
         await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
     )
-    reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+    reply_id = await run.discord.wait_for(lambda: asked.reply_id)
 
     def creating_and_running() -> bool:
         statuses = [r[0] for r in run.rows("SELECT status FROM clips ORDER BY idx")]
@@ -49,7 +49,7 @@ async def test_an_aborted_prediction_among_more_than_a_hundred_foreign_ones(
         asked = await run.answered(
             await discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
         )
-        reply_id = await discord.wait_for(lambda: asked.original_message_id)
+        reply_id = await discord.wait_for(lambda: asked.reply_id)
         await discord.wait_for(
             lambda: len(scene(replicate, 1)) >= 1 and len(scene(replicate, 2)) == 1, timeout=20
         )

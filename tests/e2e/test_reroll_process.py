@@ -35,7 +35,7 @@ async def test_reroll_scene_two_survives_a_restart_and_delivers_v2_once(tmp_path
         command = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 3})
         )
-        reply_id = await run.discord.wait_for(lambda: command.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: command.reply_id)
         assert (status_of(await run.reply_final(reply_id)) or "").startswith("✅")
         posts = await run.discord.wait_for(
             lambda: len(clip_posts(run, reply_id)) == 3 and clip_posts(run, reply_id), timeout=15

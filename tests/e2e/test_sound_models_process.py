@@ -23,7 +23,7 @@ async def test_the_clips_own_sound_survives_the_stitch(tmp_path: Path) -> None:
         asked = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 3})
         )
-        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: asked.reply_id)
         reply = await run.reply_final(reply_id)
         assert (status_of(reply) or "").startswith("✅"), status_of(reply)
 

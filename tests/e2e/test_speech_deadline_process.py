@@ -67,7 +67,7 @@ async def test_a_shut_down_speech_model_refuses_narration_before_any_spend(tmp_p
 
         # the films themselves still work: only narration is refused
         plain = await run.answered(await run.discord.send_slash("generate", {"prompt": IDEA}))
-        reply = await run.reply_final(await run.discord.wait_for(lambda: plain.original_message_id))
+        reply = await run.reply_final(await run.discord.wait_for(lambda: plain.reply_id))
         assert (status_of(reply) or "").startswith("✅"), status_of(reply)
         assert run.openai.calls.get("speech", 0) == 0
 

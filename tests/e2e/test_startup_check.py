@@ -118,7 +118,7 @@ async def test_a_shut_down_model_is_named_at_start_up_in_generate_and_in_retry(
             assert SHUTDOWN.isoformat() in f.log()
             interaction = await f.discord.send_slash("generate", {"prompt": IDEA, "clips": 1})
             await interaction.wait_callback(timeout=10)
-            reply = await f.discord.wait_for(lambda: interaction.original_message_id)
+            reply = await f.discord.wait_for(lambda: interaction.reply_id)
 
             def failed() -> bool:
                 return (status_of(f.discord.message(reply)) or "").startswith("❌")
@@ -162,7 +162,7 @@ async def test_an_unreachable_provider_is_a_warning_and_the_bot_still_works(
             async with forward(port, f.openai.origin):
                 interaction = await f.discord.send_slash("generate", {"prompt": IDEA, "clips": 1})
                 await interaction.wait_callback(timeout=10)
-                reply = await f.discord.wait_for(lambda: interaction.original_message_id)
+                reply = await f.discord.wait_for(lambda: interaction.reply_id)
 
                 def done() -> bool:
                     return (status_of(f.discord.message(reply)) or "").startswith("✅")
@@ -226,7 +226,7 @@ async def test_a_generation_resumed_with_a_refused_key_ends_with_that_error_and_
             f.openai.delay = delay
             interaction = await f.discord.send_slash("generate", {"prompt": IDEA, "clips": 1})
             await interaction.wait_callback(timeout=10)
-            replies.append(await f.discord.wait_for(lambda i=interaction: i.original_message_id))
+            replies.append(await f.discord.wait_for(lambda i=interaction: i.reply_id))
             if delay == 0.0:
                 await f.discord.wait_for(lambda: f.replicate.counts["create"] == 1, timeout=15)
         await f.discord.wait_for(lambda: f.openai.calls["chat"] == 2, timeout=15)

@@ -76,7 +76,7 @@ async def watch(prompt: str, clips: int, edit_seconds: float) -> int:
             await interaction.wait_callback(timeout=5)
             latency = interaction.latency or 0.0
             print(f"interaction answered in {latency * 1000:.1f} ms", flush=True)
-            reply_id = await w.discord.wait_for(lambda: interaction.original_message_id)
+            reply_id = await w.discord.wait_for(lambda: interaction.reply_id)
             reply = w.discord.message(reply_id)
             status = await w.wait_final(reply, timeout=60)
             print(f"final status: {status}")

@@ -223,6 +223,7 @@ class Interaction:
     callback: dict[str, Any] | None = None
     callbacks: list[dict[str, Any]] = field(default_factory=list)
     original_message_id: int | None = None
+    original_message: Message | None = None
     followups: list[Message] = field(default_factory=list)
     expired: bool = False
     modal: dict[str, Any] | None = None  # the modal the bot answered with (callback type 9)
@@ -236,6 +237,20 @@ class Interaction:
     def latency(self) -> float | None:
         """Seconds from dispatch to the first callback reaching the fake."""
         return None if self.callback_at is None else self.callback_at - self.sent_at
+
+    @property
+    def reply_id(self) -> int | None:
+        """The command's public reply: its original response when that is public and still
+        there, else its first public followup (after a private "thinking" answer: DESIGN,
+        "the first public followup after a deferral counts too")."""
+        original = self.original_message
+        hidden = original is None or original.deleted or original.ephemeral or original.loading
+        if original is not None and not hidden:
+            return original.id
+        for message in self.followups:
+            if not message.ephemeral and not message.deleted:
+                return message.id
+        return None
 
     @property
     def ephemeral_followups(self) -> list[Message]:

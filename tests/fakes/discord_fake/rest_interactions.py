@@ -109,7 +109,7 @@ class InteractionRoutes:
                 extra=self._metadata(record),
                 interaction_token=record.token,
             )
-            record.original_message_id = message.id
+            record.original_message_id, record.original_message = message.id, message
             return message
         if kind in (6, 7):
             message = fake.world.live_message(int(record.payload["message"]["id"]))
