@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-TRANSITIONS = ROOT / "bot" / "pipeline" / "transitions.py"
+TRANSITIONS = ROOT / "bot" / "pipeline" / "run" / "transitions.py"
 
 # every storage method that writes `generations.status` or `versions.status`
 STATUS_CHANGERS = frozenset(
