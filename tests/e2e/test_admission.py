@@ -30,8 +30,17 @@ USED_ONE = "You have used your 1 generations for today"
 
 
 def private(interaction: Interaction) -> str | None:
+    """The private text answering a command: its callback's (type 4), or what the bot wrote
+    into its private "thinking" answer (type 5, then a followup), once it is there."""
     data = (interaction.callback or {}).get("data") or {}
-    return data.get("content") if data.get("flags", 0) & 64 else None
+    if data.get("flags", 0) & 64 and data.get("content"):
+        return str(data["content"])
+    original = interaction.original_message
+    written = [] if original is None or original.loading or original.deleted else [original]
+    for message in [*written, *interaction.followups]:
+        if message.ephemeral and message.content:
+            return str(message.content)
+    return None
 
 
 def buttons(message: Message) -> list[str]:
@@ -65,7 +74,11 @@ class Live:
         return self.data.parent / "bot.log"
 
     async def answered(self, interaction: Interaction) -> Interaction:
+        """The command once answered: its public reply is there, or its private text."""
         await interaction.wait_callback(timeout=10)
+        await self.discord.wait_for(
+            lambda: interaction.reply_id or private(interaction), timeout=10
+        )
         return interaction
 
     async def reply_final(self, message_id: int) -> Message:

@@ -171,10 +171,11 @@ class ClipMaker:
 
     async def make(self, generation: Generation, clip: Clip, style: str) -> Path:
         """The clip's file, rendering it if needed; raises ClipError after its retries. Any
-        error ends the clip in a stored state with a reason the member can read."""
+        error ends the clip in a stored state with a reason the member can read, but a lost
+        lease: the clip is the new holder's, its state left as it is (`LeaseLost` raised)."""
         try:
             return await self._make(generation, clip, style)
-        except ClipError:
+        except (ClipError, LeaseLost):
             raise
         except Exception as exc:
             reason = await self._failed_unexpectedly(generation, clip, style, exc)
