@@ -90,9 +90,14 @@ class World:
     async def command(
         self, name: str, options: dict[str, Any] | None = None, *, user: str = "alice"
     ) -> Interaction:
-        """A slash command as `user`, once the bot has answered it."""
+        """A slash command as `user`, once the bot has answered it; a /generate (answered
+        privately at once) once its public reply is there, or the private text refusing it."""
         interaction = await self.discord.send_slash(name, options or {}, user=user)
         await interaction.wait_callback(timeout=5)
+        if name == "generate" and interaction.callback_type == 5:
+            await self.discord.wait_for(
+                lambda: interaction.reply_id or self.private_text(interaction), timeout=10
+            )
         return interaction
 
     async def click(self, custom_id: str, message: Message, *, user: str = "alice") -> Interaction:

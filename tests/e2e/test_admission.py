@@ -74,11 +74,13 @@ class Live:
         return self.data.parent / "bot.log"
 
     async def answered(self, interaction: Interaction) -> Interaction:
-        """The command once answered: its public reply is there, or its private text."""
+        """The interaction once answered; a /generate (answered privately at once) once its
+        public reply is there, or the private text that refused it."""
         await interaction.wait_callback(timeout=10)
-        await self.discord.wait_for(
-            lambda: interaction.reply_id or private(interaction), timeout=10
-        )
+        if interaction.name == "generate" and interaction.callback_type == 5:
+            await self.discord.wait_for(
+                lambda: interaction.reply_id or private(interaction), timeout=10
+            )
         return interaction
 
     async def reply_final(self, message_id: int) -> Message:

@@ -95,11 +95,11 @@ async def test_bad_input_is_answered_privately_and_nothing_starts(tmp_path: Path
 
 async def test_an_unexpected_error_gets_an_apology_and_a_logged_traceback(tmp_path: Path) -> None:
     async with world(tmp_path) as w:
-        callback = "/interactions/{interaction_id}/{interaction_token}/callback"
-        w.discord.fail_next("POST", callback, 400)  # Discord refuses the reply itself
+        followup = "/webhooks/{webhook_id}/{webhook_token}"
+        w.discord.fail_next("POST", followup, 400)  # Discord refuses the reply itself
 
         interaction = await w.command("generate", {"prompt": IDEA})
-        text = private_answer(w, interaction)  # the second callback: the apology
+        text = await w.wait_private_text(interaction)  # the apology, privately
         assert text == APOLOGY
         (error,) = w.errors
         assert error.exc_info is not None and error.exc_info[0] is not None

@@ -22,9 +22,12 @@ from tests.fakes.discord_fake import Interaction
 
 
 def embed_field(interaction: Interaction, name: str) -> str | None:
-    """A field of the first embed of the interaction's answer (the reply's first render)."""
+    """A field of the first embed of the reply's first render: the interaction's answer, or
+    the public followup after its private "thinking" answer, as first sent."""
     data = (interaction.callback or {}).get("data") or {}
-    for embed in data.get("embeds") or []:
+    replies = [m for m in interaction.followups if not m.ephemeral and m.history]
+    first = replies[0].history[0].body if replies else {}
+    for embed in [*(data.get("embeds") or []), *(first.get("embeds") or [])]:
         for found in embed.get("fields", []):
             if found["name"] == name:
                 return str(found["value"])

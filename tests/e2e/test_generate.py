@@ -51,11 +51,17 @@ async def probe_attachment(w: World, message: Message, folder: Path) -> media.Vi
 
 
 def assert_only_channel_edits(w: World, reply: Message) -> None:
-    """Every change after the interaction response went through the bot-token channel route."""
+    """Every change after the interaction response went through the bot-token channel route:
+    the interaction webhook made the reply (the private "thinking" answer deleted, the public
+    followup sent) and nothing else."""
     assert reply.edits, "the reply was never edited"
     assert {e.route for e in reply.edits} == {CHANNEL_EDIT}
-    webhook_calls = [c for c in w.discord.rest_calls() if c.route.startswith(WEBHOOK_ROUTES)]
-    assert webhook_calls == []
+    webhook_calls = [
+        (c.method, c.route.rsplit("/", 1)[-1])
+        for c in w.discord.rest_calls()
+        if c.route.startswith(WEBHOOK_ROUTES)
+    ]
+    assert webhook_calls == [("DELETE", "@original"), ("POST", "{webhook_token}")]
 
 
 async def test_full_generation_three_clips(tmp_path: Path) -> None:
@@ -118,8 +124,9 @@ async def test_full_generation_three_clips(tmp_path: Path) -> None:
         sending = [
             c
             for c in w.discord.rest_calls()
-            if c.route.endswith(("/callback", "/messages", "/messages/{message_id}"))
+            if c.route.endswith(("/callback", "/messages", "/messages/{message_id}", "_token}"))
             and c.method in ("POST", "PATCH")
+            and (c.json or {}).get("type") != 5  # the private "thinking" answer: no message
         ]
         assert len(sending) >= 7  # the reply, its edits, four thread posts, the DM
         for call in sending:  # each one says: parse no mention at all
