@@ -41,6 +41,17 @@ class ClipStarted(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ClipHeld(Event):
+    """Clip `index` waits for this process's Replicate create budget (the account's cap):
+    `ahead` creates wait before it, and its turn comes at `until` (wall clock, `time.time()`),
+    as the budget knows it (`RequestBudget.eta`)."""
+
+    index: int
+    ahead: int
+    until: float
+
+
+@dataclass(frozen=True, slots=True)
 class ClipCompleted(Event):
     index: int
     path: Path

@@ -109,6 +109,8 @@ def embed(state: ReplyState) -> discord.Embed:
             stage += f" (position {state.position} in your queue)"
     elif state.status is GenerationStatus.DONE and state.version > 1:
         stage = stage.replace("the film", f"v{state.version} of the film", 1)
+    if not state.final and (held := state.held_notice()) is not None:
+        stage += f" — {held}"  # the create budget holds clips back
     result.add_field(name="Status", value=stage, inline=False)
     if state.chained is not None and not state.final:
         result.add_field(name="Continuity", value=state.chained.notice()[:1024], inline=False)

@@ -18,9 +18,12 @@ import asyncio
 import dataclasses
 import logging
 import math
+import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -35,6 +38,7 @@ from bot.tasks import spawn
 log = logging.getLogger(__name__)
 
 CREATE_ATTEMPTS = 4
+THROTTLED_FOR = 300.0  # seconds a create may spend told to wait (429s) before its clip fails
 RECONCILE_SLACK = 120.0  # seconds of clock skew tolerated when matching a lost create
 POLL_PAGES = 10
 RECONCILE_PAGES = 10  # the list is the whole account's: other apps may have added many since
@@ -49,6 +53,51 @@ Claimed = Callable[[Sequence[str]], Awaitable[set[str]]]
 
 class CreateFailed(Exception):
     """Replicate refused to create the prediction (not worth retrying with the same input)."""
+
+
+class Throttled(ReplicateError):
+    """A 429: Replicate's budget for the account is spent. `retry_after`: the seconds it said
+    to wait, when it said (`told_wait`)."""
+
+    retry_after: float | None = None
+
+
+# "Request was throttled. Your rate limit resets in ~30s." (the rate-limits page, below);
+# "Expected available in 2 seconds." (the same answer's older wording)
+_RESETS_IN = re.compile(r"\b(?:resets|available) in ~?\s*(\d+(?:\.\d+)?)\s*s", re.IGNORECASE)
+
+
+def told_wait(response: httpx.Response) -> float | None:
+    """The seconds a 429 says to wait: its `Retry-After` header (seconds, or an HTTP date: RFC
+    9110 §10.2.3), else the "~N s" of its `detail`; None when it says neither. Replicate:
+    "If you exceed the rate limit, you'll receive a 429 status code with a body like
+    {"detail":"Request was throttled. Your rate limit resets in ~30s."}"
+    (https://replicate.com/docs/topics/predictions/rate-limits). replicate-python 1.0.7 reads
+    the same header for the GETs it retries (`RetryTransport._calculate_sleep`, client.py);
+    its `ReplicateError` keeps the detail but no header, hence this read of the response."""
+    header = response.headers.get("Retry-After", "").strip()
+    if header:
+        if header.replace(".", "", 1).isdigit():
+            return float(header)
+        try:
+            when = parsedate_to_datetime(header)
+        except (TypeError, ValueError):
+            when = None
+        if when is not None:
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            return max(0.0, (when - datetime.now(UTC)).total_seconds())
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    found = _RESETS_IN.search(detail) if isinstance(detail, str) else None
+    return float(found[1]) if found else None
+
+
+def _throttled_wait(exc: BaseException) -> float | None:
+    """For the create policy: what a 429 said to wait (the budget was paused that long)."""
+    return exc.retry_after if isinstance(exc, Throttled) else None
 
 
 class UnreadableAnswer(ValueError):
@@ -133,12 +182,13 @@ class Predictions:
     ) -> None:
         self._client = client
         # a throttled or ambiguous create is tried again (4 attempts, 1 s doubled); anything
-        # else Replicate refused is not (`_create_once` raises CreateFailed)
+        # else Replicate refused is not (`_create_once` raises CreateFailed). A 429 that says
+        # when waits that long and is no attempt, up to THROTTLED_FOR seconds in all
         self._create_policy = dataclasses.replace(
             (retries or Retries()).provider_call,
             transient=_create_again,
             attempts=CREATE_ATTEMPTS,
-        )
+        ).paced(_throttled_wait, within=THROTTLED_FOR)
         self._api = api
         self._model = model
         self._cancel_after = cancel_after
@@ -168,11 +218,25 @@ class Predictions:
 
     # create ------------------------------------------------------------------------------
 
-    async def create(self, inputs: dict[str, Any], *, since: float, claimed: Claimed) -> str:
+    def create_wait(self) -> tuple[int, float]:
+        """For a create about to be asked for: the creates waiting ahead of it for this
+        process's create budget, and the seconds until its turn (`RequestBudget.eta`)."""
+        ahead = self._creates.waiting
+        return ahead, self._creates.eta(ahead + 1)
+
+    async def create(
+        self,
+        inputs: dict[str, Any],
+        *,
+        since: float,
+        claimed: Claimed,
+        held: Callable[[int, float], None] | None = None,
+    ) -> str:
         """Create one prediction, retrying throttling and ambiguous failures without duplicates
         (`bot.retry`'s provider-call policy; an ambiguous failure is first looked for among the
         recent predictions); returns its id. `since` is when the first attempt began; `claimed`
-        are ids that belong to other clips. Raises CreateFailed."""
+        are ids that belong to other clips; `held(ahead, seconds)` is told before each attempt
+        waits for the create budget (`create_wait`). Raises CreateFailed."""
         tries = 0
         try:
             async for attempt in self._create_policy.attempts_of(
@@ -180,6 +244,8 @@ class Predictions:
             ):
                 with attempt:
                     tries += 1
+                    if held is not None:
+                        held(*self.create_wait())
                     found = await self._create_once(inputs, since, claimed, throttled=tries)
                     if found is not None:
                         return found
@@ -197,8 +263,11 @@ class Predictions:
             return await self._post_create(inputs)
         except (*PROVIDER_ERRORS, ValueError) as exc:
             if isinstance(exc, ReplicateError) and exc.status == 429:
-                # every create of this process waits: the budget is the account's
-                self._creates.pause(self._create_policy.first_wait * 2 ** (throttled - 1))
+                # every create of this process waits: the budget is the account's. As long as
+                # Replicate said (the policy waits as much), else the backoff
+                told = exc.retry_after if isinstance(exc, Throttled) else None
+                backoff = self._create_policy.first_wait * 2 ** (throttled - 1)
+                self._creates.pause(told if told is not None else backoff)
                 raise
             if not _ambiguous(exc):
                 raise CreateFailed(describe(exc)) from exc
@@ -224,6 +293,11 @@ class Predictions:
         response = await self._api.post(
             path, json=body, headers=deadline_header(self._cancel_after)
         )
+        if response.status_code == 429:
+            throttled = Throttled.from_response(response)
+            assert isinstance(throttled, Throttled)
+            throttled.retry_after = told_wait(response)
+            raise throttled
         if response.status_code >= 400:
             raise ReplicateError.from_response(response)
         try:
