@@ -37,8 +37,9 @@ test patches a client or a module constant to make waits short). The policies:
 A policy may also be `paced(...)`: a failure that says itself how long to wait (a provider's
 "429, try again in 30 s") waits that long instead of the backoff, and is not counted against
 `attempts` (being told to wait is not a failed attempt); such waits are bounded in total by
-`paced_for` seconds, after which the last failure is raised. The wait comes from the exception
-(tenacity's `wait` gets the retry state), is the provider's own figure and so is not scaled.
+`paced_for` seconds (each counted as at least 1 s), after which the last failure is raised.
+The wait comes from the exception (tenacity's `wait` gets the retry state), is the provider's
+own figure and so is not scaled.
 
 A film that is still too big after a transcode is not retried through a policy:
 `media.transcode.fit_to_size` encodes a second time with a bitrate computed from the first
@@ -210,6 +211,7 @@ class _Paced:
     paced: int = 0  # attempts that failed saying how long to wait
     waited: float = 0.0  # what those said, in all
     last: float | None = None  # what the latest failure said (None: it said nothing)
+    seen: int = 0  # the attempt `last` is about
 
     def stop_and_wait(
         self,
@@ -217,21 +219,30 @@ class _Paced:
         return self._stop, self._wait
 
     def _stop(self, state: RetryCallState) -> bool:
-        """Called once after each failure worth trying again, before `_wait`."""
-        outcome = state.outcome
-        exc = outcome.exception() if outcome is not None else None
-        self.last = self.told(exc) if exc is not None else None
-        if self.last is not None:
-            self.paced += 1
-            self.waited += self.last
+        told = self._told(state)
+        if told is not None:
             return self.waited > self.within
         counted = state.attempt_number - self.paced
         return self.attempts is not None and counted >= self.attempts
 
     def _wait(self, state: RetryCallState) -> float:
-        if self.last is not None:
-            return self.last
+        told = self._told(state)
+        if told is not None:
+            return told
         return self.backoff(max(1, state.attempt_number - self.paced))  # as if paced ones were not
+
+    def _told(self, state: RetryCallState) -> float | None:
+        """What the failure of this attempt said to wait, counted once (tenacity asks `wait`
+        and `stop` after each failure, in an order of its own)."""
+        if self.seen != state.attempt_number:
+            self.seen = state.attempt_number
+            outcome = state.outcome
+            exc = outcome.exception() if outcome is not None else None
+            self.last = self.told(exc) if exc is not None else None
+            if self.last is not None:
+                self.paced += 1
+                self.waited += max(1.0, self.last)  # "0 s" again and again ends too
+        return self.last
 
 
 def _describe(exc: BaseException | None) -> str:

@@ -96,8 +96,11 @@ def told_wait(response: httpx.Response) -> float | None:
 
 
 def _throttled_wait(exc: BaseException) -> float | None:
-    """For the create policy: what a 429 said to wait (the budget was paused that long)."""
-    return exc.retry_after if isinstance(exc, Throttled) else None
+    """For the create policy: what a 429 said to wait (the budget was paused that long); a
+    429 that said nothing, or "0 s", is an attempt like any failure, with the backoff."""
+    if isinstance(exc, Throttled) and exc.retry_after is not None and exc.retry_after > 0:
+        return exc.retry_after
+    return None
 
 
 class UnreadableAnswer(ValueError):
@@ -159,6 +162,13 @@ def _ambiguous(exc: BaseException) -> bool:
     return isinstance(exc, httpx.TransportError | ValueError)
 
 
+@dataclass(eq=False, slots=True)
+class _InLine:
+    """A create waiting for the create budget, and whom to tell about its wait."""
+
+    held: Callable[[int, float], None] | None
+
+
 class Predictions:
     """The Replicate side of clip rendering: creates over a `replicate.Client`, reads and
     cancels over `api` (an `httpx.AsyncClient` with the API's base URL and the token). Follows
@@ -195,6 +205,7 @@ class Predictions:
 
         self._reads = RequestBudget(reads_per_minute, burst=20)
         self._creates = RequestBudget(creates_per_minute, burst=20)
+        self._in_line: list[_InLine] = []  # creates waiting for `_creates`, first first
         self._interval = poll_interval
         self._waiters: dict[str, list[asyncio.Future[Snapshot]]] = {}
         self._waiting_since: dict[str, float] = {}
@@ -244,9 +255,7 @@ class Predictions:
             ):
                 with attempt:
                     tries += 1
-                    if held is not None:
-                        held(*self.create_wait())
-                    found = await self._create_once(inputs, since, claimed, throttled=tries)
+                    found = await self._create_once(inputs, since, claimed, tries, held)
                     if found is not None:
                         return found
         except (*PROVIDER_ERRORS, ValueError) as exc:  # ValueError: the SDK's model
@@ -254,20 +263,29 @@ class Predictions:
         raise AssertionError("unreachable: the policy raises its last failure")
 
     async def _create_once(
-        self, inputs: dict[str, Any], since: float, claimed: Claimed, *, throttled: int
+        self,
+        inputs: dict[str, Any],
+        since: float,
+        claimed: Claimed,
+        throttled: int,
+        held: Callable[[int, float], None] | None,
     ) -> str | None:
         """One create; a failure Replicate may have acted on anyway is looked for, and raised
         again (to be tried again) when it is not found. CreateFailed when it is not worth it."""
-        await self._creates.take()
+        await self._take_create(held)
         try:
             return await self._post_create(inputs)
         except (*PROVIDER_ERRORS, ValueError) as exc:
             if isinstance(exc, ReplicateError) and exc.status == 429:
                 # every create of this process waits: the budget is the account's. As long as
                 # Replicate said (the policy waits as much), else the backoff
-                told = exc.retry_after if isinstance(exc, Throttled) else None
+                told = _throttled_wait(exc)
                 backoff = self._create_policy.first_wait * 2 ** (throttled - 1)
                 self._creates.pause(told if told is not None else backoff)
+                self._announce_line()  # every create waiting now waits longer
+                if held is not None:  # and this one joins the line once the pause is over
+                    behind = len(self._in_line)
+                    held(behind, self._creates.eta(behind + 1))
                 raise
             if not _ambiguous(exc):
                 raise CreateFailed(describe(exc)) from exc
@@ -281,6 +299,23 @@ class Predictions:
                 found.prediction_id,
             )
             return found.prediction_id
+
+    async def _take_create(self, held: Callable[[int, float], None] | None) -> None:
+        """Wait for the create budget, `held` told where in the line and for how long (and
+        again whenever a 429 pauses the line)."""
+        entry = _InLine(held)
+        if held is not None:
+            held(*self.create_wait())
+        self._in_line.append(entry)  # in the order `take()` serves: it is entered right now
+        try:
+            await self._creates.take()
+        finally:
+            self._in_line.remove(entry)
+
+    def _announce_line(self) -> None:
+        for place, waiting in enumerate(self._in_line):
+            if waiting.held is not None:
+                waiting.held(place, self._creates.eta(place + 1))
 
     async def _post_create(self, inputs: dict[str, Any]) -> str:
         """One create through the bot's own HTTP client: the SDK cannot send `Cancel-After`.
