@@ -52,7 +52,8 @@ def stage(progress: Progress) -> str:
 def _stage(progress: Progress) -> str:
     status = progress.status
     if status is GenerationStatus.QUEUED and progress.position:
-        return f"queued (position {progress.position})"
+        estimate = progress.queue_estimate()
+        return f"queued (position {progress.position}{f', {estimate}' if estimate else ''})"
     if status is GenerationStatus.DELIVERING and progress.delivered:
         return f"delivered ({one_line(progress.delivered)})"
     if status is GenerationStatus.DELIVERING and progress.stitched:

@@ -21,6 +21,7 @@ class Event:
 @dataclass(frozen=True, slots=True)
 class Queued(Event):
     position: int  # 1 = next to start
+    until: float | None = None  # about when it starts (wall clock), if known (run/waits.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -81,6 +81,7 @@ class Progress:
     scenes: list[str] = field(default_factory=list)  # each scene's prompt, once known
     clips: list[ClipShows] = field(default_factory=list)
     position: int | None = None  # in the owner's queue; 1 = next to start
+    starts_at: float | None = None  # about when, if known (`Queued.until`: wall clock)
     error: str | None = None
     started_at: float = field(default_factory=time.time)
     ended_at: float | None = None
@@ -138,6 +139,21 @@ class Progress:
         until, ahead = min(due)
         return ahead, until - now
 
+    def queue_notice(self, now: float | None = None) -> str | None:
+        """A run in its member's queue: "position 2 in your queue, about 3 min" (the estimate
+        only while it is in the future); None when not queued."""
+        if not self.position:
+            return None
+        estimate = self.queue_estimate(now)
+        return f"position {self.position} in your queue" + (f", {estimate}" if estimate else "")
+
+    def queue_estimate(self, now: float | None = None) -> str | None:
+        """ "about 3 min" until a queued run should start, while that is in the future."""
+        now = time.time() if now is None else now
+        if not self.position or self.starts_at is None or self.starts_at <= now:
+            return None
+        return f"about {about(self.starts_at - now)}"
+
     def held_notice(self, now: float | None = None) -> str | None:
         """What the member is told while the create budget holds their clips back (the
         Discord reply and the terminal alike): "Replicate is busy: 12 scenes ahead of yours,
@@ -162,10 +178,10 @@ class Progress:
         if self.final and not isinstance(event, Queued | Started | RerollStarted):
             return False
         match event:
-            case Queued(position=position):
+            case Queued(position=position, until=until):
                 if self.final:  # a Retry begins a new run
                     self.status, self.error, self.ended_at = GenerationStatus.QUEUED, None, None
-                self.position = position
+                self.position, self.starts_at = position, until
             case Started():
                 self.status, self.error, self.ended_at = GenerationStatus.ANALYSING, None, None
                 self.position = None

@@ -263,3 +263,9 @@ def test_a_reply_held_by_replicates_create_budget_says_its_place_and_about_how_l
     assert validate_body("PATCH", EDIT, body(state)) == {}
     state.apply(ClipHeld(7, 0, 1, time.time() - 1))  # its turn has come: nothing to estimate
     assert fields(render.embed(state))["Status"] == "🎬 Rendering clips"
+
+
+def test_a_queued_reply_shows_about_when_it_starts_when_known() -> None:
+    state = state_with(GenerationStatus.QUEUED, position=2, starts_at=time.time() + 100)
+    status = fields(render.embed(state))["Status"]
+    assert status == "⏳ Queued — position 2 in your queue, about 2 min"

@@ -179,3 +179,14 @@ def test_a_wait_reads_rounded_up() -> None:
         "2 min",
         "3 min",
     ]
+
+
+def test_a_queued_run_shows_about_when_it_starts_while_that_is_ahead() -> None:
+    state = Progress(7, "a seal")
+    state.apply(Queued(7, 2))
+    assert state.queue_notice(1000.0) == "position 2 in your queue"
+    state.apply(Queued(7, 1, 1000.0 + 170))
+    assert state.queue_notice(1000.0) == "position 1 in your queue, about 3 min"
+    assert state.queue_notice(1000.0 + 171) == "position 1 in your queue"  # overdue: no guess
+    state.apply(Started(7))
+    assert state.queue_notice(1000.0) is None
