@@ -18,12 +18,9 @@ import asyncio
 import dataclasses
 import logging
 import math
-import re
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
@@ -32,6 +29,7 @@ from replicate.exceptions import ReplicateError
 
 from bot.pipeline.clips.budget import RequestBudget
 from bot.pipeline.clips.snapshot import UNREADABLE, Snapshot, entry_id, parse, timestamp
+from bot.pipeline.clips.throttled import Throttled, throttled_wait, told_wait
 from bot.retry import Retries
 from bot.tasks import spawn
 
@@ -53,54 +51,6 @@ Claimed = Callable[[Sequence[str]], Awaitable[set[str]]]
 
 class CreateFailed(Exception):
     """Replicate refused to create the prediction (not worth retrying with the same input)."""
-
-
-class Throttled(ReplicateError):
-    """A 429: Replicate's budget for the account is spent. `retry_after`: the seconds it said
-    to wait, when it said (`told_wait`)."""
-
-    retry_after: float | None = None
-
-
-# "Request was throttled. Your rate limit resets in ~30s." (the rate-limits page, below);
-# "Expected available in 2 seconds." (the same answer's older wording)
-_RESETS_IN = re.compile(r"\b(?:resets|available) in ~?\s*(\d+(?:\.\d+)?)\s*s", re.IGNORECASE)
-
-
-def told_wait(response: httpx.Response) -> float | None:
-    """The seconds a 429 says to wait: its `Retry-After` header (seconds, or an HTTP date: RFC
-    9110 §10.2.3), else the "~N s" of its `detail`; None when it says neither. Replicate:
-    "If you exceed the rate limit, you'll receive a 429 status code with a body like
-    {"detail":"Request was throttled. Your rate limit resets in ~30s."}"
-    (https://replicate.com/docs/topics/predictions/rate-limits). replicate-python 1.0.7 reads
-    the same header for the GETs it retries (`RetryTransport._calculate_sleep`, client.py);
-    its `ReplicateError` keeps the detail but no header, hence this read of the response."""
-    header = response.headers.get("Retry-After", "").strip()
-    if header:
-        if header.replace(".", "", 1).isdigit():
-            return float(header)
-        try:
-            when = parsedate_to_datetime(header)
-        except (TypeError, ValueError):
-            when = None
-        if when is not None:
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-            return max(0.0, (when - datetime.now(UTC)).total_seconds())
-    try:
-        detail = response.json().get("detail")
-    except (ValueError, AttributeError):
-        detail = None
-    found = _RESETS_IN.search(detail) if isinstance(detail, str) else None
-    return float(found[1]) if found else None
-
-
-def _throttled_wait(exc: BaseException) -> float | None:
-    """For the create policy: what a 429 said to wait (the budget was paused that long); a
-    429 that said nothing, or "0 s", is an attempt like any failure, with the backoff."""
-    if isinstance(exc, Throttled) and exc.retry_after is not None and exc.retry_after > 0:
-        return exc.retry_after
-    return None
 
 
 class UnreadableAnswer(ValueError):
@@ -198,7 +148,7 @@ class Predictions:
             (retries or Retries()).provider_call,
             transient=_create_again,
             attempts=CREATE_ATTEMPTS,
-        ).paced(_throttled_wait, within=THROTTLED_FOR)
+        ).paced(throttled_wait, within=THROTTLED_FOR)
         self._api = api
         self._model = model
         self._cancel_after = cancel_after
@@ -279,7 +229,7 @@ class Predictions:
             if isinstance(exc, ReplicateError) and exc.status == 429:
                 # every create of this process waits: the budget is the account's. As long as
                 # Replicate said (the policy waits as much), else the backoff
-                told = _throttled_wait(exc)
+                told = throttled_wait(exc)
                 backoff = self._create_policy.first_wait * 2 ** (throttled - 1)
                 self._creates.pause(told if told is not None else backoff)
                 self._announce_line()  # every create waiting now waits longer

@@ -11,7 +11,7 @@ import time
 import httpx
 import pytest
 
-from bot.pipeline.clips.predictions import told_wait
+from bot.pipeline.clips.throttled import told_wait
 from bot.pipeline.events import ClipFailed, ClipHeld
 from storage.models import GenerationStatus
 
