@@ -73,12 +73,14 @@ async def test_waiters_are_served_in_order_at_the_moments_eta_said() -> None:
 
 
 async def test_a_pause_holds_the_request_already_waiting() -> None:
-    budget = RequestBudget(600, burst=1)  # one every 0.1 s
+    budget = RequestBudget(60, burst=1)  # one a second
     loop = asyncio.get_running_loop()
     await budget.take()
     waiter = asyncio.create_task(budget.take())
-    await asyncio.sleep(0.02)  # it sleeps for the next token (~0.08 s away)
+    await asyncio.sleep(0.05)  # it sleeps for the next token, ~1 s away
+    assert not waiter.done()
     paused_at = loop.time()
-    budget.pause(0.5)
+    budget.pause(0.5)  # nothing refills for 0.5 s, then a token takes 1 s
     await waiter
-    assert loop.time() - paused_at >= 0.5  # before, it went at its token regardless
+    # before, it went at its old moment (~0.95 s after the pause)
+    assert loop.time() - paused_at >= 1.45
