@@ -15,6 +15,9 @@ from bench.rig import FINAL_MARKS, Rig, status_of
 
 HELD = 5.0  # seconds from the command to its first create beyond which a run was held back
 _ESTIMATE_WORDS = ("estimat", "~", "about", "expected", "eta")
+# a place in a line: the member's own queue ("position 2 in your queue") or Replicate's create
+# budget ("Replicate is busy: 12 scenes ahead of yours, about 40 s"; "yours is next")
+_POSITION_WORDS = ("position", "ahead of yours", "yours is next")
 
 
 @dataclass
@@ -94,7 +97,7 @@ def _queue_shown(run: Run, gens: list[dict[str, Any]]) -> dict[str, Any]:
         message = run.rig.discord.message(gen["message_id"])
         # the reply as first sent, then each edit, until the run's first create
         shown = [status_of(e.body) or "" for e in message.history if e.at <= gen["first_create"]]
-        position += any("position" in s for s in shown)
+        position += any(w in s for s in shown for w in _POSITION_WORDS)
         estimate += any(w in s.lower() for s in shown for w in _ESTIMATE_WORDS)
     return {"held": held, "position": position, "estimate": estimate, "longest": longest}
 

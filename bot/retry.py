@@ -34,6 +34,13 @@ test patches a client or a module constant to make waits short). The policies:
 - `structured_answer`: an AI answer that was cut off, empty or not in the asked shape
   (ValueError, pydantic's ValidationError included): asked once more at once.
 
+A policy may also be `paced(...)`: a failure that says itself how long to wait (a provider's
+"429, try again in 30 s") waits that long instead of the backoff, and is not counted against
+`attempts` (being told to wait is not a failed attempt); such waits are bounded in total by
+`paced_for` seconds (each counted as at least 1 s), after which the last failure is raised.
+The wait comes from the exception (tenacity's `wait` gets the retry state), is the provider's
+own figure and so is not scaled.
+
 A film that is still too big after a transcode is not retried through a policy:
 `media.transcode.fit_to_size` encodes a second time with a bitrate computed from the first
 result, a refinement rather than the same call repeated after a passing failure (nothing to
@@ -107,6 +114,9 @@ class Policy:
     level: int = logging.WARNING  # of the line logged before each sleep
     wait_scale: float = 1.0  # every wait multiplied by it (0: no waits, for tests)
     again: str = "trying again"  # the log line's verb: "downloading again"
+    # the wait a failure asks for itself (None: not such a failure): see `paced`
+    told: Callable[[BaseException], float | None] | None = None
+    paced_for: float = 300.0  # seconds of such waits in all before giving up
 
     def scaled(self, factor: float) -> Policy:
         return dataclasses.replace(self, wait_scale=self.wait_scale * factor)
@@ -119,18 +129,34 @@ class Policy:
         """The same policy with a single attempt (its failure raised as it is)."""
         return dataclasses.replace(self, attempts=1)
 
+    def paced(self, told: Callable[[BaseException], float | None], *, within: float) -> Policy:
+        """The same policy, where a failure for which `told` gives seconds waits those seconds
+        (unscaled: the provider's figure), is not counted as an attempt, and such waits stop
+        after `within` seconds in all (module docstring)."""
+        return dataclasses.replace(self, told=told, paced_for=within)
+
     def retrying(self, context: str = "", *args: object) -> AsyncRetrying:
         """The tenacity controller of this policy; `context` % `args` names the work in the
-        log line (lazily)."""
+        log line (lazily). One controller per run of the work (each call builds its own)."""
         scale = self.wait_scale
-        stop = stop_never if self.attempts is None else stop_after_attempt(self.attempts)
+        stop: Callable[[RetryCallState], bool] = (
+            stop_never if self.attempts is None else stop_after_attempt(self.attempts)
+        )
+        wait: Callable[[RetryCallState], float] = wait_exponential(
+            multiplier=self.first_wait * scale, min=0, max=self.max_wait * scale
+        )
+        paced = None
+        if self.told is not None:
+            first, most = self.first_wait * scale, self.max_wait * scale
+            paced = _Paced(
+                self.told, self.attempts, self.paced_for, lambda n: min(most, first * 2 ** (n - 1))
+            )
+            stop, wait = paced.stop_and_wait()
         return AsyncRetrying(
             retry=retry_if_exception(self.transient),
             stop=stop,
-            wait=wait_exponential(
-                multiplier=self.first_wait * scale, min=0, max=self.max_wait * scale
-            ),
-            before_sleep=self._log_before_sleep(context or self.name, args),
+            wait=wait,
+            before_sleep=self._log_before_sleep(context or self.name, args, paced),
             reraise=True,
         )
 
@@ -148,7 +174,7 @@ class Policy:
         return await self.retrying(context, *args)(attempt)
 
     def _log_before_sleep(
-        self, context: str, args: tuple[object, ...]
+        self, context: str, args: tuple[object, ...], paced: _Paced | None = None
     ) -> Callable[[RetryCallState], None]:
         total = "∞" if self.attempts is None else str(self.attempts)
         level = self.level
@@ -164,12 +190,59 @@ class Policy:
                 line,
                 *args,
                 _describe(exc),
-                state.attempt_number + 1,
+                state.attempt_number + 1 - (paced.paced if paced is not None else 0),
                 total,
                 wait,
             )
 
         return before_sleep
+
+
+@dataclass
+class _Paced:
+    """The stop and wait of a paced policy over one run: the failures that said how long to
+    wait are counted apart (their waits summed), the others against `attempts` with the
+    backoff counted in them alone."""
+
+    told: Callable[[BaseException], float | None]
+    attempts: int | None
+    within: float
+    backoff: Callable[[int], float]  # the wait after the n-th counted failure
+    paced: int = 0  # attempts that failed saying how long to wait
+    waited: float = 0.0  # what those said, in all
+    last: float | None = None  # what the latest failure said (None: it said nothing)
+    seen: int = 0  # the attempt `last` is about
+
+    def stop_and_wait(
+        self,
+    ) -> tuple[Callable[[RetryCallState], bool], Callable[[RetryCallState], float]]:
+        return self._stop, self._wait
+
+    def _stop(self, state: RetryCallState) -> bool:
+        told = self._told(state)
+        if told is not None:
+            return self.waited > self.within
+        counted = state.attempt_number - self.paced
+        return self.attempts is not None and counted >= self.attempts
+
+    def _wait(self, state: RetryCallState) -> float:
+        told = self._told(state)
+        if told is not None:
+            return told
+        return self.backoff(max(1, state.attempt_number - self.paced))  # as if paced ones were not
+
+    def _told(self, state: RetryCallState) -> float | None:
+        """What the failure of this attempt said to wait, counted once (tenacity asks `wait`
+        and `stop` after each failure, in an order of its own)."""
+        if self.seen != state.attempt_number:
+            self.seen = state.attempt_number
+            outcome = state.outcome
+            exc = outcome.exception() if outcome is not None else None
+            self.last = self.told(exc) if exc is not None else None
+            if self.last is not None:
+                self.paced += 1
+                self.waited += max(1.0, self.last)  # "0 s" again and again ends too
+        return self.last
 
 
 def _describe(exc: BaseException | None) -> str:

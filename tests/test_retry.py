@@ -148,3 +148,61 @@ def test_the_loop_finder_finds_one() -> None:
         "            await asyncio.sleep(1)\n"
     )
     assert _sleeps_in_a_loop(ast.parse(source)) == [6]
+
+
+class _Told(Exception):
+    """A failure that says how long to wait (a provider's 429 with its hint)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"throttled for {seconds} s")
+        self.seconds = seconds
+
+
+def _told(exc: BaseException) -> float | None:
+    return exc.seconds if isinstance(exc, _Told) else None
+
+
+def _paced(within: float) -> Policy:
+    """4 attempts; waits scaled to 0 (the backoff), but not what a failure says."""
+    return Policy(
+        "paced", lambda e: isinstance(e, _Told | _Status), attempts=4, wait_scale=0
+    ).paced(_told, within=within)
+
+
+def _logged_waits(caplog: pytest.LogCaptureFixture) -> list[tuple[int, float]]:
+    """(the attempt announced, the wait) of each line logged before a sleep."""
+    return [
+        (int(r.args[-3]), float(r.args[-1]))  # type: ignore[index,arg-type]
+        for r in caplog.records
+        if r.name == "bot.retry"
+    ]
+
+
+async def test_a_failure_that_says_how_long_waits_that_long_and_is_not_an_attempt(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    errors: list[BaseException] = [_Told(0.05), _Status(503), _Told(0.02), _Status(503)]
+    errors += [_Told(0.01)] * 5 + [_Status(503)]
+    calls, fn = _failing(errors)
+    with caplog.at_level(logging.INFO, logger="bot.retry"):
+        assert await _paced(within=10).call(fn, "creating") == "ok"
+    assert len(calls) == 11  # 7 told to wait + 3 counted failures + the success: 4 attempts
+    waits = _logged_waits(caplog)
+    assert waits[0] == (1, 0.05)  # told: waited as said, still "attempt 1" next
+    assert waits[1] == (2, 0.0)  # a counted failure: the (scaled) backoff
+    assert waits[2] == (2, 0.02)
+    assert [attempt for attempt, _ in waits[-2:]] == [3, 4]  # five told apart: still the 3rd
+
+
+async def test_being_told_to_wait_stops_after_the_bound_with_the_last_failure() -> None:
+    calls, fn = _failing([_Told(0.02)] * 50)
+    with pytest.raises(_Told):
+        await _paced(within=3).call(fn, "creating")
+    assert len(calls) == 4  # each counts as at least 1 s: the fourth is beyond the bound
+
+
+async def test_counted_failures_still_stop_at_the_attempts() -> None:
+    calls, fn = _failing([_Status(503)] * 10)
+    with pytest.raises(_Status):
+        await _paced(within=10).call(fn, "creating")
+    assert len(calls) == 4

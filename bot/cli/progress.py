@@ -44,10 +44,16 @@ _STAGE = {
 
 
 def stage(progress: Progress) -> str:
-    """The generation's stage as one plain line."""
+    """The generation's stage as one plain line (and the create budget's hold, if any)."""
+    held = None if progress.final else progress.held_notice()
+    return _stage(progress) + (f" — {held}" if held else "")
+
+
+def _stage(progress: Progress) -> str:
     status = progress.status
     if status is GenerationStatus.QUEUED and progress.position:
-        return f"queued (position {progress.position})"
+        estimate = progress.queue_estimate()
+        return f"queued (position {progress.position}{f', {estimate}' if estimate else ''})"
     if status is GenerationStatus.DELIVERING and progress.delivered:
         return f"delivered ({one_line(progress.delivered)})"
     if status is GenerationStatus.DELIVERING and progress.stitched:

@@ -21,6 +21,7 @@ class Event:
 @dataclass(frozen=True, slots=True)
 class Queued(Event):
     position: int  # 1 = next to start
+    until: float | None = None  # about when it starts (wall clock), if known (run/waits.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,17 @@ class AnalysisDone(Event):
 class ClipStarted(Event):
     index: int
     prediction_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class ClipHeld(Event):
+    """Clip `index` waits for this process's Replicate create budget (the account's cap):
+    `ahead` creates wait before it, and its turn comes at `until` (wall clock, `time.time()`),
+    as the budget knows it (`RequestBudget.eta`)."""
+
+    index: int
+    ahead: int
+    until: float
 
 
 @dataclass(frozen=True, slots=True)

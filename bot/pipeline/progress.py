@@ -7,6 +7,7 @@ both, and a state loaded from the database after a restart reads like one built 
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from bot.pipeline.events import (
     Cancelled,
     ClipCompleted,
     ClipFailed,
+    ClipHeld,
     ClipStarted,
     Delivered,
     Event,
@@ -79,6 +81,7 @@ class Progress:
     scenes: list[str] = field(default_factory=list)  # each scene's prompt, once known
     clips: list[ClipShows] = field(default_factory=list)
     position: int | None = None  # in the owner's queue; 1 = next to start
+    starts_at: float | None = None  # about when, if known (`Queued.until`: wall clock)
     error: str | None = None
     started_at: float = field(default_factory=time.time)
     ended_at: float | None = None
@@ -91,6 +94,9 @@ class Progress:
     reroll_error: str | None = None  # why the last reroll did not make a new version
     shown_ref: str | None = field(default=None, repr=False)  # the film's ref while rerolling
     chained: ChainedRender | None = None  # scenes rendered one after another, and the wait
+    # clips waiting for Replicate's create budget: index → (creates ahead, their turn's
+    # wall-clock time), the latest `ClipHeld` of each until the clip starts or ends
+    held: dict[int, tuple[int, float]] = field(default_factory=dict)
 
     @classmethod
     def from_rows(
@@ -122,6 +128,47 @@ class Progress:
     def final(self) -> bool:
         return self.status.final
 
+    def held_for(self, now: float | None = None) -> tuple[int, float] | None:
+        """While Replicate's create budget holds clips back: the creates ahead of the first of
+        them to get its turn, and the seconds until that turn (None when none is held, or
+        every turn has come: the create is on its way)."""
+        now = time.time() if now is None else now
+        due = [(until, ahead) for ahead, until in self.held.values() if until > now]
+        if not due:
+            return None
+        until, ahead = min(due)
+        return ahead, until - now
+
+    def queue_notice(self, now: float | None = None) -> str | None:
+        """A run in its member's queue: "position 2 in your queue, about 3 min" (the estimate
+        only while it is in the future); None when not queued."""
+        if not self.position:
+            return None
+        estimate = self.queue_estimate(now)
+        return f"position {self.position} in your queue" + (f", {estimate}" if estimate else "")
+
+    def queue_estimate(self, now: float | None = None) -> str | None:
+        """ "about 3 min" until a queued run should start, while that is in the future."""
+        now = time.time() if now is None else now
+        if not self.position or self.starts_at is None or self.starts_at <= now:
+            return None
+        return f"about {about(self.starts_at - now)}"
+
+    def held_notice(self, now: float | None = None) -> str | None:
+        """What the member is told while the create budget holds their clips back (the
+        Discord reply and the terminal alike): "Replicate is busy: 12 scenes ahead of yours,
+        about 40 s"; None when nothing is held."""
+        held = self.held_for(now)
+        if held is None:
+            return None
+        ahead, seconds = held
+        queue = (
+            "yours is next"
+            if ahead == 0
+            else f"{ahead} scene{'' if ahead == 1 else 's'} ahead of yours"
+        )
+        return f"Replicate is busy: {queue}, about {about(seconds)}"
+
     @property
     def done_count(self) -> int:
         return sum(1 for c in self.clips if c == ClipShows.DONE)
@@ -131,13 +178,14 @@ class Progress:
         if self.final and not isinstance(event, Queued | Started | RerollStarted):
             return False
         match event:
-            case Queued(position=position):
+            case Queued(position=position, until=until):
                 if self.final:  # a Retry begins a new run
                     self.status, self.error, self.ended_at = GenerationStatus.QUEUED, None, None
-                self.position = position
+                self.position, self.starts_at = position, until
             case Started():
                 self.status, self.error, self.ended_at = GenerationStatus.ANALYSING, None, None
                 self.position = None
+                self.held.clear()
             case AnalysisDone(shot_list=shot_list, chained=chained):
                 self.title = shot_list.title
                 self.chained = chained or self.chained
@@ -145,12 +193,17 @@ class Progress:
                 if len(self.clips) != len(shot_list.scenes):
                     self.clips = [ClipShows.WAITING] * len(shot_list.scenes)
                 self.status = GenerationStatus.RENDERING
+            case ClipHeld(index=i, ahead=ahead, until=until):
+                self.held[i] = (ahead, until)
             case ClipStarted(index=i):
                 self._set(i, ClipShows.RENDERING)
+                self.held.pop(i, None)
             case ClipCompleted(index=i):
                 self._set(i, ClipShows.DONE)
+                self.held.pop(i, None)
             case ClipFailed(index=i, will_retry=retry):
                 self._set(i, ClipShows.RETRYING if retry else ClipShows.FAILED)
+                self.held.pop(i, None)
             case Stitched(duration=duration, reencoded=reencoded):
                 self.status, self.stitched = GenerationStatus.DELIVERING, (duration, reencoded)
             case Narrated():
@@ -193,3 +246,14 @@ class Progress:
 
     def _end(self, status: GenerationStatus, error: str | None) -> None:
         self.status, self.error, self.ended_at, self.position = status, error, time.time(), None
+        self.held.clear()
+
+
+def about(seconds: float) -> str:
+    """A wait as a member reads it: "5 s", "40 s" (to 5 s beyond 10 s), "3 min" (beyond
+    90 s, to the minute); rounded up, so it is not said to be sooner than it is."""
+    if seconds <= 10:
+        return f"{max(1, math.ceil(seconds))} s"
+    if seconds <= 90:
+        return f"{5 * math.ceil(seconds / 5)} s"
+    return f"{math.ceil(seconds / 60)} min"

@@ -101,14 +101,17 @@ def embed(state: ReplyState) -> discord.Embed:
             if state.delivered is None
             else "✅ Done — your DMs are closed, so the film was posted with a mention"
         )
-    if state.status is GenerationStatus.QUEUED and state.position:
-        stage += f" — position {state.position} in your queue"
+    queue = state.queue_notice()  # "position 2 in your queue[, about 3 min]"
+    if state.status is GenerationStatus.QUEUED and queue:
+        stage += f" — {queue}"
     if state.rerolling is not None and not state.final:
         stage = f"🎲 Rerolling scene {state.rerolling + 1} — v{state.version} on its way"
-        if state.position:
-            stage += f" (position {state.position} in your queue)"
+        if queue:
+            stage += f" ({queue})"
     elif state.status is GenerationStatus.DONE and state.version > 1:
         stage = stage.replace("the film", f"v{state.version} of the film", 1)
+    if not state.final and (held := state.held_notice()) is not None:
+        stage += f" — {held}"  # the create budget holds clips back
     result.add_field(name="Status", value=stage, inline=False)
     if state.chained is not None and not state.final:
         result.add_field(name="Continuity", value=state.chained.notice()[:1024], inline=False)

@@ -23,6 +23,7 @@ from bot.pipeline.events import (
     Cancelled,
     ClipCompleted,
     ClipFailed,
+    ClipHeld,
     Event,
     Failed,
     Finished,
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # what a member waits for: edited in as soon as the channel allows (so are final states)
-URGENT = (AnalysisDone, ClipCompleted)
+URGENT = (AnalysisDone, ClipCompleted, ClipHeld)
 # events that change what the reply shows enough to be worth an edit
 SHOWN = (
     Queued,
@@ -64,6 +65,7 @@ SHOWN = (
     Cancelled,
     RerollStarted,
     RerollEnded,
+    ClipHeld,  # the create budget holds clips back: their place and the wait (issue 21)
 )
 
 Post = Callable[[ReplyState], Awaitable[None]]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -12,6 +13,7 @@ from bot.pipeline.events import (
     AnalysisDone,
     ClipCompleted,
     ClipFailed,
+    ClipHeld,
     ClipStarted,
     Failed,
     Queued,
@@ -53,3 +55,18 @@ def test_a_retry_reads_retrying_in_the_terminal_too() -> None:
     assert "generation #7: failed: clip 1: gone" in lines
     assert "generation #7: clip 1/2 done" not in lines
     assert lines[-2:] == ["1. retrying a seal 1", "2. done a seal 2"]
+
+
+def test_a_held_clip_reads_its_place_and_wait_in_the_terminal_too() -> None:
+    out = io.StringIO()
+    with TerminalProgress(Console(file=out, force_terminal=False)) as progress:
+        progress.follow(7)
+        progress.handle(Started(7))
+        progress.handle(AnalysisDone(7, shot_list(2)))
+        progress.handle(ClipHeld(7, 1, 5, time.time() + 20))
+        progress.handle(ClipStarted(7, 1, "p2"))
+    lines = out.getvalue().splitlines()
+    assert (
+        "generation #7: rendering clips — Replicate is busy: 5 scenes ahead of yours, about 20 s"
+        in lines
+    )

@@ -11,7 +11,8 @@ import pytest
 
 from bot.pipeline.analysis.shotlist import Scene, ShotList
 from bot.pipeline.errors import AnalysisError, ClipError
-from bot.pipeline.events import ClipFailed, Failed
+from bot.pipeline.events import ClipFailed, ClipHeld, Failed
+from bot.pipeline.progress import ClipShows
 from cogs.generate import render
 from cogs.generate.state import ReplyState
 from cogs.generate.thread import shot_list_text
@@ -252,3 +253,19 @@ def test_a_post_failure_is_shown_escaped_and_without_server_paths() -> None:
     assert UNESCAPED.search(shown) is None, shown  # no masked link or emphasis
     plain = shown.replace("\\", "")
     assert "clip-1.mp4" in plain and "/srv/reelbot" not in plain
+
+
+def test_a_reply_held_by_replicates_create_budget_says_its_place_and_about_how_long() -> None:
+    state = state_with(GenerationStatus.RENDERING, clips=[ClipShows.WAITING] * 4)
+    state.apply(ClipHeld(7, 0, 12, time.time() + 39.5))
+    status = fields(render.embed(state))["Status"]
+    assert status == "🎬 Rendering clips — Replicate is busy: 12 scenes ahead of yours, about 40 s"
+    assert validate_body("PATCH", EDIT, body(state)) == {}
+    state.apply(ClipHeld(7, 0, 1, time.time() - 1))  # its turn has come: nothing to estimate
+    assert fields(render.embed(state))["Status"] == "🎬 Rendering clips"
+
+
+def test_a_queued_reply_shows_about_when_it_starts_when_known() -> None:
+    state = state_with(GenerationStatus.QUEUED, position=2, starts_at=time.time() + 100)
+    status = fields(render.embed(state))["Status"]
+    assert status == "⏳ Queued — position 2 in your queue, about 2 min"

@@ -9,6 +9,7 @@ from bot.pipeline.events import (
     Cancelled,
     ClipCompleted,
     ClipFailed,
+    ClipHeld,
     ClipStarted,
     Delivered,
     Failed,
@@ -18,7 +19,7 @@ from bot.pipeline.events import (
     Started,
     Stitched,
 )
-from bot.pipeline.progress import ClipShows, Progress
+from bot.pipeline.progress import ClipShows, Progress, about
 from storage.models import ClipStatus, GenerationStatus
 from tests.cogs.rows import clip, generation, shot_list
 
@@ -145,3 +146,47 @@ def test_the_stitched_film_and_its_delivery_are_kept() -> None:
     assert progress.narration == Narrated(7, "alloy", "the voice could not be mixed")
     progress.apply(Delivered(7, "thread:5/6"))
     assert progress.delivered == "thread:5/6" and not progress.final
+
+
+def test_held_clips_show_the_first_turn_until_each_starts_or_ends() -> None:
+    state = started(3)
+    now = 1000.0
+    assert state.held_for(now) is None and state.held_notice(now) is None
+    state.apply(ClipHeld(7, 2, 12, now + 40))
+    state.apply(ClipHeld(7, 1, 11, now + 38))
+    state.apply(ClipHeld(7, 1, 3, now + 9))  # clip 2 again (a 429 moved the line): the latest
+    assert state.held_for(now) == (3, 9.0)
+    assert state.held_notice(now) == "Replicate is busy: 3 scenes ahead of yours, about 9 s"
+    state.apply(ClipStarted(7, 1, "p2"))
+    assert state.held_notice(now) == "Replicate is busy: 12 scenes ahead of yours, about 40 s"
+    assert state.held_for(now + 41) is None  # its turn came: the create is on its way
+    state.apply(ClipFailed(7, 2, "refused", will_retry=False))
+    assert state.held_for(now) is None
+    state.apply(ClipHeld(7, 0, 0, now + 3))
+    assert state.held_notice(now) == "Replicate is busy: yours is next, about 3 s"
+    state.apply(Failed(7, "cancelled"))
+    assert state.held == {}
+
+
+def test_a_wait_reads_rounded_up() -> None:
+    assert [about(s) for s in (0.2, 4.1, 10, 10.5, 41, 90, 91, 150)] == [
+        "1 s",
+        "5 s",
+        "10 s",
+        "15 s",
+        "45 s",
+        "90 s",
+        "2 min",
+        "3 min",
+    ]
+
+
+def test_a_queued_run_shows_about_when_it_starts_while_that_is_ahead() -> None:
+    state = Progress(7, "a seal")
+    state.apply(Queued(7, 2))
+    assert state.queue_notice(1000.0) == "position 2 in your queue"
+    state.apply(Queued(7, 1, 1000.0 + 170))
+    assert state.queue_notice(1000.0) == "position 1 in your queue, about 3 min"
+    assert state.queue_notice(1000.0 + 171) == "position 1 in your queue"  # overdue: no guess
+    state.apply(Started(7))
+    assert state.queue_notice(1000.0) is None

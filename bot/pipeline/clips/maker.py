@@ -24,7 +24,14 @@ from bot.pipeline.clips.uploads import ClipUploads, MissingStartImage
 from bot.pipeline.clips.video_models import ClipRequest, VideoModel
 from bot.pipeline.director import chain
 from bot.pipeline.errors import UNEXPECTED, ClipError, LeaseLost, MediaError, public_reason
-from bot.pipeline.events import ClipCompleted, ClipFailed, ClipStarted, ClipWithheld, EventBus
+from bot.pipeline.events import (
+    ClipCompleted,
+    ClipFailed,
+    ClipHeld,
+    ClipStarted,
+    ClipWithheld,
+    EventBus,
+)
 from bot.retry import Retries
 from storage.models import (
     Clip,
@@ -48,6 +55,7 @@ OVER_BUDGET = (
 )
 MAX_CLIP_BYTES = 200 * 1024 * 1024
 MAX_REMAKES = 3  # outputs lost to Replicate's data removal, remade without spending attempts
+HELD_SHOWN = 2.0  # seconds of waiting for the create budget beyond which the member is told
 
 
 @dataclass(frozen=True)
@@ -293,9 +301,14 @@ class ClipMaker:
         # slot (an upload expires), and stored before the create names it
         clip = await self._ready(generation, clip)
         inputs = self.inputs(generation, clip, style)
+
+        def held(ahead: int, seconds: float) -> None:  # the create waits for the budget
+            if seconds > HELD_SHOWN:
+                self._bus.publish(ClipHeld(generation.id, clip.index, ahead, time.time() + seconds))
+
         try:
             prediction_id = await self._predictions.create(
-                inputs, since=time.time(), claimed=self._repo.claimed_prediction_ids
+                inputs, since=time.time(), claimed=self._repo.claimed_prediction_ids, held=held
             )
         except CreateFailed as exc:
             reason = await self._ended(generation, clip, str(exc), will_retry=False)

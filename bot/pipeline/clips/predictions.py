@@ -29,12 +29,14 @@ from replicate.exceptions import ReplicateError
 
 from bot.pipeline.clips.budget import RequestBudget
 from bot.pipeline.clips.snapshot import UNREADABLE, Snapshot, entry_id, parse, timestamp
+from bot.pipeline.clips.throttled import Throttled, throttled_wait, told_wait
 from bot.retry import Retries
 from bot.tasks import spawn
 
 log = logging.getLogger(__name__)
 
 CREATE_ATTEMPTS = 4
+THROTTLED_FOR = 300.0  # seconds a create may spend told to wait (429s) before its clip fails
 RECONCILE_SLACK = 120.0  # seconds of clock skew tolerated when matching a lost create
 POLL_PAGES = 10
 RECONCILE_PAGES = 10  # the list is the whole account's: other apps may have added many since
@@ -110,6 +112,13 @@ def _ambiguous(exc: BaseException) -> bool:
     return isinstance(exc, httpx.TransportError | ValueError)
 
 
+@dataclass(eq=False, slots=True)
+class _InLine:
+    """A create waiting for the create budget, and whom to tell about its wait."""
+
+    held: Callable[[int, float], None] | None
+
+
 class Predictions:
     """The Replicate side of clip rendering: creates over a `replicate.Client`, reads and
     cancels over `api` (an `httpx.AsyncClient` with the API's base URL and the token). Follows
@@ -133,18 +142,20 @@ class Predictions:
     ) -> None:
         self._client = client
         # a throttled or ambiguous create is tried again (4 attempts, 1 s doubled); anything
-        # else Replicate refused is not (`_create_once` raises CreateFailed)
+        # else Replicate refused is not (`_create_once` raises CreateFailed). A 429 that says
+        # when waits that long and is no attempt, up to THROTTLED_FOR seconds in all
         self._create_policy = dataclasses.replace(
             (retries or Retries()).provider_call,
             transient=_create_again,
             attempts=CREATE_ATTEMPTS,
-        )
+        ).paced(throttled_wait, within=THROTTLED_FOR)
         self._api = api
         self._model = model
         self._cancel_after = cancel_after
 
         self._reads = RequestBudget(reads_per_minute, burst=20)
         self._creates = RequestBudget(creates_per_minute, burst=20)
+        self._in_line: list[_InLine] = []  # creates waiting for `_creates`, first first
         self._interval = poll_interval
         self._waiters: dict[str, list[asyncio.Future[Snapshot]]] = {}
         self._waiting_since: dict[str, float] = {}
@@ -168,11 +179,25 @@ class Predictions:
 
     # create ------------------------------------------------------------------------------
 
-    async def create(self, inputs: dict[str, Any], *, since: float, claimed: Claimed) -> str:
+    def create_wait(self) -> tuple[int, float]:
+        """For a create about to be asked for: the creates waiting ahead of it for this
+        process's create budget, and the seconds until its turn (`RequestBudget.eta`)."""
+        ahead = self._creates.waiting
+        return ahead, self._creates.eta(ahead + 1)
+
+    async def create(
+        self,
+        inputs: dict[str, Any],
+        *,
+        since: float,
+        claimed: Claimed,
+        held: Callable[[int, float], None] | None = None,
+    ) -> str:
         """Create one prediction, retrying throttling and ambiguous failures without duplicates
         (`bot.retry`'s provider-call policy; an ambiguous failure is first looked for among the
         recent predictions); returns its id. `since` is when the first attempt began; `claimed`
-        are ids that belong to other clips. Raises CreateFailed."""
+        are ids that belong to other clips; `held(ahead, seconds)` is told before each attempt
+        waits for the create budget (`create_wait`). Raises CreateFailed."""
         tries = 0
         try:
             async for attempt in self._create_policy.attempts_of(
@@ -180,7 +205,7 @@ class Predictions:
             ):
                 with attempt:
                     tries += 1
-                    found = await self._create_once(inputs, since, claimed, throttled=tries)
+                    found = await self._create_once(inputs, since, claimed, tries, held)
                     if found is not None:
                         return found
         except (*PROVIDER_ERRORS, ValueError) as exc:  # ValueError: the SDK's model
@@ -188,17 +213,29 @@ class Predictions:
         raise AssertionError("unreachable: the policy raises its last failure")
 
     async def _create_once(
-        self, inputs: dict[str, Any], since: float, claimed: Claimed, *, throttled: int
+        self,
+        inputs: dict[str, Any],
+        since: float,
+        claimed: Claimed,
+        throttled: int,
+        held: Callable[[int, float], None] | None,
     ) -> str | None:
         """One create; a failure Replicate may have acted on anyway is looked for, and raised
         again (to be tried again) when it is not found. CreateFailed when it is not worth it."""
-        await self._creates.take()
+        await self._take_create(held)
         try:
             return await self._post_create(inputs)
         except (*PROVIDER_ERRORS, ValueError) as exc:
             if isinstance(exc, ReplicateError) and exc.status == 429:
-                # every create of this process waits: the budget is the account's
-                self._creates.pause(self._create_policy.first_wait * 2 ** (throttled - 1))
+                # every create of this process waits: the budget is the account's. As long as
+                # Replicate said (the policy waits as much), else the backoff
+                told = throttled_wait(exc)
+                backoff = self._create_policy.first_wait * 2 ** (throttled - 1)
+                self._creates.pause(told if told is not None else backoff)
+                self._announce_line()  # every create waiting now waits longer
+                if held is not None:  # and this one joins the line once the pause is over
+                    behind = len(self._in_line)
+                    held(behind, self._creates.eta(behind + 1))
                 raise
             if not _ambiguous(exc):
                 raise CreateFailed(describe(exc)) from exc
@@ -213,6 +250,23 @@ class Predictions:
             )
             return found.prediction_id
 
+    async def _take_create(self, held: Callable[[int, float], None] | None) -> None:
+        """Wait for the create budget, `held` told where in the line and for how long (and
+        again whenever a 429 pauses the line)."""
+        entry = _InLine(held)
+        if held is not None:
+            held(*self.create_wait())
+        self._in_line.append(entry)  # in the order `take()` serves: it is entered right now
+        try:
+            await self._creates.take()
+        finally:
+            self._in_line.remove(entry)
+
+    def _announce_line(self) -> None:
+        for place, waiting in enumerate(self._in_line):
+            if waiting.held is not None:
+                waiting.held(place, self._creates.eta(place + 1))
+
     async def _post_create(self, inputs: dict[str, Any]) -> str:
         """One create through the bot's own HTTP client: the SDK cannot send `Cancel-After`.
         Raises `ReplicateError` for an error answer, `UnreadableAnswer` for an answer without
@@ -224,6 +278,11 @@ class Predictions:
         response = await self._api.post(
             path, json=body, headers=deadline_header(self._cancel_after)
         )
+        if response.status_code == 429:
+            throttled = Throttled.from_response(response)
+            assert isinstance(throttled, Throttled)
+            throttled.retry_after = told_wait(response)
+            raise throttled
         if response.status_code >= 400:
             raise ReplicateError.from_response(response)
         try:

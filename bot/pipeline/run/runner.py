@@ -34,6 +34,7 @@ from bot.pipeline.run.generation_tasks import GenerationTasks
 from bot.pipeline.run.pacing import AnswersFirst
 from bot.pipeline.run.story import Story
 from bot.pipeline.run.transitions import Transitions, Who
+from bot.pipeline.run.waits import QueueWaits
 from bot.pipeline.sound.music import Composer
 from bot.pipeline.sound.speech import Narrator
 from bot.pipeline.spend.admission import NO_LONGER_ENABLED, Admission
@@ -123,6 +124,8 @@ class Runner:
         self._moves = Transitions(repo)
         self._endings = Endings(self._moves, bus, retries)
         self._held: dict[int, str] = {}  # resumed ones a configuration error stops: why
+        self._waits = QueueWaits()  # about when a run in its member's queue starts
+        bus.subscribe(self._waits.handle)
         self._closed = False
         crew = Crew(
             repo=repo,
@@ -436,7 +439,9 @@ class Runner:
             return
 
         def position(place: int) -> None:
-            self.bus.publish(Queued(generation.id, place))
+            slots = self._config.user_concurrency
+            until = self._waits.start_at(generation.owner_id, place, slots)
+            self.bus.publish(Queued(generation.id, place, until))
 
         await self._answers.after_answers()  # a burst of commands is answered first
         async with self._queue.slot(generation.owner_id, position):
@@ -444,7 +449,11 @@ class Runner:
             if generation.status is GenerationStatus.REROLLING:
                 await self._rerolls.run(generation.id)
             else:
-                await self.run(generation.id)
+                self._waits.started(generation.id, generation.owner_id)
+                try:
+                    await self.run(generation.id)
+                finally:
+                    self._waits.left(generation.id)
 
     async def _member_slot(self, generation: Generation, position: Callable[[int], None]) -> None:
         """Wait while the member's other generations fill their `USER_CONCURRENCY` in the
