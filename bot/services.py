@@ -33,7 +33,7 @@ from bot.pipeline.checks.preflight import (
 )
 from bot.pipeline.clips.check import ClipCheck
 from bot.pipeline.clips.maker import ClipMaker, MediaPolicy
-from bot.pipeline.clips.predictions import Predictions
+from bot.pipeline.clips.predictions import AccountBudgets, Predictions
 from bot.pipeline.clips.video_models import get_model
 from bot.pipeline.events import EventBus
 from bot.pipeline.media import ENCODES
@@ -201,6 +201,7 @@ async def open_services(
             )
         replicate_api = make_replicate_api(settings, replicate_transport)
         admission = Admission(settings)
+        budgets = AccountBudgets()  # Replicate's, the account's: one set for every model here
         leases: Leases | None = None
         if make_leases is not None:
             leases = make_leases(repo)
@@ -214,6 +215,7 @@ async def open_services(
                     make_replicate_client(settings, replicate_transport),
                     replicate_api,
                     model=settings.video_model,
+                    budgets=budgets,
                     poll_interval=settings.replicate_poll_seconds,
                     cancel_after=settings.clip_timeout_seconds,
                     retries=retries,
@@ -236,6 +238,7 @@ async def open_services(
                     make_replicate_client(settings, replicate_transport),
                     replicate_api,
                     model=MUSIC_MODEL,
+                    budgets=budgets,
                     poll_interval=settings.replicate_poll_seconds,
                     cancel_after=settings.clip_timeout_seconds,
                 ),

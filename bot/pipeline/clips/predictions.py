@@ -20,7 +20,7 @@ import logging
 import math
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
@@ -119,6 +119,29 @@ class _InLine:
     held: Callable[[int, float], None] | None
 
 
+@dataclass(eq=False)
+class AccountBudgets:
+    """Replicate's request budgets, which are the account's (every model the bot calls, the
+    clips, the score, the portraits): one set per process, given to each model's `Predictions`
+    so together they stay under them. `in_line`: the creates waiting for `creates`, first
+    first (what a held clip is told: `Predictions.create`)."""
+
+    # Replicate: "You can create predictions at 600 requests per minute. All other endpoints
+    # you can call at 3000 requests per minute" (docs/topics/predictions/rate-limits). The
+    # create bucket lets through at most its burst (20) + 560 in any 60 s, 580: the cap with
+    # room for requests that arrive late, and 0.93 of it sustained (the benchmark's `sustained`
+    # scenario; 480 held it to 0.80).
+    reads: RequestBudget = field(default_factory=lambda: RequestBudget(2400, burst=20))
+    creates: RequestBudget = field(default_factory=lambda: RequestBudget(560, burst=20))
+    in_line: list[_InLine] = field(default_factory=list)
+
+    def share(self, parts: int) -> None:
+        """With `parts` processes on one token, this one keeps a `parts`-th of each budget
+        (`bot.pipeline.run.lease` counts the live ones)."""
+        self.reads.share(parts)
+        self.creates.share(parts)
+
+
 class Predictions:
     """The Replicate side of clip rendering: creates over a `replicate.Client`, reads and
     cancels over `api` (an `httpx.AsyncClient` with the API's base URL and the token). Follows
@@ -130,12 +153,7 @@ class Predictions:
         api: httpx.AsyncClient,
         *,
         model: str,
-        reads_per_minute: float = 2400,
-        # Replicate: "You can create predictions at 600 requests per minute" (docs/topics/
-        # predictions/rate-limits). The bucket lets through at most its burst (20) + 560 in
-        # any 60 s, 580: the cap with room for requests that arrive late, and 0.93 of it
-        # sustained (the benchmark's `sustained` scenario; 480 held it to 0.80).
-        creates_per_minute: float = 560,
+        budgets: AccountBudgets | None = None,  # None: its own (one model alone)
         poll_interval: float = 1.0,
         cancel_after: float | None = None,
         retries: Retries | None = None,
@@ -153,9 +171,10 @@ class Predictions:
         self._model = model
         self._cancel_after = cancel_after
 
-        self._reads = RequestBudget(reads_per_minute, burst=20)
-        self._creates = RequestBudget(creates_per_minute, burst=20)
-        self._in_line: list[_InLine] = []  # creates waiting for `_creates`, first first
+        self._budgets = budgets or AccountBudgets()
+        self._reads = self._budgets.reads
+        self._creates = self._budgets.creates
+        self._in_line = self._budgets.in_line  # creates waiting for `_creates`, first first
         self._interval = poll_interval
         self._waiters: dict[str, list[asyncio.Future[Snapshot]]] = {}
         self._waiting_since: dict[str, float] = {}
@@ -174,8 +193,7 @@ class Predictions:
     def share_budget(self, parts: int) -> None:
         """Replicate's limits are per account: with `parts` processes on one token, this one
         keeps a `parts`-th of each budget (`bot.pipeline.run.lease` counts the live ones)."""
-        self._reads.share(parts)
-        self._creates.share(parts)
+        self._budgets.share(parts)
 
     # create ------------------------------------------------------------------------------
 

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
+import replicate
 
 from bot.pipeline.clips.budget import RequestBudget
+from bot.pipeline.clips.predictions import AccountBudgets, Predictions
 
 
 class Clock:
@@ -84,3 +87,17 @@ async def test_a_pause_holds_the_request_already_waiting() -> None:
     await waiter
     # before, it went at its old moment (~0.95 s after the pause)
     assert loop.time() - paused_at >= 1.45
+
+
+async def test_every_model_s_predictions_share_the_account_s_budgets() -> None:
+    # Replicate's limits are the account's: the clips' creates and the score's wait in one line
+    clock = Clock()
+    budgets = AccountBudgets(creates=RequestBudget(60, burst=1, clock=clock))
+    async with httpx.AsyncClient(base_url="http://127.0.0.1:9") as api:
+        clips = Predictions(replicate.Client(api_token="t"), api, model="a/video", budgets=budgets)
+        score = Predictions(replicate.Client(api_token="t"), api, model="b/music", budgets=budgets)
+        assert clips.create_wait() == score.create_wait() == (0, 0.0)
+        await budgets.creates.take()  # the clip model's create spends the one token
+        assert score.create_wait() == (0, pytest.approx(1.0))  # the score waits its turn
+        clips.share_budget(2)  # a second process: both halve, together
+        assert score.create_wait() == (0, pytest.approx(2.0))
