@@ -57,7 +57,11 @@ async def test_a_reply_whose_id_cannot_be_stored_ends_the_generation_on_it(
         touch, armed = w.discord.touch, [True]
 
         def touched() -> None:  # right after Discord took the reply: lock the database
-            calls = [c for c in w.discord.calls if c.route.endswith("/callback") and c.status]
+            calls = [  # the reply: the public followup after the private "thinking" answer
+                c
+                for c in w.discord.calls
+                if c.route.endswith("/{webhook_token}") and c.method == "POST" and c.status
+            ]
             if armed[0] and calls and 200 <= calls[-1].status < 300:
                 armed[0] = False
                 hold_write_lock(w.settings.database_path, HOLD)

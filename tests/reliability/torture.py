@@ -393,9 +393,9 @@ class Torture:
                 await self._check_film(g, sent)
         replies = {int(g["message_id"]) for g in generations if g["message_id"]}
         for interaction in self.discord.interactions:
-            if interaction.name != "generate" or not interaction.original_message_id:
+            if interaction.name != "generate" or not interaction.reply_id:
                 continue
-            reply = self.discord.world.live_message(interaction.original_message_id)
+            reply = self.discord.world.live_message(interaction.reply_id)
             if reply is not None and not reply.ephemeral and reply.id not in replies:
                 bad.append(f"reply {reply.id} belongs to no generation: it will never move on")
         known = {g["id"] for g in generations}

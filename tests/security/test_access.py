@@ -11,15 +11,10 @@ import asyncio
 from pathlib import Path
 
 from tests.e2e.harness import World, world
-from tests.fakes.discord_fake import MANAGE_MESSAGES, Interaction
+from tests.fakes.discord_fake import MANAGE_MESSAGES
 
 IDEA = "a lighthouse keeper adopts a seal"
 NOT_YOURS = "not one of your generations"
-
-
-def private(interaction: Interaction) -> str | None:
-    data = (interaction.callback or {}).get("data") or {}
-    return data.get("content") if data.get("flags", 0) & 64 else None
 
 
 async def slash(w: World, name: str, options: dict, user: str, channel: int | None = None) -> str:
@@ -37,17 +32,19 @@ async def test_a_burst_of_commands_cannot_pass_the_daily_limit(tmp_path: Path) -
                 for i in range(6)
             )
         )
-        for interaction in burst:
+        for interaction in burst:  # each answered at once, then replied to or refused
             await interaction.wait_callback(timeout=5)
+            await w.discord.wait_for(
+                lambda i=interaction: i.reply_id or w.private_text(i), timeout=10
+            )
 
-        refused = [private(i) for i in burst if private(i) is not None]
+        refused = [w.private_text(i) for i in burst if w.private_text(i) is not None]
         assert len(refused) == 4, refused
         assert all("You have used your 2 generations for today" in (t or "") for t in refused)
         assert await w.services.repo.count_history(w.discord.users["alice"].id) == 2
         # another member is not held back by alice's limit
-        bob = await w.discord.send_slash("generate", {"prompt": IDEA, "clips": 1}, user="bob")
-        await bob.wait_callback(timeout=5)
-        assert private(bob) is None
+        bob = await w.command("generate", {"prompt": IDEA, "clips": 1}, user="bob")
+        assert bob.reply_id is not None and w.private_text(bob) is None
         w.replicate.auto_complete = True
 
 

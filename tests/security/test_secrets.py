@@ -120,7 +120,7 @@ async def test_a_real_bot_run_never_writes_a_token_anywhere(tmp_path: Path) -> N
                 interaction = await discord.send_slash("generate", {"prompt": prompt, "clips": 1})
                 await interaction.wait_callback(timeout=10)
                 reply: int = await discord.wait_for(
-                    lambda i=interaction: i.original_message_id  # type: ignore[misc]
+                    lambda i=interaction: i.reply_id  # type: ignore[misc]
                 )
                 replies.append(reply)
 
