@@ -144,8 +144,7 @@ async def _run(opts: ProcessOptions, setup: Setup) -> dict[str, Any]:
             done = sum(
                 1
                 for i in interactions
-                if (status_of(discord.message(i.reply_id or 0).payload) or "")[:1]
-                == "✅"
+                if (status_of(discord.message(i.reply_id or 0).payload) or "")[:1] == "✅"
             )
             span = max(ended) - interactions[0].sent_at
         finally:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import shutil
 import sqlite3
 import time
@@ -24,6 +25,7 @@ from tests.fakes.discord_fake import FakeDiscord, Interaction, Message
 from tests.fakes.openai_fake import FakeOpenAI
 from tests.fakes.replicate_fake import FakeReplicate
 
+ROOT = Path(__file__).resolve().parent.parent
 IDEA = "a lighthouse keeper adopts a seal"
 FINAL_MARKS = ("✅", "❌", "🛑")
 # Seconds the fake takes per spoken line: OpenAI publishes no latency; a measured tts-1 request
@@ -72,6 +74,9 @@ class Rig:
             discord.add_channel(f"films-{i}") for i in range(1, config.channels)
         ]
         env = bot_env(discord, openai, replicate, workdir, log_level="INFO", **config.settings)
+        # the bot of this checkout, whatever the environment's install points at (a shared
+        # virtualenv's editable install may name another worktree)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         self.log_path = workdir / "bot.log"
         self.bot = BotProcess(discord, env, workdir, self.log_path)
         self.interactions: list[Interaction] = []
