@@ -13,13 +13,13 @@ from openai.lib import type_to_response_format_param
 from openai.types.chat import ChatCompletion
 from openai.types.shared import ReasoningEffort
 
+from bot.pipeline.analysis import rewrite
 from bot.pipeline.analysis.shotlist import (
     ASKED_WORDS_PER_SECOND,
     NarratedShotListPlan,
     ShotList,
     ShotListPlan,
     clamp,
-)
 from bot.pipeline.analysis import rewrite
 from bot.pipeline.errors import AnalysisError, ModerationRefused
 from bot.retry import Retries, http_transient
