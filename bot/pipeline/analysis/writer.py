@@ -20,7 +20,7 @@ from bot.pipeline.analysis.shotlist import (
     ShotList,
     ShotListPlan,
     clamp,
-from bot.pipeline.analysis import rewrite
+)
 from bot.pipeline.errors import AnalysisError, ModerationRefused
 from bot.retry import Retries, http_transient
 
