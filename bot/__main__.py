@@ -63,6 +63,17 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="a score written for the film, mixed under the voice (default: MUSIC_DEFAULT)",
     )
+    gen.add_argument(
+        "--cast",
+        choices=("auto", "off"),
+        default=None,
+        help="auto: a portrait of each named character, passed to every scene that shows them "
+        "(when VIDEO_MODEL takes reference images); default: CAST_DEFAULT",
+    )
+    gen.add_argument(
+        "--cast-image", type=Path, help="your own PNG or JPEG of one character, for the cast"
+    )
+    gen.add_argument("--cast-name", help="the character --cast-image shows (default: the first)")
     again = sub.add_parser("reroll", help="render one scene of a film again: its next version")
     again.add_argument("generation", type=int, help="the generation's number (#N)")
     again.add_argument("scene", type=int, help="the scene to render again, from 1")

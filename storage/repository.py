@@ -8,12 +8,14 @@ import time
 from collections.abc import Callable, Collection, Sequence
 
 from storage.backend import Tx
+from storage.cast_rows import CastRows
 from storage.check_rows import CheckRows
 from storage.clip_rows import ClipRows
 from storage.continuity_rows import ContinuityRows
 from storage.gallery_rows import GalleryRows
 from storage.models import (
     FINAL_STATUSES,
+    CastStatus,
     Clip,
     ClipStatus,
     Generation,
@@ -50,6 +52,7 @@ refuse (the transaction then stores nothing)."""
 
 
 class Repository(
+    CastRows,
     ScoreRows,
     ClipRows,
     PostRows,
@@ -148,6 +151,12 @@ class Repository(
             await tx.execute(
                 "INSERT INTO scores (generation_id, status, updated_at) VALUES (?, ?, ?)",
                 (generation_id, ScoreStatus.WANTED, now),
+            )
+        if new.cast:  # issue 24: the cast sheet, made once the shot list names characters
+            await tx.execute(
+                "INSERT INTO casts (generation_id, status, image_name, updated_at)"
+                " VALUES (?, ?, ?, ?)",
+                (generation_id, CastStatus.WANTED, new.cast_name, now),
             )
         if new.narration and new.voice:
             await tx.execute(

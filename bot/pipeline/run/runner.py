@@ -23,6 +23,8 @@ from bot.pipeline.analysis.writer import Analyst
 from bot.pipeline.checks.preflight import Problem
 from bot.pipeline.clips.fairness import FairQueue
 from bot.pipeline.clips.maker import ClipMaker, MediaPolicy
+from bot.pipeline.director.cast import Casting, reserve_seconds
+from bot.pipeline.director.characters import MAX_CHARACTERS
 from bot.pipeline.director.reroll import Rerolls
 from bot.pipeline.director.start_image import StartImage
 from bot.pipeline.errors import LeaseLost
@@ -105,6 +107,7 @@ class Runner:
         leases: Leases | None = None,
         retries: Retries | None = None,
         composer: Composer | None = None,
+        casting: Casting | None = None,
     ) -> None:
         self.repo = repo
         self.leases = leases  # None: this process alone runs the work (the terminal)
@@ -136,6 +139,7 @@ class Runner:
             narrator=narrator,
             deliverers=self._deliverers,
             composer=composer,
+            casting=casting,
         )
         self._rerolls = Rerolls(crew, self._moves)
         self._story = Story(
@@ -159,6 +163,7 @@ class Runner:
         *,
         announce: Announce | None = None,
         start_image: StartImage | None = None,
+        cast_image: StartImage | None = None,
     ) -> Generation:
         """Admit a new generation (the allow-list and its member's daily budget; `Refused`
         says why not), store it (with its `start_image`, checked before: the first frame of
@@ -173,13 +178,17 @@ class Runner:
                 new,
                 admit=self._admission.check_usage,
                 since=self._admission.since(),
-                reserve=self._reserve(new.clips_requested),
+                reserve=self._reserve(new.clips_requested)
+                + (reserve_seconds(MAX_CHARACTERS) if new.cast and self._reserve(1) else 0.0),
                 lease=self._lease_terms(),
             )
             await self._took(generation.id)
             if start_image is not None:  # a crash before this is never shown, never run
                 path = await start_image.save(self._policy.folder(generation.id))
                 await self.repo.set_start_image(generation.id, str(path))
+            if cast_image is not None:  # issue 24: a member's picture of a character
+                path = await cast_image.save(self._policy.folder(generation.id), "cast-image")
+                await self.repo.set_cast_image(generation.id, str(path))
             if announce is not None:
                 try:
                     await announce(generation)
@@ -188,7 +197,7 @@ class Runner:
                     # in its own task: the caller's error path is not held up by a slow write
                     self._tasks.start(generation.id, lambda: self._never_shown(generation))
                     raise
-        if announce is not None or start_image is not None:
+        if announce is not None or start_image is not None or cast_image is not None:
             fresh = await self.repo.generation(generation.id)
             generation = fresh or generation
         self.start(generation)

@@ -1,0 +1,122 @@
+"""Issue 24's cast sheet through the real process (`python -m bot`, tests/fakes/botprocess.py):
+the fake Replicate serves black-forest-labs/flux-schnell (a real PNG of a colour by its prompt)
+and kwaivgi/kling-v3-omni-video, which declares `reference_images` and colours each clip by the
+first reference it got. The shot list of the fake OpenAI names Ada and Bo: scene 1 shows both,
+scene 2 Ada, scene 3 Bo (tests/fakes/openai_fake.py `cast`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.pipeline.director.cast import PORTRAIT_MODEL
+from tests.e2e.harness import status_of
+from tests.e2e.test_admission import IDEA, field, live
+from tests.e2e.test_reroll_process import clip_posts
+from tests.fakes.mp4 import frame_rgb, image_rgb
+from tests.fakes.openai_fake import CAST
+from tests.fakes.replicate_fake import FakeReplicate
+from tests.fakes.replicate_images import png_bytes
+
+MODEL = "kwaivgi/kling-v3-omni-video"
+SHOWN = [["Ada", "Bo"], ["Ada"], ["Bo"]]  # the fake's cast, by scene
+
+
+def portraits(replicate: FakeReplicate) -> dict[str, bytes]:
+    """Each character's portrait as the image model rendered it, by name (its prompt holds
+    the character's look)."""
+    made = [p for p in replicate.predictions.values() if p.model == PORTRAIT_MODEL]
+    return {
+        name: png_bytes(p.color) for name, look in CAST for p in made if look in p.input["prompt"]
+    }
+
+
+def uploaded(replicate: FakeReplicate, url: str) -> bytes:
+    return replicate.uploaded[url.rsplit("/", 1)[1]].data
+
+
+async def test_every_scene_showing_a_character_gets_that_characters_portrait(
+    tmp_path: Path,
+) -> None:
+    async with live(tmp_path, video_model=MODEL) as run:
+        asked = await run.answered(
+            await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 3})
+        )
+        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        reply = await run.reply_final(reply_id)
+        assert (status_of(reply) or "").startswith("✅"), status_of(reply)
+        assert "Cast: up to 5 portraits" in (field(reply, "Cost") or str(reply.embeds))
+
+        # one portrait per character, in parallel, each kept and shown
+        made = portraits(run.replicate)
+        assert sorted(made) == ["Ada", "Bo"]
+        assert (
+            len([p for p in run.replicate.predictions.values() if p.model == PORTRAIT_MODEL]) == 2
+        )
+        assert made["Ada"] != made["Bo"]
+        rows = run.rows("SELECT idx, name, status, source FROM cast_members ORDER BY idx")
+        assert rows == [(0, "Ada", "ready", "model"), (1, "Bo", "ready", "model")]
+
+        # every scene received exactly the portraits of the characters it shows, in order:
+        # from the recorded request (the uploads' bytes) ...
+        clips = sorted(
+            (p for p in run.replicate.predictions.values() if p.model == MODEL),
+            key=lambda p: p.prompt,
+        )
+        assert len(clips) == 3
+        for clip, names in zip(clips, SHOWN, strict=True):
+            sent = clip.input["reference_images"]
+            assert [uploaded(run.replicate, url) for url in sent] == [made[n] for n in names]
+            for n, name in enumerate(names, start=1):  # named in the prompt as the schema says
+                assert f"{name} is <<<image_{n}>>>." in clip.prompt
+            assert clip.references == [
+                "0x{:02x}{:02x}{:02x}".format(*image_rgb(made[n]) or (0, 0, 0)) for n in names
+            ]
+
+        # ... and from the clips' pixels: each posted clip has its first portrait's colour
+        posts = clip_posts(run, reply_id)
+        cast_posts = [m for m in posts if m.content.startswith("🎭")]
+        assert [m.attachments[0].filename for m in cast_posts] == ["cast-1.png", "cast-2.png"]
+        scene_posts = [m for m in posts if m.content.startswith("Clip")]
+        assert len(scene_posts) == 3
+        assert max(m.id for m in cast_posts) < min(m.id for m in scene_posts)  # cast first
+        for message, names in zip(scene_posts, SHOWN, strict=True):
+            path = tmp_path / f"{message.id}.mp4"
+            path.write_bytes(message.attachments[0].data)
+            assert near(frame_rgb(path, 0.5), image_rgb(made[names[0]]))
+
+
+def near(a: tuple[int, int, int], b: tuple[int, int, int] | None, tolerance: int = 40) -> bool:
+    """Whether a decoded pixel is the colour (after yuv420 round trips)."""
+    assert b is not None
+    return all(abs(x - y) <= tolerance for x, y in zip(a, b, strict=True))
+
+
+async def test_a_film_without_characters_makes_no_portrait(tmp_path: Path) -> None:
+    async with live(tmp_path, video_model=MODEL) as run:
+        run.openai.cast = ()
+        asked = await run.answered(
+            await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
+        )
+        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        reply = await run.reply_final(reply_id)
+        assert (status_of(reply) or "").startswith("✅"), status_of(reply)
+        models = [p.model for p in run.replicate.predictions.values()]
+        assert models == [MODEL, MODEL]  # no portrait
+        assert all("reference_images" not in p.input for p in run.replicate.predictions.values())
+        assert run.rows("SELECT status, reason FROM casts") == [
+            ("none", "the shot list names no character")
+        ]
+        assert run.rows("SELECT COUNT(*) FROM cast_members") == [(0,)]
+
+
+async def test_cast_off_makes_no_portrait_and_the_looks_stay_in_words(tmp_path: Path) -> None:
+    async with live(tmp_path, video_model=MODEL, cast_default="off") as run:
+        asked = await run.answered(
+            await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
+        )
+        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        assert (status_of(await run.reply_final(reply_id)) or "").startswith("✅")
+        assert {p.model for p in run.replicate.predictions.values()} == {MODEL}
+        assert run.rows("SELECT COUNT(*) FROM casts") == [(0,)]
+        looks = [p.prompt for p in run.replicate.predictions.values()]
+        assert all(CAST[0][1] in prompt for prompt in looks if "Ada" in prompt)
