@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable, Collection, Sequence
 
 from storage.backend import Tx
-from storage.cast_rows import CastRows
 from storage.check_rows import CheckRows
 from storage.clip_rows import ClipRows
 from storage.continuity_rows import ContinuityRows
@@ -30,7 +29,7 @@ from storage.narration_rows import NarrationRows
 from storage.post_rows import PostRows
 from storage.rows import _FINAL, _NOT_FINAL, _USAGE, _generation
 from storage.score_rows import ScoreRows
-from storage.start_image_rows import StartImageRows
+from storage.start_image_rows import CastRows, StartImageRows
 from storage.usage_rows import UsageRows
 from storage.version_rows import VersionRows
 

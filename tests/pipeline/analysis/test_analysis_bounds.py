@@ -62,4 +62,3 @@ async def test_a_model_without_reasoning_gets_no_reasoning_effort(openai_fake) -
     (request,) = openai_fake.chat_requests
     assert "reasoning_effort" not in request
     assert request["max_completion_tokens"] == MAX_COMPLETION_TOKENS
-
