@@ -128,6 +128,7 @@ class Clip:
     seed: int | None = None  # the take's own seed (a reroll's); else the generation's + index
     start_image_url: str | None = None  # where its start image was uploaded (Replicate files)
     reference_urls: str | None = None  # issue 24: JSON [[name, url], ...] of its portraits' uploads
+    chained: int = 0  # issue 24: starts from the last frame of the scene before (Extend's first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,6 +232,7 @@ class Version:
     delivery_ref: str | None
     created_at: float
     finished_at: float | None
+    added: int = 0  # issue 24: an Extend's new scenes (`scene` is the first); 0 for a reroll
 
 
 @dataclass(frozen=True, slots=True)

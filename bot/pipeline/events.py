@@ -173,3 +173,12 @@ class CastReady(Event):
 
     portraits: tuple[Portrait, ...]
     note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Extended(Event):
+    """An Extend's scenes are written (issue 24): the film's scenes are now `scenes` (their
+    prompts, the old ones first); published again with the old ones when it ended unmade."""
+
+    version: int
+    scenes: tuple[str, ...]

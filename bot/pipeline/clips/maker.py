@@ -132,10 +132,13 @@ class ClipMaker:
 
     async def start_image(self, generation: Generation, clip: Clip) -> Path | None:
         """The image file `clip` starts from, if any: the member's image for the first scene;
-        in a chained generation, the last frame of the scene before for the others."""
+        in a chained generation (and an Extend's first scene), the last frame of the scene
+        before for the others."""
         if clip.index == 0 and generation.start_image_path:
             return Path(generation.start_image_path)
-        if clip.index > 0 and generation.continuity is Continuity.CHAINED:
+        # a chained film's scenes, and the first scene of an Extend (issue 24: it opens on the
+        # film's last frame), start from the last frame of the scene before
+        if clip.index > 0 and (generation.continuity is Continuity.CHAINED or clip.chained):
             folder = self._policy.folder(generation.id)
             try:
                 return await chain.start_frame(self._repo, self._model, generation, clip, folder)

@@ -25,6 +25,7 @@ from bot.pipeline.clips.fairness import FairQueue
 from bot.pipeline.clips.maker import ClipMaker, MediaPolicy
 from bot.pipeline.director.cast import Casting, reserve_seconds
 from bot.pipeline.director.characters import MAX_CHARACTERS
+from bot.pipeline.director.extend import Extends
 from bot.pipeline.director.reroll import Rerolls
 from bot.pipeline.director.start_image import StartImage
 from bot.pipeline.errors import LeaseLost
@@ -142,6 +143,7 @@ class Runner:
             casting=casting,
         )
         self._rerolls = Rerolls(crew, self._moves)
+        self._extends = Extends(crew, self._moves)
         self._story = Story(
             crew, self._moves, video_enabled=config.video_enabled, fail=self._endings.fail
         )
@@ -415,16 +417,46 @@ class Runner:
         await self._rerolls.check(generation_id, scene, note, started_by=started_by)
 
     async def _cancel_reroll(self, generation: Generation, reason: str | None) -> bool:
-        """Cancel a reroll: its task, its take's prediction; the film stays the version before."""
+        """Cancel a reroll (or an Extend): its task, its take's prediction (an Extend's new
+        scenes' ones); the film stays the version before."""
         version = await self.repo.reroll_in_progress(generation.id)
         if version is None:
             return False
         await self._tasks.stop(generation.id)
         if self._clips is not None:
             await self._cancel_clips(generation)
-        return await self._rerolls.end(
-            version, VersionStatus.CANCELLED, reason or "cancelled by a member"
+        ends = self._extends.end if version.added else self._rerolls.end
+        return await ends(version, VersionStatus.CANCELLED, reason or "cancelled by a member")
+
+    async def extend(
+        self,
+        generation_id: int,
+        scenes: int,
+        note: str | None = None,
+        *,
+        started_by: int | None = None,
+    ) -> Version:
+        """Continue a done film by `scenes` more scenes, written by the analysis from the shot
+        list so far, and deliver it as the next version (bot/pipeline/director/extend.py). A
+        new run: admitted like a Reroll, charged to `started_by` (default the owner); `Refused`
+        says why not (past MAX_CLIPS, the member's limits)."""
+        version = await self._extends.admit(
+            generation_id, scenes, note, started_by=started_by, lease=self._lease_terms()
         )
+        await self._took(generation_id)
+        self._extends.started(version)
+        await self._tasks.finished(generation_id)  # the run that made the film, ending now
+        generation = await self.repo.generation(generation_id)
+        assert generation is not None
+        self.start(generation)
+        return version
+
+    async def check_extend(
+        self, generation_id: int, scenes: int, *, started_by: int | None = None
+    ) -> None:
+        """Raise `Refused` when `extend` would be refused now (asked before the member types a
+        note; `extend` checks again)."""
+        await self._extends.check(generation_id, scenes, started_by=started_by)
 
     # the story ---------------------------------------------------------------------------
 
@@ -454,7 +486,11 @@ class Runner:
         async with self._queue.slot(generation.owner_id, position):
             await self._member_slot(generation, position)
             if generation.status is GenerationStatus.REROLLING:
-                await self._rerolls.run(generation.id)
+                version = await self.repo.reroll_in_progress(generation.id)
+                if version is not None and version.added:  # issue 24: an Extend
+                    await self._extends.run(generation.id)
+                else:
+                    await self._rerolls.run(generation.id)
             else:
                 await self.run(generation.id)
 
