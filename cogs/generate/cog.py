@@ -24,6 +24,7 @@ from cogs.generate.access import check_may_manage
 from cogs.generate.buttons import CancelButton, RetryButton
 from cogs.generate.costs import refusal
 from cogs.generate.delivery import DiscordDeliverer
+from cogs.generate.extend import ExtendButton
 from cogs.generate.permissions import check_channel
 from cogs.generate.recovery import find_reply
 from cogs.generate.reroll import RerollButton, submitted_after_restart
@@ -42,7 +43,12 @@ RATIOS = [
 ]
 
 
-BUTTONS = (CancelButton, RetryButton, RerollButton)  # persistent: they answer after a restart
+BUTTONS = (
+    CancelButton,
+    RetryButton,
+    RerollButton,
+    ExtendButton,
+)  # persistent: they answer after a restart
 
 VOICE_CHOICES = [app_commands.Choice(name=v, value=v) for v in VOICES]  # ≤ 25 choices
 
