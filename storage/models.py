@@ -233,6 +233,7 @@ class Version:
     created_at: float
     finished_at: float | None
     added: int = 0  # issue 24: an Extend's new scenes (`scene` is the first); 0 for a reroll
+    recast: int | None = None  # issue 24: a Recast's cast member (`scene`: the first it shows)
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from typing import Any
 import discord
 
 from bot.pipeline.events import Portrait
+from cogs.generate.recast import RecastButton
 from cogs.generate.state import ReplyState
 
 
@@ -44,7 +45,8 @@ def message(state: ReplyState, portrait: Portrait) -> Callable[[], Awaitable[dic
             data = await asyncio.to_thread(portrait.path.read_bytes)  # off the event loop
             name = f"cast-{portrait.index + 1}{portrait.path.suffix or '.png'}"
             content["file"] = discord.File(io.BytesIO(data), filename=name)
+            recast = RecastButton(state.generation_id, portrait.index)
+            content["view"] = discord.ui.View(timeout=None).add_item(recast)
         return content
 
-    del state
     return make

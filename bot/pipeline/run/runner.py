@@ -26,6 +26,7 @@ from bot.pipeline.clips.maker import ClipMaker, MediaPolicy
 from bot.pipeline.director.cast import Casting, reserve_seconds
 from bot.pipeline.director.characters import MAX_CHARACTERS
 from bot.pipeline.director.extend import Extends
+from bot.pipeline.director.recast import Recasts
 from bot.pipeline.director.reroll import Rerolls
 from bot.pipeline.director.start_image import StartImage
 from bot.pipeline.errors import LeaseLost
@@ -144,6 +145,7 @@ class Runner:
         )
         self._rerolls = Rerolls(crew, self._moves)
         self._extends = Extends(crew, self._moves)
+        self._recasts = Recasts(crew, self._moves)
         self._story = Story(
             crew, self._moves, video_enabled=config.video_enabled, fail=self._endings.fail
         )
@@ -425,8 +427,41 @@ class Runner:
         await self._tasks.stop(generation.id)
         if self._clips is not None:
             await self._cancel_clips(generation)
-        ends = self._extends.end if version.added else self._rerolls.end
+        ends = self._rerolls.end
+        if version.added:
+            ends = self._extends.end
+        elif version.recast is not None:
+            ends = self._recasts.end
         return await ends(version, VersionStatus.CANCELLED, reason or "cancelled by a member")
+
+    async def recast(
+        self,
+        generation_id: int,
+        member: int,
+        note: str | None = None,
+        *,
+        started_by: int | None = None,
+    ) -> Version:
+        """Make cast member `member`'s portrait again (from `note`, when given), then render
+        every scene that shows them again with it, as the next version of the film
+        (bot/pipeline/director/recast.py). A new run, admitted like a Reroll; `Refused` says
+        why not."""
+        version = await self._recasts.admit(
+            generation_id, member, note, started_by=started_by, lease=self._lease_terms()
+        )
+        await self._took(generation_id)
+        await self._recasts.started(version)
+        await self._tasks.finished(generation_id)
+        generation = await self.repo.generation(generation_id)
+        assert generation is not None
+        self.start(generation)
+        return version
+
+    async def check_recast(
+        self, generation_id: int, member: int, *, started_by: int | None = None
+    ) -> None:
+        """Raise `Refused` when `recast` would be refused now (before the member types a note)."""
+        await self._recasts.check(generation_id, member, started_by=started_by)
 
     async def extend(
         self,
@@ -489,6 +524,8 @@ class Runner:
                 version = await self.repo.reroll_in_progress(generation.id)
                 if version is not None and version.added:  # issue 24: an Extend
                     await self._extends.run(generation.id)
+                elif version is not None and version.recast is not None:  # and a Recast
+                    await self._recasts.run(generation.id)
                 else:
                     await self._rerolls.run(generation.id)
             else:

@@ -6,3 +6,8 @@
 ALTER TABLE versions ADD COLUMN added INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE versions ADD COLUMN previous_shot_list TEXT;
 ALTER TABLE clips ADD COLUMN chained INTEGER NOT NULL DEFAULT 0;
+-- Recast (issue 24): a version that makes one character's portrait again (`recast`, the cast
+-- member's index) and renders again every scene showing them (`scene` the first of them); the
+-- takes it replaces (and the portrait), as JSON, put back when it fails or is cancelled.
+ALTER TABLE versions ADD COLUMN recast INTEGER;
+ALTER TABLE versions ADD COLUMN previous_takes TEXT;
