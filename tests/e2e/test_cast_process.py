@@ -6,6 +6,7 @@ scene 2 Ada, scene 3 Bo (tests/fakes/openai_fake.py `cast`)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bot.pipeline.director.cast import PORTRAIT_MODEL
@@ -55,6 +56,8 @@ async def test_every_scene_showing_a_character_gets_that_characters_portrait(
         assert made["Ada"] != made["Bo"]
         rows = run.rows("SELECT idx, name, status, source FROM cast_members ORDER BY idx")
         assert rows == [(0, "Ada", "ready", "model"), (1, "Bo", "ready", "model")]
+        history = await run.answered(await run.discord.send_slash("history", {}))
+        assert "🎭 Ada, Bo" in json.dumps(history.callback, ensure_ascii=False)  # /history
 
         # every scene received exactly the portraits of the characters it shows, in order:
         # from the recorded request (the uploads' bytes) ...
