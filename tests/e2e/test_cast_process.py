@@ -13,7 +13,8 @@ from bot.pipeline.director.cast import PORTRAIT_MODEL
 from tests.e2e.harness import status_of
 from tests.e2e.test_admission import IDEA, field, live
 from tests.e2e.test_reroll_process import clip_posts
-from tests.fakes.mp4 import frame_rgb, image_rgb
+from tests.fakes.discord_fake import OptionFile
+from tests.fakes.mp4 import frame_rgb, image_rgb, make_image
 from tests.fakes.openai_fake import CAST
 from tests.fakes.replicate_fake import FakeReplicate
 from tests.fakes.replicate_images import png_bytes
@@ -123,3 +124,55 @@ async def test_cast_off_makes_no_portrait_and_the_looks_stay_in_words(tmp_path: 
         assert run.rows("SELECT COUNT(*) FROM casts") == [(0,)]
         looks = [p.prompt for p in run.replicate.predictions.values()]
         assert all(CAST[0][1] in prompt for prompt in looks if "Ada" in prompt)
+
+
+async def test_a_members_picture_of_a_character_is_checked_and_used_as_their_portrait(
+    tmp_path: Path,
+) -> None:
+    picture = make_image(tmp_path / "bo.png", width=400, height=400, color="0x30c060").read_bytes()
+    async with live(tmp_path, video_model=MODEL) as run:
+        asked = await run.answered(
+            await run.discord.send_slash(
+                "generate",
+                {
+                    "prompt": IDEA,
+                    "clips": 3,
+                    "cast_image": OptionFile("bo.png", picture),
+                    "cast_name": "bo",  # as the shot list names them, any case
+                },
+            )
+        )
+        # answered with a private "thinking" at once (the picture is checked); the reply follows
+        followups = await run.discord.wait_for(lambda: asked.followups, timeout=10)
+        assert (status_of(await run.reply_final(followups[0].id)) or "").startswith("✅")
+        made_by = [p.model for p in run.replicate.predictions.values()]
+        assert made_by.count(PORTRAIT_MODEL) == 1  # Ada's only: Bo is the member's picture
+        rows = run.rows("SELECT name, source, image_path FROM cast_members ORDER BY idx")
+        assert [(n, s) for n, s, _ in rows] == [("Ada", "model"), ("Bo", "member")]
+        assert rows[1][2].endswith("cast-image.png")
+        (scene_3,) = [p for p in run.replicate.predictions.values() if "Scene 3" in p.prompt]
+        assert [uploaded(run.replicate, u) for u in scene_3.input["reference_images"]] == [picture]
+
+        # a picture is refused like a start image: not an image, nothing spent
+        refused = await run.answered(
+            await run.discord.send_slash(
+                "generate",
+                {"prompt": IDEA, "cast_image": OptionFile("bo.png", b"surely an image\n" * 64)},
+            )
+        )
+        (message,) = await run.discord.wait_for(lambda: refused.followups, timeout=10)
+        assert "not a PNG or JPEG image" in str(message.payload.get("content"))
+        assert run.rows("SELECT COUNT(*) FROM generations") == [(1,)]
+
+
+async def test_a_picture_on_a_model_without_references_is_refused(tmp_path: Path) -> None:
+    picture = make_image(tmp_path / "bo.png", width=400, height=400).read_bytes()
+    async with live(tmp_path) as run:  # seedance-1-lite: no reference input
+        asked = await run.answered(
+            await run.discord.send_slash(
+                "generate", {"prompt": IDEA, "cast_image": OptionFile("bo.png", picture)}
+            )
+        )
+        text = str((asked.callback or {}).get("data", {}).get("content"))
+        assert "takes no reference images" in text and "kling-v3-omni-video" in text
+        assert run.replicate.predictions == {}
