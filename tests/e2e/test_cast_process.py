@@ -176,3 +176,32 @@ async def test_a_picture_on_a_model_without_references_is_refused(tmp_path: Path
         text = str((asked.callback or {}).get("data", {}).get("content"))
         assert "takes no reference images" in text and "kling-v3-omni-video" in text
         assert run.replicate.predictions == {}
+
+
+async def test_portraits_in_flight_are_re_attached_after_a_restart_never_made_twice(
+    tmp_path: Path,
+) -> None:
+    async with live(tmp_path, video_model=MODEL) as run:
+        run.replicate.auto_complete = False
+        asked = await run.answered(
+            await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 3})
+        )
+        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        await run.discord.wait_for(  # both ids stored the moment their creates answered
+            lambda: (
+                run.rows("SELECT COUNT(*) FROM cast_members WHERE prediction_id IS NOT NULL")
+                == [(2,)]
+            ),
+            timeout=15,
+        )
+        await run.restart(video_model=MODEL)  # SIGKILL while the portraits render
+        for prediction in list(run.replicate.predictions.values()):
+            run.replicate.complete(prediction.id)
+        run.replicate.auto_complete = True
+        assert (status_of(await run.reply_final(reply_id)) or "").startswith("✅")
+        made_by = [p.model for p in run.replicate.predictions.values()]
+        assert made_by.count(PORTRAIT_MODEL) == 2 and made_by.count(MODEL) == 3
+        spent = run.rows("SELECT COUNT(*) FROM spend WHERE seconds = 1.0")
+        assert spent == [(2,)]  # each portrait charged once
+        clips = [p for p in run.replicate.predictions.values() if p.model == MODEL]
+        assert all(p.input.get("reference_images") for p in clips)
