@@ -25,6 +25,7 @@ from cogs.generate.buttons import CancelButton, RetryButton
 from cogs.generate.costs import refusal
 from cogs.generate.delivery import DiscordDeliverer
 from cogs.generate.extend import ExtendButton
+from cogs.generate.late_forms import answered_after_restart
 from cogs.generate.permissions import check_channel
 from cogs.generate.recovery import find_reply
 from cogs.generate.reroll import RerollButton, submitted_after_restart
@@ -173,6 +174,8 @@ class GenerateCog(commands.Cog):
         self._undo.append(lambda: bot.remove_dynamic_items(*BUTTONS))
         bot.add_listener(submitted_after_restart, "on_interaction")
         self._undo.append(lambda: bot.remove_listener(submitted_after_restart, "on_interaction"))
+        bot.add_listener(answered_after_restart, "on_interaction")  # Extend, Recast (issue 24)
+        self._undo.append(lambda: bot.remove_listener(answered_after_restart, "on_interaction"))
         bot.tree.add_command(generate_command(self, bot.settings.max_clips))
         self._undo.append(lambda: bot.tree.remove_command("generate"))
 

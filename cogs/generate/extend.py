@@ -22,6 +22,8 @@ from bot.tree import NO_MENTIONS, UserFacingError
 from cogs.components import Component, ComponentModal, check_configured
 from cogs.generate.access import check_may_manage
 from cogs.generate.costs import refusal
+from cogs.generate.reroll import BOOT
+from cogs.generate.reroll import _submitted_value as submitted_value
 
 if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
@@ -69,16 +71,24 @@ class ExtendButton(
 class ExtendModal(ComponentModal):
     """How many scenes to add, and an optional note; its custom id is unique to the press."""
 
-    def __init__(self, generation_id: int, *, key: int) -> None:
+    def __init__(
+        self,
+        generation_id: int,
+        *,
+        key: int,
+        boot: str = BOOT,
+        scenes: str | None = None,
+        note: str | None = None,
+    ) -> None:
         super().__init__(
             title="Extend the film",
-            custom_id=f"reelbot:extend-form:{generation_id}:{key}",
+            custom_id=f"reelbot:extend-form:{generation_id}:{boot}:{key}",
             timeout=900,
         )
         self.generation_id = generation_id
         self.scenes: discord.ui.TextInput[ExtendModal] = discord.ui.TextInput(
             style=discord.TextStyle.short,
-            default=str(DEFAULT_SCENES),
+            default=scenes if scenes is not None else str(DEFAULT_SCENES),
             required=False,
             max_length=2,
             custom_id="scenes",
@@ -89,6 +99,7 @@ class ExtendModal(ComponentModal):
             required=False,
             max_length=MAX_NOTE_CHARS,
             custom_id="note",
+            default=note,  # its `value` until a submit sets it (a form answered late)
         )
         self.add_item(discord.ui.Label(text="How many scenes to add?", component=self.scenes))
         self.add_item(
@@ -122,3 +133,21 @@ class ExtendModal(ComponentModal):
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
+
+
+FORM_ID = re.compile(r"reelbot:extend-form:(?P<id>\d+):(?P<boot>[0-9a-f]+):(?P<key>\d+)")
+
+
+def late_form(custom_id: str, components: object) -> ExtendModal | None:
+    """The Extend form an earlier process showed, rebuilt from its submit (None: not one, or
+    this process's own, which discord.py dispatches itself)."""
+    match = FORM_ID.fullmatch(custom_id)
+    if match is None or match["boot"] == BOOT:
+        return None
+    return ExtendModal(
+        int(match["id"]),
+        key=int(match["key"]),
+        boot=match["boot"],
+        scenes=submitted_value(components, "scenes"),
+        note=submitted_value(components, "note"),
+    )

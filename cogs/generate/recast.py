@@ -22,6 +22,8 @@ from bot.tree import NO_MENTIONS, UserFacingError
 from cogs.components import Component, ComponentModal, check_configured
 from cogs.generate.access import check_may_manage
 from cogs.generate.costs import refusal
+from cogs.generate.reroll import BOOT
+from cogs.generate.reroll import _submitted_value as submitted_value
 
 if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
@@ -74,10 +76,18 @@ class RecastButton(
 class RecastModal(ComponentModal):
     """The note of one member's Recast (optional); its custom id is unique to the press."""
 
-    def __init__(self, generation_id: int, member: int, *, key: int) -> None:
+    def __init__(
+        self,
+        generation_id: int,
+        member: int,
+        *,
+        key: int,
+        boot: str = BOOT,
+        note: str | None = None,
+    ) -> None:
         super().__init__(
             title="Recast this character",
-            custom_id=f"reelbot:recast-note:{generation_id}:{member}:{key}",
+            custom_id=f"reelbot:recast-note:{generation_id}:{member}:{boot}:{key}",
             timeout=900,
         )
         self.generation_id, self.member = generation_id, member
@@ -87,6 +97,7 @@ class RecastModal(ComponentModal):
             required=False,
             max_length=MAX_NOTE_CHARS,
             custom_id="note",
+            default=note,  # its `value` until a submit sets it (a form answered late)
         )
         self.add_item(
             discord.ui.Label(
@@ -115,3 +126,23 @@ class RecastModal(ComponentModal):
             ephemeral=True,
             allowed_mentions=NO_MENTIONS,
         )
+
+
+FORM_ID = re.compile(
+    r"reelbot:recast-note:(?P<id>\d+):(?P<member>\d+):(?P<boot>[0-9a-f]+):(?P<key>\d+)"
+)
+
+
+def late_form(custom_id: str, components: object) -> RecastModal | None:
+    """The Recast form an earlier process showed, rebuilt from its submit (None: not one, or
+    this process's own, which discord.py dispatches itself)."""
+    match = FORM_ID.fullmatch(custom_id)
+    if match is None or match["boot"] == BOOT:
+        return None
+    return RecastModal(
+        int(match["id"]),
+        int(match["member"]),
+        key=int(match["key"]),
+        boot=match["boot"],
+        note=submitted_value(components, "note"),
+    )
