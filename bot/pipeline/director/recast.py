@@ -168,6 +168,8 @@ class Recasts:
         member = next(m for m in members if m.index == version.recast)
         if member.status is MemberStatus.PENDING:
             await self._advance(version, V.REWRITING)
+            if member.note and member.prediction_id is None:  # moderated, as a prompt is
+                await self._crew.analyst.moderate(member.note)
             await self._crew.casting.portrait(generation, member, style)
             members = await self._crew.repo.cast_members(generation.id)
             member = next(m for m in members if m.index == version.recast)
