@@ -109,6 +109,11 @@ class ClipMaker:
         # raises `LeaseLost` (Runner._fence); None: no leases (one process alone)
         self.fence: Callable[[int], Awaitable[tuple[str, int] | None]] | None = None
 
+    @property
+    def model(self) -> VideoModel:
+        """The video model its clips are made with."""
+        return self._model
+
     def share_provider_budget(self, parts: int) -> None:
         """Replicate's request budgets, divided between `parts` live processes."""
         self._predictions.share_budget(parts)

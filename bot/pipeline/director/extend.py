@@ -169,10 +169,13 @@ class Extends:
             generation.prompt, shot_list, version.added, version.note
         )
         longer = shot_list.model_copy(update={"scenes": [*shot_list.scenes, *scenes]})
+        assert self._crew.clips is not None
         await self._crew.repo.add_extension(
             version,
             longer.model_dump_json(),
             [(s.prompt, self._crew.admission.clip_seconds(s.duration)) for s in scenes],
+            # the first new scene opens on the film's last frame, on a model that takes one
+            chained_first=self._crew.clips.model.start_image is not None,
         )
         log.info(
             "generation %s: %s scene(s) written for v%s", generation.id, len(scenes), version.number
