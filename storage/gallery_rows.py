@@ -61,7 +61,9 @@ class GalleryRows(Rows):
         marks = ", ".join("?" * len(generation_ids))
         rows = await self._all(
             "SELECT generation_id, number, film_path, COALESCE(finished_at, created_at) AS made,"
-            f" scene, note FROM versions WHERE generation_id IN ({marks})"
+            " scene, note, CASE WHEN added > 0 THEN 'extend' WHEN recast IS NOT NULL"
+            " THEN 'recast' ELSE 'reroll' END AS kind"
+            f" FROM versions WHERE generation_id IN ({marks})"
             " AND status = ? AND film_path IS NOT NULL ORDER BY generation_id, number",
             (*generation_ids, VersionStatus.DONE.value),
         )
@@ -73,6 +75,7 @@ class GalleryRows(Rows):
                 made_at=float(r["made"]),
                 scene=r["scene"],
                 note=r["note"],
+                kind=str(r["kind"]),
             )
             found.setdefault(int(r["generation_id"]), []).append(take)
         return found

@@ -245,6 +245,7 @@ class GalleryTake:
     made_at: float
     scene: int | None = None  # the scene a reroll rendered again (0-based); None for v1
     note: str | None = None  # what the member asked the reroll to change
+    kind: str = "reroll"  # issue 24: "extend" (scenes added) or "recast" (a character again)
 
 
 @dataclass(frozen=True, slots=True)

@@ -67,6 +67,7 @@ class TakeView:
     download: str
     scene: int | None
     note: str | None
+    kind: str = "reroll"  # issue 24: "extend" or "recast" made this version
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +110,7 @@ async def take_view(
         download=f"{page}/download",
         scene=take.scene,
         note=take.note,
+        kind=take.kind,
     )
 
 

@@ -56,3 +56,5 @@ async def test_a_delivered_extend_makes_the_longer_film_the_generations(repo: Re
         (1, 0, VersionStatus.DONE),
         (2, 1, VersionStatus.DONE),
     ]
+    film = await repo.gallery_film(gid)  # the gallery says what made v2
+    assert film is not None and [t.kind for t in film.takes] == ["reroll", "extend"]
