@@ -22,10 +22,10 @@ from cogs.components import check_configured
 from cogs.generate import render, start
 from cogs.generate.access import check_may_manage
 from cogs.generate.buttons import CancelButton, RetryButton
+from cogs.generate.cast import RecastButton, answered_after_restart
 from cogs.generate.costs import refusal
 from cogs.generate.delivery import DiscordDeliverer
 from cogs.generate.extend import ExtendButton
-from cogs.generate.late_forms import answered_after_restart
 from cogs.generate.permissions import check_channel
 from cogs.generate.recovery import find_reply
 from cogs.generate.reroll import RerollButton, submitted_after_restart
@@ -49,6 +49,7 @@ BUTTONS = (
     RetryButton,
     RerollButton,
     ExtendButton,
+    RecastButton,
 )  # persistent: they answer after a restart
 
 VOICE_CHOICES = [app_commands.Choice(name=v, value=v) for v in VOICES]  # ≤ 25 choices

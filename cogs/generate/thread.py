@@ -27,7 +27,8 @@ from bot.pipeline.errors import MediaError
 from bot.pipeline.events import Portrait
 from bot.retry import Retries
 from bot.tree import NO_MENTIONS
-from cogs.generate import cast_posts, permissions
+from cogs.generate import cast as cast_posts
+from cogs.generate import permissions
 from cogs.generate.reroll import RerollButton
 from cogs.generate.state import ReplyState
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.e2e.harness import world
-from tests.e2e.test_reroll import button_ids
+from tests.e2e.test_reroll import button_ids, clip_posts
 
 NOTE = "the seal swims home at dusk"
 
@@ -52,3 +52,22 @@ async def test_an_extend_form_shown_before_a_restart_is_answered_after_it(tmp_pa
         assert w.replicate.counts["create"] == 3  # one new scene
         (version,) = [v for v in await w.services.repo.versions(1) if v.number == 2]
         assert (version.added, version.note) == (1, NOTE)
+
+
+async def test_the_recast_button_and_form_answer_after_restarts(tmp_path: Path) -> None:
+    async with world(tmp_path, video_model="kwaivgi/kling-v3-omni-video") as w:
+        reply = await w.generate("a lighthouse keeper adopts a seal", clips=3)
+        assert (await w.wait_final(reply)).startswith("✅")
+        posts = await w.discord.wait_for(
+            lambda: [m for m in clip_posts(w, reply) if m.content.startswith("🎭 **Ada**")]
+        )
+        await w.restart()  # the button is persistent: a new process answers it
+        pressed = await w.click("reelbot:recast:1:0", posts[0])
+        assert pressed.callback_type == 9, pressed.callback
+        await w.restart()  # and the form it showed
+        submitted = await w.discord.submit_modal(pressed, {"note": "older"})
+        await submitted.wait_callback(timeout=5)
+        assert "becomes v2" in (await w.wait_private_text(submitted))
+        await w.discord.wait_for(lambda: len(w.discord.dm_messages("alice")) == 2, timeout=30)
+        members = await w.services.repo.cast_members(1)
+        assert [(m.name, m.take, m.note) for m in members] == [("Ada", 2, "older"), ("Bo", 1, None)]

@@ -1,34 +1,84 @@
-"""Recast (issue 24): the persistent button on each portrait of a film's cast sheet, and its
-note form.
+"""The cast sheet in a film's thread (issue 24): one post per character before the clips (the
+portrait, or why there is none: that character's look then stays in words only), the persistent
+Recast button on each portrait, and its note form.
 
 The button carries the generation id and the character (its index on the cast sheet) in its
 custom id (`DynamicItem`, so it answers after a restart). Pressed by the owner or a member who
 may manage messages in the generation's channel, it checks the Recast could be made (a private
 refusal otherwise, nothing spent) and opens a form with one optional note; the submit asks the
 runner for the Recast (`runner.recast`: the portrait made again, then every scene showing the
-character rendered again with it, as the next version) and answers privately.
+character rendered again with it, as the next version) and answers privately. The Extend and
+Recast forms shown by an earlier process are answered after a restart
+(`answered_after_restart`), as the Reroll form is.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 import re
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Self
 
 import discord
 
 from bot.pipeline.analysis.rewrite import MAX_NOTE_CHARS
+from bot.pipeline.events import Portrait
 from bot.pipeline.spend.admission import Refused
 from bot.tree import NO_MENTIONS, UserFacingError
 from cogs.components import Component, ComponentModal, check_configured
 from cogs.generate.access import check_may_manage
 from cogs.generate.costs import refusal
+from cogs.generate.extend import late_form as late_extend
 from cogs.generate.reroll import BOOT
 from cogs.generate.reroll import _submitted_value as submitted_value
+from cogs.generate.state import ReplyState
 
 if TYPE_CHECKING:
     from bot.discord_bot import Reelbot
 
 NOTE_EXAMPLE = "older, with a grey beard"
+
+# the posts ---------------------------------------------------------------------------------
+
+
+def key(portrait: Portrait) -> str:
+    """The post's key: each take of a portrait is posted once (restarts included)."""
+    take = f":t{portrait.take}" if portrait.take > 1 else ""
+    return f"cast:{portrait.index}{take}"
+
+
+def caption(portrait: Portrait) -> str:
+    name = discord.utils.escape_markdown(portrait.name)
+    take = f" · take {portrait.take}" if portrait.take > 1 else ""
+    if portrait.path is None:
+        why = discord.utils.escape_markdown(portrait.reason or "it could not be made")
+        return f"🎭 **{name}**: no portrait ({why}); their look stays in words."
+    whose = "your picture" if portrait.member else "portrait"
+    return f"🎭 **{name}** ({whose}{take}): passed to every scene that shows them."
+
+
+def note_text(note: str) -> str:
+    return f"🎭 {discord.utils.escape_markdown(note)}"[:2000]
+
+
+def message(state: ReplyState, portrait: Portrait) -> Callable[[], Awaitable[dict[str, Any]]]:
+    """How the post is made (called for each attempt: a sent file is consumed)."""
+
+    async def make() -> dict[str, Any]:
+        content: dict[str, Any] = {"content": caption(portrait)}
+        if portrait.path is not None:
+            data = await asyncio.to_thread(portrait.path.read_bytes)  # off the event loop
+            name = f"cast-{portrait.index + 1}{portrait.path.suffix or '.png'}"
+            content["file"] = discord.File(io.BytesIO(data), filename=name)
+            recast = RecastButton(state.generation_id, portrait.index)
+            content["view"] = discord.ui.View(timeout=None).add_item(recast)
+        return content
+
+    return make
+
+
+# Recast --------------------------------------------------------------------------------
 
 
 class RecastButton(
@@ -146,3 +196,17 @@ def late_form(custom_id: str, components: object) -> RecastModal | None:
         boot=match["boot"],
         note=submitted_value(components, "note"),
     )
+
+
+# forms answered after a restart ---------------------------------------------------------
+
+
+async def answered_after_restart(interaction: discord.Interaction) -> None:
+    """`on_interaction` listener: an Extend or Recast form of an earlier process, answered."""
+    if interaction.type is not discord.InteractionType.modal_submit:
+        return
+    data: dict[str, Any] = dict(interaction.data or {})  # type: ignore[arg-type]
+    custom_id, components = str(data.get("custom_id", "")), data.get("components")
+    form = late_extend(custom_id, components) or late_form(custom_id, components)
+    if form is not None:
+        await form.answer(interaction)
