@@ -205,3 +205,37 @@ async def test_portraits_in_flight_are_re_attached_after_a_restart_never_made_tw
         assert spent == [(2,)]  # each portrait charged once
         clips = [p for p in run.replicate.predictions.values() if p.model == MODEL]
         assert all(p.input.get("reference_images") for p in clips)
+
+
+async def test_veo_3_1_takes_portraits_only_for_8_second_scenes_and_the_member_is_told(
+    tmp_path: Path,
+) -> None:
+    veo = "google/veo-3.1"
+    async with live(tmp_path, video_model=veo) as run:
+        # 2-second scenes are 4-second veo clips: no scene can take a portrait, none is made
+        asked = await run.answered(
+            await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
+        )
+        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        assert (status_of(await run.reply_final(reply_id)) or "").startswith("✅")
+        assert {p.model for p in run.replicate.predictions.values()} == {veo}
+        assert all("reference_images" not in p.input for p in run.replicate.predictions.values())
+        notes = [m.content for m in clip_posts_of(run, reply_id) if m.content.startswith("🎭")]
+        assert len(notes) == 1 and "only for clips of 8 s" in notes[0]
+
+        # 8-second scenes take them
+        run.openai.scene_duration = 8
+        asked = await run.answered(
+            await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
+        )
+        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        assert (status_of(await run.reply_final(reply_id)) or "").startswith("✅")
+        made_by = [p.model for p in run.replicate.predictions.values()]
+        assert made_by.count(PORTRAIT_MODEL) == 2
+        second = [p for p in run.replicate.predictions.values() if p.model == veo][2:]
+        assert all(p.input["duration"] == 8 and p.input["reference_images"] for p in second)
+
+
+def clip_posts_of(run, reply_id: int) -> list:  # type: ignore[no-untyped-def]
+    thread = run.discord.thread_for(reply_id)
+    return [] if thread is None else run.discord.messages_in(int(thread["id"]))

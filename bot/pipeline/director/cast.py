@@ -138,8 +138,9 @@ class Casting:
 
     async def sheet(self, generation: Generation, shot_list: ShotList) -> list[CastMember]:
         """The generation's portraits, made (in parallel) unless made before; then published
-        (`CastReady`). None made when it asked for no cast, names no character, or the video
-        model takes no reference images."""
+        (`CastReady`). None made when it asked for no cast, names no character, the video
+        model takes no reference images, or none of the scenes showing a character can take
+        them on it (veo-3.1 outside 8-second 16:9 clips; the member is told why)."""
         cast = await self._repo.cast(generation.id)
         if cast is None or cast.status is CastStatus.NONE:
             return []
@@ -151,6 +152,18 @@ class Casting:
         if self._model.references is None:
             why = f"the video model {self._model.name} takes no reference images"
             await self._repo.set_cast_status(generation.id, CastStatus.NONE, why)
+            return []
+        clips = await self._repo.clips(generation.id)
+        shown = [bool(s.characters) for s in shot_list.scenes][: len(clips)]
+        durations = [c.duration for c in clips][: len(shown)]
+        scenes, refusal = words_only(self._model, generation, durations, shown)
+        note = None
+        if scenes:
+            listed = ", ".join(str(i + 1) for i in scenes)
+            note = f"scene(s) {listed} keep the looks in words only: {refusal}"
+        if len(scenes) == sum(shown):  # no scene could use a portrait: none is paid for
+            await self._repo.set_cast_status(generation.id, CastStatus.NONE, note)
+            self._bus.publish(CastReady(generation.id, (), note))
             return []
         names = [c.name for c in shot_list.characters]
         owner = picture_owner(names, cast.image_name) if cast.image_path else None
@@ -169,19 +182,12 @@ class Casting:
         )
         members = await self._repo.cast_members(generation.id)
         await self._repo.set_cast_status(generation.id, CastStatus.READY)
-        notes: list[str] = []
+        notes = [note] if note else []
         if cast.image_path and owner is None:
             notes.append(
                 f"no character is called {cast.image_name!r} (the cast: {', '.join(names)}), "
                 "so your picture was not used"
             )
-        clips = await self._repo.clips(generation.id)
-        shown = [bool(s.characters) for s in shot_list.scenes][: len(clips)]
-        durations = [c.duration for c in clips][: len(shown)]
-        scenes, refusal = words_only(self._model, generation, durations, shown)
-        if scenes:
-            listed = ", ".join(str(i + 1) for i in scenes)
-            notes.append(f"scene(s) {listed} keep the looks in words only: {refusal}")
         self._bus.publish(CastReady(generation.id, portraits(members), "; ".join(notes) or None))
         return members
 
