@@ -42,6 +42,7 @@ async def test_extend_by_two_adds_two_scenes_opening_on_the_films_last_frame(
     assert run.code == 0, run.err
     assert f"Done: generation #1 v2 “Film: {IDEA}”, 2 scene(s) added → film-1-v2.mp4" in run.out
     assert replicate_fake.counts["create"] == 5  # the two new scenes only, none of the old
+    assert "generation #1: 5 scene(s) now" in run.err  # the progress shows the new scenes
     new = sorted(
         (p for i, p in replicate_fake.predictions.items() if i not in old), key=lambda p: p.prompt
     )
@@ -93,6 +94,7 @@ async def test_an_extended_film_keeps_its_cast(env, tmp_path, replicate_fake) ->
     assert first.code == 0, first.err
     portraits = [p for p in replicate_fake.predictions.values() if p.model == PORTRAIT_MODEL]
     assert len(portraits) == 2
+    assert "generation #1: portrait of Ada: " in first.err  # the terminal shows the cast
     old = set(replicate_fake.predictions)
 
     run = await bot("extend", "1", "--scenes", "2", env=env, cwd=tmp_path)
