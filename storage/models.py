@@ -260,6 +260,7 @@ class GalleryFilm:
     created_at: float
     removed_at: float | None
     takes: tuple[GalleryTake, ...]
+    cast: tuple[str, ...] = ()  # issue 24: the cast sheet's characters with a portrait
 
     def take(self, version: int) -> GalleryTake | None:
         return next((t for t in self.takes if t.version == version), None)

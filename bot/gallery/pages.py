@@ -78,6 +78,7 @@ class FilmView:
     created_at: float
     removed: bool
     takes: list[TakeView]  # newest first: the latest cut leads, older ones beside it
+    cast: tuple[str, ...] = ()  # issue 24: the film's cast sheet
 
 
 def title_of(film: GalleryFilm) -> str:
@@ -136,6 +137,7 @@ async def film_view(
         created_at=film.created_at,
         removed=film.removed_at is not None,
         takes=list(takes),
+        cast=film.cast,
     )
 
 

@@ -21,6 +21,9 @@ async def test_a_recast_resets_the_portrait_and_its_scenes_and_puts_them_back(
         await repo.portrait_started(gid, index, f"img-{index}", seconds=0)
         await repo.portrait_ended(gid, index, MemberStatus.READY, image_path=f"/m/cast-{index}.png")
 
+    film = await repo.gallery_film(gid)  # the web gallery shows the cast
+    assert film is not None and film.cast == ("Ada", "Bo")
+
     version = await repo.begin_recast(gid, 0, [0, 1], note="older", seeds=[5, 6], reserve=11.0)
     assert (version.number, version.scene, version.recast, version.note) == (2, 0, 0, "older")
     with pytest.raises(RerollRefused):  # a second press: the film is rerolling
