@@ -1,6 +1,6 @@
-"""`python -m bot [run | generate PROMPT | reroll GENERATION SCENE | history | usage | check |
-migrate-sqlite-to-postgres]`; exit 0 ok,
-1 failed, 2 bad config or args."""
+"""`python -m bot [run | generate PROMPT | reroll GENERATION SCENE | extend GENERATION |
+history | usage | check | migrate-sqlite-to-postgres]`; exit 0 ok, 1 failed, 2 bad config or
+args."""
 
 from __future__ import annotations
 
@@ -63,11 +63,27 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="a score written for the film, mixed under the voice (default: MUSIC_DEFAULT)",
     )
+    gen.add_argument(
+        "--cast",
+        choices=("auto", "off"),
+        default=None,
+        help="auto: a portrait of each named character, passed to every scene that shows them "
+        "(when VIDEO_MODEL takes reference images); default: CAST_DEFAULT",
+    )
+    gen.add_argument(
+        "--cast-image", type=Path, help="your own PNG or JPEG of one character, for the cast"
+    )
+    gen.add_argument("--cast-name", help="the character --cast-image shows (default: the first)")
     again = sub.add_parser("reroll", help="render one scene of a film again: its next version")
     again.add_argument("generation", type=int, help="the generation's number (#N)")
     again.add_argument("scene", type=int, help="the scene to render again, from 1")
     again.add_argument("--note", help='what to change, e.g. "closer on the seal\'s face"')
     again.add_argument("--out", help="where to write the new cut (film-<N>-v<version>.mp4)")
+    longer = sub.add_parser("extend", help="continue a finished film by N scenes: its next version")
+    longer.add_argument("generation", type=int, help="the generation's number (#N)")
+    longer.add_argument("--scenes", type=int, default=2, help="how many scenes to add (2)")
+    longer.add_argument("--note", help='where the story goes, e.g. "the seal swims home"')
+    longer.add_argument("--out", help="where to write the new cut (film-<N>-v<version>.mp4)")
     hist = sub.add_parser("history", help="print recent generations")
     hist.add_argument("--user", type=int, help="only this member's (Discord user id; 0 = terminal)")
     hist.add_argument("--limit", type=int, default=20, help="how many (20)")
@@ -137,6 +153,10 @@ async def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         from bot.cli.generate import generate
 
         return await generate(settings, args)
+    if args.command == "extend":  # issue 24
+        from bot.cli.extend import extend
+
+        return await extend(settings, args)
     if args.command == "reroll":
         from bot.cli.reroll import reroll
 

@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     # musical direction while the clips render; mixed under everything at -16 LUFS
     music_default: bool = False  # music when /generate or the terminal does not say
     music_required: bool = False  # true: a failed score fails the generation
+    # the cast sheet (issue 24, bot/pipeline/director/cast.py): a portrait per named character,
+    # passed to the video model as reference images when it takes them; auto | off
+    cast_default: Literal["auto", "off"] = "auto"
 
     max_clips: int = Field(default=4, ge=1, le=10)
     clip_concurrency: int = Field(default=8, ge=1, le=500)

@@ -35,6 +35,7 @@ from bot.pipeline.clips.check import ClipCheck
 from bot.pipeline.clips.maker import ClipMaker, MediaPolicy
 from bot.pipeline.clips.predictions import AccountBudgets, Predictions
 from bot.pipeline.clips.video_models import get_model
+from bot.pipeline.director.cast import PORTRAIT_MODEL, Casting
 from bot.pipeline.events import EventBus
 from bot.pipeline.media import ENCODES
 from bot.pipeline.run.lease import Leases
@@ -250,6 +251,23 @@ async def open_services(
                 worth=admission.music_worth,
             )
             bus.subscribe(composer.handle)
+        casting = None
+        if settings.enable_video_generation:  # the cast sheet (issue 24): its own predictions
+            casting = Casting(
+                Predictions(
+                    make_replicate_client(settings, replicate_transport),
+                    replicate_api,
+                    model=PORTRAIT_MODEL,
+                    poll_interval=settings.replicate_poll_seconds,
+                    cancel_after=settings.clip_timeout_seconds,
+                ),
+                repo=repo,
+                policy=policy,
+                http=http,
+                bus=bus,
+                model=get_model(settings.video_model),
+                timeout=settings.clip_timeout_seconds,
+            )
         runner = Runner(
             repo=repo,
             analyst=Analyst(
@@ -275,6 +293,7 @@ async def open_services(
                 required=settings.narration_required,
             ),
             composer=composer,
+            casting=casting,
         )
         retention = MediaRetention(repo, policy.root, days=settings.media_retention_days)
         sweeps = retention.start()
@@ -287,6 +306,8 @@ async def open_services(
             await runner.close()
             if composer is not None:
                 await composer.close()
+            if casting is not None:
+                await casting.close()
             await openai_client.close()
             await replicate_api.aclose()
             await replicate_transport.aclose()

@@ -40,8 +40,9 @@ class GalleryRows(Rows):
             " ORDER BY g.id DESC LIMIT ? OFFSET ?",
             (owner_id, *_HAS_FILM_PARAMS, limit, offset),
         )
-        takes = await self._takes([int(r["id"]) for r in rows])
-        return [_film(r, takes.get(int(r["id"]), [])) for r in rows]
+        ids = [int(r["id"]) for r in rows]
+        takes, casts = await self._takes(ids), await self._casts(ids)
+        return [_film(r, takes.get(int(r["id"]), []), casts.get(int(r["id"]), ())) for r in rows]
 
     async def gallery_film(self, generation_id: int) -> GalleryFilm | None:
         """One film with its versions; None when the generation has no film."""
@@ -51,8 +52,23 @@ class GalleryRows(Rows):
         )
         if row is None:
             return None
-        takes = await self._takes([generation_id])
-        return _film(row, takes.get(generation_id, []))
+        takes, casts = await self._takes([generation_id]), await self._casts([generation_id])
+        return _film(row, takes.get(generation_id, []), casts.get(generation_id, ()))
+
+    async def _casts(self, generation_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        """The names of each film's cast sheet that has portraits (issue 24), in order."""
+        if not generation_ids:
+            return {}
+        marks = ", ".join("?" * len(generation_ids))
+        rows = await self._all(
+            f"SELECT generation_id, name FROM cast_members WHERE generation_id IN ({marks})"
+            " AND status = 'ready' ORDER BY generation_id, idx",
+            tuple(generation_ids),
+        )
+        found: dict[int, tuple[str, ...]] = {}
+        for r in rows:
+            found[int(r[0])] = (*found.get(int(r[0]), ()), str(r[1]))
+        return found
 
     async def _takes(self, generation_ids: Sequence[int]) -> dict[int, list[GalleryTake]]:
         """The finished versions (with a film) of each generation, oldest first."""
@@ -61,7 +77,9 @@ class GalleryRows(Rows):
         marks = ", ".join("?" * len(generation_ids))
         rows = await self._all(
             "SELECT generation_id, number, film_path, COALESCE(finished_at, created_at) AS made,"
-            f" scene, note FROM versions WHERE generation_id IN ({marks})"
+            " scene, note, CASE WHEN added > 0 THEN 'extend' WHEN recast IS NOT NULL"
+            " THEN 'recast' ELSE 'reroll' END AS kind"
+            f" FROM versions WHERE generation_id IN ({marks})"
             " AND status = ? AND film_path IS NOT NULL ORDER BY generation_id, number",
             (*generation_ids, VersionStatus.DONE.value),
         )
@@ -73,12 +91,13 @@ class GalleryRows(Rows):
                 made_at=float(r["made"]),
                 scene=r["scene"],
                 note=r["note"],
+                kind=str(r["kind"]),
             )
             found.setdefault(int(r["generation_id"]), []).append(take)
         return found
 
 
-def _film(row: Row, takes: list[GalleryTake]) -> GalleryFilm:
+def _film(row: Row, takes: list[GalleryTake], cast: tuple[str, ...] = ()) -> GalleryFilm:
     """The film of `row`; never rerolled, its one version is the generation's film."""
     if not takes:
         takes = [GalleryTake(1, str(row["video_path"]), float(row["made_at"]))]
@@ -91,4 +110,5 @@ def _film(row: Row, takes: list[GalleryTake]) -> GalleryFilm:
         created_at=float(row["created_at"]),
         removed_at=float(removed) if removed is not None else None,
         takes=tuple(takes),
+        cast=cast,
     )

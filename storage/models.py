@@ -75,6 +75,8 @@ class NewGeneration:
     continuity: Continuity = Continuity.PARALLEL
     captions: Captions = Captions.OFF
     music: bool = False  # a score rendered by the music model, mixed under everything
+    cast: bool = False  # issue 24: a portrait per named character, passed to the video model
+    cast_name: str | None = None  # the character a member's own picture shows (None: the first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,8 @@ class Clip:
     version: int = 1  # the film version that made this take (a reroll makes a new one)
     seed: int | None = None  # the take's own seed (a reroll's); else the generation's + index
     start_image_url: str | None = None  # where its start image was uploaded (Replicate files)
+    reference_urls: str | None = None  # issue 24: JSON [[name, url], ...] of its portraits' uploads
+    chained: int = 0  # issue 24: starts from the last frame of the scene before (Extend's first)
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +232,8 @@ class Version:
     delivery_ref: str | None
     created_at: float
     finished_at: float | None
+    added: int = 0  # issue 24: an Extend's new scenes (`scene` is the first); 0 for a reroll
+    recast: int | None = None  # issue 24: a Recast's cast member (`scene`: the first it shows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +245,7 @@ class GalleryTake:
     made_at: float
     scene: int | None = None  # the scene a reroll rendered again (0-based); None for v1
     note: str | None = None  # what the member asked the reroll to change
+    kind: str = "reroll"  # issue 24: "extend" (scenes added) or "recast" (a character again)
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,6 +260,7 @@ class GalleryFilm:
     created_at: float
     removed_at: float | None
     takes: tuple[GalleryTake, ...]
+    cast: tuple[str, ...] = ()  # issue 24: the cast sheet's characters with a portrait
 
     def take(self, version: int) -> GalleryTake | None:
         return next((t for t in self.takes if t.version == version), None)
@@ -284,3 +292,46 @@ class Score:
     prediction_id: str | None
     audio_path: str | None
     reason: str | None
+
+
+class CastStatus(StrEnum):
+    """A generation's cast sheet (issue 24)."""
+
+    WANTED = "wanted"  # asked for; made once the shot list names characters
+    READY = "ready"  # the portraits were made (some may have been left out: `CastMember`)
+    NONE = "none"  # no portrait: no named character, or a video model without references
+
+
+class MemberStatus(StrEnum):
+    PENDING = "pending"
+    READY = "ready"
+    DROPPED = "dropped"  # no portrait: the character stays words-only (`reason` says why)
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    """The cast sheet of a generation: its status and a member's own picture of a character."""
+
+    generation_id: int
+    status: CastStatus
+    image_path: str | None
+    image_name: str | None
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CastMember:
+    """One named character of a film and their portrait (made by the image model, or the
+    member's own picture: `source` "member")."""
+
+    generation_id: int
+    index: int
+    name: str
+    look: str
+    status: MemberStatus
+    source: str
+    note: str | None
+    prediction_id: str | None
+    image_path: str | None
+    reason: str | None
+    take: int = 1

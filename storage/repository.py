@@ -14,6 +14,7 @@ from storage.continuity_rows import ContinuityRows
 from storage.gallery_rows import GalleryRows
 from storage.models import (
     FINAL_STATUSES,
+    CastStatus,
     Clip,
     ClipStatus,
     Generation,
@@ -28,7 +29,7 @@ from storage.narration_rows import NarrationRows
 from storage.post_rows import PostRows
 from storage.rows import _FINAL, _NOT_FINAL, _USAGE, _generation
 from storage.score_rows import ScoreRows
-from storage.start_image_rows import StartImageRows
+from storage.start_image_rows import CastRows, StartImageRows
 from storage.usage_rows import UsageRows
 from storage.version_rows import VersionRows
 
@@ -50,6 +51,7 @@ refuse (the transaction then stores nothing)."""
 
 
 class Repository(
+    CastRows,
     ScoreRows,
     ClipRows,
     PostRows,
@@ -148,6 +150,12 @@ class Repository(
             await tx.execute(
                 "INSERT INTO scores (generation_id, status, updated_at) VALUES (?, ?, ?)",
                 (generation_id, ScoreStatus.WANTED, now),
+            )
+        if new.cast:  # issue 24: the cast sheet, made once the shot list names characters
+            await tx.execute(
+                "INSERT INTO casts (generation_id, status, image_name, updated_at)"
+                " VALUES (?, ?, ?, ?)",
+                (generation_id, CastStatus.WANTED, new.cast_name, now),
             )
         if new.narration and new.voice:
             await tx.execute(

@@ -24,6 +24,10 @@ STATUS_CHANGERS = frozenset(
         "set_version_status",
         "finish_reroll",
         "end_reroll",
+        "begin_extend",  # issue 24: Extend, a version like a reroll's
+        "end_extend",
+        "begin_recast",  # issue 24: Recast, a version like a reroll's
+        "end_recast",
     }
 )
 # storage methods the bot must not call at all (tests and tools only)

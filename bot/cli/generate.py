@@ -102,6 +102,9 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
             continuity=getattr(args, "continuity", None),
             captions=getattr(args, "captions", None),
             music=getattr(args, "music", None),
+            cast=getattr(args, "cast", None),
+            cast_picture=getattr(args, "cast_image", None) is not None,
+            cast_name=getattr(args, "cast_name", None),
         )
     except GenerationError as exc:
         console.print(exc.reason, style="red", markup=False, highlight=False)
@@ -112,6 +115,15 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
             first_frame = await read_start_image(Path(args.image), settings)
         except StartImageRefused as exc:
             console.print(f"{args.image}: {exc.reason}", style="red", markup=False, highlight=False)
+            return 2
+    picture: StartImage | None = None
+    if getattr(args, "cast_image", None) is not None:  # issue 24: checked like --image
+        try:
+            picture = await read_start_image(Path(args.cast_image), settings)
+        except StartImageRefused as exc:
+            console.print(
+                f"{args.cast_image}: {exc.reason}", style="red", markup=False, highlight=False
+            )
             return 2
     if await configuration_refused(settings, console, narration=request["narration"]):
         return 2
@@ -127,6 +139,7 @@ async def generate(settings: Settings, args: argparse.Namespace) -> int:
                 generation = await services.runner.submit(
                     NewGeneration(owner_id=CLI_OWNER, source="cli", **request),
                     start_image=first_frame,
+                    cast_image=picture,
                 )
                 progress.follow(generation.id)
                 cost = await cost_text(settings, services.repo, generation)

@@ -36,6 +36,7 @@ async def history(
         entries = await repo.history(user, limit=limit)
         versions = await repo.versions_of([e.id for e in entries])
         sounds = await repo.sound_of([e.id for e in entries])  # issue 22: what the film has
+        casts = await repo.casts_of([e.id for e in entries])  # issue 24: its cast sheet
     films = {
         gid: max((v.number for v in found if v.status is VersionStatus.DONE), default=1)
         for gid, found in versions.items()
@@ -43,7 +44,11 @@ async def history(
     console = Console()
     if as_json:
         for entry in entries:
-            fields = {**record(entry, films.get(entry.id, 1)), "sound": sounds.get(entry.id)}
+            fields = {
+                **record(entry, films.get(entry.id, 1)),
+                "sound": sounds.get(entry.id),
+                "cast": casts.get(entry.id),
+            }
             print(json.dumps(fields, ensure_ascii=False))
     elif not console.is_terminal:
         for entry in entries:
@@ -54,7 +59,7 @@ async def history(
     elif not entries:
         console.print("No generations yet.")
     else:
-        console.print(table(entries, films, sounds))
+        console.print(table(entries, films, sounds, casts))
     return 0
 
 
@@ -84,6 +89,7 @@ def table(
     entries: list[HistoryEntry],
     films: dict[int, int] | None = None,
     sounds: dict[int, str] | None = None,
+    casts: dict[int, list[str]] | None = None,
 ) -> Table:
     """The terminal's table: every cell a `Text`, so `[/oops]` is shown, not parsed."""
     result = Table("#", "status", "clips", "created", "title / prompt", "error")
@@ -95,6 +101,8 @@ def table(
         label = f"{row['title']} — {row['prompt']}" if row["title"] else row["prompt"]
         if sound := (sounds or {}).get(e.id):  # issue 22: narration, music, captions
             label = f"[{sound}] {label}"
+        if cast := (casts or {}).get(e.id):  # issue 24: the cast sheet's characters
+            label = f"[cast: {', '.join(cast)}] {label}"
         result.add_row(
             str(e.id),
             row["status"],

@@ -12,10 +12,12 @@ from rich.text import Text
 
 from bot.pipeline.events import (
     AnalysisDone,
+    CastReady,
     ClipCompleted,
     ClipFailed,
     ClipStarted,
     Event,
+    Extended,
     Narrated,
     RerollStarted,
 )
@@ -156,6 +158,20 @@ class TerminalProgress:
                 return []  # the Done line says whether the film is narrated
             case RerollStarted(scene=scene, prompt=str(prompt)):
                 return [f"scene {scene + 1} rewritten: {one_line(prompt)}"]
+            case CastReady(portraits=portraits, note=note):  # issue 24: the cast sheet
+                return [
+                    *(
+                        f"portrait of {one_line(p.name)}: "
+                        + (str(p.path) if p.path else f"left out ({one_line(p.reason or '')})")
+                        for p in portraits
+                    ),
+                    *([f"cast: {one_line(note)}"] if note else []),
+                ]
+            case Extended(scenes=scenes):  # issue 24: an Extend's scenes, written
+                return [
+                    f"{len(scenes)} scene(s) now",
+                    *(f"scene {n}: {one_line(p)}" for n, p in enumerate(scenes, 1)),
+                ]
         return [stage(progress)]
 
     def _header(self) -> list[tuple[str, str]]:

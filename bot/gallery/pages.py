@@ -67,6 +67,7 @@ class TakeView:
     download: str
     scene: int | None
     note: str | None
+    kind: str = "reroll"  # issue 24: "extend" or "recast" made this version
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ class FilmView:
     created_at: float
     removed: bool
     takes: list[TakeView]  # newest first: the latest cut leads, older ones beside it
+    cast: tuple[str, ...] = ()  # issue 24: the film's cast sheet
 
 
 def title_of(film: GalleryFilm) -> str:
@@ -109,6 +111,7 @@ async def take_view(
         download=f"{page}/download",
         scene=take.scene,
         note=take.note,
+        kind=take.kind,
     )
 
 
@@ -134,6 +137,7 @@ async def film_view(
         created_at=film.created_at,
         removed=film.removed_at is not None,
         takes=list(takes),
+        cast=film.cast,
     )
 
 

@@ -162,3 +162,35 @@ class EventBus:
                 handler(event)
             except Exception:
                 log.exception("event handler %r failed on %r", handler, event)
+
+
+@dataclass(frozen=True, slots=True)
+class Portrait:
+    """One character's portrait on the cast sheet (issue 24): its file (None: left out, and
+    `reason` says why; the character stays words-only), and which take it is (a recast makes
+    the next)."""
+
+    index: int
+    name: str
+    path: Path | None
+    reason: str | None = None
+    take: int = 1
+    member: bool = False  # the member's own picture, not the image model's
+
+
+@dataclass(frozen=True, slots=True)
+class CastReady(Event):
+    """The cast sheet is made (posted in the thread before the clips); `note` tells the member
+    once what could not use it (scenes a model takes no references for, a picture not used)."""
+
+    portraits: tuple[Portrait, ...]
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Extended(Event):
+    """An Extend's scenes are written (issue 24): the film's scenes are now `scenes` (their
+    prompts, the old ones first); published again with the old ones when it ended unmade."""
+
+    version: int
+    scenes: tuple[str, ...]

@@ -24,6 +24,7 @@ from bot.pipeline.events import (
     ClipStarted,
     Delivered,
     Event,
+    Extended,
     Failed,
     Finished,
     Narrated,
@@ -232,6 +233,9 @@ class Progress:
                 self.reroll_error = None if reason is None else f"v{version}: {reason}"
                 if reason is not None:  # the film stays the version before, sent where it went
                     self.delivered = self.shown_ref
+            case Extended(scenes=scenes):  # issue 24: an Extend's new scenes (or none again)
+                self.scenes = list(scenes)
+                self.clips = (self.clips + [ClipShows.WAITING] * len(scenes))[: len(scenes)]
             case Finished():
                 self._end(GenerationStatus.DONE, None)
             case Failed(reason=reason):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.pipeline.director.characters import MAX_NAME_CHARS
 from bot.pipeline.director.continuity import ChainedRender
 from bot.pipeline.errors import GenerationError
 from bot.pipeline.run.validation import MAX_PROMPT_CHARS, MAX_SEED, validate_request
@@ -20,8 +22,10 @@ from cogs.components import check_configured
 from cogs.generate import render, start
 from cogs.generate.access import check_may_manage
 from cogs.generate.buttons import CancelButton, RetryButton
+from cogs.generate.cast import RecastButton, answered_after_restart
 from cogs.generate.costs import refusal
 from cogs.generate.delivery import DiscordDeliverer
+from cogs.generate.extend import ExtendButton
 from cogs.generate.permissions import check_channel
 from cogs.generate.recovery import find_reply
 from cogs.generate.reroll import RerollButton, submitted_after_restart
@@ -40,7 +44,13 @@ RATIOS = [
 ]
 
 
-BUTTONS = (CancelButton, RetryButton, RerollButton)  # persistent: they answer after a restart
+BUTTONS = (
+    CancelButton,
+    RetryButton,
+    RerollButton,
+    ExtendButton,
+    RecastButton,
+)  # persistent: they answer after a restart
 
 VOICE_CHOICES = [app_commands.Choice(name=v, value=v) for v in VOICES]  # ≤ 25 choices
 
@@ -48,6 +58,23 @@ CONTINUITY = [
     app_commands.Choice(name="parallel: all scenes at once", value="parallel"),
     app_commands.Choice(name="chained: each scene starts from the last frame", value="chained"),
 ]
+
+CAST = [
+    app_commands.Choice(
+        name="auto: portraits of the characters, passed to every scene", value="auto"
+    ),
+    app_commands.Choice(name="off: the characters' looks in words only", value="off"),
+]
+
+
+@dataclass(frozen=True)
+class CastAsked:
+    """The cast options of /generate (issue 24)."""
+
+    mode: str | None = None
+    image: discord.Attachment | None = None
+    name: str | None = None
+
 
 CAPTIONS = [
     app_commands.Choice(name="off", value="off"),
@@ -72,6 +99,9 @@ def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[A
         continuity: app_commands.Choice[str] | None = None,
         captions: app_commands.Choice[str] | None = None,
         music: bool | None = None,
+        cast: app_commands.Choice[str] | None = None,
+        cast_image: discord.Attachment | None = None,
+        cast_name: app_commands.Range[str, 1, MAX_NAME_CHARS] | None = None,
     ) -> None:
         """Turn one sentence into a short film."""
         await cog.generate(
@@ -86,6 +116,7 @@ def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[A
             continuity,
             captions,
             music,
+            CastAsked(cast.value if cast else None, cast_image, cast_name),
         )
 
     generate.__annotations__["clips"] = Optional[app_commands.Range[int, 1, max_clips]]  # noqa: UP045
@@ -102,9 +133,17 @@ def generate_command(cog: GenerateCog, max_clips: int) -> app_commands.Command[A
         continuity="Chained: each scene starts from the last frame of the one before (slower)",
         captions="The narration's lines as words: a subtitle track, or burned into the picture",
         music="A score written for the film, under the voice (default: the operator's)",
+        cast="auto: a portrait of each character, the same face in every scene (default: the "
+        "operator's)",
+        cast_image="Your own PNG or JPEG of one character (the first, or the one cast_name names)",
+        cast_name="The character cast_image shows, as the shot list names them",
     )(command)
     return app_commands.choices(
-        aspect_ratio=RATIOS, voice=VOICE_CHOICES, continuity=CONTINUITY, captions=CAPTIONS
+        aspect_ratio=RATIOS,
+        voice=VOICE_CHOICES,
+        continuity=CONTINUITY,
+        captions=CAPTIONS,
+        cast=CAST,
     )(command)
 
 
@@ -136,6 +175,8 @@ class GenerateCog(commands.Cog):
         self._undo.append(lambda: bot.remove_dynamic_items(*BUTTONS))
         bot.add_listener(submitted_after_restart, "on_interaction")
         self._undo.append(lambda: bot.remove_listener(submitted_after_restart, "on_interaction"))
+        bot.add_listener(answered_after_restart, "on_interaction")  # Extend, Recast (issue 24)
+        self._undo.append(lambda: bot.remove_listener(answered_after_restart, "on_interaction"))
         bot.tree.add_command(generate_command(self, bot.settings.max_clips))
         self._undo.append(lambda: bot.tree.remove_command("generate"))
 
@@ -162,6 +203,7 @@ class GenerateCog(commands.Cog):
         continuity: app_commands.Choice[str] | None = None,
         captions: app_commands.Choice[str] | None = None,
         music: bool | None = None,
+        cast: CastAsked | None = None,
     ) -> None:
         """/generate: validated, then one way in — `runner.submit`, which admits, stores, has
         the reply sent (`_reply`) and starts."""
@@ -179,6 +221,9 @@ class GenerateCog(commands.Cog):
                 continuity=continuity.value if continuity else None,
                 captions=captions.value if captions else None,
                 music=music,
+                cast=cast.mode if cast else None,
+                cast_picture=cast is not None and cast.image is not None,
+                cast_name=cast.name if cast else None,
             )
         except GenerationError as exc:
             raise UserFacingError(exc.reason) from None
@@ -189,10 +234,14 @@ class GenerateCog(commands.Cog):
         # minute when the reply came first). A refusal replaces the private answer; the public
         # reply follows it (`_reply`: DESIGN, "the first public followup after a deferral").
         await interaction.response.defer(ephemeral=True, thinking=True)
-        first_frame = None
+        first_frame = picture = None
         if image is not None:  # fetched and checked before anything is stored or spent
             first_frame = await start.receive(
                 self.bot, image, owner_id=interaction.user.id, guild_id=interaction.guild_id
+            )
+        if cast is not None and cast.image is not None:  # issue 24: checked like a start image
+            picture = await start.receive(
+                self.bot, cast.image, owner_id=interaction.user.id, guild_id=interaction.guild_id
             )
         assert interaction.channel_id is not None
         new = NewGeneration(
@@ -203,7 +252,10 @@ class GenerateCog(commands.Cog):
         )
         try:
             await self.runner.submit(
-                new, announce=lambda g: self._reply(interaction, g), start_image=first_frame
+                new,
+                announce=lambda g: self._reply(interaction, g),
+                start_image=first_frame,
+                cast_image=picture,
             )
         except Refused as exc:
             raise UserFacingError(refusal(exc)) from None

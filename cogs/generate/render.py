@@ -11,6 +11,7 @@ import discord
 from bot.pipeline.errors import public_reason
 from bot.pipeline.progress import ClipShows
 from cogs.generate.buttons import CancelButton, RetryButton
+from cogs.generate.extend import ExtendButton
 from cogs.generate.state import ReplyState
 from storage.models import GenerationStatus
 
@@ -162,10 +163,13 @@ def _post_label(key: str) -> str:
 
 
 def view(state: ReplyState) -> discord.ui.View:
-    """Cancel while running; Retry once failed or cancelled; nothing when done."""
+    """Cancel while running; Retry once failed or cancelled; Extend once a film was delivered
+    (issue 24); nothing else when done."""
     buttons = discord.ui.View(timeout=None)
     if not state.final:
         buttons.add_item(CancelButton(state.generation_id))
     elif state.status in (GenerationStatus.FAILED, GenerationStatus.CANCELLED):
         buttons.add_item(RetryButton(state.generation_id))
+    elif state.status is GenerationStatus.DONE and state.delivered:
+        buttons.add_item(ExtendButton(state.generation_id))
     return buttons

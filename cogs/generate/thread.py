@@ -24,8 +24,10 @@ from bot import tasks
 from bot.pipeline import media
 from bot.pipeline.analysis.shotlist import ShotList
 from bot.pipeline.errors import MediaError
+from bot.pipeline.events import Portrait
 from bot.retry import Retries
 from bot.tree import NO_MENTIONS
+from cogs.generate import cast as cast_posts
 from cogs.generate import permissions
 from cogs.generate.reroll import RerollButton
 from cogs.generate.state import ReplyState
@@ -250,6 +252,19 @@ class ThreadPoster:
             return {"content": text}
 
         await self._send_once(state, "shot_list", make)
+
+    async def post_portrait(self, state: ReplyState, portrait: Portrait) -> None:
+        """One character of the cast sheet (issue 24), before the clips: the portrait with its
+        Recast button, or why there is none (posted once per take)."""
+        await self._send_once(state, cast_posts.key(portrait), cast_posts.message(state, portrait))
+
+    async def post_cast_note(self, state: ReplyState, note: str) -> None:
+        """What could not use the cast (said once)."""
+
+        async def make() -> dict[str, Any]:
+            return {"content": cast_posts.note_text(note)}
+
+        await self._send_once(state, "cast:note", make)
 
     async def post_clip(self, state: ReplyState, index: int, path: Path) -> None:
         """Post the clip with its Reroll button (a reroll's take as "v2", posted once too)."""

@@ -21,6 +21,7 @@ import discord
 from bot.pipeline.events import (
     AnalysisDone,
     Cancelled,
+    CastReady,
     ClipCompleted,
     ClipFailed,
     ClipHeld,
@@ -180,6 +181,12 @@ class ReplyUpdater:
         if isinstance(event, AnalysisDone):
             shot_list = event.shot_list
             self._post(reply, lambda s: self.threads.post_shot_list(s, shot_list))
+        elif isinstance(event, CastReady):  # issue 24: the cast sheet, before the clips
+            for portrait in event.portraits:
+                post = functools.partial(self.threads.post_portrait, portrait=portrait)
+                self._post(reply, post)
+            if event.note:
+                self._post(reply, functools.partial(self.threads.post_cast_note, note=event.note))
         elif isinstance(event, ClipCompleted):
             reply.ready[event.index] = event.path
         if isinstance(event, ClipCompleted | ClipFailed) or state.final:

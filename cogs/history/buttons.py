@@ -74,6 +74,7 @@ async def history_page(
         total=total,
         narrations=narrations,
         versions=await repo.versions_of(ids),
+        casts=await repo.casts_of(ids),  # issue 24: the cast sheet's characters
     )
     embed.add_field(name="Your spend", value=await spend_text(bot, owner_id), inline=False)
     view = pager(owner_id, page, pages)

@@ -95,7 +95,9 @@ def test_done_says_where_the_film_went_and_has_no_buttons(
     embed = render.embed(state)
     assert fields(embed)["Status"] == status
     assert embed.colour == discord.Colour.green()
-    assert body(state)["components"] == []
+    ids = [c["custom_id"] for row in body(state)["components"] for c in row["components"]]
+    # a delivered film has one button: Extend (issue 24); a shot list alone has none
+    assert ids == (["reelbot:extend:7"] if delivered else [])
 
 
 @pytest.mark.parametrize("status", [GenerationStatus.FAILED, GenerationStatus.CANCELLED])

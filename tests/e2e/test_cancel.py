@@ -126,5 +126,5 @@ async def test_retry_renders_only_the_missing_clip(tmp_path: Path) -> None:
         assert made == ["clip-1.mp4", "clip-3.mp4", "clip-2.mp4"]
         assert [p.content for p in posts].count(posts[0].content) == 1  # shot list once
         assert len(w.discord.dm_messages("alice")) == 1
-        assert w.discord.message(reply.id).components == []
+        assert button_ids(w.discord.message(reply.id)) == ["reelbot:extend:1"]  # done: Extend
         w.discord.assert_clean()

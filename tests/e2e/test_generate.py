@@ -95,7 +95,9 @@ async def test_full_generation_three_clips(tmp_path: Path) -> None:
         dm_sent_at = dms[0].history[0].at
         done_edits = [e for e in reply.edits if edit_status(e).startswith("✅")]
         assert done_edits and min(e.at for e in done_edits) >= dm_sent_at
-        assert reply.components == []  # no Cancel button once done
+        # no Cancel button once done; Extend (issue 24) continues the delivered film
+        buttons = [c["custom_id"] for row in reply.components for c in row["components"]]
+        assert buttons == ["reelbot:extend:1"]
 
         # every edit after the interaction response went through the channel endpoint
         assert_only_channel_edits(w, reply)

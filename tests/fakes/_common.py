@@ -315,6 +315,7 @@ class PredictionRecord:
     overrides: dict[str, Any] = field(default_factory=dict)  # fault injection: fields as served
     start_color: str | None = None  # the start image's colour ("0xRRGGBB"): the clip opens on it
     deadline: float | None = None  # seconds from creation its create's Cancel-After header gave
+    references: list[str] = field(default_factory=list)  # its reference images' colours (issue 24)
 
     @property
     def status(self) -> str:

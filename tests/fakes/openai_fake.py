@@ -31,6 +31,7 @@ from tests.fakes.openai_vision import content_problem, image_urls
 
 _EXACTLY = re.compile(r"exactly (\d+) scene", re.IGNORECASE)
 _IDEA = re.compile(r"<<<(.*?)>>>", re.DOTALL)
+_AFTER = re.compile(r"after scene (\d+) of the film so far")
 
 MODERATION_CATEGORIES: dict[str, list[str]] = {
     "harassment": ["text"],
@@ -530,8 +531,12 @@ class FakeOpenAI(LoopbackServer):
             for m in messages:
                 match = _EXACTLY.search(_text_of(m.get("content"))) or match
             count = int(match.group(1)) if match else 3
+        # a continuation (issue 24's Extend: bot/pipeline/analysis/extend.py asks for "scenes
+        # N+1 to N+k, after scene N") goes on numbering where the film stopped
+        after = _AFTER.search(text)
+        first = int(after.group(1)) if after else 0
         scenes: list[dict[str, Any]] = [
-            {"prompt": f"Scene {i + 1}: {prompt}", "duration": self.scene_duration}
+            {"prompt": f"Scene {first + i + 1}: {prompt}", "duration": self.scene_duration}
             for i in range(count)
         ]
         return {"title": f"Film: {prompt[:60]}", "style": "cinematic, warm light", "scenes": scenes}

@@ -41,6 +41,13 @@ from tests.fakes.replicate_files import (
     start_color,
     unknown_image_input,
 )
+from tests.fakes.replicate_images import (
+    IMAGE_MODELS,
+    missing_reference,
+    png_bytes,
+    portrait_color,
+    reference_colors,
+)
 
 OUTCOMES = frozenset({"succeeded", "failed", "filtered", "empty", "stuck", "canceled", "aborted"})
 DEFAULT_ERROR = "CUDA out of memory. Tried to allocate 2.00 GiB (GPU 0; 79.15 GiB total capacity)"
@@ -278,6 +285,8 @@ class FakeReplicate(LoopbackServer):
         rec = self.predictions.get(prediction_id)
         if rec is not None and rec.model in MUSIC_MODELS:  # a music model answers audio
             return f"{self.base_url}/files/{prediction_id}.wav"
+        if rec is not None and rec.model in IMAGE_MODELS:  # issue 24: a portrait
+            return f"{self.base_url}/files/{prediction_id}.png"
         return f"{self.base_url}/files/{prediction_id}.mp4"
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -337,10 +346,12 @@ class FakeReplicate(LoopbackServer):
         else:
             rec.final_status = "succeeded"
             url = self.output_url(rec.id)
+            # flux-schnell's output is a list of URIs even for one image (its schema)
+            listed = self.output_as_list or rec.model in IMAGE_MODELS
             rec.output = {
-                "succeeded": [url] if self.output_as_list else url,
+                "succeeded": [url] if listed else url,
                 "filtered": None,
-                "empty": [] if self.output_as_list else "",
+                "empty": [] if listed else "",
             }[outcome]
 
     def _finish_now(self, prediction_id: str, outcome: str, error: str | None) -> None:
@@ -546,11 +557,17 @@ class FakeReplicate(LoopbackServer):
         if fault is not None and not fault["created"]:
             return self._injected(fault["status"])
         opening = await start_color(self, model, inputs)
-        gone = missing_file(self, model, inputs)
+        references = await reference_colors(self, model, inputs)
+        gone = missing_file(self, model, inputs) or missing_reference(self, model, inputs)
         rec = self._new_prediction(
             model, version, inputs, None if gone is None else f"failed:{gone}"
         )
         rec.start_color = opening
+        if model in IMAGE_MODELS:  # issue 24: the portrait's colour comes from its prompt
+            rec.color = portrait_color(rec.prompt)
+        if references:  # issue 24: the clip is coloured by its first reference image
+            rec.references = references
+            rec.color = references[0]
         rec.deadline = parse_deadline(request.headers.get("Cancel-After"))
         delay = max(
             [self.answer_delay] + [s for m, s in self._answer_delays.items() if m in rec.prompt]
@@ -622,11 +639,15 @@ class FakeReplicate(LoopbackServer):
             # the header as given, unchecked: a test may send a malformed one
             return web.Response(status=302, headers={"Location": self.redirect_downloads_to})
         name = request.match_info["name"]
-        rec = self.predictions.get(name.removesuffix(".mp4").removesuffix(".wav"))
+        rec = self.predictions.get(
+            name.removesuffix(".mp4").removesuffix(".wav").removesuffix(".png")
+        )
         if rec is None or self._refresh(rec) != "succeeded" or self.data_removed(rec):
             return web.Response(status=404, text="Not Found")
         if rec.model in MUSIC_MODELS:  # issue 22: real audio, as long as the model renders
             return web.Response(body=await music_track(), content_type="audio/wav")
+        if rec.model in IMAGE_MODELS:  # issue 24: a real PNG of the portrait's colour
+            return web.Response(body=png_bytes(rec.color), content_type="image/png")
         color = rec.color if rec.start_color is None else f"{rec.start_color}>{rec.color}"
         if rec.input.get("generate_audio") is True:  # a model asked for its own sound (veo-3.1,
             color += "+sound"  # seedance-2.0, kling-v3: `generate_audio` in their schemas)

@@ -75,6 +75,10 @@ START_IMAGE_INPUTS: dict[str, str | None] = {
     "google/veo-3.1-fast": "image",
     "bytedance/seedance-2.0": "image",
     "kwaivgi/kling-v3-video": "start_image",
+    # issue 24's models with reference images: kling-v3-omni-video `start_image`, veo-3.1 `image`
+    # (their schemas on Replicate: bot/pipeline/clips/video_models.py)
+    "kwaivgi/kling-v3-omni-video": "start_image",
+    "google/veo-3.1": "image",
 }
 IMAGE_INPUT_NAMES = frozenset(
     {"image", "start_image", "start_image_url", "first_frame_image", "image_url"}

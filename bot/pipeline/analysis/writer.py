@@ -13,10 +13,11 @@ from openai.lib import type_to_response_format_param
 from openai.types.chat import ChatCompletion
 from openai.types.shared import ReasoningEffort
 
-from bot.pipeline.analysis import rewrite
+from bot.pipeline.analysis import extend, rewrite
 from bot.pipeline.analysis.shotlist import (
     ASKED_WORDS_PER_SECOND,
     NarratedShotListPlan,
+    Scene,
     ShotList,
     ShotListPlan,
     clamp,
@@ -159,6 +160,20 @@ class Analyst:
             rewrite.RESPONSE_FORMAT,
             lambda content: rewrite.bounded(content, shot_list, index),
             what="rewritten scene",
+        )
+
+    async def continue_film(
+        self, prompt: str, shot_list: ShotList, count: int, note: str | None = None
+    ) -> list[Scene]:
+        """`count` more scenes that continue `shot_list` (issue 24's Extend), with its cast;
+        the note moderated first, as a prompt is (`bot.pipeline.analysis.extend`)."""
+        if note:
+            await self.moderate(note)
+        return await self._structured(
+            extend.messages(prompt, shot_list, count, note),
+            RESPONSE_FORMAT,
+            lambda content: extend.bounded(content, shot_list, count),
+            what="continuation",
         )
 
     async def _structured(

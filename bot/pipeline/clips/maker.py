@@ -13,6 +13,7 @@ from typing import Protocol
 import aiohttp
 
 from bot.pipeline import media
+from bot.pipeline.analysis.shotlist import ShotList
 from bot.pipeline.clips.cancels import Cancels
 from bot.pipeline.clips.check import CheckUnavailable, ClipCheck
 from bot.pipeline.clips.fairness import FairQueue
@@ -20,7 +21,7 @@ from bot.pipeline.clips.output import ClipOutputs, output_removed, output_url
 from bot.pipeline.clips.predictions import PROVIDER_ERRORS, CreateFailed, Predictions, describe
 from bot.pipeline.clips.replicate_files import ReplicateFiles
 from bot.pipeline.clips.snapshot import DATA_KEPT_SECONDS, UNREADABLE, Snapshot, predict_seconds
-from bot.pipeline.clips.uploads import ClipUploads, MissingStartImage
+from bot.pipeline.clips.uploads import ClipUploads, MissingStartImage, references
 from bot.pipeline.clips.video_models import ClipRequest, VideoModel
 from bot.pipeline.director import chain
 from bot.pipeline.errors import UNEXPECTED, ClipError, LeaseLost, MediaError, public_reason
@@ -40,6 +41,7 @@ from storage.models import (
     CreateRefused,
     Generation,
     GenerationStatus,
+    MemberStatus,
 )
 from storage.repository import Repository
 
@@ -137,6 +139,11 @@ class ClipMaker:
             raise LeaseLost(generation_id)
         return lease
 
+    @property
+    def model(self) -> VideoModel:
+        """The video model its clips are made with."""
+        return self._model
+
     def share_provider_budget(self, parts: int) -> None:
         """Replicate's request budgets, divided between `parts` live processes."""
         self._predictions.share_budget(parts)
@@ -149,16 +156,24 @@ class ClipMaker:
         if seed is None and generation.seed is not None:
             seed = generation.seed + clip.index
         request = ClipRequest(
-            prompt, clip.duration, generation.aspect_ratio, seed, clip.start_image_url
+            prompt,
+            clip.duration,
+            generation.aspect_ratio,
+            seed,
+            clip.start_image_url,
+            tuple(references(clip)),  # issue 24: its characters' portraits, as uploaded
         )
         return self._model.inputs(request)
 
     async def start_image(self, generation: Generation, clip: Clip) -> Path | None:
         """The image file `clip` starts from, if any: the member's image for the first scene;
-        in a chained generation, the last frame of the scene before for the others."""
+        in a chained generation (and an Extend's first scene), the last frame of the scene
+        before for the others."""
         if clip.index == 0 and generation.start_image_path:
             return Path(generation.start_image_path)
-        if clip.index > 0 and generation.continuity is Continuity.CHAINED:
+        # a chained film's scenes, and the first scene of an Extend (issue 24: it opens on the
+        # film's last frame), start from the last frame of the scene before
+        if clip.index > 0 and (generation.continuity is Continuity.CHAINED or clip.chained):
             folder = self._policy.folder(generation.id)
             try:
                 return await chain.start_frame(self._repo, self._model, generation, clip, folder)
@@ -171,11 +186,46 @@ class ClipMaker:
         """The clip as its create must name it: its start image uploaded now, just before the
         create, unless the stored upload is still usable (`ClipUploads.ready`)."""
         try:
-            return await self._uploads.ready(clip, lambda: self.start_image(generation, clip))
+            clip = await self._uploads.ready(clip, lambda: self.start_image(generation, clip))
         except MissingStartImage as exc:
             reason = "its start image is no longer on the bot's server"
             reason = await self._ended(generation, clip, reason, will_retry=False)
             raise ClipError(clip.index, reason) from exc
+        try:
+            return await self._uploads.with_references(
+                clip, await self._portraits(generation, clip)
+            )
+        except MissingStartImage as exc:
+            reason = "a portrait of its cast is no longer on the bot's server"
+            reason = await self._ended(generation, clip, reason, will_retry=False)
+            raise ClipError(clip.index, reason) from exc
+
+    async def _portraits(self, generation: Generation, clip: Clip) -> list[tuple[str, Path]]:
+        """The portraits of the characters the clip's scene shows (issue 24), in cast order,
+        when the video model takes them for this clip (`bot.pipeline.director.cast`); none
+        when the generation has no cast sheet."""
+        if self._model.references is None:
+            return []
+        request = ClipRequest(
+            clip.prompt, clip.duration, generation.aspect_ratio, start_image=clip.start_image_url
+        )
+        if self._model.reference_refusal(request) is not None:
+            return []  # the member was told once, with the cast sheet
+        members = [m for m in await self._repo.cast_members(generation.id) if m.image_path]
+        if not members:
+            return []
+        fresh = await self._repo.generation(generation.id)
+        if fresh is None or not fresh.shot_list:
+            return []
+        scenes = ShotList.model_validate_json(fresh.shot_list).scenes
+        if not 0 <= clip.index < len(scenes):
+            return []
+        shown = {name.casefold() for name in scenes[clip.index].characters}
+        return [
+            (m.name, Path(m.image_path))
+            for m in members
+            if m.status is MemberStatus.READY and m.image_path and m.name.casefold() in shown
+        ]
 
     async def make(self, generation: Generation, clip: Clip, style: str) -> Path:
         """The clip's file, rendering it if needed; raises ClipError after its retries. Any

@@ -6,8 +6,9 @@ bot builds the same input again and finds a create that was in flight."""
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 from bot.pipeline.clips.replicate_files import ReplicateFiles, usable
@@ -52,6 +53,26 @@ class ClipUploads:
         await self._repo.add_clip_upload(clip.id, upload)
         return await self._repo.clip(clip.id)
 
+    async def with_references(self, clip: Clip, portraits: Sequence[tuple[str, Path]]) -> Clip:
+        """The clip as its create must name it with the portraits of the characters it shows
+        (issue 24): each uploaded now, unless the stored uploads are of the same characters
+        and still usable for the create. Raises what an upload raises (`PROVIDER_ERRORS`)."""
+        stored = references(clip)
+        if not portraits:
+            return clip
+        names = [name for name, _ in portraits]
+        if [name for name, _ in stored] == names:
+            live = {u.url: u for u in await self._repo.clip_uploads(clip.id)}
+            if all(url in live and usable(live[url]) for _, url in stored):
+                return clip
+        made = []
+        for name, path in portraits:
+            if not path.exists():
+                raise MissingStartImage(str(path))
+            made.append((name, await self._files.upload(path, image_type(path))))
+        await self._repo.set_clip_references(clip.id, made)
+        return await self._repo.clip(clip.id)
+
     async def release(self, clip_id: int) -> None:
         """Delete the clip's uploads at Replicate (its prediction has ended); one that cannot be
         deleted now stays stored and is tried again after the clip's next prediction."""
@@ -64,3 +85,10 @@ def image_type(path: Path) -> str:
     """The content type of a stored start image, by the suffix it was stored under (the file
     was checked by content before: `bot.pipeline.director.start_image`)."""
     return {".png": "image/png", ".webp": "image/webp"}.get(path.suffix.lower(), "image/jpeg")
+
+
+def references(clip: Clip) -> list[tuple[str, str]]:
+    """The clip's stored reference images: (character, URL of the upload), in order."""
+    if not clip.reference_urls:
+        return []
+    return [(str(name), str(url)) for name, url in json.loads(clip.reference_urls)]

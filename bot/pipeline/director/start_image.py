@@ -74,9 +74,10 @@ class StartImage:
         """The image as a data URL (the analysis model's vision input)."""
         return f"data:{self.content_type};base64,{base64.b64encode(self.data).decode()}"
 
-    async def save(self, folder: Path) -> Path:
-        """Write the image into `folder` (the generation's media folder); returns its path."""
-        path = folder / f"start-image{self.suffix}"
+    async def save(self, folder: Path, name: str = "start-image") -> Path:
+        """Write the image into `folder` (the generation's media folder) as `name` (a member's
+        picture of a character: "cast-image"); returns its path."""
+        path = folder / f"{name}{self.suffix}"
         await asyncio.to_thread(_write, path, self.data)
         return path
 

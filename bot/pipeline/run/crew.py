@@ -17,6 +17,7 @@ from bot.pipeline.spend.admission import Admission
 from storage.repository import Repository
 
 if TYPE_CHECKING:  # imported for the annotation only: the score's module needs the crew's
+    from bot.pipeline.director.cast import Casting
     from bot.pipeline.sound.music import Composer
 
 
@@ -35,3 +36,4 @@ class Crew:
     narrator: Narrator | None
     deliverers: Mapping[str, Deliverer]
     composer: Composer | None = None  # the score (issue 22), None when music cannot be made
+    casting: Casting | None = None  # the cast sheet (issue 24), None without video

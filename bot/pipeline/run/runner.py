@@ -23,6 +23,10 @@ from bot.pipeline.analysis.writer import Analyst
 from bot.pipeline.checks.preflight import Problem
 from bot.pipeline.clips.fairness import FairQueue
 from bot.pipeline.clips.maker import ClipMaker, MediaPolicy
+from bot.pipeline.director.cast import Casting, reserve_seconds
+from bot.pipeline.director.characters import MAX_CHARACTERS
+from bot.pipeline.director.extend import Extends
+from bot.pipeline.director.recast import Recasts
 from bot.pipeline.director.reroll import Rerolls
 from bot.pipeline.director.start_image import StartImage
 from bot.pipeline.events import Cancelled, EventBus, Queued
@@ -106,6 +110,7 @@ class Runner:
         leases: Leases | None = None,
         retries: Retries | None = None,
         composer: Composer | None = None,
+        casting: Casting | None = None,
     ) -> None:
         self.repo = repo
         self.leases = leases  # None: this process alone runs the work (the terminal)
@@ -137,8 +142,11 @@ class Runner:
             narrator=narrator,
             deliverers=self._deliverers,
             composer=composer,
+            casting=casting,
         )
         self._rerolls = Rerolls(crew, self._moves)
+        self._extends = Extends(crew, self._moves)
+        self._recasts = Recasts(crew, self._moves)
         self._story = Story(
             crew, self._moves, video_enabled=config.video_enabled, fail=self._endings.fail
         )
@@ -173,6 +181,7 @@ class Runner:
         *,
         announce: Announce | None = None,
         start_image: StartImage | None = None,
+        cast_image: StartImage | None = None,
     ) -> Generation:
         """Admit a new generation (the allow-list and its member's daily budget; `Refused`
         says why not), store it (with its `start_image`, checked before: the first frame of
@@ -187,13 +196,17 @@ class Runner:
                 new,
                 admit=self._admission.check_usage,
                 since=self._admission.since(),
-                reserve=self._reserve(new.clips_requested, music=new.music),
+                reserve=self._reserve(new.clips_requested, music=new.music)
+                + (reserve_seconds(MAX_CHARACTERS) if new.cast and self._reserve(1) else 0.0),
                 lease=self._lease_terms(),
             )
             await self._took(generation.id)
             if start_image is not None:  # a crash before this is never shown, never run
                 path = await start_image.save(self._policy.folder(generation.id))
                 await self.repo.set_start_image(generation.id, str(path))
+            if cast_image is not None:  # issue 24: a member's picture of a character
+                path = await cast_image.save(self._policy.folder(generation.id), "cast-image")
+                await self.repo.set_cast_image(generation.id, str(path))
             if announce is not None:
                 try:
                     await announce(generation)
@@ -202,7 +215,7 @@ class Runner:
                     # in its own task: the caller's error path is not held up by a slow write
                     self._tasks.start(generation.id, lambda: self._never_shown(generation))
                     raise
-        if announce is not None or start_image is not None:
+        if announce is not None or start_image is not None or cast_image is not None:
             fresh = await self.repo.generation(generation.id)
             generation = fresh or generation
         self.start(generation)
@@ -406,16 +419,79 @@ class Runner:
         await self._rerolls.check(generation_id, scene, note, started_by=started_by)
 
     async def _cancel_reroll(self, generation: Generation, reason: str | None) -> bool:
-        """Cancel a reroll: its task, its take's prediction; the film stays the version before."""
+        """Cancel a reroll (or an Extend): its task, its take's prediction (an Extend's new
+        scenes' ones); the film stays the version before."""
         version = await self.repo.reroll_in_progress(generation.id)
         if version is None:
             return False
         await self._tasks.stop(generation.id)
         if self._clips is not None:
             await self._cancel_clips(generation)
-        return await self._rerolls.end(
-            version, VersionStatus.CANCELLED, reason or "cancelled by a member"
+        ends = self._rerolls.end
+        if version.added:
+            ends = self._extends.end
+        elif version.recast is not None:
+            ends = self._recasts.end
+        return await ends(version, VersionStatus.CANCELLED, reason or "cancelled by a member")
+
+    async def recast(
+        self,
+        generation_id: int,
+        member: int,
+        note: str | None = None,
+        *,
+        started_by: int | None = None,
+    ) -> Version:
+        """Make cast member `member`'s portrait again (from `note`, when given), then render
+        every scene that shows them again with it, as the next version of the film
+        (bot/pipeline/director/recast.py). A new run, admitted like a Reroll; `Refused` says
+        why not."""
+        version = await self._recasts.admit(
+            generation_id, member, note, started_by=started_by, lease=self._lease_terms()
         )
+        await self._took(generation_id)
+        await self._recasts.started(version)
+        await self._tasks.finished(generation_id)
+        generation = await self.repo.generation(generation_id)
+        assert generation is not None
+        self.start(generation)
+        return version
+
+    async def check_recast(
+        self, generation_id: int, member: int, *, started_by: int | None = None
+    ) -> None:
+        """Raise `Refused` when `recast` would be refused now (before the member types a note)."""
+        await self._recasts.check(generation_id, member, started_by=started_by)
+
+    async def extend(
+        self,
+        generation_id: int,
+        scenes: int,
+        note: str | None = None,
+        *,
+        started_by: int | None = None,
+    ) -> Version:
+        """Continue a done film by `scenes` more scenes, written by the analysis from the shot
+        list so far, and deliver it as the next version (bot/pipeline/director/extend.py). A
+        new run: admitted like a Reroll, charged to `started_by` (default the owner); `Refused`
+        says why not (past MAX_CLIPS, the member's limits)."""
+        version = await self._extends.admit(
+            generation_id, scenes, note, started_by=started_by, lease=self._lease_terms()
+        )
+        await self._took(generation_id)
+        self._extends.started(version)
+        await self._tasks.finished(generation_id)  # the run that made the film, ending now
+        generation = await self.repo.generation(generation_id)
+        assert generation is not None
+        self.start(generation)
+        return version
+
+    async def check_extend(
+        self, generation_id: int, scenes: int, *, started_by: int | None = None
+    ) -> None:
+        """Raise `Refused` when `extend` would be refused now (asked before the member types a
+        note; `extend` checks again)."""
+        await self._extends.check(generation_id, scenes, started_by=started_by)
 
     # the story ---------------------------------------------------------------------------
 
@@ -447,7 +523,13 @@ class Runner:
         async with self._queue.slot(generation.owner_id, position):
             await self._member_slot(generation, position)
             if generation.status is GenerationStatus.REROLLING:
-                await self._rerolls.run(generation.id)
+                version = await self.repo.reroll_in_progress(generation.id)
+                if version is not None and version.added:  # issue 24: an Extend
+                    await self._extends.run(generation.id)
+                elif version is not None and version.recast is not None:  # and a Recast
+                    await self._recasts.run(generation.id)
+                else:
+                    await self._rerolls.run(generation.id)
             else:
                 self._waits.started(generation.id, generation.owner_id)
                 try:

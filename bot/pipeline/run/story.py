@@ -57,6 +57,8 @@ class Story:
                 await self._advance(generation, GenerationStatus.DONE)
                 self._crew.bus.publish(Finished(generation_id, None))
                 return
+            if self._crew.casting is not None:  # issue 24: the portraits, before any clip
+                await self._crew.casting.sheet(generation, shot_list)
             clips = await self._render(generation, shot_list)
             film = await self._stitch(generation, clips)
             film = await steps.narrated(self._crew, generation, film, clips)

@@ -210,6 +210,68 @@ class Transitions:
             lease=lease,
         )
 
+    async def admit_extend(
+        self,
+        generation_id: int,
+        added: int,
+        *,
+        note: str | None,
+        admit: Callable[[Usage], None],
+        since: float,
+        reserve: float,
+        started_by: int,
+        lease: tuple[str, float] | None,
+    ) -> Version:
+        """done → rerolling and a new version queued that adds `added` scenes (issue 24's
+        Extend; `RerollRefused` when refused). Its steps are a reroll's (`advance_version`)."""
+        return await self._repo.begin_extend(
+            generation_id,
+            added,
+            note=note,
+            admit=admit,
+            since=since,
+            reserve=reserve,
+            started_by=started_by,
+            lease=lease,
+        )
+
+    async def admit_recast(
+        self,
+        generation_id: int,
+        member: int,
+        scenes: Sequence[int],
+        *,
+        note: str | None,
+        seeds: Sequence[int],
+        admit: Callable[[Usage], None],
+        since: float,
+        reserve: float,
+        started_by: int,
+        lease: tuple[str, float] | None,
+    ) -> Version:
+        """done → rerolling and a new version queued that makes cast member `member`'s portrait
+        again and renders `scenes` again (issue 24's Recast; `RerollRefused` when refused)."""
+        return await self._repo.begin_recast(
+            generation_id,
+            member,
+            scenes,
+            note=note,
+            seeds=seeds,
+            admit=admit,
+            since=since,
+            reserve=reserve,
+            started_by=started_by,
+            lease=lease,
+        )
+
+    async def recast_ended(self, version: Version, to: VersionStatus, reason: str | None) -> bool:
+        """The Recast's version failed | cancelled, portrait and takes put back, → done."""
+        return await self._repo.end_recast(version, to, reason)
+
+    async def extend_ended(self, version: Version, to: VersionStatus, reason: str | None) -> bool:
+        """The Extend's version failed | cancelled, its new scenes removed, rerolling → done."""
+        return await self._repo.end_extend(version, to, reason)
+
     async def advance_version(self, version_id: int, to: VersionStatus) -> bool:
         """The reroll's next step; False when refused (it ended elsewhere)."""
         froms = allowed(VERSION_MOVES, to, Who.RUN)

@@ -6,6 +6,7 @@ from typing import Any
 
 from bot.config import Settings
 from bot.pipeline.clips.video_models import ASPECT_RATIOS, get_model
+from bot.pipeline.director import cast_options as cast_rules
 from bot.pipeline.director import continuity as continuity_rules
 from bot.pipeline.errors import GenerationError
 from bot.pipeline.sound import options as captions_rules
@@ -28,6 +29,9 @@ def validate_request(
     continuity: str | None = None,
     captions: str | None = None,
     music: bool | None = None,
+    cast: str | None = None,
+    cast_picture: bool = False,
+    cast_name: str | None = None,
 ) -> dict[str, Any]:
     """The cleaned request (prompt, clips_requested, aspect_ratio, seed, narration, voice),
     or a `GenerationError` saying what is wrong and how to fix it. Narration defaults to
@@ -68,6 +72,9 @@ def validate_request(
         "continuity": follows,
         "captions": shown,
         "music": captions_rules.music(music, settings),
+        # issue 24: the cast sheet, and the character a member's own picture shows
+        "cast": cast_rules.cast(cast, settings, picture=cast_picture, name=cast_name),
+        "cast_name": cast_rules.cast_name(cast_name),
     }
 
 

@@ -143,6 +143,10 @@ class Admission:
             return TRACK_SECONDS
         return float(math.ceil(track / second - 1e-9))
 
+    def max_clips(self) -> int:
+        """`MAX_CLIPS`: the most scenes a film may have (an Extend included), read at each check."""
+        return self._settings.max_clips
+
     def video_limit(self) -> float:
         """`DAILY_VIDEO_SECONDS_LIMIT` (0: none), read at each create."""
         return float(self._settings.daily_video_seconds_limit)

@@ -17,10 +17,18 @@ from dataclasses import dataclass
 
 from bot.config import Settings
 from bot.pipeline.clips.video_models import MODELS
+from bot.pipeline.director.cast import PORTRAIT_MODEL, PORTRAIT_SECONDS
+from bot.pipeline.director.characters import MAX_CHARACTERS
 from bot.pipeline.sound.music import MUSIC_MODEL, TRACK_SECONDS
 from bot.pipeline.sound.notes import sound_note
 from bot.pipeline.spend.admission import OverLimit, day_start, over_seconds, resets_at
-from bot.pipeline.spend.prices import analysis_dollars, money, speech_dollars, video_dollars
+from bot.pipeline.spend.prices import (
+    analysis_dollars,
+    image_dollars,
+    money,
+    speech_dollars,
+    video_dollars,
+)
 from storage.models import Generation, Usage
 from storage.repository import Repository
 
@@ -134,4 +142,15 @@ async def cost_text(settings: Settings, repo: Repository, generation: Generation
     if await repo.score(generation.id) is not None:  # issue 22: the score is one more prediction
         music = money(video_dollars(MUSIC_MODEL, TRACK_SECONDS, settings.prices))
         text += f"\nMusic: one {TRACK_SECONDS:g} s score from {MUSIC_MODEL}, about {music}"
+    if await repo.cast(generation.id) is not None:  # issue 24: a portrait per character
+        text += "\n" + cast_text(settings)
     return text
+
+
+def cast_text(settings: Settings) -> str:
+    """The cast sheet's line of the estimate: up to one portrait per character."""
+    dollars = money(image_dollars(PORTRAIT_MODEL, MAX_CHARACTERS, settings.prices))
+    return (
+        f"Cast: up to {MAX_CHARACTERS} portraits from {PORTRAIT_MODEL}, about {dollars} "
+        f"(each held as {PORTRAIT_SECONDS:g} s of your allowance)"
+    )

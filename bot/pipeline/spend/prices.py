@@ -106,6 +106,36 @@ PRICES: dict[str, Price] = {
             "($0.168/s silent; pro $0.224/$0.336); RENKU commit 38f81b4a (2026-02-21) and the "
             "2026-10-06 review agree; read " + READ_ON,
         ),
+        # -- video with reference images (issue 24): third parties quoting Replicate's prices
+        # (keremk/renku catalog/models/replicate/replicate.yaml, and a 2026-10-06 research
+        # note); the bot asks both for their own sound, so the with-audio figure is used
+        Price(
+            "kwaivgi/kling-v3-omni-video",
+            "video",
+            "second of video",
+            0.224,
+            "replicate.com/kwaivgi/kling-v3-omni-video, standard mode: $0.168/s silent, $0.224/s "
+            "with audio (what the bot asks for), as quoted in keremk/renku "
+            "catalog/models/replicate/replicate.yaml; read " + READ_ON,
+        ),
+        Price(
+            "google/veo-3.1",
+            "video",
+            "second of video",
+            0.40,
+            "replicate.com/google/veo-3.1: $0.40/s with audio (what the bot asks for), $0.20/s "
+            "without, as quoted in keremk/renku catalog/models/replicate/replicate.yaml; "
+            "read " + READ_ON,
+        ),
+        # -- portraits of the cast (issue 24): one image per named character
+        Price(
+            "black-forest-labs/flux-schnell",
+            "image",
+            "image",
+            0.003,
+            'replicate.com/black-forest-labs/flux-schnell: "$3 per thousand output images"; '
+            "read " + READ_ON,
+        ),
         # -- music (issue 22): one 32.8 s track per film (bot/pipeline/sound/music.py)
         Price(
             "google/lyria-2",
@@ -184,6 +214,16 @@ def speech_dollars(
     if price is None or price.dollars is None:
         return None
     return seconds / 60.0 * price.dollars
+
+
+def image_dollars(
+    model: str, images: int, overrides: Mapping[str, float] | None = None
+) -> float | None:
+    """What `images` images of `model` cost; None when its price is unknown."""
+    price = price_of(model, overrides)
+    if price is None or price.dollars is None:
+        return None
+    return images * price.dollars
 
 
 def money(dollars: float | None) -> str:

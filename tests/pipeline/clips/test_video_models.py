@@ -10,6 +10,7 @@ from bot.pipeline.clips.video_models import (
     ClipRequest,
     NoStartImage,
     get_model,
+    with_references,
     with_start_image,
 )
 
@@ -120,6 +121,9 @@ START_IMAGE_INPUTS = {
     "google/veo-3.1-fast": "image",
     "bytedance/seedance-2.0": "image",
     "kwaivgi/kling-v3-video": "start_image",
+    # issue 24's models with reference images (their schemas: bot/pipeline/clips/video_models.py)
+    "kwaivgi/kling-v3-omni-video": "start_image",
+    "google/veo-3.1": "image",
 }
 
 
@@ -145,3 +149,59 @@ def test_a_text_only_model_refuses_a_start_image_naming_those_that_take_one() ->
     assert with_start_image() == sorted(START_IMAGE_INPUTS, key=list(MODELS).index)
     for name in START_IMAGE_INPUTS:
         assert name in str(refused.value)
+
+
+# -- reference images (issue 24) -----------------------------------------------------------
+
+ADA, BO = ("Ada", "https://r/ada.png"), ("Bo", "https://r/bo.png")
+
+
+def test_the_models_with_reference_images_are_the_ones_their_schemas_say() -> None:
+    assert with_references() == [
+        "bytedance/seedance-2.0",
+        "kwaivgi/kling-v3-omni-video",
+        "google/veo-3.1",
+    ]
+    assert get_model("google/veo-3.1-fast").references is None  # its schema has none
+
+
+def test_kling_omni_takes_the_references_with_a_start_image_and_names_them_in_the_prompt() -> None:
+    model = get_model("kwaivgi/kling-v3-omni-video")
+    request = ClipRequest(
+        "Scene 1: a seal", 5, "16:9", start_image="https://r/s.png", references=(ADA, BO)
+    )
+    inputs = model.inputs(request)
+    assert inputs["reference_images"] == [ADA[1], BO[1]]
+    assert inputs["start_image"] == "https://r/s.png"
+    assert inputs["prompt"] == "Scene 1: a seal Ada is <<<image_1>>>. Bo is <<<image_2>>>."
+
+
+def test_seedance_2_takes_no_references_with_a_start_frame() -> None:
+    model = get_model("bytedance/seedance-2.0")
+    alone = model.inputs(ClipRequest("a seal", 5, references=(ADA,)))
+    assert alone["reference_images"] == [ADA[1]] and alone["prompt"].endswith("Ada is [Image1].")
+    started = model.inputs(ClipRequest("a seal", 5, start_image="https://r/s", references=(ADA,)))
+    assert "reference_images" not in started and started["prompt"] == "a seal"
+    assert started["image"] == "https://r/s"  # the start frame wins
+
+
+@pytest.mark.parametrize(
+    ("seconds", "ratio", "takes"),
+    [(8, "16:9", True), (10, "16:9", True), (5, "16:9", False), (8, "9:16", False)],
+)
+def test_veo_3_1_takes_references_only_for_8_second_landscape_clips(
+    seconds: int, ratio: str, takes: bool
+) -> None:
+    model = get_model("google/veo-3.1")
+    inputs = model.inputs(ClipRequest("a seal", seconds, ratio, references=(ADA,)))
+    assert ("reference_images" in inputs) is takes
+    refusal = model.reference_refusal(ClipRequest("a seal", seconds, ratio))
+    assert (refusal is None) is takes
+
+
+def test_references_are_cut_to_the_models_most_and_absent_on_other_models() -> None:
+    many = tuple((f"C{i}", f"https://r/{i}") for i in range(5))
+    veo = get_model("google/veo-3.1").inputs(ClipRequest("p", 8, references=many))
+    assert veo["reference_images"] == [url for _, url in many[:3]]
+    plain = get_model("bytedance/seedance-1-lite").inputs(ClipRequest("p", 5, references=many))
+    assert "reference_images" not in plain and plain["prompt"] == "p"

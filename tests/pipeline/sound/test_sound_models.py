@@ -23,6 +23,9 @@ EXPECTED = {  # model -> (start-image input, durations for 2, 5, 9, 30 s asked)
     "google/veo-3.1-fast": ("image", (4, 4, 8, 8)),
     "bytedance/seedance-2.0": ("image", (4, 5, 9, 12)),
     "kwaivgi/kling-v3-video": ("start_image", (3, 5, 9, 12)),
+    # issue 24's models that take reference images too
+    "kwaivgi/kling-v3-omni-video": ("start_image", (3, 5, 9, 12)),
+    "google/veo-3.1": ("image", (4, 4, 8, 8)),
 }
 
 
