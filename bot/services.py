@@ -28,6 +28,7 @@ from bot.pipeline.checks.preflight import (
     OtherModel,
     PreflightResult,
     Problem,
+    ReplicateModel,
     Severity,
     check_providers,
 )
@@ -137,6 +138,14 @@ async def check_configuration(
             others=(
                 OtherModel(MODERATION, MODERATION_MODEL, MODERATION_MODEL),
                 OtherModel("TTS_MODEL", settings.tts_model, DEFAULT_TTS_MODEL),
+            ),
+            replicate_others=(
+                ReplicateModel(
+                    MUSIC_MODEL, "MUSIC_DEFAULT", "a film asked with music goes out without it"
+                ),
+                ReplicateModel(
+                    PORTRAIT_MODEL, "CAST_DEFAULT", "a film's characters get no portraits"
+                ),
             ),
         )
     finally:
@@ -258,6 +267,7 @@ async def open_services(
                     make_replicate_client(settings, replicate_transport),
                     replicate_api,
                     model=PORTRAIT_MODEL,
+                    budgets=budgets,
                     poll_interval=settings.replicate_poll_seconds,
                     cancel_after=settings.clip_timeout_seconds,
                 ),

@@ -111,9 +111,11 @@ async def check_providers(
     today: date | None = None,
     timeout: float = CHECK_SECONDS,
     others: Sequence[OtherModel] = (),
+    replicate_others: Sequence[ReplicateModel] = (),
 ) -> PreflightResult:
     """Check both providers at once; a None client is not checked (its key is not set).
-    `others` are the further OpenAI models the bot calls (moderation, speech)."""
+    `others` are the further OpenAI models the bot calls (moderation, speech);
+    `replicate_others` the further Replicate models (the score's, the portraits')."""
     today = today or datetime.now(UTC).date()
     shutdown_dates = await asyncio.to_thread(all_shutdown_dates)
     first = OtherModel("OPENAI_MODEL", openai_model, suggested_model)
@@ -138,7 +140,7 @@ async def check_providers(
             _bounded(
                 "Replicate",
                 "REPLICATE_API_TOKEN",
-                lambda: _check_replicate(replicate_client, video_model),
+                lambda: _check_replicate(replicate_client, video_model, replicate_others),
                 timeout,
             )
         )
@@ -154,6 +156,16 @@ class OtherModel:
     setting: str
     model: str
     suggested: str
+
+
+@dataclass(frozen=True)
+class ReplicateModel:
+    """A further Replicate model the bot calls: what it is for, the setting that turns that
+    off, and what happens without it."""
+
+    model: str
+    setting: str
+    without: str
 
 
 async def _as_awaitable(problems: list[Problem]) -> list[Problem]:
@@ -339,7 +351,9 @@ def _parse_date(value: str | None) -> date | None:
 # -- Replicate -------------------------------------------------------------------------------
 
 
-async def _check_replicate(client: replicate.Client, model: str) -> list[Problem]:
+async def _check_replicate(
+    client: replicate.Client, model: str, others: Sequence[ReplicateModel] = ()
+) -> list[Problem]:
     try:
         await client.accounts.async_current()  # GET /v1/account
     except ReplicateError as exc:
@@ -369,6 +383,24 @@ async def _check_replicate(client: replicate.Client, model: str) -> list[Problem
         return [_replicate_unchecked("VIDEO_MODEL", f"answered {exc.status}")]
     except (httpx.HTTPError, ValueError) as exc:  # unreachable, or an answer that does not parse
         return [_replicate_unchecked("VIDEO_MODEL", _where(exc) + _why(exc))]
+    return [p for other in others for p in await _check_other(client, other)]
+
+
+async def _check_other(client: replicate.Client, other: ReplicateModel) -> list[Problem]:
+    """A further model gone is a warning: the films go out without what it makes."""
+    try:
+        await client.models.async_get(other.model)  # GET /v1/models/{owner}/{name}
+    except ReplicateError as exc:
+        if exc.status == 404:
+            return [
+                _warning(
+                    other.setting,
+                    f"Replicate has no model {other.model} (404 Not found): {other.without}.",
+                )
+            ]
+        return [_replicate_unchecked(other.setting, f"{other.model} answered {exc.status}")]
+    except (httpx.HTTPError, ValueError) as exc:
+        return [_replicate_unchecked(other.setting, _where(exc) + _why(exc))]
     return []
 
 

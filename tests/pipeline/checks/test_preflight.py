@@ -66,6 +66,8 @@ async def test_a_good_configuration_has_no_problem(settings, openai_fake, replic
             "/v1/models/omni-moderation-latest",  # every model the bot calls (issue 19)
             f"/v1/models/{settings.tts_model}",
             f"/v1/models/{settings.video_model}",
+            "/v1/models/google/lyria-2",  # the score's
+            "/v1/models/black-forest-labs/flux-schnell",  # the portraits' (issue 24)
         ]
     )
     assert openai_fake.calls == {"chat": 0, "moderations": 0}  # nothing spent
@@ -216,3 +218,20 @@ async def test_an_endpoint_without_the_models_route_is_only_a_warning(make_setti
     (warning,) = [p for p in result.problems if p.setting.startswith("OPENAI")]
     assert warning.severity is Severity.WARNING and "could not be checked" in warning.text
     assert settings.generation_config_errors() == []
+
+
+async def test_every_replicate_model_the_bot_calls_is_checked(settings, replicate_fake) -> None:
+    # the score's and the portraits' models too: gone, they are warnings (the films go out
+    # without them), not errors
+    replicate_fake.models = {settings.video_model}
+
+    result = await check_configuration(settings, today=TODAY)
+
+    assert result.errors == []
+    found = {w.setting: w.text for w in result.warnings}
+    assert "google/lyria-2 (404 Not found)" in found["MUSIC_DEFAULT"]
+    assert "black-forest-labs/flux-schnell (404 Not found)" in found["CAST_DEFAULT"]
+
+    replicate_fake.models = None  # every model there: nothing said
+    result = await check_configuration(settings, today=TODAY)
+    assert not {"MUSIC_DEFAULT", "CAST_DEFAULT"} & {w.setting for w in result.warnings}
