@@ -8,10 +8,6 @@ import time
 from collections.abc import Callable, Collection, Sequence
 
 from storage.backend import Tx
-from storage.check_rows import CheckRows
-from storage.clip_rows import ClipRows
-from storage.continuity_rows import ContinuityRows
-from storage.gallery_rows import GalleryRows
 from storage.models import (
     FINAL_STATUSES,
     CastStatus,
@@ -25,13 +21,19 @@ from storage.models import (
     ScoreStatus,
     Usage,
 )
-from storage.narration_rows import NarrationRows
-from storage.post_rows import PostRows
 from storage.rows import _FINAL, _NOT_FINAL, _USAGE, _generation
-from storage.score_rows import ScoreRows
-from storage.start_image_rows import CastRows, StartImageRows
-from storage.usage_rows import UsageRows
-from storage.version_rows import VersionRows
+from storage.tables.cast_rows import CastRows
+from storage.tables.check_rows import CheckRows
+from storage.tables.clip_rows import ClipRows
+from storage.tables.continuity_rows import ContinuityRows
+from storage.tables.extend_rows import ExtendRows
+from storage.tables.gallery_rows import GalleryRows
+from storage.tables.narration_rows import NarrationRows
+from storage.tables.post_rows import PostRows
+from storage.tables.recast_rows import RecastRows
+from storage.tables.score_rows import ScoreRows
+from storage.tables.start_image_rows import StartImageRows
+from storage.tables.usage_rows import UsageRows
 
 _LATEST_RUN = "(SELECT MAX(id) FROM runs WHERE generation_id = ?)"
 _NOT_FINAL_STATUSES = tuple(s for s in GenerationStatus if s not in FINAL_STATUSES)
@@ -56,7 +58,8 @@ class Repository(
     ClipRows,
     PostRows,
     NarrationRows,
-    VersionRows,
+    RecastRows,
+    ExtendRows,
     StartImageRows,
     ContinuityRows,
     GalleryRows,

@@ -27,7 +27,7 @@ from bot.pipeline.events import (
     Finished,
 )
 from bot.pipeline.spend.prices import video_dollars
-from storage.usage_rows import UsageRows
+from storage.tables.usage_rows import UsageRows
 
 log = logging.getLogger(__name__)
 

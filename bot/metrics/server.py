@@ -24,7 +24,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from bot.config import Settings
 from bot.metrics.registry import Metrics
 from bot.pipeline.spend.admission import day_start
-from storage.usage_rows import UsageRows
+from storage.tables.usage_rows import UsageRows
 
 log = logging.getLogger(__name__)
 

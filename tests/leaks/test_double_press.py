@@ -8,7 +8,7 @@ import asyncio
 
 from storage.models import GenerationStatus, NewGeneration, VersionStatus
 from storage.repository import Repository
-from storage.version_rows import RerollRefused
+from storage.tables.version_rows import RerollRefused
 from tests.storage.conftest import Database
 
 PRESSES = 6

@@ -1,4 +1,4 @@
-"""The web gallery's reads (storage/gallery_rows.py), on both backends: a member's finished
+"""The web gallery's reads (storage/tables/gallery_rows.py), on both backends: a member's finished
 films newest first and paged, a reroll's version beside the first cut, other members' films
 and unfinished ones left out, and a film whose media retention removed shown as removed."""
 

@@ -11,9 +11,9 @@ from contextlib import AsyncExitStack
 
 import pytest
 
-from storage.lease_rows import UNLEASED_GRACE
 from storage.models import GenerationStatus, NewGeneration
 from storage.repository import Repository
+from storage.tables.lease_rows import UNLEASED_GRACE
 from tests.storage.conftest import Database
 
 LEASE = 30.0

@@ -8,7 +8,7 @@ import pytest
 
 from storage.models import ClipStatus, GenerationStatus, MemberStatus, VersionStatus
 from storage.repository import Repository
-from storage.version_rows import RerollRefused
+from storage.tables.version_rows import RerollRefused
 from tests.storage.test_version_rows import _done_film
 
 

@@ -73,7 +73,8 @@ async def test_a_settled_generation_is_not_unsettled_until_it_ends_again(
     assert "settled" in await repo.posts(generation_id)
 
     assert await repo.reopen(generation_id)  # a Retry that ends again is settled anew
-    await asyncio.sleep(0.01)  # ends compare with a millisecond's tolerance (storage/post_rows.py)
+    # ends compare with a millisecond's tolerance (storage/tables/post_rows.py)
+    await asyncio.sleep(0.01)
     await repo.set_status(generation_id, GenerationStatus.DONE)
     assert [g.id for g in await repo.unsettled("discord", since=since)] == [generation_id]
     await repo.mark_settled(generation_id)

@@ -1,4 +1,4 @@
-"""The spend as `python -m bot usage` and /metrics read it (storage/usage_rows.py), on every
+"""The spend as `python -m bot usage` and /metrics read it (storage/tables/usage_rows.py), on every
 backend (tests/storage/conftest.py): each create's seconds with its member, server and source."""
 
 from __future__ import annotations

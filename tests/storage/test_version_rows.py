@@ -1,4 +1,4 @@
-"""Film versions and the reroll's state (storage/version_rows.py), on both backends: a reroll
+"""Film versions and the reroll's state (storage/tables/version_rows.py), on both backends: a reroll
 is a run whose one create is its spend; its scene's take is replaced, and put back when it
 fails or is cancelled; every version's film and clip are recorded."""
 
@@ -8,7 +8,7 @@ import pytest
 
 from storage.models import ClipStatus, GenerationStatus, NewGeneration, Usage, VersionStatus
 from storage.repository import Repository
-from storage.version_rows import RerollRefused
+from storage.tables.version_rows import RerollRefused
 
 
 async def _done_film(repo: Repository, scenes: int = 3) -> int:

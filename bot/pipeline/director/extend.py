@@ -32,7 +32,7 @@ from bot.pipeline.spend.admission import Refused
 from bot.pipeline.text import one_line
 from storage.models import ClipStatus, Continuity, Generation, GenerationStatus, Version
 from storage.models import VersionStatus as V
-from storage.version_rows import RerollRefused
+from storage.tables.version_rows import RerollRefused
 
 log = logging.getLogger(__name__)
 

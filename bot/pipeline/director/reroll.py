@@ -27,7 +27,7 @@ from bot.pipeline.run.validation import MAX_SEED
 from bot.pipeline.spend.admission import Refused
 from bot.pipeline.text import one_line
 from storage.models import Clip, ClipStatus, Generation, GenerationStatus, Version, VersionStatus
-from storage.version_rows import RerollRefused
+from storage.tables.version_rows import RerollRefused
 
 log = logging.getLogger(__name__)
 

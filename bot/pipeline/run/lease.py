@@ -32,7 +32,7 @@ CLAIM_LIMIT = 100  # generations one claim takes at most (the rest go to the nex
 
 
 class LeaseStore(Protocol):
-    """The lease rows (`storage/lease_rows.py`)."""
+    """The lease rows (`storage/tables/lease_rows.py`)."""
 
     async def lease_of(self, generation_id: int) -> tuple[str | None, int] | None: ...
 

@@ -18,7 +18,7 @@ from typing import Any
 from bot.config import Settings
 from bot.pipeline.spend.admission import DAY, day_start
 from bot.pipeline.spend.prices import price_of, video_dollars
-from storage.usage_rows import SpendEntry
+from storage.tables.usage_rows import SpendEntry
 
 TERMINAL = "terminal"
 

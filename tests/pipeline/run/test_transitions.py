@@ -9,7 +9,7 @@ import pytest
 from bot.pipeline.run.transitions import GENERATION_MOVES, VERSION_MOVES, Transitions, Who
 from storage.models import ClipStatus, GenerationStatus, NewGeneration, Usage, VersionStatus
 from storage.repository import Repository
-from storage.version_rows import RerollRefused
+from storage.tables.version_rows import RerollRefused
 from tests.storage.conftest import database, repo
 
 __all__ = ["database", "repo"]

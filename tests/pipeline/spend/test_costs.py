@@ -20,7 +20,7 @@ from bot.pipeline.spend.allowance import (
 from bot.pipeline.spend.prices import PRICES, money, price_of, video_dollars
 from bot.pipeline.spend.usage import first_day, summarise
 from storage.models import Usage
-from storage.usage_rows import SpendEntry
+from storage.tables.usage_rows import SpendEntry
 
 NOON = datetime(2026, 12, 7, 12, 0, tzinfo=UTC).timestamp()
 MIDNIGHT = datetime(2026, 12, 8, 0, 0, tzinfo=UTC).timestamp()

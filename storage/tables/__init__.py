@@ -1,0 +1,1 @@
+"""The row classes `storage.repository.Repository` is made of: one per table or concern."""
