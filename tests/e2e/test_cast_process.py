@@ -43,7 +43,7 @@ async def test_every_scene_showing_a_character_gets_that_characters_portrait(
         asked = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 3})
         )
-        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: asked.reply_id)
         reply = await run.reply_final(reply_id)
         assert (status_of(reply) or "").startswith("✅"), status_of(reply)
         assert "Cast: up to 5 portraits" in (field(reply, "Cost") or str(reply.embeds))
@@ -101,7 +101,7 @@ async def test_a_film_without_characters_makes_no_portrait(tmp_path: Path) -> No
         asked = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
         )
-        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: asked.reply_id)
         reply = await run.reply_final(reply_id)
         assert (status_of(reply) or "").startswith("✅"), status_of(reply)
         models = [p.model for p in run.replicate.predictions.values()]
@@ -118,7 +118,7 @@ async def test_cast_off_makes_no_portrait_and_the_looks_stay_in_words(tmp_path: 
         asked = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
         )
-        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: asked.reply_id)
         assert (status_of(await run.reply_final(reply_id)) or "").startswith("✅")
         assert {p.model for p in run.replicate.predictions.values()} == {MODEL}
         assert run.rows("SELECT COUNT(*) FROM casts") == [(0,)]
@@ -186,7 +186,7 @@ async def test_portraits_in_flight_are_re_attached_after_a_restart_never_made_tw
         asked = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 3})
         )
-        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: asked.reply_id)
         await run.discord.wait_for(  # both ids stored the moment their creates answered
             lambda: (
                 run.rows("SELECT COUNT(*) FROM cast_members WHERE prediction_id IS NOT NULL")
@@ -216,7 +216,7 @@ async def test_veo_3_1_takes_portraits_only_for_8_second_scenes_and_the_member_i
         asked = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
         )
-        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: asked.reply_id)
         assert (status_of(await run.reply_final(reply_id)) or "").startswith("✅")
         assert {p.model for p in run.replicate.predictions.values()} == {veo}
         assert all("reference_images" not in p.input for p in run.replicate.predictions.values())
@@ -228,7 +228,7 @@ async def test_veo_3_1_takes_portraits_only_for_8_second_scenes_and_the_member_i
         asked = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 2})
         )
-        reply_id = await run.discord.wait_for(lambda: asked.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: asked.reply_id)
         assert (status_of(await run.reply_final(reply_id)) or "").startswith("✅")
         made_by = [p.model for p in run.replicate.predictions.values()]
         assert made_by.count(PORTRAIT_MODEL) == 2

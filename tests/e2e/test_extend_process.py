@@ -29,7 +29,7 @@ async def test_extend_by_two_delivers_a_longer_v2_opening_on_the_last_frame(
         command = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 3})
         )
-        reply_id = await run.discord.wait_for(lambda: command.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: command.reply_id)
         reply = await run.reply_final(reply_id)
         assert (status_of(reply) or "").startswith("✅")
         assert buttons(reply) == ["reelbot:extend:1"]

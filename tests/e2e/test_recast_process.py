@@ -25,7 +25,7 @@ async def test_a_recast_changes_only_that_characters_scenes(tmp_path: Path) -> N
         command = await run.answered(
             await run.discord.send_slash("generate", {"prompt": IDEA, "clips": 3})
         )
-        reply_id = await run.discord.wait_for(lambda: command.original_message_id)
+        reply_id = await run.discord.wait_for(lambda: command.reply_id)
         assert (status_of(await run.reply_final(reply_id)) or "").startswith("✅")
         (first_dm,) = run.discord.dm_messages("alice")
         first_cut = film_of(first_dm, tmp_path / "v1.mp4")
