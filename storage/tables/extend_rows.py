@@ -164,27 +164,5 @@ class ExtendRows(VersionRows):
                 " AND id NOT IN (SELECT clip_id FROM pending_cancels)",
                 (version.generation_id, version.scene),
             )
-            await tx.execute(
-                "UPDATE generations SET status = ?, finished_at = ?, updated_at = ?,"
-                " shot_list = COALESCE((SELECT previous_shot_list FROM versions WHERE id = ?),"
-                " shot_list) WHERE id = ? AND status = ?",
-                (
-                    GenerationStatus.DONE,
-                    now,
-                    now,
-                    version.id,
-                    version.generation_id,
-                    GenerationStatus.REROLLING,
-                ),
-            )
-            await tx.execute(
-                "UPDATE runs SET refunded = 1 WHERE id = (SELECT MAX(id) FROM runs"
-                " WHERE generation_id = ?) AND spent_at IS NULL",
-                (version.generation_id,),
-            )
-            await tx.execute(
-                "UPDATE runs SET settled = 1 WHERE id = (SELECT MAX(id) FROM runs"
-                " WHERE generation_id = ?)",
-                (version.generation_id,),
-            )
+            await self._film_kept(tx, version, now, shot_list=True)
             return True

@@ -166,25 +166,5 @@ class RecastRows(VersionRows):
                         version.generation_id, t["idx"],
                     ),
                 )  # fmt: skip
-            await tx.execute(
-                "UPDATE generations SET status = ?, finished_at = ?, updated_at = ?"
-                " WHERE id = ? AND status = ?",
-                (
-                    GenerationStatus.DONE,
-                    now,
-                    now,
-                    version.generation_id,
-                    GenerationStatus.REROLLING,
-                ),
-            )
-            await tx.execute(
-                "UPDATE runs SET refunded = 1 WHERE id = (SELECT MAX(id) FROM runs"
-                " WHERE generation_id = ?) AND spent_at IS NULL",
-                (version.generation_id,),
-            )
-            await tx.execute(
-                "UPDATE runs SET settled = 1 WHERE id = (SELECT MAX(id) FROM runs"
-                " WHERE generation_id = ?)",
-                (version.generation_id,),
-            )
+            await self._film_kept(tx, version, now)
             return True

@@ -331,28 +331,42 @@ class VersionRows(LeaseRows):
                 " WHERE clips.generation_id = v.generation_id AND clips.idx = v.scene",
                 (ClipStatus.SUCCEEDED, now, version.id),
             )
-            await tx.execute(
-                "UPDATE generations SET status = ?, finished_at = ?, updated_at = ?"
-                " WHERE id = ? AND status = ?",
-                (
-                    GenerationStatus.DONE,
-                    now,
-                    now,
-                    version.generation_id,
-                    GenerationStatus.REROLLING,
-                ),
-            )
-            await tx.execute(
-                "UPDATE runs SET refunded = 1 WHERE id = (SELECT MAX(id) FROM runs"
-                " WHERE generation_id = ?) AND spent_at IS NULL",
-                (version.generation_id,),
-            )
-            await tx.execute(
-                "UPDATE runs SET settled = 1 WHERE id = (SELECT MAX(id) FROM runs"
-                " WHERE generation_id = ?)",
-                (version.generation_id,),
-            )
+            await self._film_kept(tx, version, now)
             return True
+
+    @staticmethod
+    async def _film_kept(tx: Any, version: Version, now: float, *, shot_list: bool = False) -> None:
+        """A version that ended unmade (failed, cancelled): its generation done again with the
+        film it had (`shot_list`: the shot list put back too, after an Extend), and the run
+        that made the version refunded when it spent nothing, and settled."""
+        back = (
+            ", shot_list = COALESCE((SELECT previous_shot_list FROM versions WHERE id = ?),"
+            " shot_list)"
+            if shot_list
+            else ""
+        )
+        await tx.execute(
+            f"UPDATE generations SET status = ?, finished_at = ?, updated_at = ?{back}"
+            " WHERE id = ? AND status = ?",
+            (
+                GenerationStatus.DONE,
+                now,
+                now,
+                *((version.id,) if shot_list else ()),
+                version.generation_id,
+                _REROLLING,
+            ),
+        )
+        await tx.execute(
+            "UPDATE runs SET refunded = 1 WHERE id = (SELECT MAX(id) FROM runs"
+            " WHERE generation_id = ?) AND spent_at IS NULL",
+            (version.generation_id,),
+        )
+        await tx.execute(
+            "UPDATE runs SET settled = 1 WHERE id = (SELECT MAX(id) FROM runs"
+            " WHERE generation_id = ?)",
+            (version.generation_id,),
+        )
 
     @staticmethod
     async def _first_version(tx: Any, generation_id: int, generation: Any, now: float) -> int:
