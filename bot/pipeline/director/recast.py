@@ -19,9 +19,10 @@ from pathlib import Path
 
 from bot.pipeline.analysis.rewrite import MAX_NOTE_CHARS
 from bot.pipeline.analysis.shotlist import ShotList
+from bot.pipeline.director import versions
 from bot.pipeline.director.cast import PORTRAIT_SECONDS, portraits
-from bot.pipeline.director.reroll import NOT_DONE, _missing
-from bot.pipeline.errors import ClipError, GenerationError, LeaseLost, MediaError
+from bot.pipeline.director.reroll import NOT_DONE
+from bot.pipeline.errors import GenerationError, LeaseLost
 from bot.pipeline.events import CastReady, RerollEnded, RerollStarted
 from bot.pipeline.run import steps
 from bot.pipeline.run.crew import Crew
@@ -29,7 +30,7 @@ from bot.pipeline.run.transitions import Transitions
 from bot.pipeline.run.validation import MAX_SEED
 from bot.pipeline.spend.admission import Refused
 from bot.pipeline.text import one_line
-from storage.models import ClipStatus, Generation, GenerationStatus, MemberStatus, Version
+from storage.models import Generation, GenerationStatus, MemberStatus, Version
 from storage.models import VersionStatus as V
 from storage.tables.version_rows import RerollRefused
 
@@ -75,7 +76,9 @@ class Recasts:
         if note is not None and len(note) > MAX_NOTE_CHARS:
             raise Refused(f"The note is {len(note)} characters; at most {MAX_NOTE_CHARS}.")
         clips = await self._crew.repo.clips(generation_id)
-        gone = await asyncio.to_thread(_missing, [c for c in clips if c.index not in scenes])
+        gone = await asyncio.to_thread(
+            versions.missing, [c for c in clips if c.index not in scenes]
+        )
         if gone:
             listed = ", ".join(str(i + 1) for i in gone)
             raise Refused(
@@ -186,42 +189,13 @@ class Recasts:
         fresh = await self._crew.repo.generation(generation.id) or generation
         clips = await self._crew.repo.clips(generation.id)
         again = [c for c in clips if c.version == version.number]
-        results = await asyncio.gather(
-            *(self._crew.clips.make(fresh, c, style) for c in again), return_exceptions=True
-        )
-        failures = [r for r in results if isinstance(r, BaseException)]
-        if lost := [f for f in failures if isinstance(f, LeaseLost)]:
-            raise lost[0]
-        if failures:
-            raise next((f for f in failures if isinstance(f, ClipError)), failures[0])
+        await versions.render(self._crew, fresh, again, style)
         await self._advance(version, V.STITCHING)
-        stored = await self._crew.repo.version(version.id)
-        if stored is not None and stored.film_path and Path(stored.film_path).exists():
-            return Path(stored.film_path)
-        clips = await self._crew.repo.clips(generation.id)
-        gone = await asyncio.to_thread(_missing, clips)
-        if gone:
-            listed = ", ".join(str(i + 1) for i in gone)
-            raise MediaError(f"the stored clip of scene(s) {listed} is gone")
-        paths = [Path(c.output_path or "") for c in clips if c.status is ClipStatus.SUCCEEDED]
-
-        async def record(film: Path) -> None:
-            await self._crew.repo.set_version_film(version.id, str(film))
-
-        name = f"film-v{version.number}.mp4"
-        return await steps.cut(self._crew, fresh, paths, name, mix=True, record=record)
+        return await versions.cut(self._crew, fresh, version)
 
     async def _deliver(self, generation: Generation, version: Version, film: Path) -> None:
         await self._advance(version, V.DELIVERING)
-        fresh = await self._crew.repo.version(version.id)
-        if fresh is not None and fresh.delivered_at is not None:
-            return
-        generation = await self._crew.repo.generation(generation.id) or generation
-
-        async def record(ref: str) -> None:
-            await self._crew.repo.record_version_delivery(version.id, ref)
-
-        await steps.deliver(self._crew, generation, film, version=version.number, record=record)
+        await versions.deliver(self._crew, generation, version, film)
 
     async def end(self, version: Version, status: V, reason: str | None) -> bool:
         """End the Recast failed or cancelled: the portrait and takes put back."""
@@ -229,8 +203,8 @@ class Recasts:
         scenes = [c.index for c in clips if c.version == version.number]
         if not await self._moves.recast_ended(version, status, reason):
             return False
-        versions = await self._crew.repo.versions(version.generation_id)
-        shown = max((v.number for v in versions if v.status is V.DONE), default=1)
+        made = await self._crew.repo.versions(version.generation_id)
+        shown = max((v.number for v in made if v.status is V.DONE), default=1)
         why = reason or str(status)
         log.warning(
             "the Recast v%s of generation %s ended: %s", version.number, version.generation_id, why

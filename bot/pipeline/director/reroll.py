@@ -18,7 +18,8 @@ from pathlib import Path
 
 from bot.pipeline.analysis.rewrite import MAX_NOTE_CHARS
 from bot.pipeline.analysis.shotlist import ShotList
-from bot.pipeline.errors import GenerationError, LeaseLost, MediaError
+from bot.pipeline.director import versions
+from bot.pipeline.errors import GenerationError, LeaseLost
 from bot.pipeline.events import RerollEnded, RerollStarted
 from bot.pipeline.run import steps
 from bot.pipeline.run.crew import Crew
@@ -26,7 +27,7 @@ from bot.pipeline.run.transitions import Transitions
 from bot.pipeline.run.validation import MAX_SEED
 from bot.pipeline.spend.admission import Refused
 from bot.pipeline.text import one_line
-from storage.models import Clip, ClipStatus, Generation, GenerationStatus, Version, VersionStatus
+from storage.models import Clip, Generation, GenerationStatus, Version, VersionStatus
 from storage.tables.version_rows import RerollRefused
 
 log = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class Rerolls:
         note = one_line(note or "") or None
         if note is not None and len(note) > MAX_NOTE_CHARS:
             raise Refused(f"The note is {len(note)} characters; at most {MAX_NOTE_CHARS}.")
-        gone = await asyncio.to_thread(_missing, [c for c in clips if c.index != scene])
+        gone = await asyncio.to_thread(versions.missing, [c for c in clips if c.index != scene])
         if gone:
             listed = ", ".join(str(i + 1) for i in gone)
             raise Refused(
@@ -184,38 +185,14 @@ class Rerolls:
 
     async def _cut(self, generation: Generation, version: Version, style: str) -> Path:
         """The scene's new take rendered, then the new cut stitched from the stored clips."""
-        assert self._crew.clips is not None
         await self._advance(version, VersionStatus.RENDERING)
-        await self._crew.clips.make(generation, await self._clip(version), style)
+        await versions.render(self._crew, generation, [await self._clip(version)], style)
         await self._advance(version, VersionStatus.STITCHING)
-        fresh = await self._crew.repo.version(version.id)
-        if fresh is not None and fresh.film_path and Path(fresh.film_path).exists():
-            return Path(fresh.film_path)
-        clips = await self._crew.repo.clips(generation.id)
-        paths = [Path(c.output_path or "") for c in clips if c.status is ClipStatus.SUCCEEDED]
-        gone = await asyncio.to_thread(_missing, clips)
-        if gone or len(paths) != len(clips):
-            listed = ", ".join(str(i + 1) for i in gone) or "?"
-            raise MediaError(f"the stored clip of scene(s) {listed} is gone")
-
-        async def record(film: Path) -> None:
-            await self._crew.repo.set_version_film(version.id, str(film))
-
-        # the voice-over mixed in again over the new timings
-        name = f"film-v{version.number}.mp4"
-        return await steps.cut(self._crew, generation, paths, name, mix=True, record=record)
+        return await versions.cut(self._crew, generation, version)
 
     async def _deliver(self, generation: Generation, version: Version, film: Path) -> None:
         await self._advance(version, VersionStatus.DELIVERING)
-        fresh = await self._crew.repo.version(version.id)
-        if fresh is not None and fresh.delivered_at is not None:
-            return  # delivered before a restart
-        generation = await self._crew.repo.generation(generation.id) or generation
-
-        async def record(ref: str) -> None:
-            await self._crew.repo.record_version_delivery(version.id, ref)
-
-        await steps.deliver(self._crew, generation, film, version=version.number, record=record)
+        await versions.deliver(self._crew, generation, version, film)
 
     async def end(self, version: Version, status: VersionStatus, reason: str | None) -> bool:
         """End the reroll failed or cancelled: the scene's earlier take is put back and the
@@ -223,8 +200,8 @@ class Rerolls:
         if not await self._moves.reroll_ended(version, status, reason):
             return False
         assert version.scene is not None
-        versions = await self._crew.repo.versions(version.generation_id)
-        shown = max((v.number for v in versions if v.status is VersionStatus.DONE), default=1)
+        made = await self._crew.repo.versions(version.generation_id)
+        shown = max((v.number for v in made if v.status is VersionStatus.DONE), default=1)
         take = (await self._clip(version)).version
         why = reason or str(status)
         log.warning(
@@ -234,14 +211,3 @@ class Rerolls:
             RerollEnded(version.generation_id, version.number, version.scene, why, shown, take)
         )
         return True
-
-
-def _missing(clips: list[Clip]) -> list[int]:
-    """The scenes whose stored clip file is gone (removed by the retention sweep, or by hand)."""
-    return [
-        c.index
-        for c in clips
-        if c.status is not ClipStatus.SUCCEEDED
-        or not c.output_path
-        or not Path(c.output_path).is_file()
-    ]
